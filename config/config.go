@@ -1,0 +1,143 @@
+// Package config loads notifyd's configuration: defaults, then config.toml,
+// then NOTIFYD_* environment variables, then validation. Every key and its
+// default is documented in the repository's config.toml.
+package config
+
+import "time"
+
+// Config is the whole configuration. Each constructor receives only its
+// section.
+type Config struct {
+	HTTP      HTTP      `toml:"http"`
+	WS        WS        `toml:"ws"`
+	Database  Database  `toml:"database"`
+	Auth      Auth      `toml:"auth"`
+	Log       Log       `toml:"log"`
+	Cluster   Cluster   `toml:"cluster"`
+	Retention Retention `toml:"retention"`
+}
+
+// HTTP configures the API listener.
+type HTTP struct {
+	Addr            string   `toml:"addr"`             // ":8000"
+	PublicURL       string   `toml:"public_url"`       // "http://localhost:8000": its origin is the default allowed origin
+	TrustedProxies  []string `toml:"trusted_proxies"`  // none: the client IP is the socket peer
+	CORSOrigins     []string `toml:"cors_origins"`     // none: no CORS headers
+	ShutdownTimeout Duration `toml:"shutdown_timeout"` // "10s"
+	MaxBodyBytes    int64    `toml:"max_body_bytes"`   // 65536
+	ReadTimeout     Duration `toml:"read_timeout"`     // "15s"
+	IdleTimeout     Duration `toml:"idle_timeout"`     // "60s"
+}
+
+// WS configures the websocket listener.
+type WS struct {
+	Addr                  string   `toml:"addr"`                     // ":8001"
+	PublicURL             string   `toml:"public_url"`               // "ws://localhost:8001/ws"
+	AllowedOrigins        []string `toml:"allowed_origins"`          // default: origin of http.public_url
+	AuthTimeout           Duration `toml:"auth_timeout"`             // "10s"
+	MaxMessageBytes       int64    `toml:"max_message_bytes"`        // 4096
+	MaxReplay             int      `toml:"max_replay"`               // 1000
+	PingInterval          Duration `toml:"ping_interval"`            // "25s"
+	PongTimeout           Duration `toml:"pong_timeout"`             // "10s"
+	WriteTimeout          Duration `toml:"write_timeout"`            // "10s"
+	SendQueue             int      `toml:"send_queue"`               // 256
+	MaxConnectionsPerUser int      `toml:"max_connections_per_user"` // 16
+}
+
+// Database selects the store: Postgres when URL is set, else embedded
+// SQLite at SQLitePath.
+type Database struct {
+	URL          string   `toml:"url"`            // "" (use SQLite)
+	SQLitePath   string   `toml:"sqlite_path"`    // "notifyd.db"
+	MaxOpenConns int      `toml:"max_open_conns"` // 20
+	QueryTimeout Duration `toml:"query_timeout"`  // "5s": a query past it is "unavailable" (503), not a hang
+}
+
+// Auth configures users, sessions and publisher keys.
+type Auth struct {
+	APIKeys            []string `toml:"api_keys"`              // none: publisher routes refuse every call
+	AllowSignup        bool     `toml:"allow_signup"`          // true
+	CookieSecure       bool     `toml:"cookie_secure"`         // false (set true behind HTTPS)
+	SessionTTL         Duration `toml:"session_ttl"`           // "720h"
+	LoginPerMinuteIP   int      `toml:"login_per_minute_ip"`   // 20
+	LoginPerMinuteUser int      `toml:"login_per_minute_user"` // 10
+}
+
+// Log configures the slog logger.
+type Log struct {
+	Level  string `toml:"level"`  // "info": debug|info|warn|error
+	Format string `toml:"format"` // "text": text|json
+}
+
+// Cluster configures several instances sharing one Postgres.
+type Cluster struct {
+	Enabled        bool     `toml:"enabled"`          // false
+	ListenURL      string   `toml:"listen_url"`       // "": database.url; must not go through a transaction pooler
+	MaxListenerLag Duration `toml:"max_listener_lag"` // "5s"
+}
+
+// Retention configures the sweeper of old notifications.
+type Retention struct {
+	ReadAfter   Duration `toml:"read_after"`   // "2160h" (90 days); "0s" keeps read notifications
+	UnreadAfter Duration `toml:"unread_after"` // "0s": unread notifications are kept
+	Interval    Duration `toml:"interval"`     // "1h"
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		HTTP: HTTP{
+			Addr:            ":8000",
+			PublicURL:       "http://localhost:8000",
+			ShutdownTimeout: Duration(10 * time.Second),
+			MaxBodyBytes:    64 << 10,
+			ReadTimeout:     Duration(15 * time.Second),
+			IdleTimeout:     Duration(60 * time.Second),
+		},
+		WS: WS{
+			Addr:                  ":8001",
+			PublicURL:             "ws://localhost:8001/ws",
+			AuthTimeout:           Duration(10 * time.Second),
+			MaxMessageBytes:       4096,
+			MaxReplay:             1000,
+			PingInterval:          Duration(25 * time.Second),
+			PongTimeout:           Duration(10 * time.Second),
+			WriteTimeout:          Duration(10 * time.Second),
+			SendQueue:             256,
+			MaxConnectionsPerUser: 16,
+		},
+		Database: Database{
+			SQLitePath:   "notifyd.db",
+			MaxOpenConns: 20,
+			QueryTimeout: Duration(5 * time.Second),
+		},
+		Auth: Auth{
+			AllowSignup:        true,
+			SessionTTL:         Duration(720 * time.Hour),
+			LoginPerMinuteIP:   20,
+			LoginPerMinuteUser: 10,
+		},
+		Log:       Log{Level: "info", Format: "text"},
+		Cluster:   Cluster{MaxListenerLag: Duration(5 * time.Second)},
+		Retention: Retention{ReadAfter: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour)},
+	}
+}
+
+// Duration is a time.Duration written as a Go duration string ("10s").
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes d as a Go duration string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }

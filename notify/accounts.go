@@ -1,0 +1,193 @@
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"time"
+)
+
+// AccountStore is what Accounts needs from the database (store.Store).
+type AccountStore interface {
+	// CreateUser fails with ECONFLICT when the name is taken, compared
+	// case-insensitively.
+	CreateUser(ctx context.Context, username, passwordHash string, now time.Time) (User, error)
+	// EnsureUser returns the user with that name, creating it (with no
+	// password) when there is none; created tells which happened.
+	EnsureUser(ctx context.Context, username string, now time.Time) (u User, created bool, err error)
+	// UserByName finds a user case-insensitively (ENOTFOUND).
+	UserByName(ctx context.Context, username string) (User, error)
+	// UserByID finds a user (ENOTFOUND).
+	UserByID(ctx context.Context, id int64) (User, error)
+	// CreateSession stores s (its SecretHash, never the secret) and returns
+	// it with its id.
+	CreateSession(ctx context.Context, s Session) (Session, error)
+	// SessionBySecretHash returns the session with that hash and its user
+	// (ENOTFOUND), whether or not it has expired.
+	SessionBySecretHash(ctx context.Context, hash []byte) (Session, User, error)
+	// DeleteSession deletes a session; deleting a missing one is no error.
+	DeleteSession(ctx context.Context, id int64) error
+}
+
+// AccountsConfig tunes Accounts.
+type AccountsConfig struct {
+	SessionTTL time.Duration  // auth.session_ttl, default 720h
+	Password   PasswordParams // argon2id cost; DefaultPasswordParams in production
+}
+
+// Accounts signs users up and in, and resolves session secrets. Both the
+// HTTP API and the websocket server authenticate through it.
+type Accounts struct {
+	store AccountStore
+	cfg   AccountsConfig
+	now   func() time.Time
+	// dummyHash is checked against for unknown usernames, so a login for a
+	// name that does not exist costs the same as a wrong password.
+	dummyHash string
+}
+
+// NewAccounts returns an Accounts over store.
+func NewAccounts(store AccountStore, cfg AccountsConfig) (*Accounts, error) {
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 720 * time.Hour
+	}
+	if cfg.Password == (PasswordParams{}) {
+		cfg.Password = DefaultPasswordParams
+	}
+	dummy, err := HashPassword("not a real password", cfg.Password)
+	if err != nil {
+		return nil, err
+	}
+	return &Accounts{store: store, cfg: cfg, now: time.Now, dummyHash: dummy}, nil
+}
+
+// SessionTTL is how long a new session lives.
+func (a *Accounts) SessionTTL() time.Duration { return a.cfg.SessionTTL }
+
+func errBadLogin() error { return Errorf(EUNAUTHORIZED, "invalid username or password") }
+
+// Signup creates a user with a password.
+func (a *Accounts) Signup(ctx context.Context, username, password string) (User, error) {
+	if err := ValidateUsername(username); err != nil {
+		return User{}, err
+	}
+	if err := ValidatePassword(password); err != nil {
+		return User{}, err
+	}
+	hash, err := HashPassword(password, a.cfg.Password)
+	if err != nil {
+		return User{}, err
+	}
+	u, err := a.store.CreateUser(ctx, username, hash, a.now())
+	if err != nil {
+		if ErrorCode(err) == ECONFLICT {
+			return User{}, Errorf(ECONFLICT, "username: is already taken")
+		}
+		return User{}, fmt.Errorf("notify: signup: %w", err)
+	}
+	return u, nil
+}
+
+// Login checks a username and password and opens a session. Unknown users
+// and wrong passwords get the same error after the same work.
+func (a *Accounts) Login(ctx context.Context, username, password string) (User, string, Session, error) {
+	if username == "" {
+		return User{}, "", Session{}, Errorf(EINVALID, "username: is required")
+	}
+	if password == "" {
+		return User{}, "", Session{}, Errorf(EINVALID, "password: is required")
+	}
+	u, err := a.store.UserByName(ctx, username)
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		CheckPassword(password, a.dummyHash, a.cfg.Password)
+		return User{}, "", Session{}, errBadLogin()
+	case err != nil:
+		return User{}, "", Session{}, fmt.Errorf("notify: login: %w", err)
+	}
+	if len(password) > 4*MaxPasswordLen || !CheckPassword(password, u.PasswordHash, a.cfg.Password) {
+		return User{}, "", Session{}, errBadLogin()
+	}
+	secret, s, err := a.NewSession(ctx, u.ID)
+	if err != nil {
+		return User{}, "", Session{}, err
+	}
+	return u, secret, s, nil
+}
+
+// NewSession opens a session for userID and returns its secret: 256 random
+// bits, base64url. Only its SHA-256 is stored.
+func (a *Accounts) NewSession(ctx context.Context, userID int64) (string, Session, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", Session{}, fmt.Errorf("notify: session secret: %w", err)
+	}
+	secret := base64.RawURLEncoding.EncodeToString(raw)
+	now := a.now()
+	s, err := a.store.CreateSession(ctx, Session{
+		UserID:     userID,
+		SecretHash: HashSecret(secret),
+		CreatedAt:  now,
+		ExpiresAt:  now.Add(a.cfg.SessionTTL),
+	})
+	if err != nil {
+		return "", Session{}, fmt.Errorf("notify: create session: %w", err)
+	}
+	return secret, s, nil
+}
+
+// HashSecret is how a session secret is stored and looked up.
+func HashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// Authenticate resolves a session secret to its user and session. Unknown,
+// revoked and expired secrets all fail with EUNAUTHORIZED.
+func (a *Accounts) Authenticate(ctx context.Context, secret string) (User, Session, error) {
+	// A secret is 43 base64url characters; refuse anything far off without
+	// touching the database.
+	if secret == "" || len(secret) > 256 {
+		return User{}, Session{}, Errorf(EUNAUTHORIZED, "missing or invalid session")
+	}
+	s, u, err := a.store.SessionBySecretHash(ctx, HashSecret(secret))
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		return User{}, Session{}, Errorf(EUNAUTHORIZED, "missing or invalid session")
+	case err != nil:
+		return User{}, Session{}, fmt.Errorf("notify: authenticate: %w", err)
+	}
+	if !a.now().Before(s.ExpiresAt) {
+		return User{}, Session{}, Errorf(EUNAUTHORIZED, "session expired")
+	}
+	return u, s, nil
+}
+
+// Logout deletes the session; its secret stops working at once. The caller
+// closes the session's sockets (Service.CloseSession).
+func (a *Accounts) Logout(ctx context.Context, s Session) error {
+	if err := a.store.DeleteSession(ctx, s.ID); err != nil {
+		return fmt.Errorf("notify: logout: %w", err)
+	}
+	return nil
+}
+
+// EnsureUser returns the user named username, creating it without a
+// password if needed (publisher user sync).
+func (a *Accounts) EnsureUser(ctx context.Context, username string) (User, bool, error) {
+	if err := ValidateUsername(username); err != nil {
+		return User{}, false, err
+	}
+	u, created, err := a.store.EnsureUser(ctx, username, a.now())
+	if err != nil {
+		return User{}, false, fmt.Errorf("notify: ensure user: %w", err)
+	}
+	return u, created, nil
+}
+
+// User returns the user with id (ENOTFOUND).
+func (a *Accounts) User(ctx context.Context, id int64) (User, error) {
+	return a.store.UserByID(ctx, id)
+}

@@ -1,0 +1,190 @@
+package notify
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// HubConfig tunes the registry of open sockets.
+type HubConfig struct {
+	// SendQueue is the number of frames a socket may have waiting to be
+	// written before it is closed with CloseQueueFull (ws.send_queue, 256).
+	SendQueue int
+	// MaxPerUser caps the open sockets of one user (ws.max_connections_per_user, 16).
+	MaxPerUser int
+}
+
+// Hub is the registry of every open socket, by user and by session. It is
+// created once and shared by the HTTP API (through Service) and the
+// websocket server.
+//
+// Publishing never blocks: the registry lock is held only to copy the
+// subscriber list, and each subscriber takes a frame into its own bounded
+// queue or is closed. The network I/O happens in the websocket server's
+// writer goroutine, which owns the connection.
+type Hub struct {
+	cfg    HubConfig
+	nextID atomic.Uint64
+
+	mu       sync.RWMutex
+	users    map[int64]map[*Subscriber]struct{}
+	sessions map[int64]map[*Subscriber]struct{}
+	count    int
+	closing  bool
+	drained  chan struct{} // closed when closing and count reaches 0
+}
+
+// NewHub returns an empty hub.
+func NewHub(cfg HubConfig) *Hub {
+	if cfg.SendQueue <= 0 {
+		cfg.SendQueue = 256
+	}
+	if cfg.MaxPerUser <= 0 {
+		cfg.MaxPerUser = 16
+	}
+	return &Hub{
+		cfg:      cfg,
+		users:    make(map[int64]map[*Subscriber]struct{}),
+		sessions: make(map[int64]map[*Subscriber]struct{}),
+		drained:  make(chan struct{}),
+	}
+}
+
+// Register adds a socket of userID authenticated by sessionID. The
+// subscriber starts in replay mode: frames published to it are held until
+// GoLive, so the caller can register first and then read the backlog
+// without missing what is published in between.
+//
+// It fails with ERATELIMIT when the user already has MaxPerUser sockets
+// (checked under the lock, so concurrent connects cannot overshoot) and
+// with EUNAVAILABLE once the hub is shutting down.
+func (h *Hub) Register(userID, sessionID int64) (*Subscriber, error) {
+	s := &Subscriber{
+		ID:        h.nextID.Add(1),
+		UserID:    userID,
+		SessionID: sessionID,
+		queue:     make(chan Frame, h.cfg.SendQueue),
+		done:      make(chan struct{}),
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return nil, Errorf(EUNAVAILABLE, "server is shutting down")
+	}
+	if len(h.users[userID]) >= h.cfg.MaxPerUser {
+		return nil, Errorf(ERATELIMIT, "too many open connections for this user (max %d)", h.cfg.MaxPerUser)
+	}
+	add(h.users, userID, s)
+	add(h.sessions, sessionID, s)
+	h.count++
+	return s, nil
+}
+
+// Unregister removes s; the socket's owner calls it once the socket is
+// closed. It is safe to call more than once.
+func (h *Hub) Unregister(s *Subscriber) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.users[s.UserID][s]; !ok {
+		return
+	}
+	remove(h.users, s.UserID, s)
+	remove(h.sessions, s.SessionID, s)
+	h.count--
+	if h.closing && h.count == 0 {
+		close(h.drained)
+	}
+}
+
+func add(m map[int64]map[*Subscriber]struct{}, k int64, s *Subscriber) {
+	set := m[k]
+	if set == nil {
+		set = make(map[*Subscriber]struct{})
+		m[k] = set
+	}
+	set[s] = struct{}{}
+}
+
+func remove(m map[int64]map[*Subscriber]struct{}, k int64, s *Subscriber) {
+	delete(m[k], s)
+	if len(m[k]) == 0 {
+		delete(m, k)
+	}
+}
+
+// Count returns the number of registered sockets.
+func (h *Hub) Count() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.count
+}
+
+// UserCount returns the number of registered sockets of userID.
+func (h *Hub) UserCount(userID int64) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.users[userID])
+}
+
+func (h *Hub) snapshot(m map[int64]map[*Subscriber]struct{}, k int64) []*Subscriber {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	set := m[k]
+	if len(set) == 0 {
+		return nil
+	}
+	subs := make([]*Subscriber, 0, len(set))
+	for s := range set {
+		subs = append(subs, s)
+	}
+	return subs
+}
+
+// Publish hands f to every socket of userID and returns how many sockets it
+// was offered to. It never blocks.
+func (h *Hub) Publish(userID int64, f Frame) int {
+	subs := h.snapshot(h.users, userID)
+	for _, s := range subs {
+		s.deliver(f)
+	}
+	return len(subs)
+}
+
+// CloseSession closes every socket authenticated by sessionID with code and
+// returns how many there were.
+func (h *Hub) CloseSession(sessionID int64, code int, reason string) int {
+	subs := h.snapshot(h.sessions, sessionID)
+	for _, s := range subs {
+		s.Close(code, reason)
+	}
+	return len(subs)
+}
+
+// Shutdown refuses new sockets, asks every open socket to close with code,
+// and waits until their owners have unregistered them or ctx is done.
+func (h *Hub) Shutdown(ctx context.Context, code int, reason string) error {
+	h.mu.Lock()
+	if !h.closing {
+		h.closing = true
+		if h.count == 0 {
+			close(h.drained)
+		}
+	}
+	all := make([]*Subscriber, 0, h.count)
+	for _, set := range h.users {
+		for s := range set {
+			all = append(all, s)
+		}
+	}
+	h.mu.Unlock()
+	for _, s := range all {
+		s.Close(code, reason)
+	}
+	select {
+	case <-h.drained:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

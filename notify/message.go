@@ -1,0 +1,114 @@
+package notify
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Close codes sent on websocket close frames. The 4xxx codes are ours: a
+// client tells "logged out" (stop) from "resume later" (reconnect) by them.
+const (
+	CloseNormal       = 1000
+	CloseGoingAway    = 1001 // server shutting down: reconnect
+	CloseTooBig       = 1009 // a client message over ws.max_message_bytes
+	CloseBadMessage   = 4400 // binary or unparseable client message
+	CloseUnauthorized = 4401 // bad, expired or revoked secret: do not retry
+	CloseTimeout      = 4408 // no auth in time, or no pong in time
+	CloseQueueFull    = 4008 // the client read too slowly: resume with after_id
+	CloseTooMany      = 4429 // ws.max_connections_per_user reached
+)
+
+// Frame is one outgoing websocket message, serialised once per publish and
+// shared by every socket it goes to. ID is the notification id of a
+// "notification" frame, used to keep per-user order and drop duplicates; it
+// is 0 for every other message.
+type Frame struct {
+	ID   int64
+	Data []byte
+}
+
+// The outgoing message shapes of the websocket protocol (docs/protocol.md).
+type (
+	helloMsg struct {
+		Type        string `json:"type"`
+		User        User   `json:"user"`
+		UnreadCount int64  `json:"unread_count"`
+	}
+	notificationMsg struct {
+		Type         string       `json:"type"`
+		Notification Notification `json:"notification"`
+		UnreadCount  int64        `json:"unread_count"`
+	}
+	deletedMsg struct {
+		Type        string `json:"type"`
+		ID          int64  `json:"id"`
+		UnreadCount int64  `json:"unread_count"`
+	}
+	readAllMsg struct {
+		Type        string `json:"type"`
+		UpToID      *int64 `json:"up_to_id"`
+		UnreadCount int64  `json:"unread_count"`
+	}
+	eventMsg struct {
+		Type  string `json:"type"`
+		Event Event  `json:"event"`
+	}
+	countMsg struct {
+		Type        string `json:"type"`
+		UnreadCount int64  `json:"unread_count"`
+	}
+)
+
+// mustJSON encodes values whose types cannot fail to encode (no channels,
+// funcs, or unsupported floats); a failure is a programming error.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("notify: encode %T: %v", v, err))
+	}
+	return b
+}
+
+// HelloFrame is the first message after a successful auth.
+func HelloFrame(u User, unread int64) []byte {
+	return mustJSON(helloMsg{Type: "hello", User: u, UnreadCount: unread})
+}
+
+// NotificationFrame announces a new notification.
+func NotificationFrame(n Notification, unread int64) Frame {
+	return Frame{ID: n.ID, Data: mustJSON(notificationMsg{Type: "notification", Notification: n, UnreadCount: unread})}
+}
+
+// UpdatedFrame announces a read or unread change.
+func UpdatedFrame(n Notification, unread int64) Frame {
+	return Frame{Data: mustJSON(notificationMsg{Type: "notification_updated", Notification: n, UnreadCount: unread})}
+}
+
+// DeletedFrame announces a deletion.
+func DeletedFrame(id, unread int64) Frame {
+	return Frame{Data: mustJSON(deletedMsg{Type: "notification_deleted", ID: id, UnreadCount: unread})}
+}
+
+// ReadAllFrame announces a read-all; upTo is nil when every notification
+// was marked.
+func ReadAllFrame(upTo *int64, unread int64) Frame {
+	return Frame{Data: mustJSON(readAllMsg{Type: "notifications_read", UpToID: upTo, UnreadCount: unread})}
+}
+
+// EventFrame carries a live-only event.
+func EventFrame(e Event) Frame {
+	return Frame{Data: mustJSON(eventMsg{Type: "event", Event: e})}
+}
+
+// UnreadCountFrame tells a socket the fresh unread count after changes it
+// may have missed.
+func UnreadCountFrame(unread int64) Frame {
+	return Frame{Data: mustJSON(countMsg{Type: "unread_count", UnreadCount: unread})}
+}
+
+// PongFrame answers a client {"type":"ping"}.
+func PongFrame() []byte { return []byte(`{"type":"pong"}`) }
+
+// ResyncFrame tells a resuming client that the backlog is too long to
+// replay and it must reload over HTTP.
+func ResyncFrame() []byte { return []byte(`{"type":"resync"}`) }

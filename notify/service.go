@@ -1,0 +1,192 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+)
+
+// MaxBulkUsers bounds NotifyMany.
+const MaxBulkUsers = 1000
+
+// NotificationStore is what Service needs from the database. It is
+// implemented by store.Store; errors carry notify codes (ENOTFOUND,
+// EUNAVAILABLE...). Every write also returns the user's unread count, read
+// in the same transaction, so the count pushed matches what was committed.
+type NotificationStore interface {
+	// InsertNotifications stores one copy of n for each existing user in
+	// userIDs (sorted, distinct; unknown ids are skipped) in one
+	// transaction, and returns the rows in the order of userIDs with the
+	// unread count of each user.
+	InsertNotifications(ctx context.Context, userIDs []int64, n NewNotification, now time.Time) ([]Notification, map[int64]int64, error)
+	// SetRead marks one notification of userID read or unread (ENOTFOUND
+	// when it is not that user's).
+	SetRead(ctx context.Context, userID, id int64, read bool, now time.Time) (n Notification, unread int64, err error)
+	// MarkAllRead marks the unread notifications of userID with id <= upToID
+	// (all of them when upToID is 0) and returns how many changed.
+	MarkAllRead(ctx context.Context, userID, upToID int64, now time.Time) (changed, unread int64, err error)
+	// DeleteNotification deletes one notification of userID (ENOTFOUND when
+	// it is not that user's).
+	DeleteNotification(ctx context.Context, userID, id int64) (unread int64, err error)
+}
+
+// Service is the single path by which notifications change: it persists,
+// then pushes to every open socket of the user. The HTTP API, the task demo
+// and Go code embedding notifyd all go through it.
+type Service struct {
+	store  NotificationStore
+	hub    *Hub
+	logger *slog.Logger
+	now    func() time.Time
+
+	// userLocks serialise the changes of one user from store to hub, so the
+	// frames of a user leave in the order the rows were committed. A socket
+	// drops a notification whose id is not above the last one it got;
+	// without this, id 7 could be pushed before id 6 and 6 would be lost.
+	userLocks [64]sync.Mutex
+}
+
+// NewService returns a Service that stores in store and pushes through hub.
+func NewService(store NotificationStore, hub *Hub, logger *slog.Logger) *Service {
+	return &Service{store: store, hub: hub, logger: logger, now: time.Now}
+}
+
+// Hub returns the registry the service pushes to.
+func (s *Service) Hub() *Hub { return s.hub }
+
+func (s *Service) stripe(userID int64) int {
+	return int(uint64(userID) % uint64(len(s.userLocks)))
+}
+
+// lockUsers locks the stripes of userIDs in index order, so that two bulk
+// calls cannot deadlock, and returns the unlock function.
+func (s *Service) lockUsers(userIDs ...int64) func() {
+	idx := make([]int, 0, len(userIDs))
+	for _, id := range userIDs {
+		idx = append(idx, s.stripe(id))
+	}
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	for _, i := range idx {
+		s.userLocks[i].Lock()
+	}
+	return func() {
+		for _, i := range idx {
+			s.userLocks[i].Unlock()
+		}
+	}
+}
+
+// Notify stores n for userID, then pushes it to every open socket of that
+// user. It fails with EINVALID for bad input and ENOTFOUND for an unknown
+// user; nothing is pushed unless the row is committed.
+func (s *Service) Notify(ctx context.Context, userID int64, n NewNotification) (Notification, error) {
+	if err := n.Normalize(); err != nil {
+		return Notification{}, err
+	}
+	unlock := s.lockUsers(userID)
+	defer unlock()
+	rows, counts, err := s.store.InsertNotifications(ctx, []int64{userID}, n, s.now())
+	if err != nil {
+		return Notification{}, fmt.Errorf("notify: insert: %w", err)
+	}
+	if len(rows) == 0 {
+		return Notification{}, Errorf(ENOTFOUND, "user not found")
+	}
+	s.push(rows, counts)
+	return rows[0], nil
+}
+
+// NotifyMany stores one copy of n for each user in userIDs (duplicates
+// merged, unknown users skipped) in one transaction, then pushes each. It
+// returns the number of notifications created.
+func (s *Service) NotifyMany(ctx context.Context, userIDs []int64, n NewNotification) (int, error) {
+	if len(userIDs) == 0 {
+		return 0, Errorf(EINVALID, "user_ids: must not be empty")
+	}
+	if len(userIDs) > MaxBulkUsers {
+		return 0, Errorf(EINVALID, "user_ids: must have at most %d ids", MaxBulkUsers)
+	}
+	if err := n.Normalize(); err != nil {
+		return 0, err
+	}
+	ids := slices.Clone(userIDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	unlock := s.lockUsers(ids...)
+	defer unlock()
+	rows, counts, err := s.store.InsertNotifications(ctx, ids, n, s.now())
+	if err != nil {
+		return 0, fmt.Errorf("notify: insert many: %w", err)
+	}
+	s.push(rows, counts)
+	return len(rows), nil
+}
+
+// push sends freshly committed rows to their users' sockets.
+func (s *Service) push(rows []Notification, counts map[int64]int64) {
+	for _, r := range rows {
+		s.hub.Publish(r.UserID, NotificationFrame(r, counts[r.UserID]))
+	}
+}
+
+// SetRead marks notification id of userID read (or unread) and tells the
+// user's sockets.
+func (s *Service) SetRead(ctx context.Context, userID, id int64, read bool) (Notification, error) {
+	unlock := s.lockUsers(userID)
+	defer unlock()
+	n, unread, err := s.store.SetRead(ctx, userID, id, read, s.now())
+	if err != nil {
+		return Notification{}, fmt.Errorf("notify: set read: %w", err)
+	}
+	s.hub.Publish(userID, UpdatedFrame(n, unread))
+	return n, nil
+}
+
+// MarkAllRead marks every unread notification of userID with id <= upToID
+// (all when upToID is 0) as read and tells the user's sockets.
+func (s *Service) MarkAllRead(ctx context.Context, userID, upToID int64) (int64, error) {
+	unlock := s.lockUsers(userID)
+	defer unlock()
+	changed, unread, err := s.store.MarkAllRead(ctx, userID, upToID, s.now())
+	if err != nil {
+		return 0, fmt.Errorf("notify: mark all read: %w", err)
+	}
+	var upTo *int64
+	if upToID > 0 {
+		upTo = &upToID
+	}
+	s.hub.Publish(userID, ReadAllFrame(upTo, unread))
+	return changed, nil
+}
+
+// Delete deletes notification id of userID and tells the user's sockets.
+func (s *Service) Delete(ctx context.Context, userID, id int64) error {
+	unlock := s.lockUsers(userID)
+	defer unlock()
+	unread, err := s.store.DeleteNotification(ctx, userID, id)
+	if err != nil {
+		return fmt.Errorf("notify: delete: %w", err)
+	}
+	s.hub.Publish(userID, DeletedFrame(id, unread))
+	return nil
+}
+
+// SendEvent pushes a live-only event to the open sockets of userID and
+// returns how many sockets it went to. Nothing is stored: a user with no
+// socket open does not get it.
+func (s *Service) SendEvent(ctx context.Context, userID int64, e Event) (int, error) {
+	if err := e.Validate(); err != nil {
+		return 0, err
+	}
+	return s.hub.Publish(userID, EventFrame(e)), nil
+}
+
+// CloseSession closes every socket authenticated by sessionID with
+// CloseUnauthorized: the session was revoked.
+func (s *Service) CloseSession(ctx context.Context, sessionID int64) int {
+	return s.hub.CloseSession(sessionID, CloseUnauthorized, "session revoked")
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestParseFlags(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	tests := []struct {
+		name    string
+		args    []string
+		env     string // NOTIFYBENCH_KEY
+		wantErr string // a word of the message: the flag at fault
+	}{
+		{"defaults with a key", []string{"-key", "k"}, "", ""},
+		{"key from the environment", nil, "k", ""},
+		{"raw only needs no key", []string{"-notifyd=false", "-raw"}, "", ""},
+		{"notifyd needs a key", nil, "", "-key"},
+		{"nothing to run", []string{"-notifyd=false"}, "", "-raw"},
+		{"batch above users", []string{"-key", "k", "-users", "5", "-batch", "6"}, "", "-batch"},
+		{"batch above the bulk limit", []string{"-key", "k", "-users", "2000", "-batch", "1001"}, "", "-batch"},
+		{"fanout with batch", []string{"-key", "k", "-fanout", "-batch", "2"}, "", "-fanout"},
+		{"http scheme", []string{"-key", "k", "-http", "ws://127.0.0.1:8000"}, "", "-http"},
+		{"ws scheme", []string{"-key", "k", "-ws", "http://127.0.0.1:8001/ws"}, "", "-ws"},
+		{"timeout shorter than duration", []string{"-key", "k", "-duration", "1m", "-timeout", "30s"}, "", "-timeout"},
+		{"bad prefix", []string{"-key", "k", "-prefix", "no spaces"}, "", "-prefix"},
+		{"no users", []string{"-key", "k", "-users", "0"}, "", "-users"},
+		{"stray argument", []string{"-key", "k", "extra"}, "", "unexpected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env["NOTIFYBENCH_KEY"] = tt.env
+			o, err := parseFlags(tt.args, getenv, io.Discard)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("parseFlags: %v", err)
+				}
+				if o.notifyd && o.key != "k" {
+					t.Errorf("key = %q, want k", o.key)
+				}
+				if !strings.HasPrefix(o.prefix, "bench-") || len(o.prefix) != len("bench-")+6 {
+					t.Errorf("default prefix = %q, want bench- and 6 random characters", o.prefix)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("parseFlags error = %v, want one naming %s", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestRunUsageErrorExitCode(t *testing.T) {
+	err := run(t.Context(), []string{"-users", "0", "-key", "k"}, func(string) string { return "" },
+		strings.NewReader(""), io.Discard, io.Discard)
+	var ue usageError
+	if !errors.As(err, &ue) {
+		t.Fatalf("run with a bad flag = %v, want a usageError (exit 2)", err)
+	}
+}

@@ -1,0 +1,115 @@
+// Command notifybench is notifyd's load tool. It talks to a running notifyd
+// only through its public HTTP API and websocket protocol, so it measures
+// any deployment: it creates users and sessions with the publisher API,
+// opens authenticated sockets, publishes timestamped notifications at a
+// given rate and reports connect times, publish→frame latency, throughput,
+// server RSS per socket, errors and close codes. With -raw it also runs a
+// bare coder/websocket broadcast server in-process under the same load, as
+// the ceiling to compare against.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "notifybench:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a bad command line: main exits with 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// run is the whole program. stdin is read only in -child mode; the summary
+// goes to stdout, progress and warnings to stderr. It never calls os.Exit.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	stderr = &lockedWriter{w: stderr} // progress lines and children write concurrently
+	opts, err := parseFlags(args, getenv, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err}
+	}
+	fileLimit, err := raiseFileLimit()
+	if err != nil {
+		fmt.Fprintln(stderr, "warning:", err)
+	}
+	if opts.child {
+		return runChild(ctx, stdin, stdout)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, opts.timeout)
+	defer cancel()
+	b := &bench{opts: opts, stderr: stderr, fileLimit: fileLimit}
+	sum := summary{Config: opts.summary()}
+	var errs []error
+	if opts.notifyd {
+		ts, err := b.runNotifyd(ctx)
+		sum.Notifyd = ts
+		if err != nil {
+			errs = append(errs, fmt.Errorf("notifyd: %w", err))
+		}
+	}
+	if opts.raw && ctx.Err() == nil {
+		ts, err := b.runRaw(ctx)
+		sum.Raw = ts
+		if err != nil {
+			errs = append(errs, fmt.Errorf("raw: %w", err))
+		}
+	}
+	sum.finish()
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		sum.Interrupted = "timeout"
+		errs = append(errs, fmt.Errorf("stopped by -timeout %s", opts.timeout))
+	case ctx.Err() != nil:
+		sum.Interrupted = "signal"
+		errs = append(errs, errors.New("interrupted"))
+	}
+	for _, err := range errs {
+		sum.Errors = append(sum.Errors, err.Error())
+	}
+	if opts.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return fmt.Errorf("write summary: %w", err)
+		}
+	} else {
+		sum.writeText(stdout)
+	}
+	return errors.Join(errs...)
+}
+
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

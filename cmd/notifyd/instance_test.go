@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/notifyd/notifyd/store/storetest"
+)
+
+// testAPIKey is the publisher key of test instances.
+const testAPIKey = "test-publisher-key-0123456789"
+
+// instance is a notifyd started through run() on free ports.
+type instance struct {
+	HTTPURL string // http://127.0.0.1:port
+	WSURL   string // ws://127.0.0.1:port/ws
+	Env     map[string]string
+	cancel  context.CancelFunc
+	done    chan error
+	logs    *lockedBuffer
+}
+
+// testEnv returns the environment of a test instance on a fresh database
+// (SQLite, or Postgres when NOTIFYD_TEST_DATABASE_URL is set).
+func testEnv(tb testing.TB) map[string]string {
+	tb.Helper()
+	db := storetest.Config(tb)
+	env := map[string]string{
+		"NOTIFYD_HTTP_ADDR":                "127.0.0.1:0",
+		"NOTIFYD_WS_ADDR":                  "127.0.0.1:0",
+		"NOTIFYD_LOG_FORMAT":               "json",
+		"NOTIFYD_LOG_LEVEL":                "debug",
+		"NOTIFYD_AUTH_API_KEYS":            testAPIKey,
+		"NOTIFYD_HTTP_SHUTDOWN_TIMEOUT":    "5s",
+		"NOTIFYD_DATABASE_SQLITE_PATH":     db.SQLitePath,
+		"NOTIFYD_DATABASE_URL":             db.URL,
+		"NOTIFYD_AUTH_LOGIN_PER_MINUTE_IP": "1000",
+	}
+	return env
+}
+
+// start runs notifyd with env and waits until both listeners are up. The
+// instance is stopped in tb.Cleanup if the test did not stop it.
+func start(tb testing.TB, env map[string]string) *instance {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	inst := &instance{Env: env, cancel: cancel, done: make(chan error, 1), logs: &lockedBuffer{}}
+	getenv := func(k string) string { return env[k] }
+	go func() {
+		err := run(ctx, []string{"-config", "/dev/null"}, getenv, pw, pw)
+		pw.CloseWithError(fmt.Errorf("run returned: %v", err))
+		inst.done <- err
+	}()
+
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		sent := false
+		for sc.Scan() {
+			line := sc.Bytes()
+			inst.logs.Write(append(append([]byte(nil), line...), '\n'))
+			if sent {
+				continue
+			}
+			var rec struct {
+				Msg      string `json:"msg"`
+				HTTPAddr string `json:"http_addr"`
+				WSAddr   string `json:"ws_addr"`
+			}
+			if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
+				inst.HTTPURL = "http://" + rec.HTTPAddr
+				inst.WSURL = "ws://" + rec.WSAddr + "/ws"
+				sent = true
+				ready <- nil
+			}
+		}
+		if !sent {
+			ready <- fmt.Errorf("notifyd did not start: %v", sc.Err())
+		}
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			cancel()
+			tb.Fatalf("%v\nlogs:\n%s", err, inst.logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		cancel()
+		tb.Fatalf("notifyd did not report listening in 30s\nlogs:\n%s", inst.logs.String())
+	}
+	tb.Cleanup(func() { inst.stop(tb) })
+	return inst
+}
+
+// stop cancels run() and returns its error; safe to call twice.
+func (in *instance) stop(tb testing.TB) error {
+	tb.Helper()
+	in.cancel()
+	select {
+	case err, ok := <-in.done:
+		if ok {
+			close(in.done)
+		}
+		return err
+	case <-time.After(30 * time.Second):
+		tb.Fatalf("notifyd did not stop in 30s\nlogs:\n%s", in.logs.String())
+		return nil
+	}
+}
+
+// api sends a JSON request and decodes the JSON answer into out (if not nil).
+func (in *instance) api(tb testing.TB, method, path, bearer string, body any, out any) int {
+	tb.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, in.HTTPURL+path, rd)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			tb.Fatalf("%s %s: decode %q: %v", method, path, data, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// signup creates a user with a password and logs in, returning the user id
+// and session secret.
+func (in *instance) signup(tb testing.TB, name string) (int64, string) {
+	tb.Helper()
+	cred := map[string]string{"username": name, "password": "correct horse battery"}
+	if code := in.api(tb, "POST", "/api/users", "", cred, nil); code != http.StatusCreated {
+		tb.Fatalf("signup %s: status %d", name, code)
+	}
+	var sess struct {
+		Secret string `json:"secret"`
+		User   struct {
+			ID int64 `json:"id"`
+		} `json:"user"`
+	}
+	if code := in.api(tb, "POST", "/api/sessions", "", cred, &sess); code != http.StatusCreated {
+		tb.Fatalf("login %s: status %d", name, code)
+	}
+	return sess.User.ID, sess.Secret
+}
+
+// lockedBuffer collects log lines from the server goroutine.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/httpserver"
+	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/wsserver"
+)
+
+// usageError is a bad command line or configuration: main exits with 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+const usage = `usage: notifyd [-config PATH] [serve|migrate]
+
+  serve    run the HTTP API and the websocket listener (default)
+  migrate  apply database migrations and exit
+
+Configuration: defaults, then config.toml (or -config PATH), then NOTIFYD_*
+environment variables. See config.toml for every key.`
+
+// run is the whole program: it returns when ctx is cancelled (after a
+// graceful shutdown) or when something fails. It never calls os.Exit.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("notifyd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, usage) }
+	configPath := fs.String("config", "", "configuration file (default ./config.toml if present)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err}
+	}
+	cmd := "serve"
+	switch fs.NArg() {
+	case 0:
+	case 1:
+		cmd = fs.Arg(0)
+	default:
+		return usageError{fmt.Errorf("too many arguments: %q", fs.Args())}
+	}
+
+	path, explicit := *configPath, *configPath != ""
+	if !explicit {
+		path = "config.toml"
+	}
+	cfg, err := config.Load(path, explicit, getenv)
+	if err != nil {
+		return usageError{err}
+	}
+	logger, err := newLogger(cfg.Log, stdout)
+	if err != nil {
+		return usageError{err}
+	}
+
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, logger)
+	case "migrate":
+		if err := store.Migrate(ctx, cfg.Database, logger); err != nil {
+			return err
+		}
+		logger.Info("migrations applied")
+		return nil
+	default:
+		return usageError{fmt.Errorf("unknown command %q\n%s", cmd, usage)}
+	}
+}
+
+func newLogger(cfg config.Log, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.Level)); err != nil {
+		return nil, fmt.Errorf("log.level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(cfg.Format) {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log.format: must be text or json, got %q", cfg.Format)
+}
+
+// serve runs both listeners until ctx is done, then shuts down in order:
+// stop accepting on both → close every socket with 1001 → finish in-flight
+// HTTP requests → stop background work → close the database.
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	// Listen first, so a taken port fails at once, before any work.
+	httpLn, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("http.addr: %w", err)
+	}
+	defer httpLn.Close()
+	wsLn, err := net.Listen("tcp", cfg.WS.Addr)
+	if err != nil {
+		return fmt.Errorf("ws.addr: %w", err)
+	}
+	defer wsLn.Close()
+
+	st, err := store.Open(ctx, cfg.Database, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	accounts, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: cfg.Auth.SessionTTL.D()})
+	if err != nil {
+		return err
+	}
+	// The one registry of open sockets, shared by both servers.
+	hub := notify.NewHub(notify.HubConfig{SendQueue: cfg.WS.SendQueue, MaxPerUser: cfg.WS.MaxConnectionsPerUser})
+	svc := notify.NewService(st, hub, logger)
+	tasks := notify.NewTasks(svc, logger)
+	defer tasks.Close()
+
+	api := httpserver.New(httpserver.Config{
+		HTTP:           cfg.HTTP,
+		Auth:           cfg.Auth,
+		WSPublicURL:    cfg.WS.PublicURL,
+		AllowedOrigins: cfg.WS.AllowedOrigins,
+	}, httpserver.Deps{Store: st, Service: svc, Accounts: accounts, Tasks: tasks, Logger: logger})
+	ws := wsserver.New(cfg.WS, wsserver.Deps{Hub: hub, Accounts: accounts, Store: st, Logger: logger})
+	defer ws.Close()
+
+	httpSrv := newHTTPServer(api.Handler(), cfg.HTTP, logger)
+	wsSrv := newHTTPServer(ws.Handler(), cfg.HTTP, logger)
+
+	logger.Info("listening",
+		"http_addr", httpLn.Addr().String(), "ws_addr", wsLn.Addr().String(),
+		"database", st.Dialect(), "ws_public_url", cfg.WS.PublicURL)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveHTTP(httpSrv, httpLn) })
+	g.Go(func() error { return serveHTTP(wsSrv, wsLn) })
+	g.Go(func() error {
+		<-gctx.Done()
+		return shutdown(cfg.HTTP.ShutdownTimeout.D(), logger, httpSrv, wsSrv, hub, ws)
+	})
+	return g.Wait()
+}
+
+func newHTTPServer(h http.Handler, cfg config.HTTP, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       cfg.ReadTimeout.D(),
+		// No WriteTimeout: it would also cut hijacked websocket connections;
+		// writes on sockets have their own ws.write_timeout.
+		IdleTimeout: cfg.IdleTimeout.D(),
+		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+func serveHTTP(srv *http.Server, ln net.Listener) error {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func shutdown(timeout time.Duration, logger *slog.Logger, httpSrv, wsSrv *http.Server, hub *notify.Hub, ws *wsserver.Server) error {
+	logger.Info("shutting down", "timeout", timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+
+	// http.Server.Shutdown stops accepting at once but ignores hijacked
+	// (websocket) connections, so the hub closes those itself.
+	wsDone := make(chan error, 1)
+	go func() { wsDone <- wsSrv.Shutdown(ctx) }()
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- httpSrv.Shutdown(ctx) }()
+
+	var errs []error
+	if err := hub.Shutdown(ctx, notify.CloseGoingAway, "server shutting down"); err != nil {
+		errs = append(errs, fmt.Errorf("close sockets: %w", err))
+	}
+	if err := <-wsDone; err != nil {
+		errs = append(errs, fmt.Errorf("ws listener: %w", err))
+	}
+	if err := <-httpDone; err != nil {
+		errs = append(errs, fmt.Errorf("http listener: %w", err))
+	}
+	ws.Close()
+	if len(errs) > 0 {
+		// A slow client must not turn a clean stop into a failure exit: log
+		// what did not finish in time and still exit 0.
+		logger.Warn("shutdown incomplete", "error", errors.Join(errs...))
+	}
+	logger.Info("stopped")
+	return nil
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// wsClient is a test websocket client that reads JSON messages.
+type wsClient struct {
+	conn *websocket.Conn
+}
+
+func dialWS(tb testing.TB, url, secret string, afterID int64) *wsClient {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		tb.Fatalf("dial %s: %v", url, err)
+	}
+	auth := map[string]any{"type": "auth", "secret": secret}
+	if afterID > 0 {
+		auth["after_id"] = afterID
+	}
+	b, _ := json.Marshal(auth)
+	if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
+		tb.Fatalf("auth write: %v", err)
+	}
+	c := &wsClient{conn: conn}
+	if hello := c.next(tb); hello["type"] != "hello" {
+		tb.Fatalf("first message = %v, want hello", hello)
+	}
+	tb.Cleanup(func() { conn.CloseNow() })
+	return c
+}
+
+// next reads the next message, failing after 10 s.
+func (c *wsClient) next(tb testing.TB) map[string]any {
+	tb.Helper()
+	msg, err := c.read(10 * time.Second)
+	if err != nil {
+		tb.Fatalf("read: %v", err)
+	}
+	return msg
+}
+
+func (c *wsClient) read(d time.Duration) (map[string]any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	_, data, err := c.conn.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// nextOfType skips messages of other types (task progress events...).
+func (c *wsClient) nextOfType(tb testing.TB, typ string) map[string]any {
+	tb.Helper()
+	for {
+		m := c.next(tb)
+		if m["type"] == typ {
+			return m
+		}
+	}
+}
+
+// TestSeedStory is the seed's story end to end through run(): a user logs in,
+// opens two tabs, a task finishes, both tabs get the notification; with no
+// tab open the next one waits in /api/me.
+func TestSeedStory(t *testing.T) {
+	in := start(t, testEnv(t))
+	_, secret := in.signup(t, "alice")
+
+	tab1 := dialWS(t, in.WSURL, secret, 0)
+	tab2 := dialWS(t, in.WSURL, secret, 0)
+
+	var task struct {
+		Task struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"task"`
+	}
+	if code := in.api(t, "POST", "/api/tasks", secret, map[string]any{"name": "render video", "duration_ms": 200}, &task); code != http.StatusAccepted {
+		t.Fatalf("start task: %d", code)
+	}
+	for i, tab := range []*wsClient{tab1, tab2} {
+		ev := tab.nextOfType(t, "event")
+		if typ := ev["event"].(map[string]any)["type"]; typ != "task_progress" {
+			t.Errorf("tab %d: event type %v", i+1, typ)
+		}
+		n := tab.nextOfType(t, "notification")
+		notif := n["notification"].(map[string]any)
+		if notif["title"] != "Task finished" || notif["style"] != "info" || notif["read"] != false {
+			t.Errorf("tab %d: notification %v", i+1, notif)
+		}
+		if n["unread_count"] != float64(1) {
+			t.Errorf("tab %d: unread_count %v, want 1", i+1, n["unread_count"])
+		}
+	}
+
+	// Close every tab, start a failing task, and find it waiting at login.
+	tab1.conn.Close(websocket.StatusNormalClosure, "")
+	tab2.conn.Close(websocket.StatusNormalClosure, "")
+	if code := in.api(t, "POST", "/api/tasks", secret, map[string]any{"name": "import", "duration_ms": 50, "fail": true}, nil); code != http.StatusAccepted {
+		t.Fatalf("start task: %d", code)
+	}
+	var me struct {
+		UnreadCount   int64  `json:"unread_count"`
+		WSURL         string `json:"ws_url"`
+		Notifications []struct {
+			Title string `json:"title"`
+			Style string `json:"style"`
+		} `json:"notifications"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if code := in.api(t, "GET", "/api/me", secret, nil, &me); code != http.StatusOK {
+			t.Fatalf("GET /api/me: %d", code)
+		}
+		if me.UnreadCount == 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if me.UnreadCount != 2 || len(me.Notifications) != 2 {
+		t.Fatalf("me = %+v, want 2 unread", me)
+	}
+	if me.Notifications[0].Title != "Task failed" || me.Notifications[0].Style != "error" {
+		t.Errorf("newest = %+v, want the failed task first", me.Notifications[0])
+	}
+}
+
+// TestShutdownClosesSocketsGoingAway checks that cancelling run() closes
+// every socket with 1001 and returns nil (exit 0).
+func TestShutdownClosesSocketsGoingAway(t *testing.T) {
+	in := start(t, testEnv(t))
+	_, secret := in.signup(t, "bob")
+	c := dialWS(t, in.WSURL, secret, 0)
+	stopped := make(chan error, 1)
+	go func() { stopped <- in.stop(t) }()
+	_, err := c.read(10 * time.Second)
+	if got := websocket.CloseStatus(err); got != websocket.StatusGoingAway {
+		t.Fatalf("close status = %v (err %v), want 1001", got, err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("run returned %v, want nil", err)
+	}
+	if !strings.Contains(in.logs.String(), `"msg":"stopped"`) {
+		t.Errorf("no 'stopped' log line:\n%s", in.logs.String())
+	}
+}
+
+func TestRunRefusesBadConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantKey string
+	}{
+		{"bad send queue", map[string]string{"NOTIFYD_WS_SEND_QUEUE": "lots"}, "NOTIFYD_WS_SEND_QUEUE"},
+		{"bad duration", map[string]string{"NOTIFYD_WS_AUTH_TIMEOUT": "10"}, "NOTIFYD_WS_AUTH_TIMEOUT"},
+		{"bad log format", map[string]string{"NOTIFYD_LOG_FORMAT": "xml"}, "log.format"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv := func(k string) string { return tt.env[k] }
+			var out strings.Builder
+			err := run(context.Background(), []string{"-config", "/dev/null"}, getenv, &out, &out)
+			var ue usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("run = %v, want a usage error (exit 2)", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantKey) {
+				t.Errorf("error %q does not name %s", err, tt.wantKey)
+			}
+		})
+	}
+}
+
+func TestRunFailsOnTakenPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	env := testEnv(t)
+	env["NOTIFYD_HTTP_ADDR"] = ln.Addr().String()
+	var out strings.Builder
+	err = run(context.Background(), []string{"-config", "/dev/null"}, func(k string) string { return env[k] }, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "http.addr") {
+		t.Fatalf("run = %v, want an http.addr error", err)
+	}
+}
+
+func TestMigrateCommand(t *testing.T) {
+	env := testEnv(t)
+	var out strings.Builder
+	err := run(context.Background(), []string{"-config", "/dev/null", "migrate"}, func(k string) string { return env[k] }, &out, &out)
+	if err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "migrations applied") {
+		t.Errorf("output %q lacks 'migrations applied'", out.String())
+	}
+}

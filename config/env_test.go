@@ -1,0 +1,170 @@
+package config_test
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/notifyd/notifyd/config"
+)
+
+// envSamples holds, for every key, a valid non-default value as an
+// environment variable would carry it, and the Go value it must load as.
+// TestEnvEveryKey fails when a key is added without a sample here.
+func envSamples() map[string]envSample {
+	return map[string]envSample{
+		"NOTIFYD_HTTP_ADDR":                   {"127.0.0.1:9000", "127.0.0.1:9000"},
+		"NOTIFYD_HTTP_PUBLIC_URL":             {"https://notify.example.com/app/", "https://notify.example.com/app/"},
+		"NOTIFYD_HTTP_TRUSTED_PROXIES":        {"10.0.0.1, 172.16.0.0/12", []string{"10.0.0.1", "172.16.0.0/12"}},
+		"NOTIFYD_HTTP_CORS_ORIGINS":           {"https://app.example.com", []string{"https://app.example.com"}},
+		"NOTIFYD_HTTP_SHUTDOWN_TIMEOUT":       {"30s", config.Duration(30 * time.Second)},
+		"NOTIFYD_HTTP_MAX_BODY_BYTES":         {"2048", int64(2048)},
+		"NOTIFYD_HTTP_READ_TIMEOUT":           {"1m", config.Duration(time.Minute)},
+		"NOTIFYD_HTTP_IDLE_TIMEOUT":           {"2m", config.Duration(2 * time.Minute)},
+		"NOTIFYD_WS_ADDR":                     {":9001", ":9001"},
+		"NOTIFYD_WS_PUBLIC_URL":               {"wss://notify.example.com/ws", "wss://notify.example.com/ws"},
+		"NOTIFYD_WS_ALLOWED_ORIGINS":          {"https://A.example.com,https://b.example.com:8443", []string{"https://a.example.com", "https://b.example.com:8443"}},
+		"NOTIFYD_WS_AUTH_TIMEOUT":             {"3s", config.Duration(3 * time.Second)},
+		"NOTIFYD_WS_MAX_MESSAGE_BYTES":        {"8192", int64(8192)},
+		"NOTIFYD_WS_MAX_REPLAY":               {"0", 0},
+		"NOTIFYD_WS_PING_INTERVAL":            {"5s", config.Duration(5 * time.Second)},
+		"NOTIFYD_WS_PONG_TIMEOUT":             {"2s", config.Duration(2 * time.Second)},
+		"NOTIFYD_WS_WRITE_TIMEOUT":            {"1s", config.Duration(time.Second)},
+		"NOTIFYD_WS_SEND_QUEUE":               {"1024", 1024},
+		"NOTIFYD_WS_MAX_CONNECTIONS_PER_USER": {"4", 4},
+		"NOTIFYD_DATABASE_URL":                {"postgres://u:p@db:5432/notifyd", "postgres://u:p@db:5432/notifyd"},
+		"NOTIFYD_DATABASE_SQLITE_PATH":        {"/data/n.db", "/data/n.db"},
+		"NOTIFYD_DATABASE_MAX_OPEN_CONNS":     {"5", 5},
+		"NOTIFYD_DATABASE_QUERY_TIMEOUT":      {"250ms", config.Duration(250 * time.Millisecond)},
+		"NOTIFYD_AUTH_API_KEYS":               {"0123456789abcdef,fedcba9876543210", []string{"0123456789abcdef", "fedcba9876543210"}},
+		"NOTIFYD_AUTH_ALLOW_SIGNUP":           {"false", false},
+		"NOTIFYD_AUTH_COOKIE_SECURE":          {"true", true},
+		"NOTIFYD_AUTH_SESSION_TTL":            {"24h", config.Duration(24 * time.Hour)},
+		"NOTIFYD_AUTH_LOGIN_PER_MINUTE_IP":    {"100", 100},
+		"NOTIFYD_AUTH_LOGIN_PER_MINUTE_USER":  {"1", 1},
+		"NOTIFYD_LOG_LEVEL":                   {"debug", "debug"},
+		"NOTIFYD_LOG_FORMAT":                  {"json", "json"},
+		"NOTIFYD_CLUSTER_ENABLED":             {"true", true},
+		"NOTIFYD_CLUSTER_LISTEN_URL":          {"postgresql://u:p@db-direct/notifyd", "postgresql://u:p@db-direct/notifyd"},
+		"NOTIFYD_CLUSTER_MAX_LISTENER_LAG":    {"1s", config.Duration(time.Second)},
+		"NOTIFYD_RETENTION_READ_AFTER":        {"0s", config.Duration(0)},
+		"NOTIFYD_RETENTION_UNREAD_AFTER":      {"8760h", config.Duration(8760 * time.Hour)},
+		"NOTIFYD_RETENTION_INTERVAL":          {"10m", config.Duration(10 * time.Minute)},
+	}
+}
+
+type envSample struct {
+	env  string // as set in the environment
+	want any    // the loaded field value
+}
+
+// tomlKey is one key of Config found from its toml tags, independently of
+// the package's own walk.
+type tomlKey struct {
+	env   string
+	field func(*config.Config) reflect.Value
+}
+
+func tomlKeys(tb testing.TB) []tomlKey {
+	tb.Helper()
+	var keys []tomlKey
+	ct := reflect.TypeFor[config.Config]()
+	for i := range ct.NumField() {
+		sf := ct.Field(i)
+		for j := range sf.Type.NumField() {
+			kf := sf.Type.Field(j)
+			section, key := sf.Tag.Get("toml"), kf.Tag.Get("toml")
+			if section == "" || key == "" {
+				tb.Fatalf("field %s.%s has no toml tag", sf.Name, kf.Name)
+			}
+			keys = append(keys, tomlKey{
+				env:   "NOTIFYD_" + strings.ToUpper(section+"_"+key),
+				field: func(c *config.Config) reflect.Value { return reflect.ValueOf(c).Elem().Field(i).Field(j) },
+			})
+		}
+	}
+	return keys
+}
+
+func TestEnvEveryKey(t *testing.T) {
+	samples := envSamples()
+	all := map[string]string{}
+	for _, k := range tomlKeys(t) {
+		s, ok := samples[k.env]
+		if !ok {
+			t.Fatalf("no sample for %s: add one to envSamples", k.env)
+		}
+		all[k.env] = s.env
+	}
+	if len(all) != len(samples) {
+		t.Fatalf("envSamples has %d entries, Config has %d keys", len(samples), len(all))
+	}
+	t.Chdir(t.TempDir())
+	def := config.Default()
+	got, err := config.Load("", false, env(all))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range tomlKeys(t) {
+		t.Run(k.env, func(t *testing.T) {
+			want := samples[k.env].want
+			if v := k.field(&got).Interface(); !reflect.DeepEqual(v, want) {
+				t.Errorf("%s=%q loaded as %#v, want %#v", k.env, all[k.env], v, want)
+			}
+			if reflect.DeepEqual(k.field(&def).Interface(), want) {
+				t.Errorf("sample for %s equals the default: the test would not see the override", k.env)
+			}
+		})
+	}
+}
+
+func TestEnvLists(t *testing.T) {
+	tests := []struct {
+		name string
+		env  string
+		want []string
+	}{
+		{"one", "0123456789abcdef", []string{"0123456789abcdef"}},
+		{"two", "0123456789abcdef,fedcba9876543210", []string{"0123456789abcdef", "fedcba9876543210"}},
+		{"blanks trimmed", " 0123456789abcdef ,\tfedcba9876543210 ", []string{"0123456789abcdef", "fedcba9876543210"}},
+		{"empty items dropped", ",0123456789abcdef,,", []string{"0123456789abcdef"}},
+		{"only commas is empty", " , ,", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := config.Load(writeFile(t, ""), true, env(map[string]string{"NOTIFYD_AUTH_API_KEYS": tt.env}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.Auth.APIKeys, tt.want) {
+				t.Errorf("api_keys = %q, want %q", got.Auth.APIKeys, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnvBadValues(t *testing.T) {
+	tests := []struct {
+		env, value, key, wantText string
+	}{
+		{"NOTIFYD_WS_SEND_QUEUE", "lots", "ws.send_queue", `NOTIFYD_WS_SEND_QUEUE: ws.send_queue: invalid value; expected an integer, got "lots"`},
+		{"NOTIFYD_WS_MAX_REPLAY", "99999999999999999999", "ws.max_replay", "an integer"},
+		{"NOTIFYD_AUTH_ALLOW_SIGNUP", "yes please", "auth.allow_signup", "true or false"},
+		{"NOTIFYD_HTTP_SHUTDOWN_TIMEOUT", "10", "http.shutdown_timeout", "duration"},
+		{"NOTIFYD_HTTP_MAX_BODY_BYTES", "1.5", "http.max_body_bytes", "an integer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			_, err := config.Load(writeFile(t, ""), true, env(map[string]string{tt.env: tt.value}))
+			wantKeys(t, err, tt.key)
+			if ke := keyErrors(err)[0]; ke.Source != tt.env {
+				t.Errorf("source = %q, want %q", ke.Source, tt.env)
+			}
+			if !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("error %q does not contain %q", err, tt.wantText)
+			}
+		})
+	}
+}

@@ -1,0 +1,137 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// DefaultPath is the file Load reads when no -config flag is given.
+const DefaultPath = "config.toml"
+
+// KeyError is one invalid configuration value. Its text names where the value
+// came from (a file and line, or an environment variable) and the key, and
+// never contains a secret value (API keys, database URLs).
+type KeyError struct {
+	Source string // "config.toml:12", "NOTIFYD_WS_SEND_QUEUE", or "" after merging
+	Key    string // dotted key: "ws.send_queue"
+	Reason string // what is wrong, safe to print
+}
+
+// Error returns "[source: ]key: reason".
+func (e *KeyError) Error() string {
+	if e.Source == "" {
+		return e.Key + ": " + e.Reason
+	}
+	return e.Source + ": " + e.Key + ": " + e.Reason
+}
+
+// Load builds the configuration: Default(), then the TOML file at path, then
+// the NOTIFYD_<SECTION>_<KEY> environment variables read through getenv, then
+// derived defaults (Normalized) and Validate.
+//
+// explicit says whether path was given by the user (-config): an explicit
+// file must exist, while the default ./config.toml is skipped when absent so
+// that `go run ./cmd/notifyd` works anywhere. An empty environment variable
+// counts as unset.
+//
+// Every invalid value is reported, not only the first: the error is an
+// errors.Join of *KeyError, one per line when printed. On
+// error the returned Config is the zero value, so it cannot be used by
+// accident.
+func Load(path string, explicit bool, getenv func(string) string) (Config, error) {
+	c := Default()
+	if path == "" {
+		if explicit {
+			return Config{}, errors.New("config: -config: empty path")
+		}
+		path = DefaultPath
+	}
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := decodeTOML(&c, path, b); err != nil {
+			return Config{}, err
+		}
+	case !explicit && errors.Is(err, fs.ErrNotExist):
+		// No file: defaults and environment only.
+	default:
+		return Config{}, fmt.Errorf("config: read %s: %w", path, err)
+	}
+	if err := applyEnv(&c, getenv); err != nil {
+		return Config{}, err
+	}
+	c = c.Normalized()
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// decodeTOML decodes doc over c, keeping the values of keys the file does not
+// set. Unknown keys are errors: a typo such as "adress" must not silently
+// leave the default in force.
+func decodeTOML(c *Config, name string, doc []byte) error {
+	dec := toml.NewDecoder(bytes.NewReader(doc)).DisallowUnknownFields()
+	err := dec.Decode(c)
+	if err == nil {
+		return checkDurations(c, name, doc)
+	}
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		errs := make([]error, 0, len(strict.Errors))
+		for i := range strict.Errors {
+			e := &strict.Errors[i]
+			line, _ := e.Position()
+			errs = append(errs, &KeyError{
+				Source: name + ":" + strconv.Itoa(line),
+				Key:    strings.Join(e.Key(), "."),
+				Reason: "unknown key",
+			})
+		}
+		return errors.Join(errs...)
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		line, _ := de.Position()
+		key := strings.Join(de.Key(), ".")
+		reason := strings.TrimPrefix(de.Error(), "toml: ")
+		if f, ok := fieldByKey(c, key); ok && f.secret {
+			// The decoder's message may quote the value.
+			reason = "invalid value; expected " + describe(f.value.Type())
+		}
+		if key == "" {
+			key = "syntax"
+		}
+		return &KeyError{Source: name + ":" + strconv.Itoa(line), Key: key, Reason: reason}
+	}
+	return fmt.Errorf("config: decode %s: %w", name, err)
+}
+
+// checkDurations refuses a bare number where a duration string is expected:
+// the decoder would store `shutdown_timeout = 10` as 10 nanoseconds, a value
+// that passes validation and breaks the service in puzzling ways.
+func checkDurations(c *Config, name string, doc []byte) error {
+	var raw map[string]map[string]any
+	if err := toml.Unmarshal(doc, &raw); err != nil {
+		return fmt.Errorf("config: decode %s: %w", name, err)
+	}
+	var errs []error
+	for _, f := range fields(c) {
+		section, key, _ := strings.Cut(f.key, ".")
+		v, ok := raw[section][key]
+		if !ok || !isDuration(f.value.Type()) {
+			continue
+		}
+		if _, isString := v.(string); !isString {
+			errs = append(errs, &KeyError{Source: name, Key: f.key, Reason: fmt.Sprintf("must be a duration string with a unit such as \"10s\", got %v", v)})
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,185 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MinAPIKeyLength is the shortest publisher key accepted: keys are bearer
+// secrets, so a short one can be guessed.
+const MinAPIKeyLength = 16
+
+// Validate reports every invalid value, each as a *KeyError naming its key,
+// joined with errors.Join; nil when c is usable. Messages never contain
+// secret values. An empty ws.allowed_origins is valid: Normalized fills it.
+func (c Config) Validate() error {
+	var v validator
+
+	v.addr("http.addr", c.HTTP.Addr)
+	v.publicURL("http.public_url", c.HTTP.PublicURL, "http", "https")
+	for i, p := range c.HTTP.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				v.add(index("http.trusted_proxies", i), "%q is neither an IP address nor a CIDR range", p)
+			}
+		}
+	}
+	v.origins("http.cors_origins", c.HTTP.CORSOrigins)
+	v.positive("http.shutdown_timeout", c.HTTP.ShutdownTimeout)
+	v.positive("http.read_timeout", c.HTTP.ReadTimeout)
+	v.positive("http.idle_timeout", c.HTTP.IdleTimeout)
+	if c.HTTP.MaxBodyBytes < 1024 {
+		v.add("http.max_body_bytes", "must be at least 1024, got %d", c.HTTP.MaxBodyBytes)
+	}
+
+	v.addr("ws.addr", c.WS.Addr)
+	v.publicURL("ws.public_url", c.WS.PublicURL, "ws", "wss")
+	v.origins("ws.allowed_origins", c.WS.AllowedOrigins)
+	v.positive("ws.auth_timeout", c.WS.AuthTimeout)
+	v.positive("ws.ping_interval", c.WS.PingInterval)
+	v.positive("ws.pong_timeout", c.WS.PongTimeout)
+	v.positive("ws.write_timeout", c.WS.WriteTimeout)
+	v.between("ws.max_message_bytes", c.WS.MaxMessageBytes, 256, 1<<20)
+	v.between("ws.max_replay", int64(c.WS.MaxReplay), 0, 100000)
+	v.between("ws.send_queue", int64(c.WS.SendQueue), 1, 65536)
+	v.between("ws.max_connections_per_user", int64(c.WS.MaxConnectionsPerUser), 1, 1000)
+
+	if c.Database.URL == "" {
+		if strings.TrimSpace(c.Database.SQLitePath) == "" {
+			v.add("database.sqlite_path", "must not be empty when database.url is empty (SQLite is used)")
+		}
+	} else {
+		v.postgresURL("database.url", c.Database.URL)
+	}
+	if c.Database.MaxOpenConns < 1 {
+		v.add("database.max_open_conns", "must be at least 1, got %d", c.Database.MaxOpenConns)
+	}
+	v.positive("database.query_timeout", c.Database.QueryTimeout)
+
+	for i, k := range c.Auth.APIKeys {
+		// Never print the key, not even in part.
+		if utf8.RuneCountInString(k) < MinAPIKeyLength {
+			v.add(index("auth.api_keys", i), "must be at least %d characters (key not shown)", MinAPIKeyLength)
+		}
+		if strings.ContainsFunc(k, func(r rune) bool { return unicode.IsSpace(r) || r == ',' }) {
+			v.add(index("auth.api_keys", i), "must not contain spaces or commas (key not shown)")
+		}
+	}
+	v.positive("auth.session_ttl", c.Auth.SessionTTL)
+	if c.Auth.LoginPerMinuteIP < 1 {
+		v.add("auth.login_per_minute_ip", "must be at least 1, got %d", c.Auth.LoginPerMinuteIP)
+	}
+	if c.Auth.LoginPerMinuteUser < 1 {
+		v.add("auth.login_per_minute_user", "must be at least 1, got %d", c.Auth.LoginPerMinuteUser)
+	}
+
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		v.add("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		v.add("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+
+	if c.Cluster.Enabled && c.Database.URL == "" {
+		v.add("cluster.enabled", "requires database.url (Postgres); SQLite cannot be shared between instances")
+	}
+	if c.Cluster.ListenURL != "" {
+		v.postgresURL("cluster.listen_url", c.Cluster.ListenURL)
+	}
+	v.positive("cluster.max_listener_lag", c.Cluster.MaxListenerLag)
+
+	// 0 turns a retention rule off.
+	v.notNegative("retention.read_after", c.Retention.ReadAfter)
+	v.notNegative("retention.unread_after", c.Retention.UnreadAfter)
+	v.positive("retention.interval", c.Retention.Interval)
+
+	return errors.Join(v.errs...)
+}
+
+// validator collects the errors of Validate.
+type validator struct{ errs []error }
+
+func (v *validator) add(key, format string, args ...any) {
+	v.errs = append(v.errs, &KeyError{Key: key, Reason: fmt.Sprintf(format, args...)})
+}
+
+// addr checks a listen address: host:port with a numeric port, host optional
+// (":8000" listens on every interface; port 0 picks a free port).
+func (v *validator) addr(key, s string) {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		v.add(key, "%q is not host:port (for example \":8000\")", s)
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		v.add(key, "%q: port must be a number from 0 to 65535", s)
+	}
+}
+
+// publicURL checks an absolute URL with one of the schemes and a host.
+func (v *validator) publicURL(key, s string, schemes ...string) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Hostname() == "" {
+		v.add(key, "%q must be an absolute URL such as %s://localhost:8000", s, schemes[0])
+		return
+	}
+	for _, sc := range schemes {
+		if strings.EqualFold(u.Scheme, sc) {
+			return
+		}
+	}
+	v.add(key, "%q: scheme must be %s", s, strings.Join(schemes, " or "))
+}
+
+// postgresURL checks a Postgres URL without ever printing it: it may hold a
+// password.
+func (v *validator) postgresURL(key, s string) {
+	u, err := url.Parse(s)
+	if err != nil {
+		v.add(key, "not a valid URL (value not shown)")
+		return
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		v.add(key, "must be a postgres:// or postgresql:// URL (value not shown)")
+	}
+}
+
+func (v *validator) origins(key string, list []string) {
+	for i, o := range list {
+		if _, err := Origin(o); err != nil {
+			v.add(index(key, i), "%v", err)
+		}
+	}
+}
+
+func (v *validator) positive(key string, d Duration) {
+	if d <= 0 {
+		v.add(key, "must be a positive duration such as \"10s\", got %q", d.D().String())
+	}
+}
+
+func (v *validator) notNegative(key string, d Duration) {
+	if d < 0 {
+		v.add(key, "must be 0 (off) or a positive duration, got %q", d.D().String())
+	}
+}
+
+func (v *validator) between(key string, n, lo, hi int64) {
+	if n < lo || n > hi {
+		v.add(key, "must be from %d to %d, got %d", lo, hi, n)
+	}
+}
+
+// index names one item of a list key: "auth.api_keys[1]".
+func index(key string, i int) string { return key + "[" + strconv.Itoa(i) + "]" }

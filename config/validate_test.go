@@ -1,0 +1,146 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/notifyd/notifyd/config"
+)
+
+func TestValidate(t *testing.T) {
+	sec := func(s string) config.Duration {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return config.Duration(d)
+	}
+	tests := []struct {
+		name    string
+		change  func(c *config.Config)
+		wantKey string // "" when valid
+	}{
+		{"defaults", func(c *config.Config) {}, ""},
+
+		{"http.addr not host:port", func(c *config.Config) { c.HTTP.Addr = "8000" }, "http.addr"},
+		{"http.addr port not a number", func(c *config.Config) { c.HTTP.Addr = ":http" }, "http.addr"},
+		{"http.addr port too big", func(c *config.Config) { c.HTTP.Addr = ":70000" }, "http.addr"},
+		{"http.addr port 0", func(c *config.Config) { c.HTTP.Addr = "127.0.0.1:0" }, ""},
+		{"http.addr ipv6", func(c *config.Config) { c.HTTP.Addr = "[::1]:8000" }, ""},
+		{"ws.addr empty", func(c *config.Config) { c.WS.Addr = "" }, "ws.addr"},
+
+		{"http.public_url relative", func(c *config.Config) { c.HTTP.PublicURL = "/app" }, "http.public_url"},
+		{"http.public_url ws scheme", func(c *config.Config) { c.HTTP.PublicURL = "ws://localhost:8000" }, "http.public_url"},
+		{"http.public_url https with path", func(c *config.Config) { c.HTTP.PublicURL = "https://x.example/app/" }, ""},
+		{"ws.public_url http scheme", func(c *config.Config) { c.WS.PublicURL = "http://localhost:8001/ws" }, "ws.public_url"},
+		{"ws.public_url no host", func(c *config.Config) { c.WS.PublicURL = "ws:///ws" }, "ws.public_url"},
+		{"ws.public_url wss", func(c *config.Config) { c.WS.PublicURL = "wss://x.example/ws" }, ""},
+
+		{"http.trusted_proxies cidr and ip", func(c *config.Config) { c.HTTP.TrustedProxies = []string{"10.0.0.0/8", "::1"} }, ""},
+		{"http.trusted_proxies hostname", func(c *config.Config) { c.HTTP.TrustedProxies = []string{"10.0.0.1", "proxy.local"} }, "http.trusted_proxies[1]"},
+		{"http.cors_origins path", func(c *config.Config) { c.HTTP.CORSOrigins = []string{"https://x.example/app"} }, "http.cors_origins[0]"},
+		{"http.cors_origins star", func(c *config.Config) { c.HTTP.CORSOrigins = []string{"*"} }, "http.cors_origins[0]"},
+		{"ws.allowed_origins null", func(c *config.Config) { c.WS.AllowedOrigins = []string{"null"} }, "ws.allowed_origins[0]"},
+		{"ws.allowed_origins ftp", func(c *config.Config) { c.WS.AllowedOrigins = []string{"ftp://x.example"} }, "ws.allowed_origins[0]"},
+
+		{"http.shutdown_timeout 0", func(c *config.Config) { c.HTTP.ShutdownTimeout = 0 }, "http.shutdown_timeout"},
+		{"http.read_timeout negative", func(c *config.Config) { c.HTTP.ReadTimeout = sec("-1s") }, "http.read_timeout"},
+		{"http.idle_timeout 0", func(c *config.Config) { c.HTTP.IdleTimeout = 0 }, "http.idle_timeout"},
+		{"http.max_body_bytes 1023", func(c *config.Config) { c.HTTP.MaxBodyBytes = 1023 }, "http.max_body_bytes"},
+		{"http.max_body_bytes 1024", func(c *config.Config) { c.HTTP.MaxBodyBytes = 1024 }, ""},
+
+		{"ws.auth_timeout 0", func(c *config.Config) { c.WS.AuthTimeout = 0 }, "ws.auth_timeout"},
+		{"ws.ping_interval 0", func(c *config.Config) { c.WS.PingInterval = 0 }, "ws.ping_interval"},
+		{"ws.pong_timeout 0", func(c *config.Config) { c.WS.PongTimeout = 0 }, "ws.pong_timeout"},
+		{"ws.write_timeout 0", func(c *config.Config) { c.WS.WriteTimeout = 0 }, "ws.write_timeout"},
+		{"ws.max_message_bytes 255", func(c *config.Config) { c.WS.MaxMessageBytes = 255 }, "ws.max_message_bytes"},
+		{"ws.max_message_bytes 256", func(c *config.Config) { c.WS.MaxMessageBytes = 256 }, ""},
+		{"ws.max_message_bytes 1MiB", func(c *config.Config) { c.WS.MaxMessageBytes = 1 << 20 }, ""},
+		{"ws.max_message_bytes 1MiB+1", func(c *config.Config) { c.WS.MaxMessageBytes = 1<<20 + 1 }, "ws.max_message_bytes"},
+		{"ws.max_replay -1", func(c *config.Config) { c.WS.MaxReplay = -1 }, "ws.max_replay"},
+		{"ws.max_replay 0", func(c *config.Config) { c.WS.MaxReplay = 0 }, ""},
+		{"ws.max_replay 100001", func(c *config.Config) { c.WS.MaxReplay = 100001 }, "ws.max_replay"},
+		{"ws.send_queue 0", func(c *config.Config) { c.WS.SendQueue = 0 }, "ws.send_queue"},
+		{"ws.send_queue 65536", func(c *config.Config) { c.WS.SendQueue = 65536 }, ""},
+		{"ws.send_queue 65537", func(c *config.Config) { c.WS.SendQueue = 65537 }, "ws.send_queue"},
+		{"ws.max_connections_per_user 0", func(c *config.Config) { c.WS.MaxConnectionsPerUser = 0 }, "ws.max_connections_per_user"},
+		{"ws.max_connections_per_user 1001", func(c *config.Config) { c.WS.MaxConnectionsPerUser = 1001 }, "ws.max_connections_per_user"},
+
+		{"database.sqlite_path empty", func(c *config.Config) { c.Database.SQLitePath = "" }, "database.sqlite_path"},
+		{"database.sqlite_path empty with postgres", func(c *config.Config) {
+			c.Database.SQLitePath = ""
+			c.Database.URL = "postgres://postgres@127.0.0.1:5432/notifyd?sslmode=disable"
+		}, ""},
+		{"database.url postgresql scheme", func(c *config.Config) { c.Database.URL = "postgresql://db/notifyd" }, ""},
+		{"database.url mysql", func(c *config.Config) { c.Database.URL = "mysql://db/notifyd" }, "database.url"},
+		{"database.url key=value DSN", func(c *config.Config) { c.Database.URL = "host=db user=postgres" }, "database.url"},
+		{"database.max_open_conns 0", func(c *config.Config) { c.Database.MaxOpenConns = 0 }, "database.max_open_conns"},
+		{"database.query_timeout 0", func(c *config.Config) { c.Database.QueryTimeout = 0 }, "database.query_timeout"},
+
+		{"auth.api_keys 16 characters", func(c *config.Config) { c.Auth.APIKeys = []string{"0123456789abcdef"} }, ""},
+		{"auth.api_keys 15 characters", func(c *config.Config) { c.Auth.APIKeys = []string{"0123456789abcdef", "0123456789abcde"} }, "auth.api_keys[1]"},
+		{"auth.api_keys counts characters", func(c *config.Config) { c.Auth.APIKeys = []string{strings.Repeat("é", 16)} }, ""},
+		{"auth.api_keys comma", func(c *config.Config) { c.Auth.APIKeys = []string{"0123456789,abcdef"} }, "auth.api_keys[0]"},
+		{"auth.session_ttl 0", func(c *config.Config) { c.Auth.SessionTTL = 0 }, "auth.session_ttl"},
+		{"auth.login_per_minute_ip 0", func(c *config.Config) { c.Auth.LoginPerMinuteIP = 0 }, "auth.login_per_minute_ip"},
+		{"auth.login_per_minute_user 0", func(c *config.Config) { c.Auth.LoginPerMinuteUser = 0 }, "auth.login_per_minute_user"},
+
+		{"log.level trace", func(c *config.Config) { c.Log.Level = "trace" }, "log.level"},
+		{"log.level warn", func(c *config.Config) { c.Log.Level = "warn" }, ""},
+		{"log.format xml", func(c *config.Config) { c.Log.Format = "xml" }, "log.format"},
+
+		{"cluster.enabled with sqlite", func(c *config.Config) { c.Cluster.Enabled = true }, "cluster.enabled"},
+		{"cluster.enabled with postgres", func(c *config.Config) {
+			c.Cluster.Enabled = true
+			c.Database.URL = "postgres://db/notifyd"
+		}, ""},
+		{"cluster.listen_url not postgres", func(c *config.Config) { c.Cluster.ListenURL = "http://db" }, "cluster.listen_url"},
+		{"cluster.max_listener_lag 0", func(c *config.Config) { c.Cluster.MaxListenerLag = 0 }, "cluster.max_listener_lag"},
+
+		{"retention.read_after 0 is off", func(c *config.Config) { c.Retention.ReadAfter = 0 }, ""},
+		{"retention.read_after negative", func(c *config.Config) { c.Retention.ReadAfter = sec("-1h") }, "retention.read_after"},
+		{"retention.unread_after negative", func(c *config.Config) { c.Retention.UnreadAfter = sec("-1h") }, "retention.unread_after"},
+		{"retention.interval 0", func(c *config.Config) { c.Retention.Interval = 0 }, "retention.interval"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := config.Default()
+			tt.change(&c)
+			err := c.Validate()
+			if tt.wantKey == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			wantKeys(t, err, tt.wantKey)
+			if !strings.HasPrefix(err.Error(), tt.wantKey+": ") {
+				t.Errorf("message %q does not start with the key", err)
+			}
+		})
+	}
+}
+
+func TestValidateClusterMessage(t *testing.T) {
+	c := config.Default()
+	c.Cluster.Enabled = true
+	const want = "cluster.enabled: requires database.url (Postgres); SQLite cannot be shared between instances"
+	if err := c.Validate(); err == nil || err.Error() != want {
+		t.Fatalf("Validate() = %v, want %q", err, want)
+	}
+}
+
+func TestValidateNeverPrintsSecrets(t *testing.T) {
+	c := config.Default()
+	c.Auth.APIKeys = []string{"shortkey1"}
+	c.Database.URL = "mysql://user:pa55word@db/x"
+	c.Cluster.ListenURL = "postgres://user:pa55word@db:bad/x"
+	err := c.Validate()
+	wantKeys(t, err, "database.url", "auth.api_keys[0]", "cluster.listen_url")
+	for _, secret := range []string{"shortkey1", "pa55word"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error leaks %q:\n%v", secret, err)
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package httpserver
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// sessionCookie is the name of the cookie holding the session secret.
+const sessionCookie = "notifyd_session"
+
+func errNoSession() error { return notify.Errorf(notify.EUNAUTHORIZED, "missing or invalid session") }
+func errBadAPIKey() error { return notify.Errorf(notify.EUNAUTHORIZED, "missing or invalid API key") }
+func errForbiddenOrigin() error {
+	return notify.Errorf(notify.EFORBIDDEN, "origin not allowed")
+}
+
+// requireUser authenticates the caller by session secret, from the
+// Authorization header ("Bearer <secret>") or else the session cookie, and
+// stores the user and session in the context.
+//
+// A cookie is sent by the browser on its own, so a cookie-authenticated
+// state-changing request must come from an allowed origin (CSRF). A
+// request that names its secret in the Authorization header cannot be
+// forged cross-site, and one without an Origin header does not come from
+// a browser page.
+func (s *Server) requireUser(c *gin.Context) {
+	secret, viaCookie, ok := sessionSecret(c.Request)
+	if !ok {
+		s.renderError(c, errNoSession())
+		return
+	}
+	if viaCookie && !safeMethod(c.Request.Method) && !s.originAllowed(c.Request) {
+		s.renderError(c, errForbiddenOrigin())
+		return
+	}
+	u, sess, err := s.deps.Accounts.Authenticate(c.Request.Context(), secret)
+	if err != nil {
+		s.renderError(c, err)
+		return
+	}
+	c.Set(keyUser, u)
+	c.Set(keySession, sess)
+	c.Next()
+}
+
+// sessionSecret returns the secret the request authenticates with. A
+// present Authorization header wins over the cookie, and must be a Bearer
+// token.
+func sessionSecret(r *http.Request) (secret string, viaCookie, ok bool) {
+	if r.Header.Get("Authorization") != "" {
+		token, ok := bearerToken(r)
+		return token, false, ok
+	}
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return "", false, false
+	}
+	return ck.Value, true, true
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>"
+// header; the scheme is case-insensitive (RFC 9110).
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimSpace(token)
+	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return token, true
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// originAllowed reports whether the request has no Origin header or one of
+// the allowed origins. "null" (sandboxed frames, file: pages, some
+// redirects) is never allowed.
+func (s *Server) originAllowed(r *http.Request) bool {
+	origins, present := r.Header["Origin"]
+	if !present {
+		return true
+	}
+	if len(origins) != 1 {
+		return false
+	}
+	o := strings.ToLower(origins[0])
+	return o != "null" && slices.Contains(s.cfg.AllowedOrigins, o)
+}
+
+// userOf returns the user requireUser authenticated.
+func userOf(c *gin.Context) (notify.User, bool) {
+	v, ok := c.Get(keyUser)
+	if !ok {
+		return notify.User{}, false
+	}
+	u, ok := v.(notify.User)
+	return u, ok
+}
+
+// sessionOf returns the session requireUser authenticated.
+func sessionOf(c *gin.Context) (notify.Session, bool) {
+	v, ok := c.Get(keySession)
+	if !ok {
+		return notify.Session{}, false
+	}
+	sess, ok := v.(notify.Session)
+	return sess, ok
+}
+
+// apiKeys holds the SHA-256 digests of the publisher keys. Comparing
+// digests of equal length in constant time tells neither a key's content
+// nor its length by timing.
+type apiKeys [][sha256.Size]byte
+
+func newAPIKeys(keys []string) apiKeys {
+	out := make(apiKeys, 0, len(keys))
+	for _, k := range keys {
+		if k != "" {
+			out = append(out, sha256.Sum256([]byte(k)))
+		}
+	}
+	return out
+}
+
+// match compares key with every configured key, without stopping at the
+// first match.
+func (k apiKeys) match(key string) bool {
+	d := sha256.Sum256([]byte(key))
+	found := 0
+	for i := range k {
+		found |= subtle.ConstantTimeCompare(d[:], k[i][:])
+	}
+	return found == 1
+}
+
+// requirePublisher admits requests bearing one of auth.api_keys. With no
+// key configured every call is refused.
+func (s *Server) requirePublisher(c *gin.Context) {
+	key, ok := bearerToken(c.Request)
+	if !ok || !s.apiKeys.match(key) {
+		s.renderError(c, errBadAPIKey())
+		return
+	}
+	c.Next()
+}

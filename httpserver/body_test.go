@@ -1,0 +1,116 @@
+package httpserver
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// bodyRoutes are the routes that read a body, with the credentials they
+// need.
+func bodyRoutes(userID int64, secret string) []req {
+	return []req{
+		{method: "POST", path: "/api/users"},
+		{method: "POST", path: "/api/sessions"},
+		{method: "POST", path: "/api/notifications/read-all", secret: secret},
+		{method: "POST", path: "/api/tasks", secret: secret},
+		{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey},
+		{method: "POST", path: fmt.Sprintf("/api/publisher/users/%d/notifications", userID), apiKey: testAPIKey},
+		{method: "POST", path: fmt.Sprintf("/api/publisher/users/%d/events", userID), apiKey: testAPIKey},
+		{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey},
+	}
+}
+
+func TestBodyTooLarge(t *testing.T) {
+	e := newEnv(t)
+	alice, secret := e.user(t, "alice")
+	// Valid JSON, invalid JSON and a JSON object whose fields would also
+	// fail validation: all are 413, decided before anything is parsed.
+	bodies := map[string]string{
+		"valid JSON":   `{"title":"` + strings.Repeat("x", 65<<10) + `"}`,
+		"invalid JSON": strings.Repeat("{", 65<<10),
+		"just over":    `{"username":"` + strings.Repeat("a", 64<<10-14) + `"}`,
+	}
+	if n := len(bodies["just over"]); n != 64<<10+1 {
+		t.Fatalf("just over is %d bytes", n)
+	}
+	for _, r := range bodyRoutes(alice.ID, secret) {
+		for name, body := range bodies {
+			t.Run(r.path+" "+name, func(t *testing.T) {
+				r.body = body
+				e.do(t, r).wantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
+			})
+		}
+	}
+	t.Run("chunked, no Content-Length", func(t *testing.T) {
+		for _, r := range bodyRoutes(alice.ID, secret) {
+			r.body = strings.NewReader(`{"title":"` + strings.Repeat("x", 65<<10) + `"}`)
+			e.do(t, r).wantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
+		}
+	})
+	t.Run("routes that take no body", func(t *testing.T) {
+		big := strings.Repeat("x", 65<<10)
+		for _, r := range []req{
+			{method: "POST", path: fmt.Sprintf("/api/publisher/users/%d/sessions", alice.ID), apiKey: testAPIKey},
+			{method: "DELETE", path: "/api/sessions/current", secret: secret},
+			{method: "GET", path: "/api/me", secret: secret},
+		} {
+			r.body = big
+			e.do(t, r).wantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
+		}
+		// The session survived the refused logout.
+		e.do(t, req{method: "GET", path: "/api/me", secret: secret}).want(t, http.StatusOK)
+	})
+	t.Run("64 KiB exactly is read", func(t *testing.T) {
+		body := `{"username":"` + strings.Repeat("a", 64<<10-15) + `"}`
+		if len(body) != 64<<10 {
+			t.Fatalf("%d bytes", len(body))
+		}
+		// Read in full, then refused by validation, not by size.
+		e.do(t, req{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey, body: body}).
+			wantError(t, http.StatusBadRequest, notify.EINVALID, "username")
+	})
+	t.Run("configured limit", func(t *testing.T) {
+		e := newEnvWith(t, envOptions{cfg: func(c *Config) { c.HTTP.MaxBodyBytes = 100 }})
+		e.do(t, req{method: "POST", path: "/api/users", body: `{"username":"` + strings.Repeat("a", 100) + `"}`}).
+			wantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
+	})
+}
+
+// TestNoPanicOnOddBodies sends odd bodies to every route that reads one:
+// each answer is a JSON 4xx, never a 500.
+func TestNoPanicOnOddBodies(t *testing.T) {
+	e := newEnv(t)
+	alice, secret := e.user(t, "alice")
+	bodies := []string{
+		``, ` `, `null`, `true`, `0`, `"x"`, `[]`, `[{}]`, `{`, `}`, `{}`, `{}{}`, `{} x`,
+		`{"":1}`, `{"a":}`, `{"title":null,"user_ids":null,"type":null}`,
+		`{"user_ids":[1e400]}`, `{"duration_ms":1e400}`, `{"up_to_id":-0}`,
+		strings.Repeat("[", 5000) + strings.Repeat("]", 5000),
+		`{"title":"` + strings.Repeat(`\ud800`, 100) + `"}`,
+		"{\"title\":\"\xff\xfe\"}",
+		`{"title":"t","title":"` + strings.Repeat("x", 300) + `"}`,
+		`{"data":` + strings.Repeat(`{"a":`, 3000) + `1` + strings.Repeat(`}`, 3000) + `,"type":"deep"}`,
+	}
+	for _, r := range bodyRoutes(alice.ID, secret) {
+		for i, body := range bodies {
+			t.Run(fmt.Sprintf("%s %d", r.path, i), func(t *testing.T) {
+				r.body = body
+				got := e.do(t, r)
+				if got.status >= 500 {
+					t.Fatalf("status %d for %q: %s", got.status, body, got.body)
+				}
+				if got.status >= 400 {
+					var ej errorJSON
+					got.decode(t, &ej)
+					if ej.Error.Code == "" || ej.Error.Message == "" {
+						t.Fatalf("error shape: %s", got.body)
+					}
+				}
+			})
+		}
+	}
+}

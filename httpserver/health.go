@@ -1,0 +1,49 @@
+package httpserver
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// healthAPI serves the liveness and readiness probes and the public
+// client configuration.
+type healthAPI struct {
+	*responder
+	store Store
+	wsURL string // ws.public_url
+}
+
+type statusResponse struct {
+	Status string `json:"status"`
+}
+
+// healthz handles GET /healthz: the process answers.
+func (h *healthAPI) healthz(c *gin.Context) {
+	writeJSON(c, http.StatusOK, statusResponse{Status: "ok"})
+}
+
+// readyz handles GET /readyz: 200 when the database answers, else 503.
+func (h *healthAPI) readyz(c *gin.Context) {
+	if err := h.store.Ping(c.Request.Context()); err != nil {
+		// Any failure means "not ready"; the cause is logged by renderError.
+		if notify.ErrorCode(err) != notify.EUNAVAILABLE {
+			err = fmt.Errorf("%w: %w", notify.Errorf(notify.EUNAVAILABLE, "database unavailable"), err)
+		}
+		h.renderError(c, err)
+		return
+	}
+	writeJSON(c, http.StatusOK, statusResponse{Status: "ok"})
+}
+
+type configResponse struct {
+	WSURL string `json:"ws_url"`
+}
+
+// config handles GET /api/config: where a frontend opens the websocket.
+func (h *healthAPI) config(c *gin.Context) {
+	writeJSON(c, http.StatusOK, configResponse{WSURL: h.wsURL})
+}

@@ -1,0 +1,171 @@
+package httpserver
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/store/storetest"
+)
+
+func TestHealth(t *testing.T) {
+	e := newEnv(t)
+	var status struct {
+		Status string `json:"status"`
+	}
+	e.do(t, req{method: "GET", path: "/healthz"}).want(t, http.StatusOK).decode(t, &status)
+	if status.Status != "ok" {
+		t.Fatalf("healthz = %+v", status)
+	}
+	e.do(t, req{method: "GET", path: "/readyz"}).want(t, http.StatusOK).decode(t, &status)
+	if status.Status != "ok" {
+		t.Fatalf("readyz = %+v", status)
+	}
+	var cfg struct {
+		WSURL string `json:"ws_url"`
+	}
+	e.do(t, req{method: "GET", path: "/api/config"}).want(t, http.StatusOK).decode(t, &cfg)
+	if cfg.WSURL != testWSURL {
+		t.Fatalf("config = %+v", cfg)
+	}
+}
+
+// checkUnavailable checks that, with the database gone, every route that
+// needs it answers 503 "unavailable" (not 500) while /healthz still
+// answers.
+func checkUnavailable(t *testing.T, e *env, userID int64, secret string) {
+	t.Helper()
+	cases := []req{
+		{method: "GET", path: "/readyz"},
+		{method: "GET", path: "/api/me", secret: secret},
+		{method: "GET", path: "/api/notifications", secret: secret},
+		{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": testPass}},
+		{method: "POST", path: "/api/users", body: map[string]string{"username": "zed", "password": testPass}},
+		{method: "POST", path: fmt.Sprintf("/api/publisher/users/%d/notifications", userID), apiKey: testAPIKey, body: `{"title":"t"}`},
+		{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey, body: fmt.Sprintf(`{"user_ids":[%d],"title":"t"}`, userID)},
+		{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey, body: `{"username":"zed"}`},
+	}
+	for _, r := range cases {
+		t.Run(r.method+" "+r.path, func(t *testing.T) {
+			got := e.do(t, r).wantError(t, http.StatusServiceUnavailable, notify.EUNAVAILABLE, "")
+			if strings.Contains(strings.ToLower(got.Error.Message), "sql") {
+				t.Fatalf("driver detail leaked: %q", got.Error.Message)
+			}
+		})
+	}
+	e.do(t, req{method: "GET", path: "/healthz"}).want(t, http.StatusOK)
+	// The cause is in the log, at Error, with the request id.
+	r := e.do(t, req{method: "GET", path: "/readyz"})
+	id := r.header.Get(requestIDHeader)
+	found := false
+	for _, rec := range e.logs.records(t) {
+		if rec["msg"] == "request failed" && rec["request_id"] == id && rec["level"] == "ERROR" && rec["error"] != "" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no error log for request %s:\n%s", id, e.logs.String())
+	}
+}
+
+func TestStoreClosed(t *testing.T) {
+	e := newEnv(t)
+	alice, secret := e.user(t, "alice")
+	if err := e.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkUnavailable(t, e, alice.ID, secret)
+}
+
+func TestPostgresDown(t *testing.T) {
+	if !storetest.Postgres(t) {
+		t.Skip("Postgres only: set " + storetest.EnvDatabaseURL)
+	}
+	cfg := storetest.Config(t)
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newTCPProxy(t, u.Host)
+	u.Host = p.addr()
+	cfg.URL = u.String()
+	e := newEnvWith(t, envOptions{store: storetest.OpenConfig(t, cfg)})
+	alice, secret := e.user(t, "alice")
+	e.do(t, req{method: "GET", path: "/readyz"}).want(t, http.StatusOK)
+	p.stop() // the database "goes down": connections drop, new ones are refused
+	checkUnavailable(t, e, alice.ID, secret)
+}
+
+// tcpProxy forwards connections to a database so a test can cut them.
+type tcpProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	conns  []net.Conn
+	wg     sync.WaitGroup
+}
+
+func newTCPProxy(tb testing.TB, target string) *tcpProxy {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &tcpProxy{ln: ln, target: target}
+	p.wg.Add(1)
+	go p.accept()
+	tb.Cleanup(p.stop)
+	return p
+}
+
+func (p *tcpProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *tcpProxy) accept() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		up, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, c, up)
+		p.mu.Unlock()
+		p.wg.Add(2)
+		go p.pipe(c, up)
+		go p.pipe(up, c)
+	}
+}
+
+func (p *tcpProxy) pipe(dst, src net.Conn) {
+	defer p.wg.Done()
+	_, _ = io.Copy(dst, src)
+	dst.Close()
+	src.Close()
+}
+
+// stop closes the listener and every forwarded connection, and waits for
+// the proxy's goroutines. It may be called more than once.
+func (p *tcpProxy) stop() {
+	if err := p.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return
+	}
+	p.mu.Lock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+	p.mu.Unlock()
+	p.wg.Wait()
+}

@@ -1,0 +1,158 @@
+// Package httpserver is the HTTP API of notifyd (gin): accounts, sessions,
+// the notification inbox, the publisher API, the task demo, health checks
+// and the embedded web inbox. Handlers parse and validate input, call the
+// notify domain and render its results; they never touch the database
+// directly except through the narrow Store interface declared here.
+package httpserver
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/web"
+)
+
+// DefaultMaxBodyBytes bounds a request body when http.max_body_bytes is not
+// set (64 KiB).
+const DefaultMaxBodyBytes = 64 << 10
+
+// Config is what the HTTP API needs from the configuration.
+type Config struct {
+	HTTP config.HTTP
+	Auth config.Auth
+	// WSPublicURL is ws.public_url: handed to clients by /api/me and
+	// /api/config, and allowed as a connect-src in the page's CSP.
+	WSPublicURL string
+	// AllowedOrigins is ws.allowed_origins, normalised to
+	// "scheme://host[:port]": the origins a cookie-authenticated POST or
+	// DELETE may come from (CSRF rule).
+	AllowedOrigins []string
+}
+
+// Store is what the HTTP API reads directly from the database; every write
+// goes through notify.Service or notify.Accounts. store.Store implements it.
+type Store interface {
+	// Ping fails with EUNAVAILABLE when the database does not answer.
+	Ping(ctx context.Context) error
+	// ListNotifications returns a page of userID's notifications and whether
+	// there are more.
+	ListNotifications(ctx context.Context, userID int64, q notify.ListQuery) ([]notify.Notification, bool, error)
+	// UnreadCount returns the number of unread notifications of userID.
+	UnreadCount(ctx context.Context, userID int64) (int64, error)
+}
+
+// Deps are the collaborators of the HTTP API, built once in run.
+type Deps struct {
+	Store    Store
+	Service  *notify.Service
+	Accounts *notify.Accounts
+	Tasks    *notify.Tasks
+	Logger   *slog.Logger
+}
+
+// Server is the HTTP API. It holds no goroutines: there is nothing to
+// close besides the http.Server that serves Handler.
+type Server struct {
+	*responder
+	cfg     Config
+	deps    Deps
+	engine  *gin.Engine
+	apiKeys apiKeys
+	limits  loginLimits
+	now     func() time.Time
+}
+
+// New builds the HTTP API over d. Zero values in cfg get the documented
+// defaults (64 KiB bodies, 20/10 logins per minute).
+func New(cfg Config, d Deps) *Server {
+	return newServer(cfg, d, web.Files())
+}
+
+// newServer is New with the static files as a parameter, so tests can
+// serve a known set of files.
+func newServer(cfg Config, d Deps, static fs.FS) *Server {
+	if cfg.HTTP.MaxBodyBytes <= 0 {
+		cfg.HTTP.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	cfg.AllowedOrigins = normalizeOrigins(cfg.AllowedOrigins)
+	cfg.HTTP.CORSOrigins = normalizeOrigins(cfg.HTTP.CORSOrigins)
+	logger := d.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		responder: &responder{logger: logger, maxBody: cfg.HTTP.MaxBodyBytes},
+		cfg:       cfg,
+		deps:      d,
+		apiKeys:   newAPIKeys(cfg.Auth.APIKeys),
+		now:       time.Now,
+	}
+	s.limits = newLoginLimits(cfg.Auth.LoginPerMinuteIP, cfg.Auth.LoginPerMinuteUser, s.clock)
+	s.engine = s.newEngine()
+	s.routes(static)
+	return s
+}
+
+// clock reads s.now, so tests can move time for the limiters.
+func (s *Server) clock() time.Time { return s.now() }
+
+// Handler returns the http.Handler serving the API and the web inbox.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// newEngine creates the gin engine with our settings and the middleware
+// that runs on every request, matched or not.
+func (s *Server) newEngine() *gin.Engine {
+	// gin prints a warning on gin.New and every route it registers while
+	// its package-global mode is "debug" (its default unless GIN_MODE is
+	// set), and that mode can only be changed globally. Release mode
+	// changes nothing else that we use, and SetMode is atomic, so setting it
+	// here is safe even when several servers are built concurrently.
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	// Unknown paths and methods get our JSON errors, not redirects.
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.HandleMethodNotAllowed = true
+	// Every request carries its own context; handlers use
+	// c.Request.Context() explicitly, so no fallback is needed.
+	e.ContextWithFallback = false
+	// The client IP is the socket's peer unless the peer is a configured
+	// proxy; gin trusts every proxy by default. A non-nil empty list makes
+	// gin trust none.
+	e.TrustedPlatform = ""
+	proxies := s.cfg.HTTP.TrustedProxies
+	if proxies == nil {
+		proxies = []string{}
+	}
+	if err := e.SetTrustedProxies(proxies); err != nil {
+		// config.Validate rejects bad entries; should one get here anyway,
+		// trust no proxy rather than some.
+		s.logger.Error("http.trusted_proxies is invalid; trusting no proxy", "error", err)
+		_ = e.SetTrustedProxies([]string{})
+	}
+	e.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.cors, s.limitBody)
+	e.NoRoute(s.noRoute)
+	e.NoMethod(s.noMethod)
+	return e
+}
+
+// normalizeOrigins lower-cases origins and drops trailing slashes, so they
+// compare exactly with a browser's Origin header.
+func normalizeOrigins(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, o := range in {
+		o = strings.TrimRight(strings.ToLower(strings.TrimSpace(o)), "/")
+		if o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}

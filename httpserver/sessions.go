@@ -1,0 +1,102 @@
+package httpserver
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// sessionAccounts is what the session routes need from notify.Accounts.
+type sessionAccounts interface {
+	Login(ctx context.Context, username, password string) (notify.User, string, notify.Session, error)
+	Logout(ctx context.Context, s notify.Session) error
+	SessionTTL() time.Duration
+}
+
+// socketCloser closes the sockets of a revoked session (notify.Service).
+type socketCloser interface {
+	CloseSession(ctx context.Context, sessionID int64) int
+}
+
+// sessionAPI serves log-in and log-out.
+type sessionAPI struct {
+	*responder
+	accounts     sessionAccounts
+	sockets      socketCloser
+	limits       loginLimits
+	cookieSecure bool // auth.cookie_secure
+}
+
+type loginResponse struct {
+	Secret string      `json:"secret"`
+	User   notify.User `json:"user"`
+}
+
+// login handles POST /api/sessions {username, password} → 201
+// {"secret","user"} and sets the session cookie. Attempts are limited per
+// client IP (checked first, before any work) and per canonical username.
+func (h *sessionAPI) login(c *gin.Context) {
+	if wait := h.limits.ip.take(c.ClientIP()); wait > 0 {
+		h.rateLimited(c, wait)
+		return
+	}
+	var req credentialsRequest
+	if err := h.decodeJSON(c, &req, bodyRequired); err != nil {
+		h.renderError(c, err)
+		return
+	}
+	// A name that breaks the username rules can belong to no account, so
+	// it needs no bucket of its own; the IP limit still applies.
+	if notify.ValidateUsername(req.Username) == nil {
+		if wait := h.limits.user.take(notify.CanonicalUsername(req.Username)); wait > 0 {
+			h.rateLimited(c, wait)
+			return
+		}
+	}
+	u, secret, _, err := h.accounts.Login(c.Request.Context(), req.Username, req.Password)
+	if err != nil {
+		h.renderError(c, err)
+		return
+	}
+	c.Set(keyUser, u) // for the access log
+	h.setCookie(c, secret, h.accounts.SessionTTL())
+	writeJSON(c, http.StatusCreated, loginResponse{Secret: secret, User: u})
+}
+
+// logout handles DELETE /api/sessions/current → 204: the session is
+// deleted, so its secret fails at once, its sockets are closed with 4401,
+// and the cookie is cleared.
+func (h *sessionAPI) logout(c *gin.Context) {
+	sess, _ := sessionOf(c)
+	ctx := c.Request.Context()
+	if err := h.accounts.Logout(ctx, sess); err != nil {
+		h.renderError(c, err)
+		return
+	}
+	h.sockets.CloseSession(ctx, sess.ID)
+	h.setCookie(c, "", 0)
+	c.Status(http.StatusNoContent)
+}
+
+// setCookie sets the session cookie for ttl, or clears it when ttl is 0.
+// HttpOnly keeps it from scripts; SameSite=Lax keeps it off cross-site
+// POSTs (the Origin check in requireUser is the second line).
+func (h *sessionAPI) setCookie(c *gin.Context, secret string, ttl time.Duration) {
+	maxAge := int(ttl / time.Second)
+	if ttl <= 0 {
+		maxAge = -1 // "Max-Age=0": delete now
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name:     sessionCookie,
+		Value:    secret,
+		Path:     "/",
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   h.cookieSecure,
+		SameSite: http.SameSiteLaxMode,
+	})
+}

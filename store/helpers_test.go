@@ -1,0 +1,74 @@
+package store_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/store"
+)
+
+// t0 is the clock of the tests: a fixed UTC instant with a sub-microsecond
+// part, which the store must drop (Postgres keeps microseconds).
+var t0 = time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.UTC)
+
+// insert stores one notification titled title for userID and returns it.
+func insert(tb testing.TB, st *store.Store, userID int64, title string) notify.Notification {
+	tb.Helper()
+	rows, _, err := st.InsertNotifications(context.Background(), []int64{userID},
+		notify.NewNotification{Title: title, Style: notify.StyleInfo}, t0)
+	if err != nil {
+		tb.Fatalf("insert %q for user %d: %v", title, userID, err)
+	}
+	if len(rows) != 1 {
+		tb.Fatalf("insert %q for user %d: got %d rows, want 1", title, userID, len(rows))
+	}
+	return rows[0]
+}
+
+// insertN stores n notifications for userID, titled "n1".."nN", and
+// returns their ids in ascending order.
+func insertN(tb testing.TB, st *store.Store, userID int64, n int) []int64 {
+	tb.Helper()
+	ids := make([]int64, n)
+	for i := range n {
+		ids[i] = insert(tb, st, userID, "n"+strconv.Itoa(i+1)).ID
+	}
+	return ids
+}
+
+// wantCode fails tb unless err carries the notify error code want ("" for
+// no error).
+func wantCode(tb testing.TB, err error, want string) {
+	tb.Helper()
+	if got := notify.ErrorCode(err); got != want {
+		tb.Fatalf("error code = %q (%v), want %q", got, err, want)
+	}
+}
+
+// ids returns the ids of ns in order.
+func ids(ns []notify.Notification) []int64 {
+	out := make([]int64, len(ns))
+	for i, n := range ns {
+		out[i] = n.ID
+	}
+	return out
+}
+
+// unread returns the unread count of userID.
+func unread(tb testing.TB, st *store.Store, userID int64) int64 {
+	tb.Helper()
+	n, err := st.UnreadCount(context.Background(), userID)
+	if err != nil {
+		tb.Fatalf("unread count of %d: %v", userID, err)
+	}
+	return n
+}
+
+// sameUser reports whether a and b are the same user with the same fields.
+func sameUser(a, b notify.User) bool {
+	return a.ID == b.ID && a.Username == b.Username && a.PasswordHash == b.PasswordHash &&
+		a.CreatedAt.Equal(b.CreatedAt) && a.CreatedAt.Location() == time.UTC && b.CreatedAt.Location() == time.UTC
+}

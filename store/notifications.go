@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// Limits of one page of ListNotifications. Callers validate the limit;
+// the store clamps it again so no caller can ask for an unbounded page.
+const (
+	minListLimit = 1
+	maxListLimit = 200
+)
+
+// notificationRow is a row of the notifications table.
+type notificationRow struct {
+	ID        int64
+	UserID    int64
+	Title     string
+	Content   string
+	Style     string
+	Read      bool
+	CreatedAt time.Time
+	ReadAt    *time.Time
+}
+
+func (notificationRow) TableName() string { return "notifications" }
+
+func (r notificationRow) notification() notify.Notification {
+	n := notify.Notification{
+		ID:        r.ID,
+		UserID:    r.UserID,
+		Title:     r.Title,
+		Content:   r.Content,
+		Style:     notify.Style(r.Style),
+		Read:      r.Read,
+		CreatedAt: r.CreatedAt.UTC(),
+	}
+	if r.ReadAt != nil {
+		t := r.ReadAt.UTC()
+		n.ReadAt = &t
+	}
+	return n
+}
+
+// ListNotifications returns one page of userID's notifications and whether
+// there are more beyond it.
+//
+// Without q.After the page is newest first, ids below q.Before when it is
+// set. With q.After it is oldest first, ids above q.After (and below
+// q.Before if both are set). q.UnreadOnly keeps unread rows only.
+func (s *Store) ListNotifications(ctx context.Context, userID int64, q notify.ListQuery) ([]notify.Notification, bool, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	limit := min(max(q.Limit, minListLimit), maxListLimit)
+	tx := db.Where("user_id = ?", userID)
+	if q.UnreadOnly {
+		// Written exactly as the partial index's predicate, so it is used.
+		tx = tx.Where("NOT read")
+	}
+	if q.Before > 0 {
+		tx = tx.Where("id < ?", q.Before)
+	}
+	if q.After > 0 {
+		tx = tx.Where("id > ?", q.After).Order("id ASC")
+	} else {
+		tx = tx.Order("id DESC")
+	}
+	// One row more than asked tells whether another page exists.
+	var rows []notificationRow
+	if err := tx.Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, false, translate(ctx, "list notifications", err)
+	}
+	hasMore := len(rows) > limit
+	if hasMore {
+		rows = rows[:limit]
+	}
+	out := make([]notify.Notification, len(rows))
+	for i, r := range rows {
+		out[i] = r.notification()
+	}
+	return out, hasMore, nil
+}
+
+// UnreadCount returns how many unread notifications userID has.
+func (s *Store) UnreadCount(ctx context.Context, userID int64) (int64, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	n, err := unreadCount(db, userID)
+	if err != nil {
+		return 0, translate(ctx, "unread count", err)
+	}
+	return n, nil
+}
+
+// MaxNotificationID returns the highest notification id of userID, 0 when
+// it has none: the cursor of a socket that connects without after_id.
+func (s *Store) MaxNotificationID(ctx context.Context, userID int64) (int64, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	var id int64
+	err := db.Model(&notificationRow{}).
+		Select("COALESCE(MAX(id), 0)").
+		Where("user_id = ?", userID).
+		Scan(&id).Error
+	if err != nil {
+		return 0, translate(ctx, "max notification id", err)
+	}
+	return id, nil
+}
+
+func unreadCount(tx *gorm.DB, userID int64) (int64, error) {
+	var n int64
+	err := tx.Model(&notificationRow{}).Where("user_id = ? AND NOT read", userID).Count(&n).Error
+	return n, err
+}
+
+// unreadCounts returns the unread count of each of userIDs (0 included) in
+// one GROUP BY query per chunk.
+func unreadCounts(tx *gorm.DB, userIDs []int64) (map[int64]int64, error) {
+	counts := make(map[int64]int64, len(userIDs))
+	for _, id := range userIDs {
+		counts[id] = 0
+	}
+	for _, ids := range chunks(userIDs, maxIDsPerQuery) {
+		var rows []struct {
+			UserID int64
+			Unread int64
+		}
+		err := tx.Model(&notificationRow{}).
+			Select("user_id, COUNT(*) AS unread").
+			Where("user_id IN ? AND NOT read", ids).
+			Group("user_id").
+			Scan(&rows).Error
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			counts[r.UserID] = r.Unread
+		}
+	}
+	return counts, nil
+}
+
+// chunks splits s into consecutive pieces of at most n elements.
+func chunks[T any](s []T, n int) [][]T {
+	var out [][]T
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	if len(s) > 0 {
+		out = append(out, s)
+	}
+	return out
+}
+
+// sortedDistinct returns the distinct ids in ascending order: the order in
+// which rows are locked.
+func sortedDistinct(ids []int64) []int64 {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// sessionRow is a row of the sessions table. SecretHash is the SHA-256 of
+// the secret; the secret itself never reaches the database.
+type sessionRow struct {
+	ID         int64
+	UserID     int64
+	SecretHash []byte
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}
+
+func (sessionRow) TableName() string { return "sessions" }
+
+func (r sessionRow) session() notify.Session {
+	return notify.Session{
+		ID:         r.ID,
+		UserID:     r.UserID,
+		SecretHash: r.SecretHash,
+		CreatedAt:  r.CreatedAt.UTC(),
+		ExpiresAt:  r.ExpiresAt.UTC(),
+	}
+}
+
+// CreateSession stores sess and returns it with its id. An unknown user is
+// ENOTFOUND; a hash already stored is ECONFLICT.
+func (s *Store) CreateSession(ctx context.Context, sess notify.Session) (notify.Session, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	r := sessionRow{
+		UserID:     sess.UserID,
+		SecretHash: sess.SecretHash,
+		CreatedAt:  utc(sess.CreatedAt),
+		ExpiresAt:  utc(sess.ExpiresAt),
+	}
+	if err := db.Create(&r).Error; err != nil {
+		return notify.Session{}, translate(ctx, "create session", err)
+	}
+	return r.session(), nil
+}
+
+// sessionUserRow is one row of the sessions-join-users query.
+type sessionUserRow struct {
+	SessionID        int64
+	SessionUserID    int64
+	SessionHash      []byte
+	SessionCreatedAt time.Time
+	SessionExpiresAt time.Time
+	UserID           int64
+	UserName         string
+	UserPasswordHash string
+	UserCreatedAt    time.Time
+}
+
+// SessionBySecretHash returns the session with that hash and its user in
+// one query (ENOTFOUND). Expired sessions are returned too: Accounts
+// decides about expiry with its own clock.
+func (s *Store) SessionBySecretHash(ctx context.Context, hash []byte) (notify.Session, notify.User, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	var rows []sessionUserRow
+	err := db.Raw(`SELECT s.id AS session_id, s.user_id AS session_user_id, s.secret_hash AS session_hash,
+			s.created_at AS session_created_at, s.expires_at AS session_expires_at,
+			u.id AS user_id, u.username AS user_name, u.password_hash AS user_password_hash,
+			u.created_at AS user_created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.secret_hash = ?`, hash).Scan(&rows).Error
+	if err != nil {
+		return notify.Session{}, notify.User{}, translate(ctx, "session by secret", err)
+	}
+	if len(rows) == 0 {
+		return notify.Session{}, notify.User{}, errNotFound("session by secret", "session")
+	}
+	r := rows[0]
+	sess := sessionRow{
+		ID:         r.SessionID,
+		UserID:     r.SessionUserID,
+		SecretHash: r.SessionHash,
+		CreatedAt:  r.SessionCreatedAt,
+		ExpiresAt:  r.SessionExpiresAt,
+	}.session()
+	u := userRow{ID: r.UserID, Username: r.UserName, PasswordHash: r.UserPasswordHash, CreatedAt: r.UserCreatedAt}.user()
+	return sess, u, nil
+}
+
+// DeleteSession deletes a session; deleting a missing one is no error.
+func (s *Store) DeleteSession(ctx context.Context, id int64) error {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	if err := db.Where("id = ?", id).Delete(&sessionRow{}).Error; err != nil {
+		return translate(ctx, "delete session", err)
+	}
+	return nil
+}
+
+// DeleteExpiredSessions deletes the sessions that expired at or before now
+// and returns how many it deleted.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	res := db.Where("expires_at <= ?", utc(now)).Delete(&sessionRow{})
+	if res.Error != nil {
+		return 0, translate(ctx, "delete expired sessions", res.Error)
+	}
+	return res.RowsAffected, nil
+}

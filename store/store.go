@@ -1,0 +1,223 @@
+// Package store is notifyd's database: users, sessions and notifications on
+// Postgres or embedded SQLite through gorm. It is the only package that
+// imports gorm, and it translates every database error into a notify error
+// code (see errors.go), so nothing above it ever sees a driver error.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite" // also registers the pure-Go "sqlite" database/sql driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	gormlogger "gorm.io/gorm/logger"
+
+	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/migrations"
+	"github.com/notifyd/notifyd/notify"
+)
+
+// defaultQueryTimeout bounds every query when database.query_timeout is not
+// set, so a dead database is "unavailable" instead of a hang.
+const defaultQueryTimeout = 5 * time.Second
+
+// The store is what the domain needs from a database.
+var (
+	_ notify.NotificationStore = (*Store)(nil)
+	_ notify.AccountStore      = (*Store)(nil)
+)
+
+// Store is the database. Its methods are safe for concurrent use.
+type Store struct {
+	db      *gorm.DB
+	sqlDB   *sql.DB
+	dialect string
+	timeout time.Duration
+}
+
+// Open connects to the database cfg selects — Postgres when cfg.URL is set,
+// else SQLite at cfg.SQLitePath — and applies pending migrations. It fails
+// with EUNAVAILABLE when the database does not answer within
+// cfg.QueryTimeout.
+func Open(ctx context.Context, cfg config.Database, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	sqlDB, dialect, err := openSQL(cfg)
+	if err != nil {
+		return nil, err
+	}
+	timeout := queryTimeout(cfg)
+	if err := migrate(ctx, sqlDB, dialect, timeout, logger); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	var dialector gorm.Dialector
+	if dialect == migrations.Postgres {
+		dialector = postgres.New(postgres.Config{Conn: sqlDB})
+	} else {
+		dialector = &sqlite.Dialector{Conn: sqlDB}
+	}
+	db, err := gorm.Open(dialector, &gorm.Config{
+		// Duplicate keys and foreign keys come back as gorm errors that
+		// translate maps to notify codes.
+		TranslateError: true,
+		// gorm's logger prints SQL with its parameters (password hashes,
+		// session hashes): never let it write anything.
+		Logger:  gormlogger.Discard,
+		NowFunc: func() time.Time { return time.Now().UTC() },
+		// Single statements are atomic; multi-statement writes open their
+		// own transactions.
+		SkipDefaultTransaction: true,
+		// Open already pinged through migrate.
+		DisableAutomaticPing: true,
+	})
+	if err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	return &Store{db: db, sqlDB: sqlDB, dialect: dialect, timeout: timeout}, nil
+}
+
+// Migrate applies pending migrations to the database cfg selects and
+// closes it again (`notifyd migrate`).
+func Migrate(ctx context.Context, cfg config.Database, logger *slog.Logger) error {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	sqlDB, dialect, err := openSQL(cfg)
+	if err != nil {
+		return err
+	}
+	defer sqlDB.Close()
+	return migrate(ctx, sqlDB, dialect, queryTimeout(cfg), logger)
+}
+
+func queryTimeout(cfg config.Database) time.Duration {
+	if cfg.QueryTimeout > 0 {
+		return cfg.QueryTimeout.D()
+	}
+	return defaultQueryTimeout
+}
+
+// openSQL opens the connection pool cfg selects without connecting yet.
+func openSQL(cfg config.Database) (*sql.DB, string, error) {
+	var (
+		sqlDB   *sql.DB
+		dialect string
+	)
+	if cfg.URL != "" {
+		pgCfg, err := pgx.ParseConfig(cfg.URL)
+		if err != nil {
+			// The parse error may quote the URL, password included.
+			return nil, "", errors.New("store: open: database.url is not a valid Postgres URL")
+		}
+		sqlDB, dialect = stdlib.OpenDB(*pgCfg), migrations.Postgres
+	} else {
+		dsn, err := sqliteDSN(cfg.SQLitePath, queryTimeout(cfg))
+		if err != nil {
+			return nil, "", err
+		}
+		sqlDB, err = sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, "", fmt.Errorf("store: open: %w", err)
+		}
+		dialect = migrations.SQLite
+	}
+	if cfg.MaxOpenConns > 0 {
+		sqlDB.SetMaxOpenConns(cfg.MaxOpenConns)
+		sqlDB.SetMaxIdleConns(cfg.MaxOpenConns)
+	}
+	// Recycle idle connections so a restarted database or a failover is
+	// picked up without waiting for a broken connection to be used.
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	return sqlDB, dialect, nil
+}
+
+// sqliteDSN builds the DSN of the SQLite file at path: foreign keys on,
+// WAL so readers do not block the writer, and immediate transactions that
+// take the write lock at BEGIN, so concurrent writers wait instead of
+// failing with SQLITE_BUSY halfway through. They wait up to busy_timeout,
+// which is the query timeout (default 5 s): SQLite does not interrupt that
+// wait when the context ends, so it must not be longer.
+func sqliteDSN(path string, busyTimeout time.Duration) (string, error) {
+	if path == "" {
+		return "", errors.New("store: open: database.sqlite_path is empty")
+	}
+	if strings.Contains(path, ":memory:") {
+		// Every pooled connection would get its own empty database.
+		return "", errors.New("store: open: database.sqlite_path must be a file, not :memory:")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return "", errors.New("store: open: database.sqlite_path must not contain '?' or '#'")
+	}
+	busyMS := max(busyTimeout.Milliseconds(), 1)
+	return fmt.Sprintf("%s?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(%d)&_txlock=immediate", path, busyMS), nil
+}
+
+// migrate pings the database, then applies pending migrations.
+func migrate(ctx context.Context, sqlDB *sql.DB, dialect string, timeout time.Duration, logger *slog.Logger) error {
+	pingCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		return translate(pingCtx, "open", err)
+	}
+	// goose logs each migration it applies (and "no migrations to run").
+	if _, err := migrations.Up(ctx, sqlDB, dialect, logger); err != nil {
+		return translate(ctx, "migrate", err)
+	}
+	return nil
+}
+
+// Close closes the connection pool. Calls after Close fail with
+// EUNAVAILABLE.
+func (s *Store) Close() error {
+	if err := s.sqlDB.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// Dialect returns "postgres" or "sqlite".
+func (s *Store) Dialect() string { return s.dialect }
+
+// Ping checks that the database answers within the query timeout
+// (EUNAVAILABLE otherwise); /readyz uses it.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := s.sqlDB.PingContext(ctx); err != nil {
+		return translate(ctx, "ping", err)
+	}
+	// A pooled SQLite connection answers a ping without running anything;
+	// make sure one can still run a statement.
+	if s.dialect == migrations.SQLite {
+		var one int
+		if err := s.sqlDB.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+			return translate(ctx, "ping", err)
+		}
+	}
+	return nil
+}
+
+// query returns the gorm handle for one store call: bound to ctx and cut
+// off after the query timeout. The caller must call cancel.
+func (s *Store) query(ctx context.Context) (*gorm.DB, context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	return s.db.WithContext(ctx), ctx, cancel
+}
+
+// utc returns t in UTC, truncated to the microsecond Postgres keeps, so a
+// time returned by a write equals the one read back later on either
+// dialect.
+func utc(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Microsecond)
+}

@@ -1,0 +1,87 @@
+package wsserver
+
+import (
+	"context"
+	"time"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// awaitFirst waits ws.auth_timeout for the first client message. The
+// timeout closes the socket with 4408 through a close frame; a read
+// deadline alone would drop the TCP connection and the client would see
+// 1006, unable to tell a slow auth from a network failure.
+func (c *conn) awaitFirst(ctx context.Context) (message, closing, bool) {
+	t := time.NewTimer(c.cfg.AuthTimeout.D())
+	defer t.Stop()
+	select {
+	case m := <-c.first:
+		return m, closing{}, true
+	case <-t.C:
+		return message{}, serverClose(notify.CloseTimeout, "authentication timeout"), false
+	case r := <-c.readDone:
+		return message{}, c.readerEnded(r), false
+	case <-ctx.Done():
+		return message{}, serverClose(notify.CloseGoingAway, "server shutting down"), false
+	}
+}
+
+// authenticate parses the first message and resolves its secret (or the
+// session cookie) to a user and session.
+func (c *conn) authenticate(ctx context.Context, m message) (authRequest, notify.Session, closing, bool) {
+	req, err := parseAuth(m, c.cookie)
+	if err != nil {
+		return authRequest{}, notify.Session{}, serverClose(notify.CloseBadMessage, "invalid auth message"), false
+	}
+	u, sess, err := c.srv.deps.Accounts.Authenticate(ctx, req.secret)
+	if err != nil {
+		return authRequest{}, notify.Session{}, c.failure(ctx, "authenticate", err), false
+	}
+	c.user = u
+	c.srv.logger.Debug("ws: authenticated", "conn_id", c.id, "user_id", u.ID, "resume", req.resume)
+	return req, sess, closing{}, true
+}
+
+// register adds the socket to the hub. The per-user limit is checked
+// there, under the hub's lock, so concurrent connects cannot overshoot.
+func (c *conn) register(sessionID int64) (closing, bool) {
+	sub, err := c.srv.deps.Hub.Register(c.user.ID, sessionID)
+	switch notify.ErrorCode(err) {
+	case "":
+		c.sub = sub
+		return closing{}, true
+	case notify.ERATELIMIT:
+		return serverClose(notify.CloseTooMany, "too many connections"), false
+	case notify.EUNAVAILABLE:
+		return serverClose(notify.CloseGoingAway, "server shutting down"), false
+	default:
+		c.srv.logger.Error("ws: register", "conn_id", c.id, "user_id", c.user.ID, "error", err)
+		return serverClose(closeInternal, "internal error"), false
+	}
+}
+
+// Close codes for failures of the server itself.
+const (
+	// closeTryAgain (1013, Try Again Later) is sent when the database does
+	// not answer while a socket authenticates or greets: the client keeps
+	// its session and reconnects with backoff, as after 1001.
+	closeTryAgain = 1013
+	// closeInternal (1011) is sent for any other unexpected error.
+	closeInternal = 1011
+)
+
+// failure maps an error of the auth or greeting phase to a close.
+func (c *conn) failure(ctx context.Context, op string, err error) closing {
+	switch code := notify.ErrorCode(err); {
+	case ctx.Err() != nil:
+		return serverClose(notify.CloseGoingAway, "server shutting down")
+	case code == notify.EUNAUTHORIZED:
+		return serverClose(notify.CloseUnauthorized, "unauthorized")
+	case code == notify.EUNAVAILABLE:
+		c.srv.logger.Warn("ws: database unavailable", "op", op, "conn_id", c.id, "user_id", c.user.ID, "error", err)
+		return serverClose(closeTryAgain, "database unavailable")
+	default:
+		c.srv.logger.Error("ws: "+op, "conn_id", c.id, "user_id", c.user.ID, "error", err)
+		return serverClose(closeInternal, "internal error")
+	}
+}

@@ -1,0 +1,127 @@
+package wsserver
+
+import (
+	"context"
+	"slices"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// backlog is what a socket is sent between hello and live frames.
+type backlog struct {
+	rows   []notify.Notification // to replay, ascending
+	resync bool                  // too many to replay: send resync instead
+	cursor int64                 // the id the subscriber goes live at
+}
+
+// greet writes hello and the replay, then lets the hub's frames through.
+// The subscriber was registered before anything is read here, so a
+// notification committed meanwhile is either in what is read (and dropped
+// from the live frames by the cursor) or above the cursor and sent live:
+// never lost, never twice.
+func (c *conn) greet(ctx context.Context, req authRequest) (closing, bool) {
+	b, err := c.backlog(ctx, req)
+	if err != nil {
+		return c.failure(ctx, "replay", err), false
+	}
+	// Read after the backlog, so the count includes every replayed row; a
+	// row committed after this read is sent live with its own count.
+	unread, err := c.srv.deps.Store.UnreadCount(ctx, c.user.ID)
+	if err != nil {
+		return c.failure(ctx, "unread count", err), false
+	}
+	if err := c.write(notify.HelloFrame(c.user, unread)); err != nil {
+		return lost(), false
+	}
+	if b.resync {
+		if err := c.write(notify.ResyncFrame()); err != nil {
+			return lost(), false
+		}
+	}
+	for _, n := range b.rows {
+		// A long replay stops for a logout or a shutdown.
+		select {
+		case <-c.sub.Done():
+			return c.subClosed(), false
+		case <-ctx.Done():
+			return serverClose(notify.CloseGoingAway, "server shutting down"), false
+		default:
+		}
+		if err := c.write(notify.NotificationFrame(n, unread).Data); err != nil {
+			return lost(), false
+		}
+	}
+	c.sub.GoLive(b.cursor)
+	return closing{}, true
+}
+
+// backlog reads the notifications above after_id, at most ws.max_replay of
+// them, and the cursor to go live at. Without after_id nothing is replayed
+// and the cursor is the user's newest id, read after Register.
+func (c *conn) backlog(ctx context.Context, req authRequest) (backlog, error) {
+	st, uid := c.srv.deps.Store, c.user.ID
+	if !req.resume {
+		newest, err := st.MaxNotificationID(ctx, uid)
+		return backlog{cursor: newest}, err
+	}
+	// Read before the rows: see the cursor below.
+	newest, err := st.MaxNotificationID(ctx, uid)
+	if err != nil {
+		return backlog{}, err
+	}
+	rows, tooMany, err := c.replayRows(ctx, req.afterID)
+	if err != nil {
+		return backlog{}, err
+	}
+	if tooMany {
+		// The client reloads over HTTP after resync; only what is newer
+		// than that reload's data must come live.
+		newest, err := st.MaxNotificationID(ctx, uid)
+		return backlog{resync: true, cursor: newest}, err
+	}
+	if len(rows) > 0 {
+		return backlog{rows: rows, cursor: rows[len(rows)-1].ID}, nil
+	}
+	// Nothing above after_id. An after_id beyond the user's newest id
+	// (a client from before a database reset) must not hold back the
+	// live notifications below it: every one committed after newest was
+	// read is above newest, so going live at newest loses nothing and
+	// repeats nothing the client has.
+	return backlog{cursor: min(req.afterID, newest)}, nil
+}
+
+// replayRows returns the notifications above after in ascending order, or
+// tooMany when there are more than ws.max_replay. It pages, because the
+// store caps a page (at 200) below the default max_replay (1000); asking
+// for one row more than may be replayed tells "too many" apart.
+func (c *conn) replayRows(ctx context.Context, after int64) (rows []notify.Notification, tooMany bool, err error) {
+	maxRows := c.cfg.MaxReplay
+	q := notify.ListQuery{After: after, Limit: maxRows + 1}
+	for {
+		page, more, err := c.srv.deps.Store.ListNotifications(ctx, c.user.ID, q)
+		if err != nil {
+			return nil, false, err
+		}
+		rows = append(rows, page...)
+		if len(rows) > maxRows {
+			return nil, true, nil
+		}
+		if !more || len(page) == 0 {
+			break
+		}
+		last := page[len(page)-1].ID
+		if after > 0 {
+			q.After = last
+		} else {
+			q.Before = last
+		}
+		q.Limit = maxRows + 1 - len(rows)
+	}
+	if after == 0 {
+		// ListQuery reads After 0 as "not a forward query": the pages
+		// came newest first, going back with Before. Ids are positive, so
+		// "after 0" is the whole history, here in reverse.
+		slices.Reverse(rows)
+	}
+	return rows, false, nil
+}

@@ -1,0 +1,71 @@
+package wsserver
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+func TestOrigin(t *testing.T) {
+	e := newEnv(t)
+	_, _, secret := e.login(t, "alice")
+	tests := []struct {
+		name    string
+		origins []string // nil: no Origin header
+		allowed bool
+	}{
+		{"no origin header", nil, true},
+		{"allowed origin", []string{testOrigin}, true},
+		{"allowed origin in another case", []string{"HTTP://LocalHost:8000"}, true},
+		{"foreign origin", []string{"http://evil.example"}, false},
+		{"null origin", []string{"null"}, false},
+		{"other port", []string{"http://localhost:8001"}, false},
+		{"other scheme", []string{"https://localhost:8000"}, false},
+		{"trailing slash", []string{testOrigin + "/"}, false},
+		{"empty origin", []string{""}, false},
+		{"two origins", []string{testOrigin, testOrigin}, false},
+		// coder/websocket would admit this one: same host as the request.
+		{"the websocket server's own origin", []string{e.ts.URL}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			header := http.Header{}
+			for _, o := range tt.origins {
+				header.Add("Origin", o)
+			}
+			ws, resp, err := e.dial(t, header)
+			if tt.allowed {
+				if err != nil {
+					t.Fatalf("dial: %v", err)
+				}
+				c := &client{ws: ws}
+				t.Cleanup(func() { _ = ws.CloseNow() })
+				c.send(t, secret)
+				if f := c.next(t); f.Type != "hello" {
+					t.Fatalf("first frame = %+v, want hello", f)
+				}
+				return
+			}
+			if err == nil {
+				_ = ws.CloseNow()
+				t.Fatal("upgrade accepted, want 403")
+			}
+			// No 101: no socket was opened.
+			if resp == nil || resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("response = %v (%v), want 403", resp, err)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type = %q, want application/json", ct)
+			}
+			var body errorBody
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatalf("decode body: %v", err)
+			}
+			if body.Error.Code != notify.EFORBIDDEN {
+				t.Errorf("error code = %q, want %q", body.Error.Code, notify.EFORBIDDEN)
+			}
+		})
+	}
+}

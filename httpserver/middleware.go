@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/notifyd/notifyd/notify"
 )
 
 // Keys of the values middleware stores in the gin context.
@@ -83,8 +85,8 @@ func (s *Server) accessLog(c *gin.Context) {
 }
 
 // recovery turns a panic in a handler into the internal error response
-// (gin's own recovery writes a bare 500 and logs headers). The panic and
-// its stack are logged with the request id.
+// (gin's own recovery writes a bare 500 and dumps the request to its global
+// writer). The panic and its stack are logged with the request id.
 func (s *Server) recovery(c *gin.Context) {
 	defer func() {
 		v := recover()
@@ -100,7 +102,7 @@ func (s *Server) recovery(c *gin.Context) {
 			"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		if !c.Writer.Written() {
 			writeJSON(c, http.StatusInternalServerError,
-				errorBody{Error: errorDetail{Code: "internal", Message: internalMessage}})
+				errorBody{Error: errorDetail{Code: notify.EINTERNAL, Message: internalMessage}})
 		}
 		c.Abort()
 	}()

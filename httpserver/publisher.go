@@ -100,9 +100,14 @@ func (h *publisherAPI) createNotification(c *gin.Context) {
 	writeJSON(c, http.StatusCreated, notificationResponse{Notification: n})
 }
 
+// notifyManyRequest spells out the notification fields rather than
+// embedding notify.NewNotification: encoding/json would name an embedded
+// field "NewNotification.title" in its type errors.
 type notifyManyRequest struct {
-	UserIDs []int64 `json:"user_ids"`
-	notify.NewNotification
+	UserIDs []int64      `json:"user_ids"`
+	Title   string       `json:"title"`
+	Content string       `json:"content"`
+	Style   notify.Style `json:"style"`
 }
 
 type notifyManyResponse struct {
@@ -128,7 +133,8 @@ func (h *publisherAPI) notifyMany(c *gin.Context) {
 			return
 		}
 	}
-	n, err := h.service.NotifyMany(c.Request.Context(), req.UserIDs, req.NewNotification)
+	nn := notify.NewNotification{Title: req.Title, Content: req.Content, Style: req.Style}
+	n, err := h.service.NotifyMany(c.Request.Context(), req.UserIDs, nn)
 	if err != nil {
 		h.renderError(c, err)
 		return

@@ -253,6 +253,8 @@ func TestPublisherNotifyMany(t *testing.T) {
 		{"not a list", `{"user_ids":1,"title":"t"}`, "user_ids"},
 		{"no title", fmt.Sprintf(`{"user_ids":[%d]}`, alice.ID), "title"},
 		{"NUL in content", fmt.Sprintf(`{"user_ids":[%d],"title":"t","content":"x\u0000"}`, alice.ID), "content"},
+		{"title not a string", fmt.Sprintf(`{"user_ids":[%d],"title":1}`, alice.ID), "title"},
+		{"style not a string", fmt.Sprintf(`{"user_ids":[%d],"title":"t","style":[]}`, alice.ID), "style"},
 		{"bad style", fmt.Sprintf(`{"user_ids":[%d],"title":"t","style":"huge"}`, alice.ID), "style"},
 		{"unknown field", fmt.Sprintf(`{"user_ids":[%d],"title":"t","users":[1]}`, alice.ID), "users"},
 	}
@@ -260,83 +262,6 @@ func TestPublisherNotifyMany(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e.do(t, req{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey, body: tc.body}).
 				wantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
-		})
-	}
-}
-
-func TestPublisherEvents(t *testing.T) {
-	e := newEnv(t)
-	alice, _ := e.user(t, "alice")
-	bob, _ := e.user(t, "bob")
-	sock1 := e.subscribe(t, alice.ID, 1)
-	sock2 := e.subscribe(t, alice.ID, 2)
-	bobSock := e.subscribe(t, bob.ID, 3)
-	path := fmt.Sprintf("/api/publisher/users/%d/events", alice.ID)
-
-	var out struct {
-		Sockets int `json:"sockets"`
-	}
-	e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: `{"type":"task_progress","data":{ "task_id" : "t1", "progress": 0.5 }}`}).
-		want(t, http.StatusAccepted).decode(t, &out)
-	if out.Sockets != 2 {
-		t.Fatalf("sockets = %d, want 2", out.Sockets)
-	}
-	for _, s := range []*notify.Subscriber{sock1, sock2} {
-		f := frame(t, s, time.Second)
-		ev, _ := f["event"].(map[string]any)
-		data, _ := ev["data"].(map[string]any)
-		if f["type"] != "event" || ev["type"] != "task_progress" || data["task_id"] != "t1" || data["progress"] != 0.5 {
-			t.Fatalf("frame = %v", f)
-		}
-	}
-	wantNoFrame(t, bobSock)
-
-	t.Run("no data, no socket", func(t *testing.T) {
-		carol, _ := e.user(t, "carol")
-		e.do(t, req{method: "POST", path: fmt.Sprintf("/api/publisher/users/%d/events", carol.ID), apiKey: testAPIKey, body: `{"type":"ping"}`}).
-			want(t, http.StatusAccepted).decode(t, &out)
-		if out.Sockets != 0 {
-			t.Fatalf("sockets = %d", out.Sockets)
-		}
-	})
-	t.Run("16 KiB of data", func(t *testing.T) {
-		data := `"` + strings.Repeat("x", notify.MaxEventDataBytes-2) + `"`
-		e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: `{"type":"big","data":` + data + `}`}).want(t, http.StatusAccepted)
-		frame(t, sock1, time.Second)
-		frame(t, sock2, time.Second)
-	})
-	t.Run("whitespace does not count", func(t *testing.T) {
-		data := `[` + strings.Repeat(" ", notify.MaxEventDataBytes) + `1]`
-		e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: `{"type":"spaced","data":` + data + `}`}).want(t, http.StatusAccepted)
-		if f := frame(t, sock1, time.Second); fmt.Sprint(f["event"].(map[string]any)["data"]) != "[1]" {
-			t.Fatalf("frame = %v", f)
-		}
-		frame(t, sock2, time.Second)
-	})
-
-	bad := []struct{ name, body, field string }{
-		{"no type", `{"data":1}`, "type"},
-		{"upper case", `{"type":"Task"}`, "type"},
-		{"leading digit", `{"type":"1task"}`, "type"},
-		{"dash", `{"type":"task-progress"}`, "type"},
-		{"65 characters", `{"type":"` + strings.Repeat("a", 65) + `"}`, "type"},
-		{"NUL", `{"type":"a\u0000"}`, "type"},
-		{"type not a string", `{"type":true}`, "type"},
-		{"data over 16 KiB", `{"type":"big","data":"` + strings.Repeat("x", notify.MaxEventDataBytes-1) + `"}`, "data"},
-		{"unknown field", `{"type":"t","payload":1}`, "payload"},
-		{"bad JSON data", `{"type":"t","data":{]}`, "body"},
-	}
-	for _, tc := range bad {
-		t.Run(tc.name, func(t *testing.T) {
-			e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: tc.body}).
-				wantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
-		})
-	}
-	wantNoFrame(t, sock1)
-	for _, id := range []string{"0", "-1", "abc", "9223372036854775807"} {
-		t.Run("unknown user "+id, func(t *testing.T) {
-			e.do(t, req{method: "POST", path: "/api/publisher/users/" + id + "/events", apiKey: testAPIKey, body: `{"type":"t"}`}).
-				wantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
 		})
 	}
 }

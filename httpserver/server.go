@@ -125,18 +125,14 @@ func (s *Server) newEngine() *gin.Engine {
 	// c.Request.Context() explicitly, so no fallback is needed.
 	e.ContextWithFallback = false
 	// The client IP is the socket's peer unless the peer is a configured
-	// proxy; gin trusts every proxy by default. A non-nil empty list makes
-	// gin trust none.
+	// proxy. gin.New trusts every proxy (0.0.0.0/0, ::/0) until
+	// SetTrustedProxies is called; with an empty list it trusts none.
 	e.TrustedPlatform = ""
-	proxies := s.cfg.HTTP.TrustedProxies
-	if proxies == nil {
-		proxies = []string{}
-	}
-	if err := e.SetTrustedProxies(proxies); err != nil {
+	if err := e.SetTrustedProxies(s.cfg.HTTP.TrustedProxies); err != nil {
 		// config.Validate rejects bad entries; should one get here anyway,
 		// trust no proxy rather than some.
 		s.logger.Error("http.trusted_proxies is invalid; trusting no proxy", "error", err)
-		_ = e.SetTrustedProxies([]string{})
+		_ = e.SetTrustedProxies(nil)
 	}
 	e.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.cors, s.limitBody)
 	e.NoRoute(s.noRoute)

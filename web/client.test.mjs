@@ -296,3 +296,17 @@ test('format helpers', () => {
   assert.equal(isTaskNotification({ title: 'Task finished', content: '"Export" finished after 5s.' }, 'Export'), true);
   assert.equal(isTaskNotification({ title: 'Task finished', content: '"Exports" finished after 5s.' }, 'Export'), false);
 });
+
+test('nothing is emitted after close(), even from inside a handler', () => {
+  const f = fakeEnv();
+  const c = connect({ wsUrl: 'ws://x/ws', env: f.env });
+  const got = record(c);
+  c.on('hello', () => c.close());
+  f.clock.advance(0);
+  f.last().open();
+  f.last().msg({ type: 'hello', unread_count: 1 });
+  f.last().msg(note(1));
+  assert.deepEqual(got.map(([t]) => t).filter((t) => t !== 'status'), ['hello']);
+  assert.equal(f.last().closedWith, 1000);
+  assert.equal(f.clock.pending(), 0);
+});

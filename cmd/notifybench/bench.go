@@ -59,7 +59,7 @@ func (b *bench) runNotifyd(ctx context.Context) (*targetSummary, error) {
 // child processes hold the client sockets (-procs, or past 15,000 sockets).
 func (b *bench) runRaw(ctx context.Context) (*targetSummary, error) {
 	o := b.opts
-	srv, err := startRawServer()
+	srv, err := startRawServer(o.rate == 0 && !o.fanout)
 	if err != nil {
 		return nil, err
 	}

@@ -56,8 +56,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.httpURL, "http", "http://127.0.0.1:8000", "notifyd HTTP API base `URL`")
 	fs.StringVar(&o.wsURL, "ws", "ws://127.0.0.1:8001/ws", "notifyd websocket `URL`")
 	fs.StringVar(&o.key, "key", "", "publisher API key (default $NOTIFYBENCH_KEY)")
-	fs.IntVar(&o.users, "users", 100, "users to create (`N`)")
-	fs.IntVar(&o.sockets, "sockets", 200, "sockets to open, spread round-robin over the users (`S`)")
+	fs.IntVar(&o.users, "users", 100, "`N` users to create, each with one session")
+	fs.IntVar(&o.sockets, "sockets", 200, "`S` sockets to open, spread round-robin over the users")
 	fs.Float64Var(&o.rate, "rate", 200, "notifications per second over all publishers; 0: as fast as possible")
 	fs.IntVar(&o.publishers, "publishers", 16, "concurrent publishers")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long to publish")
@@ -68,11 +68,11 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.BoolVar(&o.notifyd, "notifyd", true, "run against notifyd (-notifyd=false with -raw: baseline only)")
 	fs.BoolVar(&o.raw, "raw", false, "also run the raw coder/websocket baseline in-process")
 	fs.StringVar(&o.prefix, "prefix", "", `username prefix (default "bench" and a random suffix)`)
-	fs.IntVar(&o.procs, "procs", 0, "client processes holding the sockets; 0: more than one only past 15,000 sockets")
+	fs.IntVar(&o.procs, "procs", 0, "child processes holding the client sockets; 0: none, or enough past 15,000 sockets")
 	fs.Float64Var(&o.connectRate, "connect-rate", 0, "new sockets per second; 0: unlimited")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "hard limit on the whole run")
 	fs.DurationVar(&o.opTimeout, "op-timeout", 10*time.Second, "limit on one HTTP request, or one socket's connect and auth")
-	fs.DurationVar(&o.idle, "idle", 3*time.Second, "idle time after connecting, before the RSS sample")
+	fs.DurationVar(&o.idle, "idle", 3*time.Second, "with -server-pid: idle time after connecting, before the RSS sample")
 	fs.BoolVar(&o.child, "child", false, "internal: run as a child process")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, usageText)
@@ -81,7 +81,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 				return
 			}
 			name, help := flag.UnquoteUsage(f)
-			fmt.Fprintf(stderr, "  -%s %s\n    \t%s (default %q)\n", f.Name, name, help, f.DefValue)
+			if f.DefValue != "" {
+				help += fmt.Sprintf(" (default %s)", f.DefValue)
+			}
+			fmt.Fprintf(stderr, "  -%s %s\n    \t%s\n", f.Name, name, help)
 		})
 	}
 	if err := fs.Parse(args); err != nil {

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
+
+	"github.com/coder/websocket"
 )
 
 func TestParseNotification(t *testing.T) {
@@ -57,6 +60,15 @@ func TestRawFrameParses(t *testing.T) {
 }
 
 func TestErrorKind(t *testing.T) {
+	// A real dial error, wrapped by the websocket library.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, _, refused := websocket.Dial(t.Context(), "ws://"+addr+"/ws", nil)
+
 	tests := []struct {
 		name string
 		err  error
@@ -65,6 +77,7 @@ func TestErrorKind(t *testing.T) {
 		{"api error", &apiError{Status: 503, Code: "unavailable"}, "503 unavailable"},
 		{"api error without body", &apiError{Status: 502}, "502"},
 		{"timeout", errors.Join(errors.New("dial"), context.DeadlineExceeded), "timeout"},
+		{"refused websocket dial", refused, "connection refused"},
 		{"long text is cut", errors.New(strings.Repeat("x", 100)), "other: " + strings.Repeat("x", 60)},
 	}
 	for _, tt := range tests {

@@ -37,7 +37,10 @@ func main() {
 // usageError is a bad command line: main exits with 2.
 type usageError struct{ err error }
 
+// Error returns the message of the bad flag.
 func (e usageError) Error() string { return e.err.Error() }
+
+// Unwrap returns the parse or validation error.
 func (e usageError) Unwrap() error { return e.err }
 
 // run is the whole program. stdin is read only in -child mode; the summary
@@ -108,6 +111,7 @@ type lockedWriter struct {
 	w  io.Writer
 }
 
+// Write writes p while holding the lock.
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -35,6 +35,11 @@ type rawServer struct {
 	srv    *http.Server
 	ctx    context.Context // ends every connection on close
 	cancel context.CancelFunc
+	// block makes broadcast wait for room in a full queue instead of
+	// closing the socket. With -rate 0 nothing else paces a direct call
+	// (there is no HTTP round trip), so the baseline then measures how fast
+	// the library drains frames rather than how fast queues overflow.
+	block bool
 
 	mu     sync.Mutex // guards the fields below
 	closed bool
@@ -48,15 +53,16 @@ type rawServer struct {
 type rawConn struct {
 	send chan []byte
 	kill context.CancelCauseFunc
+	done <-chan struct{} // the connection ended
 }
 
 // startRawServer listens on a loopback port and serves /ws.
-func startRawServer() (*rawServer, error) {
+func startRawServer(block bool) (*rawServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	s := &rawServer{ln: ln, users: map[int64]map[*rawConn]struct{}{}}
+	s := &rawServer{ln: ln, block: block, users: map[int64]map[*rawConn]struct{}{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }() // returns ErrServerClosed on close
@@ -106,7 +112,7 @@ func (s *rawServer) serve(c *websocket.Conn) {
 	}
 	ctx, kill := context.WithCancelCause(s.ctx)
 	defer kill(nil)
-	rc := &rawConn{send: make(chan []byte, rawSendQueue), kill: kill}
+	rc := &rawConn{send: make(chan []byte, rawSendQueue), kill: kill, done: ctx.Done()}
 	s.register(user, rc)
 	defer s.unregister(user, rc)
 
@@ -234,14 +240,27 @@ func (s *rawServer) broadcast(userIDs []int64, content string) int {
 			continue // cannot happen: the message has only plain fields
 		}
 		for rc := range s.users[u] {
-			select {
-			case rc.send <- b:
-			default:
-				rc.kill(errQueueFull)
-			}
+			s.enqueue(rc, b)
 		}
 	}
 	return len(userIDs)
+}
+
+// enqueue queues b to one socket without blocking, closing the socket
+// when its queue is full — or, with block, waits for room.
+func (s *rawServer) enqueue(rc *rawConn, b []byte) {
+	if s.block {
+		select {
+		case rc.send <- b:
+		case <-rc.done:
+		}
+		return
+	}
+	select {
+	case rc.send <- b:
+	default:
+		rc.kill(errQueueFull)
+	}
 }
 
 // publishOne lets publishers drive the raw server like notifyd's API.

@@ -37,7 +37,11 @@ type apiError struct {
 	Message string
 }
 
+// Error names the status and notifyd's error code and message.
 func (e *apiError) Error() string {
+	if e.Code == "" {
+		return fmt.Sprintf("http %d", e.Status)
+	}
 	return fmt.Sprintf("http %d %s: %s", e.Status, e.Code, e.Message)
 }
 

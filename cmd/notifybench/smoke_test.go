@@ -20,6 +20,7 @@ func TestRawSmoke(t *testing.T) {
 	}{
 		{"one request per notification", []string{"-rate", "50"}, "single"},
 		{"bulk requests", []string{"-rate", "60", "-batch", "2"}, "batch"},
+		{"as fast as possible", []string{"-rate", "0", "-publishers", "2"}, "single"},
 		{"fan-out rounds", []string{"-fanout"}, "fanout"},
 	}
 	for _, tt := range tests {
@@ -74,7 +75,7 @@ func TestRawSmoke(t *testing.T) {
 // TestChildProtocol runs the -child side in-process: sockets in on stdin,
 // reports out on stdout, a final report after stdin ends.
 func TestChildProtocol(t *testing.T) {
-	srv, err := startRawServer()
+	srv, err := startRawServer(false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,6 +118,7 @@ func (g *group) open(ctx context.Context, s socketSpec) {
 	defer g.mu.Unlock()
 	if g.closing.Load() {
 		c.CloseNow()
+		g.failed.Add(1)
 		g.failedSockets = append(g.failedSockets, s.Index)
 		g.connectErrors["closed before use"]++
 		return

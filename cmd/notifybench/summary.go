@@ -37,7 +37,7 @@ type socketsSummary struct {
 	Connected      int64            `json:"connected"`
 	Failed         int64            `json:"failed"`
 	Processes      int              `json:"client_processes"` // child processes holding them; 0: the tool's own
-	ConnectSeconds float64          `json:"connect_s"` // first dial to last hello
+	ConnectSeconds float64          `json:"connect_s"`        // first dial to last hello
 	PerSecond      float64          `json:"per_s"`
 	Connect        latencySummary   `json:"connect"` // per socket: dial + auth + hello
 	Errors         map[string]int64 `json:"errors,omitempty"`

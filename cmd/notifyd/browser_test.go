@@ -3,7 +3,7 @@ package main
 // Browser tests of the web inbox (issue 3): a real notifyd started through
 // run() on free ports, driven in Debian's headless chromium with chromedp,
 // asserting what a person sees. They skip only when no chromium binary is
-// installed; with CI or NOTIFYD_REQUIRE_BROWSER set they fail instead.
+// installed; with CI=true or NOTIFYD_REQUIRE_BROWSER set they fail instead.
 // NOTIFYD_TEST_CHROMIUM names another binary; NOTIFYD_SCREENSHOTS=DIR saves
 // inbox.png (desktop) and inbox-360.png there.
 
@@ -74,7 +74,7 @@ func newBrowser(tb testing.TB) context.Context {
 		}
 	}
 	if path == "" {
-		if os.Getenv("CI") != "" || os.Getenv("NOTIFYD_REQUIRE_BROWSER") != "" {
+		if ci := os.Getenv("CI"); ci == "true" || ci == "1" || os.Getenv("NOTIFYD_REQUIRE_BROWSER") != "" {
 			tb.Fatal("no chromium binary, and CI requires the browser tests: apt-get install chromium")
 		}
 		tb.Skip("browser tests skipped: no chromium binary (apt-get install chromium, or set NOTIFYD_TEST_CHROMIUM)")
@@ -441,6 +441,8 @@ func TestBrowserInbox(t *testing.T) {
 	a.do(chromedp.EmulateViewport(360, 740))
 	a.waitFor("no horizontal overflow at 360 px", `document.documentElement.scrollWidth <= 360 && `+q("bell")+`.getBoundingClientRect().right <= 360`, settle)
 	screenshot(a, "inbox-360.png")
+	// The longest indicator text still fits the header's single row.
+	a.waitFor("one-row header at 360 px", `(`+q("conn-text")+`.textContent = "Reconnecting in 30s", document.querySelector("header").getBoundingClientRect().height < 64)`, settle)
 
 	a.noConsoleErrors()
 	b.noConsoleErrors()

@@ -169,7 +169,10 @@ export function connect({ wsUrl, secret, afterId, env = {}, options = {} } = {})
   let status = { state: 'connecting' };
 
   function emit(type, payload) {
+    // A handler may call close(): nothing is emitted after that.
+    if (stopped) return;
     for (const fn of [...handlers.get(type)]) {
+      if (stopped) return;
       try {
         fn(payload);
       } catch (err) {
@@ -260,6 +263,7 @@ export function connect({ wsUrl, secret, afterId, env = {}, options = {} } = {})
         const first = connects === 1;
         connectedAt = e.now();
         setStatus({ state: 'connected' });
+        e.clearInterval(pingTimer);
         pingTimer = e.setInterval(() => send(sock, { type: 'ping' }), opt.pingIntervalMs);
         emit('hello', msg);
         emit('unread_count', msg.unread_count);
@@ -324,9 +328,10 @@ export function connect({ wsUrl, secret, afterId, env = {}, options = {} } = {})
     if (connectedAt && e.now() - connectedAt >= opt.stableAfterMs) attempt = 0;
     connectedAt = 0;
     if (code === closeCodes.unauthorized) {
-      stopped = true;
+      // Signed out: retrying cannot help. Tell the app, then stop for good.
       detachWindow();
       setStatus({ state: 'unauthorized', code });
+      stopped = true;
       return;
     }
     scheduleRetry(code);

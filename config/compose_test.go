@@ -75,6 +75,9 @@ func TestDockerCompose(t *testing.T) {
 	if app.Build != "." {
 		t.Errorf("notifyd build = %q, want .", app.Build)
 	}
+	if got := strings.Join(app.Healthcheck.Test, " "); got != "CMD /notifyd healthcheck" {
+		t.Errorf("notifyd healthcheck = %q, want the binary's healthcheck command", got)
+	}
 	for _, p := range []string{"8000:8000", "8001:8001"} {
 		if !slices.Contains(app.Ports, p) {
 			t.Errorf("notifyd ports = %q, want %s", app.Ports, p)

@@ -69,6 +69,9 @@ func testConfig() Config {
 	d := config.Default()
 	d.Auth.APIKeys = []string{testAPIKey, testAPIKey2}
 	d.Auth.SessionTTL = config.Duration(time.Hour)
+	// Every request of a test comes from 127.0.0.1: the rate-limit tests
+	// set their own per-IP limit.
+	d.Auth.LoginPerMinuteIP = 1000
 	return Config{HTTP: d.HTTP, Auth: d.Auth, WSPublicURL: testWSURL, AllowedOrigins: []string{testOrigin}}
 }
 

@@ -117,5 +117,5 @@ func (s *responder) rateLimited(c *gin.Context, wait time.Duration) {
 		secs = 1
 	}
 	c.Header("Retry-After", strconv.Itoa(secs))
-	s.renderError(c, notify.Errorf(notify.ERATELIMIT, "too many login attempts; retry in %d s", secs))
+	s.renderError(c, notify.Errorf(notify.ERATELIMIT, "too many attempts; retry in %d s", secs))
 }

@@ -42,8 +42,8 @@ func TestLoginRateLimitPerIP(t *testing.T) {
 		c.Auth.LoginPerMinuteIP = 4
 		c.Auth.LoginPerMinuteUser = 1000
 	}})
-	e.signup(t, "alice")
-	for _, name := range []string{"u1", "u2", "u3", "u4"} {
+	e.signup(t, "alice") // takes one of the 4
+	for _, name := range []string{"u1", "u2", "u3"} {
 		e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": name, "password": "x"}}).
 			wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 	}
@@ -54,6 +54,22 @@ func TestLoginRateLimitPerIP(t *testing.T) {
 	}
 	// Even a bad body counts against the IP limit and is refused first.
 	e.do(t, req{method: "POST", path: "/api/sessions", body: `{`}).wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+}
+
+// TestSignupRateLimitPerIP: each sign-up costs an argon2 hash, so sign-ups
+// share the per-IP login limit.
+func TestSignupRateLimitPerIP(t *testing.T) {
+	e := newEnvWith(t, envOptions{frozen: true, cfg: func(c *Config) {
+		c.Auth.LoginPerMinuteIP = 2
+	}})
+	e.signup(t, "alice")
+	e.do(t, req{method: "POST", path: "/api/users", body: map[string]string{"username": "bob", "password": "x"}}).
+		wantError(t, http.StatusBadRequest, notify.EINVALID, "password")
+	r := e.do(t, req{method: "POST", path: "/api/users", body: map[string]string{"username": "carol", "password": testPass}})
+	r.wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+	if r.header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
 }
 
 func TestTrustedProxies(t *testing.T) {

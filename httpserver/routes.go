@@ -13,7 +13,7 @@ import (
 func (s *Server) routes(static fs.FS) {
 	r := s.responder
 	users := &userAPI{responder: r, accounts: s.deps.Accounts, store: s.deps.Store,
-		allowSignup: s.cfg.Auth.AllowSignup, wsURL: s.cfg.WSPublicURL}
+		limits: s.limits, allowSignup: s.cfg.Auth.AllowSignup, wsURL: s.cfg.WSPublicURL}
 	sessions := &sessionAPI{responder: r, accounts: s.deps.Accounts, sockets: s.deps.Service,
 		limits: s.limits, cookieSecure: s.cfg.Auth.CookieSecure}
 	notifications := &notificationAPI{responder: r, store: s.deps.Store, service: s.deps.Service}

@@ -19,8 +19,9 @@ type userAPI struct {
 	*responder
 	accounts    userAccounts
 	store       Store
-	allowSignup bool   // auth.allow_signup
-	wsURL       string // ws.public_url
+	limits      loginLimits // sign-ups share the per-IP login limit: each costs an argon2 hash
+	allowSignup bool        // auth.allow_signup
+	wsURL       string      // ws.public_url
 }
 
 type credentialsRequest struct {
@@ -36,6 +37,10 @@ type userResponse struct {
 func (h *userAPI) signup(c *gin.Context) {
 	if !h.allowSignup {
 		h.renderError(c, notify.Errorf(notify.EFORBIDDEN, "sign-up is disabled"))
+		return
+	}
+	if wait := h.limits.ip.take(c.ClientIP()); wait > 0 {
+		h.rateLimited(c, wait)
 		return
 	}
 	var req credentialsRequest

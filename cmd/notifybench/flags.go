@@ -34,6 +34,7 @@ type options struct {
 	opTimeout   time.Duration // one HTTP request, or one socket's dial+auth+hello
 	idle        time.Duration // idle time before the RSS sample
 	child       bool          // internal: hold a share of the sockets for a parent
+	check       bool          // exit non-zero on lost, duplicate or out-of-order frames, failed sockets or publishes
 }
 
 const usageText = `usage: notifybench [flags]
@@ -74,6 +75,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.DurationVar(&o.opTimeout, "op-timeout", 10*time.Second, "limit on one HTTP request, or one socket's connect and auth")
 	fs.DurationVar(&o.idle, "idle", 3*time.Second, "with -server-pid: idle time after connecting, before the RSS sample")
 	fs.BoolVar(&o.child, "child", false, "internal: run as a child process")
+	fs.BoolVar(&o.check, "check", false, "exit non-zero on lost, duplicate or out-of-order frames, failed sockets or failed publishes (never on timings): for CI smoke runs")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, usageText)
 		fs.VisitAll(func(f *flag.Flag) {

@@ -90,6 +90,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		sum.Interrupted = "signal"
 		errs = append(errs, errors.New("interrupted"))
 	}
+	if opts.check {
+		errs = append(errs, sum.correctness()...)
+	}
 	for _, err := range errs {
 		sum.Errors = append(sum.Errors, err.Error())
 	}

@@ -28,10 +28,12 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-const usage = `usage: notifyd [-config PATH] [serve|migrate]
+const usage = `usage: notifyd [-config PATH] [serve|migrate|healthcheck]
 
-  serve    run the HTTP API and the websocket listener (default)
-  migrate  apply database migrations and exit
+  serve        run the HTTP API and the websocket listener (default)
+  migrate      apply database migrations and exit
+  healthcheck  exit 0 if the local instance's /readyz answers 200 (for
+               container health checks: the image has no shell or curl)
 
 Configuration: defaults, then config.toml (or -config PATH), then NOTIFYD_*
 environment variables. See config.toml for every key.`
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		logger.Info("migrations applied")
 		return nil
+	case "healthcheck":
+		return healthcheck(ctx, cfg.HTTP.Addr)
 	default:
 		return usageError{fmt.Errorf("unknown command %q\n%s", cmd, usage)}
 	}

@@ -215,3 +215,19 @@ func TestMigrateCommand(t *testing.T) {
 		t.Errorf("output %q lacks 'migrations applied'", out.String())
 	}
 }
+
+func TestHealthcheckCommand(t *testing.T) {
+	in := start(t, testEnv(t))
+	check := func(addr string) error {
+		env := map[string]string{"NOTIFYD_HTTP_ADDR": addr}
+		var out strings.Builder
+		return run(context.Background(), []string{"-config", "/dev/null", "healthcheck"}, func(k string) string { return env[k] }, &out, &out)
+	}
+	if err := check(strings.TrimPrefix(in.HTTPURL, "http://")); err != nil {
+		t.Fatalf("healthcheck of a running instance: %v", err)
+	}
+	in.stop(t)
+	if err := check(strings.TrimPrefix(in.HTTPURL, "http://")); err == nil {
+		t.Fatal("healthcheck of a stopped instance succeeded")
+	}
+}

@@ -3,8 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, backoffDelay, createDeduper } from './static/notifyd-client.js';
-import { relativeTime, badgeText, secondsLeft, isTaskNotification } from './static/format.js';
+import { connect, backoffDelay, createDeduper } from './notifyd-client.js';
+import { relativeTime, badgeText, secondsLeft, isTaskNotification } from './format.js';
 
 // fakeClock runs timers when advance() passes their due time, in order.
 function fakeClock() {

@@ -1,5 +1,6 @@
-// Package web holds the browser inbox and the reusable JS client, embedded
-// in the binary and served by the HTTP listener.
+// Package web holds the browser inbox and the reusable JS client
+// (notifyd-client.js), embedded in the binary and served by the HTTP
+// listener at /. No build step: the files are served as written.
 package web
 
 import (
@@ -7,15 +8,11 @@ import (
 	"io/fs"
 )
 
-//go:embed static
+// The page, its modules, styles and icon. The node tests (*.test.mjs) and
+// this Go file are not served.
+//
+//go:embed index.html *.js *.css *.svg
 var files embed.FS
 
-// Files returns the static files, rooted so that "index.html" is the page.
-func Files() fs.FS {
-	sub, err := fs.Sub(files, "static")
-	if err != nil {
-		// fs.Sub fails only for an invalid path, and "static" is valid.
-		panic(err)
-	}
-	return sub
-}
+// Files returns the files to serve; "index.html" is the page.
+func Files() fs.FS { return files }

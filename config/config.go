@@ -51,6 +51,10 @@ type Database struct {
 	SQLitePath   string   `toml:"sqlite_path"`    // "notifyd.db"
 	MaxOpenConns int      `toml:"max_open_conns"` // 20
 	QueryTimeout Duration `toml:"query_timeout"`  // "5s": a query past it is "unavailable" (503), not a hang
+	// Group commit: concurrent notifications share one transaction of at
+	// most about BatchMaxRows rows, collected for at most BatchMaxWait.
+	BatchMaxRows int      `toml:"batch_max_rows"` // 256
+	BatchMaxWait Duration `toml:"batch_max_wait"` // "1ms"; "0s": commit what is queued at once
 }
 
 // Auth configures users, sessions and publisher keys.
@@ -110,6 +114,8 @@ func Default() Config {
 			SQLitePath:   "notifyd.db",
 			MaxOpenConns: 20,
 			QueryTimeout: Duration(5 * time.Second),
+			BatchMaxRows: 256,
+			BatchMaxWait: Duration(time.Millisecond),
 		},
 		Auth: Auth{
 			AllowSignup:        true,

@@ -38,6 +38,8 @@ func envSamples() map[string]envSample {
 		"NOTIFYD_DATABASE_SQLITE_PATH":        {"/data/n.db", "/data/n.db"},
 		"NOTIFYD_DATABASE_MAX_OPEN_CONNS":     {"5", 5},
 		"NOTIFYD_DATABASE_QUERY_TIMEOUT":      {"250ms", config.Duration(250 * time.Millisecond)},
+		"NOTIFYD_DATABASE_BATCH_MAX_ROWS":     {"64", 64},
+		"NOTIFYD_DATABASE_BATCH_MAX_WAIT":     {"500us", config.Duration(500 * time.Microsecond)},
 		"NOTIFYD_AUTH_API_KEYS":               {"0123456789abcdef,fedcba9876543210", []string{"0123456789abcdef", "fedcba9876543210"}},
 		"NOTIFYD_AUTH_ALLOW_SIGNUP":           {"false", false},
 		"NOTIFYD_AUTH_COOKIE_SECURE":          {"true", true},

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -62,6 +63,10 @@ func (c Config) Validate() error {
 		v.add("database.max_open_conns", "must be at least 1, got %d", c.Database.MaxOpenConns)
 	}
 	v.positive("database.query_timeout", c.Database.QueryTimeout)
+	v.between("database.batch_max_rows", int64(c.Database.BatchMaxRows), 1, 10000)
+	if c.Database.BatchMaxWait < 0 || c.Database.BatchMaxWait.D() > time.Second {
+		v.add("database.batch_max_wait", "must be from \"0s\" to \"1s\", got %q", c.Database.BatchMaxWait.D().String())
+	}
 
 	for i, k := range c.Auth.APIKeys {
 		// Never print the key, not even in part.

@@ -77,6 +77,12 @@ func TestValidate(t *testing.T) {
 		{"database.url key=value DSN", func(c *config.Config) { c.Database.URL = "host=db user=postgres" }, "database.url"},
 		{"database.max_open_conns 0", func(c *config.Config) { c.Database.MaxOpenConns = 0 }, "database.max_open_conns"},
 		{"database.query_timeout 0", func(c *config.Config) { c.Database.QueryTimeout = 0 }, "database.query_timeout"},
+		{"database.batch_max_rows 0", func(c *config.Config) { c.Database.BatchMaxRows = 0 }, "database.batch_max_rows"},
+		{"database.batch_max_rows 10001", func(c *config.Config) { c.Database.BatchMaxRows = 10001 }, "database.batch_max_rows"},
+		{"database.batch_max_rows 1", func(c *config.Config) { c.Database.BatchMaxRows = 1 }, ""},
+		{"database.batch_max_wait 0", func(c *config.Config) { c.Database.BatchMaxWait = 0 }, ""},
+		{"database.batch_max_wait negative", func(c *config.Config) { c.Database.BatchMaxWait = -1 }, "database.batch_max_wait"},
+		{"database.batch_max_wait 2s", func(c *config.Config) { c.Database.BatchMaxWait = config.Duration(2 * time.Second) }, "database.batch_max_wait"},
 
 		{"auth.api_keys 16 characters", func(c *config.Config) { c.Auth.APIKeys = []string{"0123456789abcdef"} }, ""},
 		{"auth.api_keys 15 characters", func(c *config.Config) { c.Auth.APIKeys = []string{"0123456789abcdef", "0123456789abcde"} }, "auth.api_keys[1]"},

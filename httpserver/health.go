@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -14,7 +15,8 @@ import (
 type healthAPI struct {
 	*responder
 	store Store
-	wsURL string // ws.public_url
+	ready func(ctx context.Context) error // Deps.Ready; nil: the database alone decides
+	wsURL string                          // ws.public_url
 }
 
 type statusResponse struct {
@@ -26,7 +28,8 @@ func (h *healthAPI) healthz(c *gin.Context) {
 	writeJSON(c, http.StatusOK, statusResponse{Status: "ok"})
 }
 
-// readyz handles GET /readyz: 200 when the database answers, else 503.
+// readyz handles GET /readyz: 200 when the database answers and Deps.Ready
+// (in cluster mode: the listener is not lagging) agrees, else 503.
 func (h *healthAPI) readyz(c *gin.Context) {
 	if err := h.store.Ping(c.Request.Context()); err != nil {
 		// Any failure means "not ready"; the cause is logged by renderError.
@@ -35,6 +38,15 @@ func (h *healthAPI) readyz(c *gin.Context) {
 		}
 		h.renderError(c, err)
 		return
+	}
+	if h.ready != nil {
+		if err := h.ready(c.Request.Context()); err != nil {
+			if notify.ErrorCode(err) != notify.EUNAVAILABLE {
+				err = fmt.Errorf("%w: %w", notify.Errorf(notify.EUNAVAILABLE, "not ready"), err)
+			}
+			h.renderError(c, err)
+			return
+		}
 	}
 	writeJSON(c, http.StatusOK, statusResponse{Status: "ok"})
 }

@@ -19,12 +19,13 @@ func (s *Server) routes(static fs.FS) {
 	notifications := &notificationAPI{responder: r, store: s.deps.Store, service: s.deps.Service}
 	publisher := &publisherAPI{responder: r, accounts: s.deps.Accounts, service: s.deps.Service}
 	tasks := &taskAPI{responder: r, tasks: s.deps.Tasks}
-	health := &healthAPI{responder: r, store: s.deps.Store, wsURL: s.cfg.WSPublicURL}
+	health := &healthAPI{responder: r, store: s.deps.Store, ready: s.deps.Ready, wsURL: s.cfg.WSPublicURL}
 	files := newStaticFiles(r, static, s.cfg.WSPublicURL)
 
 	e := s.engine
 	e.GET("/healthz", health.healthz)
 	e.GET("/readyz", health.readyz)
+	s.metricsRoute(e)
 
 	api := e.Group("/api")
 	api.GET("/config", health.config)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/notify"
@@ -56,6 +57,15 @@ type Deps struct {
 	Accounts *notify.Accounts
 	Tasks    *notify.Tasks
 	Logger   *slog.Logger
+	// Ready is an extra readiness check for /readyz, after the database
+	// ping: in cluster mode, the listener's (cluster.Listener.Ready). An
+	// error makes /readyz answer 503. nil: no extra check.
+	Ready func(ctx context.Context) error
+	// Metrics counts requests by route; nil records nothing.
+	Metrics *notify.Metrics
+	// Gatherer is served at GET /metrics (the process's own registry);
+	// nil: no /metrics route.
+	Gatherer prometheus.Gatherer
 }
 
 // Server is the HTTP API. It holds no goroutines: there is nothing to
@@ -134,7 +144,7 @@ func (s *Server) newEngine() *gin.Engine {
 		s.logger.Error("http.trusted_proxies is invalid; trusting no proxy", "error", err)
 		_ = e.SetTrustedProxies(nil)
 	}
-	e.Use(s.requestID, s.accessLog, s.recovery, s.securityHeaders, s.cors, s.limitBody)
+	e.Use(s.requestID, s.accessLog, s.countRequests, s.recovery, s.securityHeaders, s.cors, s.limitBody)
 	e.NoRoute(s.noRoute)
 	e.NoMethod(s.noMethod)
 	return e

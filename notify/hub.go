@@ -13,6 +13,9 @@ type HubConfig struct {
 	SendQueue int
 	// MaxPerUser caps the open sockets of one user (ws.max_connections_per_user, 16).
 	MaxPerUser int
+	// Metrics records queue-full closes and, through Service, created
+	// notifications; nil records nothing.
+	Metrics *Metrics
 }
 
 // Hub is the registry of every open socket, by user and by session. It is
@@ -64,8 +67,9 @@ func (h *Hub) Register(userID, sessionID int64) (*Subscriber, error) {
 		ID:        h.nextID.Add(1),
 		UserID:    userID,
 		SessionID: sessionID,
-		queue:     make(chan Frame, h.cfg.SendQueue),
 		done:      make(chan struct{}),
+		metrics:   h.cfg.Metrics,
+		limit:     h.cfg.SendQueue,
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -112,6 +116,9 @@ func remove(m map[int64]map[*Subscriber]struct{}, k int64, s *Subscriber) {
 		delete(m, k)
 	}
 }
+
+// Metrics returns the metrics of HubConfig, nil if none were given.
+func (h *Hub) Metrics() *Metrics { return h.cfg.Metrics }
 
 // Count returns the number of registered sockets.
 func (h *Hub) Count() int {

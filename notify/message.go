@@ -3,6 +3,7 @@ package notify
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // Close codes sent on websocket close frames. The 4xxx codes are ours: a
@@ -25,6 +26,13 @@ const (
 type Frame struct {
 	ID   int64
 	Data []byte
+	// Type is the message's "type" ("notification", "event"...), the
+	// label of notifyd_ws_frames_delivered_total.
+	Type string
+	// At is when the notification was committed, stamped by Service; the
+	// websocket writer measures the publish→socket latency from it. Zero
+	// for frames that measure nothing.
+	At time.Time
 }
 
 // The outgoing message shapes of the websocket protocol (docs/protocol.md).
@@ -76,34 +84,34 @@ func HelloFrame(u User, unread int64) []byte {
 
 // NotificationFrame announces a new notification.
 func NotificationFrame(n Notification, unread int64) Frame {
-	return Frame{ID: n.ID, Data: mustJSON(notificationMsg{Type: "notification", Notification: n, UnreadCount: unread})}
+	return Frame{ID: n.ID, Type: "notification", Data: mustJSON(notificationMsg{Type: "notification", Notification: n, UnreadCount: unread})}
 }
 
 // UpdatedFrame announces a read or unread change.
 func UpdatedFrame(n Notification, unread int64) Frame {
-	return Frame{Data: mustJSON(notificationMsg{Type: "notification_updated", Notification: n, UnreadCount: unread})}
+	return Frame{Type: "notification_updated", Data: mustJSON(notificationMsg{Type: "notification_updated", Notification: n, UnreadCount: unread})}
 }
 
 // DeletedFrame announces a deletion.
 func DeletedFrame(id, unread int64) Frame {
-	return Frame{Data: mustJSON(deletedMsg{Type: "notification_deleted", ID: id, UnreadCount: unread})}
+	return Frame{Type: "notification_deleted", Data: mustJSON(deletedMsg{Type: "notification_deleted", ID: id, UnreadCount: unread})}
 }
 
 // ReadAllFrame announces a read-all; upTo is nil when every notification
 // was marked.
 func ReadAllFrame(upTo *int64, unread int64) Frame {
-	return Frame{Data: mustJSON(readAllMsg{Type: "notifications_read", UpToID: upTo, UnreadCount: unread})}
+	return Frame{Type: "notifications_read", Data: mustJSON(readAllMsg{Type: "notifications_read", UpToID: upTo, UnreadCount: unread})}
 }
 
 // EventFrame carries a live-only event.
 func EventFrame(e Event) Frame {
-	return Frame{Data: mustJSON(eventMsg{Type: "event", Event: e})}
+	return Frame{Type: "event", Data: mustJSON(eventMsg{Type: "event", Event: e})}
 }
 
 // UnreadCountFrame tells a socket the fresh unread count after changes it
 // may have missed.
 func UnreadCountFrame(unread int64) Frame {
-	return Frame{Data: mustJSON(countMsg{Type: "unread_count", UnreadCount: unread})}
+	return Frame{Type: "unread_count", Data: mustJSON(countMsg{Type: "unread_count", UnreadCount: unread})}
 }
 
 // PongFrame answers a client {"type":"ping"}.

@@ -17,11 +17,12 @@ const MaxBulkUsers = 1000
 // EUNAVAILABLE...). Every write also returns the user's unread count, read
 // in the same transaction, so the count pushed matches what was committed.
 type NotificationStore interface {
-	// InsertNotifications stores one copy of n for each existing user in
-	// userIDs (sorted, distinct; unknown ids are skipped) in one
-	// transaction, and returns the rows in the order of userIDs with the
-	// unread count of each user.
-	InsertNotifications(ctx context.Context, userIDs []int64, n NewNotification, now time.Time) ([]Notification, map[int64]int64, error)
+	// InsertBatch stores one row per item whose user exists, in one
+	// transaction, with one multi-row INSERT per chunk. Per user, ids
+	// follow the order of items and commit order (the user rows are
+	// locked first). It returns one Inserted per item, in the order of
+	// items; an item whose user does not exist has ID 0.
+	InsertBatch(ctx context.Context, items []NewItem, now time.Time) ([]Inserted, error)
 	// SetRead marks one notification of userID read or unread (ENOTFOUND
 	// when it is not that user's).
 	SetRead(ctx context.Context, userID, id int64, read bool, now time.Time) (n Notification, unread int64, err error)
@@ -31,6 +32,20 @@ type NotificationStore interface {
 	// DeleteNotification deletes one notification of userID (ENOTFOUND when
 	// it is not that user's).
 	DeleteNotification(ctx context.Context, userID, id int64) (unread int64, err error)
+}
+
+// NewItem is one notification to store for one user.
+type NewItem struct {
+	UserID int64
+	NewNotification
+}
+
+// Inserted is the outcome of one NewItem: the stored notification (ID 0
+// when the user does not exist) and the user's unread count just after
+// it, as if the rows of the batch had been inserted one by one.
+type Inserted struct {
+	Notification
+	Unread int64
 }
 
 // Service is the single path by which notifications change: it persists,
@@ -47,11 +62,23 @@ type Service struct {
 	// drops a notification whose id is not above the last one it got;
 	// without this, id 7 could be pushed before id 6 and 6 would be lost.
 	userLocks [64]sync.Mutex
+
+	// bell is set in cluster mode (UseDoorbell, service_cluster.go): the
+	// listener delivers from the doorbell, so nothing is pushed here.
+	bell Broadcaster
+
+	// batch groups concurrent Notify and NotifyMany calls into shared
+	// transactions (group commit, service_batch.go).
+	batch batcher
 }
 
-// NewService returns a Service that stores in store and pushes through hub.
+// NewService returns a Service that stores in store and pushes through hub,
+// with the default group-commit limits (SetBatchLimits). Close it to drain
+// the notifications still being committed.
 func NewService(store NotificationStore, hub *Hub, logger *slog.Logger) *Service {
-	return &Service{store: store, hub: hub, logger: logger, now: time.Now}
+	s := &Service{store: store, hub: hub, logger: logger, now: time.Now}
+	s.batch.init(BatchConfig{MaxRows: DefaultBatchMaxRows, MaxWait: DefaultBatchMaxWait})
+	return s
 }
 
 // Hub returns the registry the service pushes to.
@@ -64,6 +91,10 @@ func (s *Service) stripe(userID int64) int {
 // lockUsers locks the stripes of userIDs in index order, so that two bulk
 // calls cannot deadlock, and returns the unlock function.
 func (s *Service) lockUsers(userIDs ...int64) func() {
+	if s.bell != nil {
+		// Nothing is pushed here; the database orders the doorbells.
+		return func() {}
+	}
 	idx := make([]int, 0, len(userIDs))
 	for _, id := range userIDs {
 		idx = append(idx, s.stripe(id))
@@ -82,27 +113,29 @@ func (s *Service) lockUsers(userIDs ...int64) func() {
 
 // Notify stores n for userID, then pushes it to every open socket of that
 // user. It fails with EINVALID for bad input and ENOTFOUND for an unknown
-// user; nothing is pushed unless the row is committed.
+// user; nothing is pushed unless the row is committed. Concurrent calls
+// share one transaction (group commit, service_batch.go); each gets its
+// own row or error.
 func (s *Service) Notify(ctx context.Context, userID int64, n NewNotification) (Notification, error) {
 	if err := n.Normalize(); err != nil {
 		return Notification{}, err
 	}
-	unlock := s.lockUsers(userID)
-	defer unlock()
-	rows, counts, err := s.store.InsertNotifications(ctx, []int64{userID}, n, s.now())
+	rows, err := s.insert(ctx, []NewItem{{UserID: userID, NewNotification: n}})
 	if err != nil {
 		return Notification{}, fmt.Errorf("notify: insert: %w", err)
 	}
-	if len(rows) == 0 {
+	if rows[0].ID == 0 {
 		return Notification{}, Errorf(ENOTFOUND, "user not found")
 	}
-	s.push(rows, counts)
-	return rows[0], nil
+	s.hub.Metrics().NotificationsCreated(PathSingle, 1)
+	return rows[0].Notification, nil
 }
 
 // NotifyMany stores one copy of n for each user in userIDs (duplicates
 // merged, unknown users skipped) in one transaction, then pushes each. It
-// returns the number of notifications created.
+// returns the number of notifications created. The copies are committed
+// together, never in part, possibly in a transaction shared with other
+// calls.
 func (s *Service) NotifyMany(ctx context.Context, userIDs []int64, n NewNotification) (int, error) {
 	if len(userIDs) == 0 {
 		return 0, Errorf(EINVALID, "user_ids: must not be empty")
@@ -116,20 +149,41 @@ func (s *Service) NotifyMany(ctx context.Context, userIDs []int64, n NewNotifica
 	ids := slices.Clone(userIDs)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	unlock := s.lockUsers(ids...)
-	defer unlock()
-	rows, counts, err := s.store.InsertNotifications(ctx, ids, n, s.now())
+	items := make([]NewItem, len(ids))
+	for i, id := range ids {
+		items[i] = NewItem{UserID: id, NewNotification: n}
+	}
+	rows, err := s.insert(ctx, items)
 	if err != nil {
 		return 0, fmt.Errorf("notify: insert many: %w", err)
 	}
-	s.push(rows, counts)
-	return len(rows), nil
+	created := 0
+	for _, r := range rows {
+		if r.ID != 0 {
+			created++
+		}
+	}
+	s.hub.Metrics().NotificationsCreated(PathBulk, created)
+	return created, nil
 }
 
-// push sends freshly committed rows to their users' sockets.
-func (s *Service) push(rows []Notification, counts map[int64]int64) {
+// push sends freshly committed rows to their users' sockets, in the order
+// given, which is id order. Each frame is serialised once, whatever the
+// number of sockets.
+func (s *Service) push(rows []Inserted) {
+	if s.bell != nil {
+		return
+	}
+	// The commit has just returned: the publish→socket latency is
+	// measured from here, on the wall clock (not s.now, which tests fake).
+	at := time.Now()
 	for _, r := range rows {
-		s.hub.Publish(r.UserID, NotificationFrame(r, counts[r.UserID]))
+		if r.ID == 0 {
+			continue
+		}
+		f := NotificationFrame(r.Notification, r.Unread)
+		f.At = at
+		s.hub.Publish(r.UserID, f)
 	}
 }
 
@@ -142,7 +196,7 @@ func (s *Service) SetRead(ctx context.Context, userID, id int64, read bool) (Not
 	if err != nil {
 		return Notification{}, fmt.Errorf("notify: set read: %w", err)
 	}
-	s.hub.Publish(userID, UpdatedFrame(n, unread))
+	s.publish(userID, UpdatedFrame(n, unread))
 	return n, nil
 }
 
@@ -159,7 +213,7 @@ func (s *Service) MarkAllRead(ctx context.Context, userID, upToID int64) (int64,
 	if upToID > 0 {
 		upTo = &upToID
 	}
-	s.hub.Publish(userID, ReadAllFrame(upTo, unread))
+	s.publish(userID, ReadAllFrame(upTo, unread))
 	return changed, nil
 }
 
@@ -171,16 +225,20 @@ func (s *Service) Delete(ctx context.Context, userID, id int64) error {
 	if err != nil {
 		return fmt.Errorf("notify: delete: %w", err)
 	}
-	s.hub.Publish(userID, DeletedFrame(id, unread))
+	s.publish(userID, DeletedFrame(id, unread))
 	return nil
 }
 
 // SendEvent pushes a live-only event to the open sockets of userID and
 // returns how many sockets it went to. Nothing is stored: a user with no
-// socket open does not get it.
+// socket open does not get it. In cluster mode the event reaches the
+// user's sockets on every instance and the count is this instance's only.
 func (s *Service) SendEvent(ctx context.Context, userID int64, e Event) (int, error) {
 	if err := e.Validate(); err != nil {
 		return 0, err
+	}
+	if s.bell != nil {
+		return s.broadcastEvent(ctx, userID, e)
 	}
 	return s.hub.Publish(userID, EventFrame(e)), nil
 }
@@ -188,5 +246,8 @@ func (s *Service) SendEvent(ctx context.Context, userID int64, e Event) (int, er
 // CloseSession closes every socket authenticated by sessionID with
 // CloseUnauthorized: the session was revoked.
 func (s *Service) CloseSession(ctx context.Context, sessionID int64) int {
+	if s.bell != nil {
+		return s.broadcastLogout(ctx, sessionID)
+	}
 	return s.hub.CloseSession(sessionID, CloseUnauthorized, "session revoked")
 }

@@ -3,27 +3,84 @@ package notify
 import "sync"
 
 // Subscriber is one open socket in the hub. The websocket server owns the
-// connection: it reads Queue and writes each frame, and closes the socket
-// when Done is closed, with the code from CloseCode.
+// connection: it takes each frame with Next (woken by the function given to
+// SetWake) and writes it, and closes the socket when Done is closed, with
+// the code from CloseCode. Owners that would rather wait on a channel use
+// Queue instead of Next.
 type Subscriber struct {
 	ID        uint64
 	UserID    int64
 	SessionID int64
 
-	queue chan Frame
-	done  chan struct{}
+	done    chan struct{}
+	metrics *Metrics // counts queue-full closes; may be nil
+	limit   int      // frames that may wait (ws.send_queue)
 
 	mu      sync.Mutex
+	frames  frameQueue // what Next returns, until Queue is called
+	queue   chan Frame // made by the first Queue call; then frames stays empty
+	wake    func()     // SetWake; nil until then
 	closed  bool
 	code    int
 	reason  string
 	live    bool
 	cursor  int64   // highest notification id handed to the queue
 	pending []Frame // frames published before GoLive
+
+	// Set while replaying, for the cluster listener's catch-up
+	// (catchup.go): floor is a lower bound of the cursor GoLive will get;
+	// missed records that a catch-up ran before the floor was known.
+	floor    int64
+	floorSet bool
+	missed   bool
 }
 
-// Queue is the channel of frames to write, in order.
-func (s *Subscriber) Queue() <-chan Frame { return s.queue }
+// Queue returns a channel of the frames to write, in order, for an owner
+// that waits on a channel rather than pulling with Next (tests, tools). The
+// first call makes the channel, with room for ws.send_queue frames, and
+// moves the frames already queued into it; Next finds nothing from then on.
+// The websocket server uses Next: a channel's buffer is allocated in full
+// up front, and it was most of the memory of an idle socket.
+func (s *Subscriber) Queue() <-chan Frame {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.queue == nil {
+		s.queue = make(chan Frame, s.limit)
+		for {
+			f, ok := s.frames.pop()
+			if !ok {
+				break
+			}
+			s.queue <- f // at most limit frames were queued: never blocks
+		}
+	}
+	return s.queue
+}
+
+// Next removes and returns the oldest frame waiting to be written; ok is
+// false when there is none (or Queue was called).
+func (s *Subscriber) Next() (f Frame, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.frames.pop()
+}
+
+// SetWake makes the subscriber call wake each time a frame is queued and
+// when it is closed, so that its owner needs no goroutine waiting for
+// frames: wake starts one when there is work. wake is called with the
+// subscriber's lock held, from the publisher's goroutine: it must not
+// block nor call back into the subscriber.
+func (s *Subscriber) SetWake(wake func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wake = wake
+}
+
+func (s *Subscriber) wakeLocked() {
+	if s.wake != nil {
+		s.wake()
+	}
+}
 
 // Done is closed when the socket must be closed.
 func (s *Subscriber) Done() <-chan struct{} { return s.done }
@@ -50,7 +107,9 @@ func (s *Subscriber) closeLocked(code int, reason string) {
 	s.closed = true
 	s.code, s.reason = code, reason
 	s.pending = nil
+	s.frames.reset()
 	close(s.done)
+	s.wakeLocked()
 }
 
 // Cursor returns the highest notification id queued for this socket.
@@ -71,8 +130,8 @@ func (s *Subscriber) deliver(f Frame) {
 		return
 	}
 	if !s.live {
-		if len(s.pending) >= cap(s.queue) {
-			s.closeLocked(CloseQueueFull, "send queue full")
+		if len(s.pending) >= s.limit {
+			s.queueFullLocked(ReasonReplayOverflow)
 			return
 		}
 		s.pending = append(s.pending, f)
@@ -88,11 +147,31 @@ func (s *Subscriber) enqueueLocked(f Frame) {
 		}
 		s.cursor = f.ID
 	}
-	select {
-	case s.queue <- f:
-	default:
-		s.closeLocked(CloseQueueFull, "send queue full")
+	if s.queue != nil {
+		select {
+		case s.queue <- f:
+		default:
+			s.queueFullLocked(ReasonQueueFull)
+			return
+		}
+	} else {
+		if s.frames.len() >= s.limit {
+			s.queueFullLocked(ReasonQueueFull)
+			return
+		}
+		s.frames.push(f, s.limit)
 	}
+	s.wakeLocked()
+}
+
+// queueFullLocked closes the socket for reading too slowly, counted once
+// by reason (ReasonQueueFull or ReasonReplayOverflow).
+func (s *Subscriber) queueFullLocked(reason string) {
+	if s.closed {
+		return
+	}
+	s.metrics.QueueFull(reason)
+	s.closeLocked(CloseQueueFull, "send queue full")
 }
 
 // GoLive ends replay mode: cursor is the highest notification id the owner

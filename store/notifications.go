@@ -74,7 +74,7 @@ func (s *Store) ListNotifications(ctx context.Context, userID int64, q notify.Li
 	// One row more than asked tells whether another page exists.
 	var rows []notificationRow
 	if err := tx.Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, false, translate(ctx, "list notifications", err)
+		return nil, false, s.translate(ctx, "list notifications", err)
 	}
 	hasMore := len(rows) > limit
 	if hasMore {
@@ -93,7 +93,7 @@ func (s *Store) UnreadCount(ctx context.Context, userID int64) (int64, error) {
 	defer cancel()
 	n, err := unreadCount(db, userID)
 	if err != nil {
-		return 0, translate(ctx, "unread count", err)
+		return 0, s.translate(ctx, "unread count", err)
 	}
 	return n, nil
 }
@@ -109,7 +109,7 @@ func (s *Store) MaxNotificationID(ctx context.Context, userID int64) (int64, err
 		Where("user_id = ?", userID).
 		Scan(&id).Error
 	if err != nil {
-		return 0, translate(ctx, "max notification id", err)
+		return 0, s.translate(ctx, "max notification id", err)
 	}
 	return id, nil
 }

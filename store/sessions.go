@@ -41,7 +41,7 @@ func (s *Store) CreateSession(ctx context.Context, sess notify.Session) (notify.
 		ExpiresAt:  utc(sess.ExpiresAt),
 	}
 	if err := db.Create(&r).Error; err != nil {
-		return notify.Session{}, translate(ctx, "create session", err)
+		return notify.Session{}, s.translate(ctx, "create session", err)
 	}
 	return r.session(), nil
 }
@@ -73,7 +73,7 @@ func (s *Store) SessionBySecretHash(ctx context.Context, hash []byte) (notify.Se
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.secret_hash = ?`, hash).Scan(&rows).Error
 	if err != nil {
-		return notify.Session{}, notify.User{}, translate(ctx, "session by secret", err)
+		return notify.Session{}, notify.User{}, s.translate(ctx, "session by secret", err)
 	}
 	if len(rows) == 0 {
 		return notify.Session{}, notify.User{}, errNotFound("session by secret", "session")
@@ -95,7 +95,7 @@ func (s *Store) DeleteSession(ctx context.Context, id int64) error {
 	db, ctx, cancel := s.query(ctx)
 	defer cancel()
 	if err := db.Where("id = ?", id).Delete(&sessionRow{}).Error; err != nil {
-		return translate(ctx, "delete session", err)
+		return s.translate(ctx, "delete session", err)
 	}
 	return nil
 }
@@ -107,7 +107,7 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64
 	defer cancel()
 	res := db.Where("expires_at <= ?", utc(now)).Delete(&sessionRow{})
 	if res.Error != nil {
-		return 0, translate(ctx, "delete expired sessions", res.Error)
+		return 0, s.translate(ctx, "delete expired sessions", res.Error)
 	}
 	return res.RowsAffected, nil
 }

@@ -41,6 +41,11 @@ type Store struct {
 	sqlDB   *sql.DB
 	dialect string
 	timeout time.Duration
+	metrics *notify.Metrics // counts database errors (SetMetrics); nil counts nothing
+
+	// doorbell is set by EnableDoorbell (cluster mode, doorbell.go):
+	// writes then announce themselves on the NOTIFY channel.
+	doorbell bool
 }
 
 // Open connects to the database cfg selects — Postgres when cfg.URL is set,
@@ -195,14 +200,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if err := s.sqlDB.PingContext(ctx); err != nil {
-		return translate(ctx, "ping", err)
+		return s.translate(ctx, "ping", err)
 	}
 	// A pooled SQLite connection answers a ping without running anything;
 	// make sure one can still run a statement.
 	if s.dialect == migrations.SQLite {
 		var one int
 		if err := s.sqlDB.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-			return translate(ctx, "ping", err)
+			return s.translate(ctx, "ping", err)
 		}
 	}
 	return nil

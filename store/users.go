@@ -33,7 +33,7 @@ func (s *Store) CreateUser(ctx context.Context, username, passwordHash string, n
 	defer cancel()
 	r := userRow{Username: username, PasswordHash: passwordHash, CreatedAt: utc(now)}
 	if err := db.Create(&r).Error; err != nil {
-		return notify.User{}, translate(ctx, "create user", err)
+		return notify.User{}, s.translate(ctx, "create user", err)
 	}
 	return r.user(), nil
 }
@@ -48,14 +48,14 @@ func (s *Store) EnsureUser(ctx context.Context, username string, now time.Time) 
 	r := userRow{Username: username, CreatedAt: utc(now)}
 	res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&r)
 	if res.Error != nil {
-		return notify.User{}, false, translate(ctx, "ensure user", res.Error)
+		return notify.User{}, false, s.translate(ctx, "ensure user", res.Error)
 	}
 	if res.RowsAffected == 1 {
 		return r.user(), true, nil
 	}
 	u, err := s.userByName(db, username)
 	if err != nil {
-		return notify.User{}, false, translate(ctx, "ensure user", err)
+		return notify.User{}, false, s.translate(ctx, "ensure user", err)
 	}
 	return u, false, nil
 }
@@ -66,7 +66,7 @@ func (s *Store) UserByName(ctx context.Context, username string) (notify.User, e
 	defer cancel()
 	u, err := s.userByName(db, username)
 	if err != nil {
-		return notify.User{}, translate(ctx, "user by name", err)
+		return notify.User{}, s.translate(ctx, "user by name", err)
 	}
 	return u, nil
 }
@@ -94,7 +94,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (notify.User, error) {
 		return notify.User{}, errNotFound("user by id", "user")
 	}
 	if err != nil {
-		return notify.User{}, translate(ctx, "user by id", err)
+		return notify.User{}, s.translate(ctx, "user by id", err)
 	}
 	return r.user(), nil
 }

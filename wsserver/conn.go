@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,10 +16,13 @@ import (
 	"github.com/notifyd/notifyd/notify"
 )
 
-// conn is one websocket connection. Two goroutines serve it: the handler's
-// goroutine, which authenticates, greets and then is the only writer
-// (serve), and the reader (read), which only reads. The reader hands what
-// it read to the writer through channels that never block it.
+// conn is one websocket connection. The reader goroutine (read) only
+// reads, for the whole life of the socket. The handler's goroutine
+// authenticates and greets (serve), then returns; from then on a writer
+// goroutine runs only while there is something to write (writer.go), so an
+// idle socket costs one goroutine. There is never more than one writer.
+// The reader hands what it read to the writer through channels and kicks
+// that never block it.
 type conn struct {
 	srv    *Server
 	cfg    config.WS
@@ -32,10 +36,23 @@ type conn struct {
 	readDone  chan readResult // why the reader ended; sent once
 	readEnded bool            // readDone was received (by the writer)
 	pongs     atomic.Int64    // client pings not answered yet
-	pongReady chan struct{}   // a pong is owed; capacity 1
 
 	user notify.User
 	sub  *notify.Subscriber
+
+	// The live phase (writer.go). ctx is the server's (Close cancels
+	// it): a context per connection would cost memory and end nothing
+	// that finish does not.
+	ctx      context.Context
+	pingNow  atomic.Bool // the ping timer fired
+	pinger   *time.Timer // fires pingDue every ws.ping_interval
+	stopWake func() bool // stops the kick on ctx's cancellation
+	writerFn func()      // c.writer, made once: a kick allocates nothing
+
+	wmu     sync.Mutex
+	kicked  bool // there may be work for the writer; guarded by wmu
+	writing bool // a writer runs or the connection ended; guarded by wmu
+	live    bool // writers may start (goLive ran); guarded by wmu
 }
 
 // message is a client message as read off the socket.
@@ -66,29 +83,44 @@ func serverClose(code int, reason string) closing {
 }
 
 func newConn(s *Server, ws *websocket.Conn, tcp net.Conn, cookie string) *conn {
-	return &conn{
-		srv:       s,
-		cfg:       s.cfg,
-		ws:        ws,
-		tcp:       tcp,
-		cookie:    cookie,
-		id:        s.nextConnID.Add(1),
-		start:     time.Now(),
-		first:     make(chan message, 1),
-		readDone:  make(chan readResult, 1),
-		pongReady: make(chan struct{}, 1),
+	c := &conn{
+		srv:      s,
+		cfg:      s.cfg,
+		ws:       ws,
+		tcp:      tcp,
+		cookie:   cookie,
+		id:       s.nextConnID.Add(1),
+		start:    time.Now(),
+		first:    make(chan message, 1),
+		readDone: make(chan readResult, 1),
 	}
+	c.writerFn = c.writer
+	return c
 }
 
-// serve runs the connection to its end: auth, registration, hello and
-// replay, then the write loop. Whatever ends it, the socket is closed, the
-// reader has returned and the subscriber is unregistered when it returns.
+// serve runs auth, registration, hello and replay, then hands the
+// connection to the writers (goLive) and returns. A connection that ends
+// before that is finished here.
 func (c *conn) serve(base context.Context) {
-	ctx, cancel := context.WithCancel(base)
-	defer cancel()
+	c.ctx = base
 	go c.read()
 
-	cl := c.run(ctx)
+	if cl, live := c.run(c.ctx); !live {
+		c.finish(cl)
+		return
+	}
+	c.goLive()
+}
+
+// finish ends the connection: whatever ended it, the socket is closed, the
+// reader has returned and the subscriber is unregistered when it returns,
+// and the server stops counting the connection.
+func (c *conn) finish(cl closing) {
+	defer c.srv.conns.Done()
+	if c.pinger != nil {
+		c.pinger.Stop()
+		c.stopWake()
+	}
 	dropped := false
 	if cl.send {
 		dropped = c.closeWith(cl.code, cl.reason)
@@ -109,73 +141,24 @@ func (c *conn) serve(base context.Context) {
 	c.srv.logger.Info("ws: connection closed",
 		"conn_id", c.id, "user_id", c.user.ID, "status", cl.code, "reason", cl.reason,
 		"closed_by", cl.by, "dropped", dropped, "duration", time.Since(c.start))
+	c.srv.deps.Metrics.SocketClosed(cl.code, cl.by)
 }
 
-// run authenticates and then writes until the connection must end.
-func (c *conn) run(ctx context.Context) closing {
+// run authenticates and greets. It reports live when the connection is
+// ready for live frames, else how it must end.
+func (c *conn) run(ctx context.Context) (cl closing, live bool) {
 	msg, cl, ok := c.awaitFirst(ctx)
 	if !ok {
-		return cl
+		return cl, false
 	}
 	req, sess, cl, ok := c.authenticate(ctx, msg)
 	if !ok {
-		return cl
+		return cl, false
 	}
 	if cl, ok := c.register(sess.ID); !ok {
-		return cl
+		return cl, false
 	}
-	if cl, ok := c.greet(ctx, req); !ok {
-		return cl
-	}
-	return c.loop(ctx)
-}
-
-// loop is the single writer: queued frames, pongs and pings, until the hub
-// closes the subscriber, the reader ends or the server closes.
-func (c *conn) loop(ctx context.Context) closing {
-	ping := time.NewTicker(c.cfg.PingInterval.D())
-	defer ping.Stop()
-	for {
-		// A closed Done wins over queued frames, so a socket told to
-		// close (logout, full queue, shutdown) does not write on.
-		select {
-		case <-c.sub.Done():
-			return c.subClosed()
-		default:
-		}
-		select {
-		case <-c.sub.Done():
-			return c.subClosed()
-		case f := <-c.sub.Queue():
-			if err := c.write(f.Data); err != nil {
-				return lost()
-			}
-		case <-c.pongReady:
-			for n := c.pongs.Swap(0); n > 0; n-- {
-				if err := c.write(notify.PongFrame()); err != nil {
-					return lost()
-				}
-			}
-		case <-ping.C:
-			// The writer waits for the pong (a round trip, normally):
-			// a ping runs alone, never beside another write of ours. A
-			// client too slow to answer may fill its queue meanwhile,
-			// and resumes after 4008 like any slow reader.
-			pctx, cancel := context.WithTimeout(ctx, c.cfg.PongTimeout.D())
-			err := c.ws.Ping(pctx)
-			cancel()
-			if err != nil {
-				if ctx.Err() != nil {
-					return serverClose(notify.CloseGoingAway, "server shutting down")
-				}
-				return serverClose(notify.CloseTimeout, "pong timeout")
-			}
-		case r := <-c.readDone:
-			return c.readerEnded(r)
-		case <-ctx.Done():
-			return serverClose(notify.CloseGoingAway, "server shutting down")
-		}
-	}
+	return c.greet(ctx, req)
 }
 
 func (c *conn) subClosed() closing {
@@ -240,12 +223,28 @@ type hijackRecorder struct {
 	conn net.Conn
 }
 
+// Buffer sizes of a socket. coder/websocket keeps the reader and writer
+// that Hijack returns for the socket's whole life, and net/http's are 4 KiB
+// each: most of an idle socket's memory. Client messages are small (auth,
+// ping), so a small read buffer costs nothing; a frame larger than the
+// write buffer (a notification with a long content) goes out in two
+// writes instead of one.
+const (
+	readBufferSize  = 512
+	writeBufferSize = 1 << 10
+)
+
 // Hijack hijacks the underlying ResponseWriter and records the connection.
 // It also clears any deadline left by the http.Server's ReadTimeout and
 // WriteTimeout: http.Hijacker leaves that to the caller (net/http clears
 // them today, other writers need not) and coder/websocket never does, yet
 // one would cut every socket a fixed time after its upgrade. From here on
 // each read and write is bounded by its own context.
+//
+// It swaps net/http's buffers for smaller ones (readBufferSize,
+// writeBufferSize), keeping a buffer that holds data already: bytes a
+// client sent right after the upgrade request, which coder/websocket
+// takes over from the reader it is given.
 func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
 	if err != nil {
@@ -256,7 +255,14 @@ func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, fmt.Errorf("wsserver: clear deadlines: %w", err)
 	}
 	h.conn = c
-	return c, brw, nil
+	rd, wr := brw.Reader, brw.Writer
+	if rd.Buffered() == 0 {
+		rd = bufio.NewReaderSize(c, readBufferSize)
+	}
+	if wr.Buffered() == 0 {
+		wr = bufio.NewWriterSize(c, writeBufferSize)
+	}
+	return c, bufio.NewReadWriter(rd, wr), nil
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.

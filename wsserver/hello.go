@@ -3,6 +3,7 @@ package wsserver
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/notifyd/notifyd/notify"
 )
@@ -30,13 +31,16 @@ func (c *conn) greet(ctx context.Context, req authRequest) (closing, bool) {
 	if err != nil {
 		return c.failure(ctx, "unread count", err), false
 	}
+	m := c.srv.deps.Metrics
 	if err := c.write(notify.HelloFrame(c.user, unread)); err != nil {
 		return lost(), false
 	}
+	m.FrameDelivered("hello", time.Time{})
 	if b.resync {
 		if err := c.write(notify.ResyncFrame()); err != nil {
 			return lost(), false
 		}
+		m.FrameDelivered("resync", time.Time{})
 	}
 	for _, n := range b.rows {
 		// A long replay stops for a logout or a shutdown.
@@ -47,9 +51,12 @@ func (c *conn) greet(ctx context.Context, req authRequest) (closing, bool) {
 			return serverClose(notify.CloseGoingAway, "server shutting down"), false
 		default:
 		}
-		if err := c.write(notify.NotificationFrame(n, unread).Data); err != nil {
+		f := notify.NotificationFrame(n, unread)
+		if err := c.write(f.Data); err != nil {
 			return lost(), false
 		}
+		// A replayed row was committed long ago: it has no latency.
+		m.FrameDelivered(f.Type, time.Time{})
 	}
 	c.sub.GoLive(b.cursor)
 	return closing{}, true
@@ -61,11 +68,11 @@ func (c *conn) greet(ctx context.Context, req authRequest) (closing, bool) {
 func (c *conn) backlog(ctx context.Context, req authRequest) (backlog, error) {
 	st, uid := c.srv.deps.Store, c.user.ID
 	if !req.resume {
-		newest, err := st.MaxNotificationID(ctx, uid)
+		newest, err := c.newest(ctx)
 		return backlog{cursor: newest}, err
 	}
 	// Read before the rows: see the cursor below.
-	newest, err := st.MaxNotificationID(ctx, uid)
+	newest, err := c.newest(ctx)
 	if err != nil {
 		return backlog{}, err
 	}
@@ -88,6 +95,19 @@ func (c *conn) backlog(ctx context.Context, req authRequest) (backlog, error) {
 	// read is above newest, so going live at newest loses nothing and
 	// repeats nothing the client has.
 	return backlog{cursor: min(req.afterID, newest)}, nil
+}
+
+// newest reads the user's newest notification id and records it as the
+// subscriber's floor, from which a cluster catch-up sends what the
+// listener missed (notify.Subscriber.SetFloor); it reads again when a
+// catch-up ran before the floor was recorded.
+func (c *conn) newest(ctx context.Context) (int64, error) {
+	for {
+		id, err := c.srv.deps.Store.MaxNotificationID(ctx, c.user.ID)
+		if err != nil || c.sub.SetFloor(id) {
+			return id, err
+		}
+	}
 }
 
 // replayRows returns the notifications above after in ascending order, or

@@ -46,6 +46,8 @@ type envConfig struct {
 	// httpTimeout is the ReadTimeout and WriteTimeout of the
 	// http.Server; 0 for none.
 	httpTimeout time.Duration
+	// metrics, when set, is given to the hub and the server.
+	metrics *notify.Metrics
 }
 
 // newEnv starts a server; everything is closed when the test ends.
@@ -60,6 +62,9 @@ func newEnv(tb testing.TB, tune ...func(*envConfig)) *env {
 	// Shown with -v or on failure. The server's goroutines end in the
 	// cleanup below, before tb completes.
 	logger := slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if ec.metrics != nil {
+		ec.hub.Metrics = ec.metrics
+	}
 	hub := notify.NewHub(ec.hub)
 	acc, err := notify.NewAccounts(st, notify.AccountsConfig{
 		Password: notify.PasswordParams{MemoryKiB: 1024, Time: 1, Threads: 1},
@@ -67,7 +72,7 @@ func newEnv(tb testing.TB, tune ...func(*envConfig)) *env {
 	if err != nil {
 		tb.Fatalf("new accounts: %v", err)
 	}
-	srv := New(ec.ws, Deps{Hub: hub, Accounts: acc, Store: st, Logger: logger})
+	srv := New(ec.ws, Deps{Hub: hub, Accounts: acc, Store: st, Logger: logger, Metrics: ec.metrics})
 	ts := httptest.NewUnstartedServer(srv.Handler())
 	ts.Config.ReadTimeout, ts.Config.WriteTimeout = ec.httpTimeout, ec.httpTimeout
 	ts.Start()

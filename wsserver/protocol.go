@@ -76,10 +76,10 @@ func (c *conn) read() {
 		typ, data, err := c.ws.Read(context.Background())
 		if err != nil {
 			if errors.Is(err, websocket.ErrMessageTooBig) {
-				c.readDone <- readResult{code: notify.CloseTooBig, reason: "message too big"}
+				c.readEnd(readResult{code: notify.CloseTooBig, reason: "message too big"})
 				return
 			}
-			c.readDone <- readResult{err: err}
+			c.readEnd(readResult{err: err})
 			return
 		}
 		if first {
@@ -88,22 +88,25 @@ func (c *conn) read() {
 			continue
 		}
 		if typ != websocket.MessageText {
-			c.readDone <- readResult{code: notify.CloseBadMessage, reason: "binary messages are not accepted"}
+			c.readEnd(readResult{code: notify.CloseBadMessage, reason: "binary messages are not accepted"})
 			return
 		}
 		var m clientMessage
 		if err := json.Unmarshal(data, &m); err != nil {
-			c.readDone <- readResult{code: notify.CloseBadMessage, reason: "unparseable message"}
+			c.readEnd(readResult{code: notify.CloseBadMessage, reason: "unparseable message"})
 			return
 		}
 		// Unknown types, a second auth included, are ignored so that
 		// clients can send newer messages to older servers.
 		if m.Type == "ping" {
-			c.pongs.Add(1)
-			select {
-			case c.pongReady <- struct{}{}:
-			default: // a pong is already owed; the writer answers all of them
-			}
+			c.pongs.Add(1) // the writer answers every ping owed
+			c.kick()
 		}
 	}
+}
+
+// readEnd tells the writer why the reader ended.
+func (c *conn) readEnd(r readResult) {
+	c.readDone <- r
+	c.kick()
 }

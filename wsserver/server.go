@@ -46,6 +46,9 @@ type Deps struct {
 	Accounts *notify.Accounts
 	Store    Store
 	Logger   *slog.Logger
+	// Metrics counts sockets, close codes, frames and delivery latency;
+	// nil records nothing.
+	Metrics *notify.Metrics
 }
 
 // Server upgrades and serves websocket connections.
@@ -135,7 +138,6 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, notify.EUNAVAILABLE, "server is shutting down")
 		return
 	}
-	defer s.conns.Done()
 
 	// The origin was checked above against ws.allowed_origins, so
 	// coder/websocket's own check is turned off. It cannot express our
@@ -149,14 +151,19 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// Accept has already answered (426, 400...).
 		s.logger.Debug("ws: upgrade failed", "error", err)
+		s.conns.Done()
 		return
 	}
 	ws.SetReadLimit(s.cfg.MaxMessageBytes)
+	s.deps.Metrics.SocketOpened() // SocketClosed at the end of serve
 
 	var cookie string
 	if ck, err := r.Cookie(SessionCookie); err == nil {
 		cookie = ck.Value
 	}
+	// serve returns once the socket is live; the connection is counted
+	// in conns until it has ended (conn.finish), so Close still waits
+	// for it.
 	c := newConn(s, ws, hj.conn, cookie)
 	c.serve(s.base)
 }

@@ -125,14 +125,29 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
+	reg, metrics := newMetrics()
+	st.SetMetrics(metrics)
 
 	accounts, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: cfg.Auth.SessionTTL.D()})
 	if err != nil {
 		return err
 	}
 	// The one registry of open sockets, shared by both servers.
-	hub := notify.NewHub(notify.HubConfig{SendQueue: cfg.WS.SendQueue, MaxPerUser: cfg.WS.MaxConnectionsPerUser})
+	hub := notify.NewHub(notify.HubConfig{SendQueue: cfg.WS.SendQueue, MaxPerUser: cfg.WS.MaxConnectionsPerUser, Metrics: metrics})
 	svc := notify.NewService(st, hub, logger)
+	svc.SetBatchLimits(notify.BatchConfig{MaxRows: cfg.Database.BatchMaxRows, MaxWait: cfg.Database.BatchMaxWait.D()})
+	// Runs after the servers and tasks have stopped and before the store
+	// closes: notifications still being committed are pushed and
+	// answered.
+	defer closeService(svc, cfg.HTTP.ShutdownTimeout.D(), logger)
+	listener, err := newListener(cfg, st, svc, hub, logger, metrics)
+	if err != nil {
+		return err
+	}
+	if listener != nil {
+		// Stops with gctx below; closed again here before the store.
+		defer listener.Close()
+	}
 	tasks := notify.NewTasks(svc, logger)
 	defer tasks.Close()
 
@@ -141,8 +156,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		Auth:           cfg.Auth,
 		WSPublicURL:    cfg.WS.PublicURL,
 		AllowedOrigins: cfg.WS.AllowedOrigins,
-	}, httpserver.Deps{Store: st, Service: svc, Accounts: accounts, Tasks: tasks, Logger: logger})
-	ws := wsserver.New(cfg.WS, wsserver.Deps{Hub: hub, Accounts: accounts, Store: st, Logger: logger})
+	}, httpserver.Deps{Store: st, Service: svc, Accounts: accounts, Tasks: tasks, Logger: logger,
+		Metrics: metrics, Gatherer: reg, Ready: readiness(listener)})
+	ws := wsserver.New(cfg.WS, wsserver.Deps{Hub: hub, Accounts: accounts, Store: st, Logger: logger, Metrics: metrics})
 	defer ws.Close()
 
 	httpSrv := newHTTPServer(api.Handler(), cfg.HTTP, logger)
@@ -155,11 +171,28 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveHTTP(httpSrv, httpLn) })
 	g.Go(func() error { return serveHTTP(wsSrv, wsLn) })
+	if listener != nil {
+		g.Go(func() error { return listener.Run(gctx) })
+	}
+	g.Go(func() error {
+		// Stops with gctx, before the store is closed.
+		newSweeper(cfg.Retention, st, logger, metrics).Run(gctx)
+		return nil
+	})
 	g.Go(func() error {
 		<-gctx.Done()
 		return shutdown(cfg.HTTP.ShutdownTimeout.D(), logger, httpSrv, wsSrv, hub, ws)
 	})
 	return g.Wait()
+}
+
+// closeService drains the service's group commit, bounded by timeout.
+func closeService(svc *notify.Service, timeout time.Duration, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := svc.Close(ctx); err != nil {
+		logger.Warn("notifications still being committed at shutdown", "error", err)
+	}
 }
 
 func newHTTPServer(h http.Handler, cfg config.HTTP, logger *slog.Logger) *http.Server {

@@ -1,0 +1,219 @@
+// Package cluster lets several notifyd instances share one Postgres
+// database. Every transaction that changes notifications rings a doorbell
+// (a NOTIFY on notify.DoorbellChannel, sent by the store inside the
+// transaction, so doorbells arrive in commit order); each instance's
+// Listener waits for them on one dedicated connection and delivers to the
+// sockets of its own hub, reading the rows a doorbell names from the
+// database. When that connection drops, the Listener reconnects with
+// backoff, LISTENs again, and then catches up: it sends every socket what
+// was committed meanwhile, from the socket's last delivered id.
+//
+// The listener's connection is not from the store's pool and must be a
+// direct or session-pooled one: a transaction pooler (PgBouncer in
+// transaction mode) cannot carry LISTEN.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// ApplicationName is the application_name of the listener's connection,
+// so that operators (and tests) can find it in pg_stat_activity.
+const ApplicationName = "notifyd-listener"
+
+// Defaults of Config.
+const (
+	DefaultMaxLag     = 5 * time.Second        // cluster.max_listener_lag
+	DefaultMinBackoff = 100 * time.Millisecond // first reconnect delay
+	DefaultMaxBackoff = 5 * time.Second        // reconnect delays double up to this
+	DefaultIdleCheck  = 5 * time.Second        // an idle connection is pinged this often
+	DefaultEventTTL   = time.Minute            // cluster_events rows older than this are swept
+)
+
+// connectTimeout bounds a connection attempt and its LISTEN.
+const connectTimeout = 5 * time.Second
+
+// Config configures a Listener. Zero durations take the defaults above.
+type Config struct {
+	// URL is the Postgres URL to LISTEN on: cluster.listen_url, or
+	// database.url when that is empty. Not through a transaction pooler.
+	URL string
+	// MaxLag is how long the listener may be down before Ready fails
+	// (cluster.max_listener_lag, default 5 s).
+	MaxLag time.Duration
+	// MinBackoff and MaxBackoff bound the delay between reconnects
+	// (100 ms doubling up to 5 s).
+	MinBackoff, MaxBackoff time.Duration
+	// IdleCheck is how long the connection may stay silent before the
+	// listener pings it, to notice a connection that died without a word
+	// (5 s).
+	IdleCheck time.Duration
+	// EventTTL is the age after which stored events (too large for a
+	// payload) are deleted; each listener sweeps every EventTTL/2 (1 min).
+	EventTTL time.Duration
+}
+
+// Store is what the listener reads from the database (store.Store).
+type Store interface {
+	// NotificationsByIDs returns the notifications with those ids,
+	// ascending; missing ids are left out.
+	NotificationsByIDs(ctx context.Context, ids []int64) ([]notify.Notification, error)
+	// NotificationsAfter returns each user's notifications above
+	// after[user], at most limit per user, ascending.
+	NotificationsAfter(ctx context.Context, after map[int64]int64, limit int) ([]notify.Notification, error)
+	// UnreadCounts returns the unread count of each user.
+	UnreadCounts(ctx context.Context, userIDs []int64) (map[int64]int64, error)
+	// ExistingSessions returns which of ids still exist.
+	ExistingSessions(ctx context.Context, ids []int64) (map[int64]bool, error)
+	// ClusterEvent returns a stored event and its user (ENOTFOUND once
+	// swept).
+	ClusterEvent(ctx context.Context, id int64) (int64, notify.Event, error)
+	// SweepClusterEvents deletes stored events created before before.
+	SweepClusterEvents(ctx context.Context, before time.Time) (int64, error)
+}
+
+// Deps are the collaborators of a Listener.
+type Deps struct {
+	Store   Store
+	Hub     *notify.Hub
+	Logger  *slog.Logger
+	Metrics *notify.Metrics // may be nil
+}
+
+// Listener delivers the doorbells of every instance to the sockets of one
+// hub. Run it once; Close stops it.
+type Listener struct {
+	cfg     Config
+	connCfg *pgx.ConnConfig
+	deps    Deps
+	logger  *slog.Logger
+	now     func() time.Time
+
+	base   context.Context // cancelled by Close
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	closed    bool
+	running   sync.WaitGroup
+	healthy   bool      // listening and caught up
+	downSince time.Time // when it last stopped being healthy
+
+	lastSweep time.Time // only touched by Run's goroutine
+}
+
+// New returns a Listener for cfg. It does not connect: Run does.
+func New(cfg Config, d Deps) (*Listener, error) {
+	connCfg, err := pgx.ParseConfig(cfg.URL)
+	if err != nil {
+		// The parse error may quote the URL, password included.
+		return nil, errors.New("cluster: listen url is not a valid Postgres URL")
+	}
+	connCfg.RuntimeParams["application_name"] = ApplicationName
+	cfg.MaxLag = orDefault(cfg.MaxLag, DefaultMaxLag)
+	cfg.MinBackoff = orDefault(cfg.MinBackoff, DefaultMinBackoff)
+	cfg.MaxBackoff = max(orDefault(cfg.MaxBackoff, DefaultMaxBackoff), cfg.MinBackoff)
+	cfg.IdleCheck = orDefault(cfg.IdleCheck, DefaultIdleCheck)
+	cfg.EventTTL = orDefault(cfg.EventTTL, DefaultEventTTL)
+	logger := d.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	base, cancel := context.WithCancel(context.Background())
+	l := &Listener{
+		cfg: cfg, connCfg: connCfg, deps: d, logger: logger, now: time.Now,
+		base: base, cancel: cancel,
+	}
+	l.downSince = l.now()
+	return l, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Connected reports whether the listener is listening and caught up, so
+// that every doorbell is being delivered.
+func (l *Listener) Connected() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.healthy
+}
+
+// DisconnectedFor returns how long the listener has not been delivering
+// (not connected, or still catching up); 0 while it is. Before the first
+// connection it counts from New.
+func (l *Listener) DisconnectedFor() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.healthy {
+		return 0
+	}
+	return l.now().Sub(l.downSince)
+}
+
+// Ready fails with EUNAVAILABLE once the listener has been disconnected
+// for longer than MaxLag: sockets on this instance then miss what other
+// instances commit, until it is back. /readyz uses it.
+func (l *Listener) Ready(ctx context.Context) error {
+	if d := l.DisconnectedFor(); d > l.cfg.MaxLag {
+		return notify.Errorf(notify.EUNAVAILABLE, "cluster listener disconnected for %s", d.Round(time.Millisecond))
+	}
+	return nil
+}
+
+func (l *Listener) setHealthy(ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.healthy == ok {
+		return
+	}
+	l.healthy = ok
+	if !ok {
+		l.downSince = l.now()
+	}
+}
+
+// Close stops Run and waits until it has returned. It is safe to call
+// more than once, and before or without Run.
+func (l *Listener) Close() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	l.cancel()
+	l.running.Wait()
+}
+
+// begin counts a Run, or reports false once Close was called.
+func (l *Listener) begin() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
+	l.running.Add(1)
+	return true
+}
+
+// sleep waits d or until ctx is done, and reports whether ctx is still
+// alive.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

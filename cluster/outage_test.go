@@ -1,0 +1,213 @@
+package cluster_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/notifyd/notifyd/cluster"
+	"github.com/notifyd/notifyd/notify"
+)
+
+func TestReadyFollowsListener(t *testing.T) {
+	t.Parallel()
+	db := clusterDB(t)
+	a := newNode(t, db, nodeOptions{})
+	p, viaProxy := newProxy(t, db)
+	b := newNode(t, db, nodeOptions{listenURL: viaProxy, maxLag: 300 * time.Millisecond})
+	alice, sess := user(t, a.st, "alice")
+	s := b.connect(t, alice, sess)
+	ctx := context.Background()
+	if err := b.l.Ready(ctx); err != nil {
+		t.Fatalf("Ready while connected: %v", err)
+	}
+
+	pub := publish(t, a.svc, []int64{alice})
+	p.cut()
+	waitFor(t, "listener down", func() bool { return !b.l.Connected() })
+	// Kept away for longer than max_listener_lag: not ready.
+	waitFor(t, "Ready to fail", func() bool { return b.l.Ready(ctx) != nil })
+	if err := b.l.Ready(ctx); notify.ErrorCode(err) != notify.EUNAVAILABLE {
+		t.Fatalf("Ready = %v, want EUNAVAILABLE", err)
+	}
+	if b.l.DisconnectedFor() <= 300*time.Millisecond {
+		t.Fatalf("DisconnectedFor = %s", b.l.DisconnectedFor())
+	}
+	p.restore()
+	waitFor(t, "Ready again", func() bool { return b.l.Ready(ctx) == nil })
+	pub.halt()
+
+	want := dbIDs(t, a.st, alice)
+	waitFor(t, "every notification", func() bool { return len(s.ids()) >= len(want) })
+	checkExactlyOnce(t, "alice on B", s.ids(), want)
+}
+
+// flakyStore fails the listener's reads of notifications while failing is
+// positive, counting down: a database that fails for a while.
+type flakyStore struct {
+	cluster.Store
+	failing atomic.Int64
+}
+
+var errFlaky = notify.Errorf(notify.EUNAVAILABLE, "database unavailable (test)")
+
+func (f *flakyStore) fail() bool { return f.failing.Add(-1) >= 0 }
+
+func (f *flakyStore) NotificationsByIDs(ctx context.Context, ids []int64) ([]notify.Notification, error) {
+	if f.fail() {
+		return nil, errFlaky
+	}
+	return f.Store.NotificationsByIDs(ctx, ids)
+}
+
+func (f *flakyStore) NotificationsAfter(ctx context.Context, after map[int64]int64, limit int) ([]notify.Notification, error) {
+	if f.fail() {
+		return nil, errFlaky
+	}
+	return f.Store.NotificationsAfter(ctx, after, limit)
+}
+
+func TestFailedDoorbellIsCaughtUp(t *testing.T) {
+	t.Parallel()
+	// When the rows of a doorbell cannot be read, the listener must not
+	// take the next doorbell (whose higher id would move the cursor past
+	// the rows not sent) before a catch-up has succeeded.
+	db := clusterDB(t)
+	a := newNode(t, db, nodeOptions{})
+	flaky := &flakyStore{}
+	b := newNode(t, db, nodeOptions{wrap: func(s cluster.Store) cluster.Store { flaky.Store = s; return flaky }})
+	alice, sess := user(t, a.st, "alice")
+	s := b.connect(t, alice, sess)
+
+	pub := publish(t, a.svc, []int64{alice})
+	for range 3 {
+		before := len(s.ids())
+		waitFor(t, "progress", func() bool { return len(s.ids()) > before+3 })
+		// The doorbell read fails, then two catch-up attempts.
+		flaky.failing.Store(3)
+		waitFor(t, "failures used up", func() bool { return flaky.failing.Load() < 0 })
+	}
+	pub.halt()
+	want := dbIDs(t, a.st, alice)
+	waitFor(t, "every notification", func() bool { return len(s.ids()) >= len(want) })
+	checkExactlyOnce(t, "alice on B", s.ids(), want)
+	s.waitMessage(t, "unread_count")
+}
+
+func TestCatchUpReachesReplayingSocket(t *testing.T) {
+	t.Parallel()
+	db := clusterDB(t)
+	a := newNode(t, db, nodeOptions{})
+	p, viaProxy := newProxy(t, db)
+	b := newNode(t, db, nodeOptions{listenURL: viaProxy})
+	alice, sess := user(t, a.st, "alice")
+	ctx := context.Background()
+	first, err := a.svc.Notify(ctx, alice, notify.NewNotification{Title: "before"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	p.cut()
+	waitFor(t, "listener down", func() bool { return !b.l.Connected() })
+	// A socket connects to B while its listener is down, reads the newest
+	// id and starts its replay; meanwhile A commits more.
+	sub, err := b.hub.Register(alice, sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.hub.Unregister(sub)
+	if !sub.SetFloor(first.ID) {
+		t.Fatal("SetFloor = false")
+	}
+	var missed []int64
+	for range 3 {
+		n, err := a.svc.Notify(ctx, alice, notify.NewNotification{Title: "during"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		missed = append(missed, n.ID)
+	}
+	p.restore()
+	waitFor(t, "listener back", b.l.Connected)
+	// The replay (after_id = 0) sent only the first row; the catch-up
+	// held the others for the socket.
+	sub.GoLive(first.ID)
+	var got []int64
+	for len(got) < len(missed) {
+		select {
+		case f := <-sub.Queue():
+			if f.ID != 0 {
+				got = append(got, f.ID)
+			}
+		case <-time.After(waitTimeout):
+			t.Fatalf("got %v, want %v", got, missed)
+		}
+	}
+	checkExactlyOnce(t, "replaying socket", got, missed)
+}
+
+func TestCatchUpTooLongClosesSockets(t *testing.T) {
+	t.Parallel()
+	db := clusterDB(t)
+	a := newNode(t, db, nodeOptions{})
+	p, viaProxy := newProxy(t, db)
+	b := newNode(t, db, nodeOptions{listenURL: viaProxy, queue: 8})
+	alice, aliceSess := user(t, a.st, "alice")
+	bob, bobSess := user(t, a.st, "bob")
+	sa := b.connect(t, alice, aliceSess)
+	sb := b.connect(t, bob, bobSess)
+	ctx := context.Background()
+
+	p.cut()
+	waitFor(t, "listener down", func() bool { return !b.l.Connected() })
+	for i := range 12 {
+		if _, err := a.svc.Notify(ctx, alice, notify.NewNotification{Title: "many"}); err != nil {
+			t.Fatal(err)
+		}
+		if i < 2 {
+			if _, err := a.svc.Notify(ctx, bob, notify.NewNotification{Title: "few"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	p.restore()
+	// More than a queue holds: alice resumes with after_id instead.
+	if code := sa.closedWith(t); code != notify.CloseQueueFull {
+		t.Fatalf("alice closed with %d, want %d", code, notify.CloseQueueFull)
+	}
+	waitFor(t, "bob's two", func() bool { return len(sb.ids()) == 2 })
+	checkExactlyOnce(t, "bob", sb.ids(), dbIDs(t, a.st, bob))
+	if m := sb.waitMessage(t, "unread_count"); *m.UnreadCount != 2 {
+		t.Fatalf("bob's unread_count = %d", *m.UnreadCount)
+	}
+}
+
+func TestLogoutDuringOutage(t *testing.T) {
+	t.Parallel()
+	db := clusterDB(t)
+	a := newNode(t, db, nodeOptions{})
+	p, viaProxy := newProxy(t, db)
+	b := newNode(t, db, nodeOptions{listenURL: viaProxy})
+	alice, sess := user(t, a.st, "alice")
+	otherSess := session(t, a.st, alice, "alice's phone")
+	s := b.connect(t, alice, sess)
+	kept := b.connect(t, alice, otherSess) // another session, still valid
+	ctx := context.Background()
+
+	p.cut()
+	waitFor(t, "listener down", func() bool { return !b.l.Connected() })
+	if err := a.st.DeleteSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	a.svc.CloseSession(ctx, sess) // B does not hear this doorbell
+	p.restore()
+	if code := s.closedWith(t); code != notify.CloseUnauthorized {
+		t.Fatalf("closed with %d, want %d", code, notify.CloseUnauthorized)
+	}
+	select {
+	case <-kept.sub.Done():
+		t.Fatal("the socket of a valid session was closed")
+	default:
+	}
+}

@@ -1,0 +1,160 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// Run listens until ctx is done or Close is called, then returns nil. The
+// loop is: connect → LISTEN → catch up → deliver doorbells; when the
+// connection fails it waits (100 ms, doubling up to 5 s) and starts over.
+// LISTEN comes before the catch-up, so every commit is either in the
+// catch-up's reads or rings a doorbell on the new connection: nothing is
+// missed, and the sockets drop what they already have.
+func (l *Listener) Run(ctx context.Context) error {
+	if !l.begin() {
+		return nil
+	}
+	defer l.running.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(l.base, cancel)
+	defer stop()
+
+	backoff := l.cfg.MinBackoff
+	first, connected := true, false
+	for ctx.Err() == nil {
+		if !first {
+			if !sleep(ctx, backoff) {
+				break
+			}
+			backoff = min(2*backoff, l.cfg.MaxBackoff)
+		}
+		first = false
+		conn, err := l.connect(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				l.logger.Warn("cluster: listener cannot connect", "error", err, "retry_in", backoff)
+			}
+			continue
+		}
+		if connected {
+			l.deps.Metrics.ListenerReconnected()
+		}
+		connected = true
+		if l.catchUpUntilDone(ctx) {
+			l.setHealthy(true)
+			backoff = l.cfg.MinBackoff
+			l.logger.Info("cluster: listening", "channel", notify.DoorbellChannel)
+			err = l.serve(ctx, conn)
+		}
+		l.setHealthy(false)
+		closeConn(conn)
+		if ctx.Err() != nil {
+			break
+		}
+		l.logger.Warn("cluster: listener connection lost", "error", err, "retry_in", backoff)
+	}
+	return nil
+}
+
+// connect opens the dedicated connection and LISTENs on it.
+func (l *Listener) connect(ctx context.Context) (*pgx.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(ctx, l.connCfg)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: connect: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{notify.DoorbellChannel}.Sanitize()); err != nil {
+		closeConn(conn)
+		return nil, fmt.Errorf("cluster: listen: %w", err)
+	}
+	return conn, nil
+}
+
+func closeConn(conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = conn.Close(ctx)
+}
+
+// serve delivers doorbells until the connection fails or ctx is done.
+// When a doorbell cannot be delivered (its rows cannot be read), it stops
+// taking doorbells until a catch-up has succeeded: a later doorbell must
+// not move a socket's cursor past the rows that were not sent.
+func (l *Listener) serve(ctx context.Context, conn *pgx.Conn) error {
+	for {
+		l.maybeSweep(ctx)
+		wctx, cancel := context.WithTimeout(ctx, l.cfg.IdleCheck)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if wctx.Err() == nil || conn.IsClosed() {
+				return fmt.Errorf("cluster: wait: %w", err)
+			}
+			// Silent for IdleCheck: make sure the connection still answers.
+			pctx, cancel := context.WithTimeout(ctx, l.cfg.IdleCheck)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("cluster: ping: %w", err)
+			}
+			continue
+		}
+		if err := l.handle(ctx, n.Payload); err != nil {
+			l.logger.Warn("cluster: doorbell not delivered; catching up", "error", err)
+			l.setHealthy(false)
+			if !l.catchUpUntilDone(ctx) {
+				return ctx.Err()
+			}
+			l.setHealthy(true)
+		}
+	}
+}
+
+// catchUpUntilDone retries the catch-up with backoff until it succeeds
+// (true) or ctx is done (false).
+func (l *Listener) catchUpUntilDone(ctx context.Context) bool {
+	backoff := l.cfg.MinBackoff
+	for {
+		err := l.catchUp(ctx)
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		l.logger.Warn("cluster: catch-up failed", "error", err, "retry_in", backoff)
+		if !sleep(ctx, backoff) {
+			return false
+		}
+		backoff = min(2*backoff, l.cfg.MaxBackoff)
+	}
+}
+
+// maybeSweep deletes expired stored events, every EventTTL/2. A failure
+// is only logged: the next sweep deletes them.
+func (l *Listener) maybeSweep(ctx context.Context) {
+	now := l.now()
+	if now.Sub(l.lastSweep) < l.cfg.EventTTL/2 {
+		return
+	}
+	l.lastSweep = now
+	n, err := l.deps.Store.SweepClusterEvents(ctx, now.Add(-l.cfg.EventTTL))
+	if err != nil {
+		l.logger.Warn("cluster: sweep events", "error", err)
+		return
+	}
+	if n > 0 {
+		l.logger.Debug("cluster: swept events", "deleted", n)
+	}
+}

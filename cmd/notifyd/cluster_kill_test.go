@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// clProcess is notifyd running as a real process.
+type clProcess struct {
+	*instance // HTTPURL and WSURL, for the API helpers
+	cmd       *exec.Cmd
+	exited    chan struct{}
+	logs      *lockedBuffer
+}
+
+// clBuild builds the notifyd binary once for the test and returns its path.
+func clBuild(tb testing.TB) string {
+	tb.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		tb.Skip("go tool not found: cannot build the binary")
+	}
+	bin := filepath.Join(tb.TempDir(), "notifyd")
+	out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// clStartProcess runs bin with env (and none of the caller's NOTIFYD_*
+// variables) and waits for its "listening" log line.
+func clStartProcess(tb testing.TB, bin string, env map[string]string) *clProcess {
+	tb.Helper()
+	cmd := exec.Command(bin, "-config", "/dev/null")
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "NOTIFYD_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	p := &clProcess{instance: &instance{}, cmd: cmd, exited: make(chan struct{}), logs: &lockedBuffer{}}
+	cmd.Stderr = p.logs
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		sent := false
+		for sc.Scan() {
+			line := sc.Bytes()
+			p.logs.Write(append(append([]byte(nil), line...), '\n'))
+			var rec struct {
+				Msg      string `json:"msg"`
+				HTTPAddr string `json:"http_addr"`
+				WSAddr   string `json:"ws_addr"`
+			}
+			if !sent && json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
+				p.HTTPURL, p.WSURL = "http://"+rec.HTTPAddr, "ws://"+rec.WSAddr+"/ws"
+				sent = true
+				ready <- true
+			}
+		}
+		if !sent {
+			ready <- false
+		}
+		_ = cmd.Wait()
+		close(p.exited)
+	}()
+	tb.Cleanup(func() { p.terminate(tb) })
+	select {
+	case ok := <-ready:
+		if !ok {
+			tb.Fatalf("notifyd exited before listening:\n%s", p.logs.String())
+		}
+	case <-time.After(clWait):
+		tb.Fatalf("notifyd did not report listening:\n%s", p.logs.String())
+	}
+	return p
+}
+
+// kill ends the process with SIGKILL: no shutdown, no close frames.
+func (p *clProcess) kill(tb testing.TB) {
+	tb.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		tb.Fatal(err)
+	}
+	<-p.exited
+}
+
+// terminate stops the process with SIGTERM, or SIGKILL if it hangs.
+func (p *clProcess) terminate(tb testing.TB) {
+	tb.Helper()
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(clWait):
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		<-p.exited
+		tb.Errorf("notifyd ignored SIGTERM:\n%s", p.logs.String())
+	}
+}
+
+// TestClusterKill9 runs two notifyd processes on one database, with
+// clients on A and publishers on B, then kills A with SIGKILL: its clients
+// reconnect to B with after_id and end up with every notification exactly
+// once.
+func TestClusterKill9(t *testing.T) {
+	env := clusterEnv(t)
+	bin := clBuild(t)
+	a := clStartProcess(t, bin, env)
+	b := clStartProcess(t, bin, clClone(env))
+	alice, aliceSecret := clUser(t, b.instance, "alice")
+	bob, bobSecret := clUser(t, b.instance, "bob")
+	clients := []struct {
+		name string
+		user int64
+		c    *clResumer
+	}{
+		{"alice tab 1", alice, clResume(t, a.WSURL, aliceSecret)},
+		{"alice tab 2", alice, clResume(t, a.WSURL, aliceSecret)},
+		{"alice tab 3", alice, clResume(t, a.WSURL, clSession(t, b.instance, alice))},
+		{"bob", bob, clResume(t, a.WSURL, bobSecret)},
+	}
+	p1 := clPublish(b.HTTPURL, alice, bob)
+	p2 := clPublish(b.HTTPURL, bob, alice)
+	for _, c := range clients {
+		clWaitFor(t, c.name+" receiving through A", func() bool { return len(c.c.got()) >= 20 })
+		// From now on a reconnect goes to B; the socket stays on A.
+		c.c.retarget(b.WSURL)
+	}
+
+	a.kill(t)
+	for _, c := range clients {
+		clWaitFor(t, c.name+" reconnected", func() bool { r, _ := c.c.stats(); return r > 0 })
+		n := len(c.c.got())
+		clWaitFor(t, c.name+" receiving through B", func() bool { return len(c.c.got()) > n+10 })
+	}
+	p1.halt(t)
+	p2.halt(t)
+	if code := clReadyz(b.instance); code != http.StatusOK {
+		t.Fatalf("B's readyz = %d after A died", code)
+	}
+	for _, c := range clients {
+		c.c.check(t, c.name, clDBIDs(t, env, c.user))
+	}
+}

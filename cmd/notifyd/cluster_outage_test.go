@@ -1,0 +1,80 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+// TestClusterListenerOutage kills the LISTEN connections of two instances
+// while both publish, then keeps one instance's listener away from the
+// database (through a proxy) for longer than cluster.max_listener_lag:
+// every notification still reaches every socket exactly once, and that
+// instance's /readyz is 503 while its listener is away, 200 once back.
+func TestClusterListenerOutage(t *testing.T) {
+	env := clusterEnv(t)
+	env["NOTIFYD_CLUSTER_MAX_LISTENER_LAG"] = "300ms"
+	u, err := url.Parse(env["NOTIFYD_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newTCPProxy(t, u.Host)
+	envB := clClone(env)
+	u.Host = proxy.addr
+	envB["NOTIFYD_CLUSTER_LISTEN_URL"] = u.String()
+
+	a := start(t, env)
+	b := start(t, envB)
+	alice, aliceSecret := clUser(t, a, "alice")
+	bob, bobSecret := clUser(t, a, "bob")
+	// Clients that resume like the web inbox: an outage that leaves more
+	// missed notifications than a socket's queue holds closes it with 4008.
+	sockets := []struct {
+		name string
+		user int64
+		c    *clResumer
+	}{
+		{"alice on A", alice, clResume(t, a.WSURL, aliceSecret)},
+		{"alice on B", alice, clResume(t, b.WSURL, aliceSecret)},
+		{"bob on B", bob, clResume(t, b.WSURL, bobSecret)},
+	}
+	clWaitFor(t, "two listeners", func() bool { return clListeners(t, env) == 2 })
+
+	pa := clPublish(a.HTTPURL, alice, bob)
+	pb := clPublish(b.HTTPURL, bob, alice)
+	progress := func(what string) {
+		t.Helper()
+		n := pa.sent.Load() + pb.sent.Load()
+		clWaitFor(t, what, func() bool { return pa.sent.Load()+pb.sent.Load() > n+10 })
+	}
+
+	for round := range 3 {
+		progress("publishing")
+		if n := clTerminateListeners(t, env); n != 2 {
+			t.Fatalf("round %d: terminated %d listener connections, want 2", round, n)
+		}
+		progress("publishing while the listeners reconnect")
+		clWaitFor(t, "listeners back", func() bool { return clListeners(t, env) == 2 })
+	}
+
+	// B's listener cannot reach the database for longer than the lag.
+	proxy.stop()
+	clWaitFor(t, "B not ready", func() bool { return clReadyz(b) == http.StatusServiceUnavailable })
+	if got := clReadyz(a); got != http.StatusOK {
+		t.Fatalf("A's readyz = %d while only B's listener is away", got)
+	}
+	progress("publishing while B's listener is away")
+	proxy.start(t)
+	clWaitFor(t, "B ready again", func() bool { return clReadyz(b) == http.StatusOK })
+	progress("publishing after B is back")
+	pa.halt(t)
+	pb.halt(t)
+
+	for _, s := range sockets {
+		s.c.check(t, s.name, clDBIDs(t, env, s.user))
+	}
+	// After catching up, B told its sockets the fresh unread count.
+	if _, counts := sockets[1].c.stats(); counts == 0 {
+		t.Fatal("no unread_count message on B after its listener came back")
+	}
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// clResumer is a client that behaves like the web inbox: whenever its
+// socket ends (4008, a dropped connection, a dead instance) it reconnects
+// with after_id = the last id it got, to wherever target points now. It
+// records every notification id, and any id that does not increase.
+type clResumer struct {
+	secret string
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu         sync.Mutex
+	target     string
+	ids        []int64
+	bad        []string // protocol violations: duplicates, reordering, resync
+	counts     int      // unread_count messages
+	reconnects int
+}
+
+// clResume starts a client of secret's user on wsURL.
+func clResume(tb testing.TB, wsURL, secret string) *clResumer {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &clResumer{secret: secret, target: wsURL, cancel: cancel, done: make(chan struct{})}
+	connected := make(chan struct{})
+	go r.run(ctx, connected)
+	tb.Cleanup(r.stop)
+	select {
+	case <-connected:
+	case <-time.After(clWait):
+		tb.Fatalf("client of %s did not connect", wsURL)
+	}
+	return r
+}
+
+func (r *clResumer) stop() {
+	r.cancel()
+	<-r.done
+}
+
+// retarget makes the next reconnect go to wsURL.
+func (r *clResumer) retarget(wsURL string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.target = wsURL
+}
+
+func (r *clResumer) run(ctx context.Context, connected chan struct{}) {
+	defer close(r.done)
+	first := true
+	for ctx.Err() == nil {
+		r.mu.Lock()
+		target, after := r.target, int64(0)
+		if len(r.ids) > 0 {
+			after = r.ids[len(r.ids)-1]
+		}
+		r.mu.Unlock()
+		conn, err := r.dial(ctx, target, after)
+		if err != nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(20 * time.Millisecond):
+			}
+			continue
+		}
+		if first {
+			close(connected)
+			first = false
+		}
+		r.read(ctx, conn)
+		conn.CloseNow()
+		r.mu.Lock()
+		r.reconnects++
+		r.mu.Unlock()
+	}
+}
+
+// dial connects, authenticates with after_id and reads the hello.
+func (r *clResumer) dial(ctx context.Context, target string, after int64) (*websocket.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(dctx, target, nil)
+	if err != nil {
+		return nil, err
+	}
+	conn.SetReadLimit(1 << 20)
+	auth, _ := json.Marshal(map[string]any{"type": "auth", "secret": r.secret, "after_id": after})
+	if err := conn.Write(dctx, websocket.MessageText, auth); err != nil {
+		conn.CloseNow()
+		return nil, err
+	}
+	_, data, err := conn.Read(dctx)
+	if err != nil {
+		conn.CloseNow()
+		return nil, err
+	}
+	var hello clMsg
+	if json.Unmarshal(data, &hello) != nil || hello.Type != "hello" {
+		conn.CloseNow()
+		return nil, fmt.Errorf("first message %s", data)
+	}
+	return conn, nil
+}
+
+// read records messages until the socket ends.
+func (r *clResumer) read(ctx context.Context, conn *websocket.Conn) {
+	for {
+		_, data, err := conn.Read(ctx)
+		if err != nil {
+			return
+		}
+		var m clMsg
+		if err := json.Unmarshal(data, &m); err != nil {
+			r.violation("undecodable message %q", data)
+			continue
+		}
+		switch m.Type {
+		case "notification":
+			r.mu.Lock()
+			if n := len(r.ids); n > 0 && m.Notification.ID <= r.ids[n-1] {
+				r.bad = append(r.bad, fmt.Sprintf("id %d after %d", m.Notification.ID, r.ids[n-1]))
+			}
+			r.ids = append(r.ids, m.Notification.ID)
+			r.mu.Unlock()
+		case "unread_count":
+			r.mu.Lock()
+			r.counts++
+			r.mu.Unlock()
+		case "resync":
+			r.violation("resync: the backlog was longer than ws.max_replay")
+		}
+	}
+}
+
+func (r *clResumer) violation(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.bad = append(r.bad, fmt.Sprintf(format, args...))
+}
+
+// got returns the ids received so far.
+func (r *clResumer) got() []int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.ids)
+}
+
+// check waits until the client has as many ids as want, then fails tb
+// unless it got exactly want, each once, in order.
+func (r *clResumer) check(tb testing.TB, who string, want []int64) {
+	tb.Helper()
+	clWaitFor(tb, who+" has every notification", func() bool { return len(r.got()) >= len(want) })
+	r.mu.Lock()
+	bad := slices.Clone(r.bad)
+	r.mu.Unlock()
+	if len(bad) > 0 {
+		tb.Fatalf("%s: %v", who, bad[:min(len(bad), 10)])
+	}
+	clExactlyOnce(tb, who, r.got(), want)
+}
+
+func (r *clResumer) stats() (reconnects, counts int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reconnects, r.counts
+}

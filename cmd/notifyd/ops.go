@@ -1,0 +1,32 @@
+package main
+
+import (
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/notify"
+)
+
+// newMetrics returns the process's own Prometheus registry (never the
+// client library's global one) with the Go runtime and process collectors
+// and notifyd's metrics on it. The registry is served at GET /metrics.
+func newMetrics() (*prometheus.Registry, *notify.Metrics) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return reg, notify.NewMetrics(reg)
+}
+
+// newSweeper returns the retention sweeper of the [retention] section.
+func newSweeper(cfg config.Retention, st notify.RetentionStore, logger *slog.Logger, m *notify.Metrics) *notify.Sweeper {
+	return notify.NewSweeper(st, notify.SweeperConfig{
+		ReadAfter:   cfg.ReadAfter.D(),
+		UnreadAfter: cfg.UnreadAfter.D(),
+		Interval:    cfg.Interval.D(),
+	}, logger, m)
+}

@@ -1,0 +1,326 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// TestSIGTERMDuringPublishing is issue 4's "SIGTERM during publishing": the
+// real binary runs as a process with sockets open while publishers hammer
+// it, and gets SIGTERM midway. Every socket is closed with 1001, the
+// process exits 0, and every publish either got 201 — and then its
+// notification reaches the socket, live before the signal or by resuming
+// with after_id from a restarted process on the same database — or failed
+// with 503 or a connection error. Never a 201 whose notification is lost,
+// and no socket sees an id twice. Works on SQLite and Postgres.
+func TestSIGTERMDuringPublishing(t *testing.T) {
+	const (
+		users      = 2
+		tabs       = 2 // sockets per user
+		publishers = 6
+		signalAt   = 150 // 201s before SIGTERM
+		lastTitle  = "after the restart"
+	)
+	bin := buildNotifyd(t)
+	env := testEnv(t)
+	first := startProcess(t, bin, env)
+	api := newAPIClient(t, first.HTTPURL)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	type user struct {
+		id     int64
+		secret string
+	}
+	var us []user
+	for i := range users {
+		id, secret := api.user(t, fmt.Sprintf("user%d", i))
+		us = append(us, user{id, secret})
+	}
+	type tab struct {
+		user int // index in us
+		ids  []int64
+		end  error // what ended the socket
+	}
+	var (
+		tabList []*tab
+		readers sync.WaitGroup
+	)
+	for u := range us {
+		for range tabs {
+			conn, err := openSocket(ctx, first.WSURL, us[u].secret, 0, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tb := &tab{user: u}
+			tabList = append(tabList, tb)
+			readers.Add(1)
+			go func() {
+				defer readers.Done()
+				defer conn.CloseNow()
+				for {
+					m, err := readMsg(ctx, conn)
+					if err != nil {
+						tb.end = err
+						return
+					}
+					if m.Type == "notification" {
+						tb.ids = append(tb.ids, m.Notification.ID)
+					}
+				}
+			}()
+		}
+	}
+
+	// Publishers: round robin over the users, until the first failure.
+	type outcome struct {
+		user int
+		res  apiResult
+	}
+	var (
+		pubs     sync.WaitGroup
+		mu       sync.Mutex
+		outcomes []outcome
+		created  atomic.Int64
+	)
+	for p := range publishers {
+		pubs.Add(1)
+		go func() {
+			defer pubs.Done()
+			for i := 0; i < 5000; i++ {
+				u := (p + i) % users
+				res := api.notify(ctx, us[u].id, fmt.Sprintf("p%d-%d", p, i))
+				mu.Lock()
+				outcomes = append(outcomes, outcome{u, res})
+				mu.Unlock()
+				if res.err != nil || res.status != http.StatusCreated {
+					return
+				}
+				created.Add(1)
+			}
+		}()
+	}
+	for created.Load() < signalAt {
+		if ctx.Err() != nil {
+			t.Fatalf("only %d notifications created before the deadline", created.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	pubs.Wait()
+	if code := first.wait(t); code != 0 {
+		t.Fatalf("notifyd exited with %d after SIGTERM, want 0\n%s", code, first.out.String())
+	}
+	readers.Wait()
+
+	// What the publishers saw: 201s (to check below), and failures that
+	// are a refusal or no answer, never anything else.
+	wantIDs := make([][]int64, users)
+	failures := map[string]int{}
+	for _, o := range outcomes {
+		switch {
+		case o.res.err == nil && o.res.status == http.StatusCreated:
+			wantIDs[o.user] = append(wantIDs[o.user], o.res.id)
+		case o.res.err == nil && o.res.status == http.StatusServiceUnavailable:
+			failures["503"]++
+		case o.res.err != nil && o.res.status == 0:
+			failures["no answer"]++
+		default:
+			t.Errorf("publish during shutdown: %v, want 201, 503 or no answer", o.res)
+		}
+	}
+	t.Logf("%d publishes: %d created, failures %v", len(outcomes), created.Load(), failures)
+	for i, tb := range tabList {
+		if got := websocket.CloseStatus(tb.end); got != notify.CloseGoingAway {
+			t.Errorf("tab %d: ended with %v, want close 1001", i, tb.end)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// Restart on the same database; every tab resumes after the last id it
+	// saw. One more notification per user marks the end of the replay.
+	second := startProcess(t, bin, env)
+	api2 := newAPIClient(t, second.HTTPURL)
+	resumed := make([]*websocket.Conn, len(tabList))
+	for i, tb := range tabList {
+		var last int64
+		if len(tb.ids) > 0 {
+			last = tb.ids[len(tb.ids)-1]
+		}
+		conn, err := openSocket(ctx, second.WSURL, us[tb.user].secret, last, nil)
+		if err != nil {
+			t.Fatalf("tab %d resumes after %d: %v", i, last, err)
+		}
+		defer conn.CloseNow()
+		resumed[i] = conn
+	}
+	for _, u := range us {
+		if res := api2.notify(ctx, u.id, lastTitle); res.status != http.StatusCreated {
+			t.Fatalf("publish after the restart: %v", res)
+		}
+	}
+	for i, tb := range tabList {
+		live := len(tb.ids)
+		for {
+			m, err := readMsg(ctx, resumed[i])
+			if err != nil {
+				t.Fatalf("tab %d after the restart: %v", i, err)
+			}
+			if m.Type != "notification" {
+				continue
+			}
+			tb.ids = append(tb.ids, m.Notification.ID)
+			if m.Notification.Title == lastTitle {
+				break
+			}
+		}
+		t.Logf("tab %d: %d live before SIGTERM, %d on resume", i, live, len(tb.ids)-live)
+	}
+
+	for u, usr := range us {
+		inDB := api2.ids(t, usr.secret)
+		stored := make(map[int64]bool, len(inDB))
+		for _, id := range inDB {
+			stored[id] = true
+		}
+		for _, id := range wantIDs[u] {
+			if !stored[id] {
+				t.Errorf("user %d: notification %d was answered 201 but is not in the database", u, id)
+			}
+		}
+		for i, tb := range tabList {
+			if tb.user == u {
+				checkExactlyOnce(t, fmt.Sprintf("tab %d (user %d)", i, u), tb.ids, inDB)
+			}
+		}
+	}
+
+	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := second.wait(t); code != 0 {
+		t.Fatalf("restarted notifyd exited with %d, want 0\n%s", code, second.out.String())
+	}
+}
+
+// buildNotifyd builds the notifyd binary into the test's temporary
+// directory and returns its path.
+func buildNotifyd(tb testing.TB) string {
+	tb.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		tb.Fatalf("the go command is needed to build notifyd: %v", err)
+	}
+	bin := filepath.Join(tb.TempDir(), "notifyd")
+	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// process is notifyd running as a child process.
+type process struct {
+	HTTPURL, WSURL string
+	cmd            *exec.Cmd
+	out            *lockedBuffer // stdout and stderr
+	exited         chan struct{} // closed once the process has been waited for
+}
+
+// startProcess starts bin with env (and PATH, HOME) and waits for its
+// "listening" log line. It is killed in tb.Cleanup if still running.
+func startProcess(tb testing.TB, bin string, env map[string]string) *process {
+	tb.Helper()
+	cmd := exec.Command(bin, "-config", "/dev/null")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	p := &process{cmd: cmd, out: &lockedBuffer{}, exited: make(chan struct{})}
+	cmd.Stderr = p.out
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start notifyd: %v", err)
+	}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Bytes()
+			p.out.Write(append(append([]byte(nil), line...), '\n'))
+			var rec struct {
+				Msg      string `json:"msg"`
+				HTTPAddr string `json:"http_addr"`
+				WSAddr   string `json:"ws_addr"`
+			}
+			if p.HTTPURL == "" && json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
+				p.HTTPURL, p.WSURL = "http://"+rec.HTTPAddr, "ws://"+rec.WSAddr+"/ws"
+				close(ready)
+			}
+		}
+		// Wait only once stdout is drained (exec.Cmd's rule).
+		cmd.Wait()
+		close(p.exited)
+	}()
+	tb.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	select {
+	case <-ready:
+	case <-p.exited:
+		tb.Fatalf("notifyd exited before listening:\n%s", p.out.String())
+	case <-time.After(30 * time.Second):
+		tb.Fatalf("notifyd did not report listening in 30 s:\n%s", p.out.String())
+	}
+	return p
+}
+
+// wait waits for the process to exit and returns its exit code. The 30 s
+// bound is far above http.shutdown_timeout (5 s in tests): a process still
+// running then has hung.
+func (p *process) wait(tb testing.TB) int {
+	tb.Helper()
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		tb.Fatalf("notifyd still running 30 s after SIGTERM:\n%s", p.out.String())
+	}
+	out := p.out.String()
+	for _, bad := range []string{"panic", "DATA RACE"} {
+		if strings.Contains(out, bad) {
+			tb.Errorf("notifyd's output has %q:\n%s", bad, out)
+		}
+	}
+	// -1 when a signal killed it.
+	return p.cmd.ProcessState.ExitCode()
+}

@@ -1,0 +1,112 @@
+package httpserver
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/store/storetest"
+	"github.com/notifyd/notifyd/web"
+)
+
+// newMetricsServer starts the API with metrics on reg, served at /metrics
+// when serve is set.
+func newMetricsServer(tb testing.TB, reg *prometheus.Registry, serve bool) metricsEnv {
+	tb.Helper()
+	st := storetest.Open(tb)
+	m := notify.NewMetrics(reg)
+	hub := notify.NewHub(notify.HubConfig{Metrics: m})
+	svc := notify.NewService(st, hub, nil)
+	acc, err := notify.NewAccounts(st, notify.AccountsConfig{Password: cheapPasswords()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tasks := notify.NewTasks(svc, nil)
+	tb.Cleanup(tasks.Close)
+	d := Deps{Store: st, Service: svc, Accounts: acc, Tasks: tasks, Metrics: m}
+	if serve {
+		d.Gatherer = reg
+	}
+	srv := httptest.NewServer(newServer(testConfig(), d, web.Files()).Handler())
+	transport := &http.Transport{MaxConnsPerHost: 1}
+	tb.Cleanup(func() {
+		transport.CloseIdleConnections()
+		srv.Close()
+	})
+	return metricsEnv{url: srv.URL, client: &http.Client{Transport: transport}}
+}
+
+// metricsEnv is the API with metrics and a client that sends every
+// request over one connection. net/http reads the next request of a
+// connection only once the handler chain of the previous one has
+// returned, so each request is counted before the next one (a scrape) is
+// served.
+type metricsEnv struct {
+	url    string
+	client *http.Client
+}
+
+func (e metricsEnv) get(tb testing.TB, path string) (*http.Response, string) {
+	tb.Helper()
+	url := e.url + path
+	resp, err := e.client.Get(url)
+	if err != nil {
+		tb.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("GET %s: %v", url, err)
+	}
+	return resp, string(b)
+}
+
+func TestMetricsEndpoint(t *testing.T) {
+	t.Run("served from the given registry", func(t *testing.T) {
+		reg := prometheus.NewRegistry()
+		e := newMetricsServer(t, reg, true)
+		e.get(t, "/healthz")
+		e.get(t, "/api/notifications/424242/read") // GET on a POST route: 405
+		e.get(t, "/no/such/page/31337")
+
+		resp, body := e.get(t, "/metrics")
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+			t.Fatalf("GET /metrics: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		for _, want := range []string{
+			`notifyd_http_requests_total{method="GET",route="/healthz",status="2xx"} 1`,
+			`notifyd_http_requests_total{method="GET",route="unmatched",status="4xx"} 2`,
+			`notifyd_ws_queue_full_closes_total{reason="replay_overflow"} 0`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+		for _, raw := range []string{"/no/such/page", "424242"} {
+			if strings.Contains(body, raw) {
+				t.Errorf("/metrics contains the raw path part %q", raw)
+			}
+		}
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP notifyd_ws_open_sockets Websocket connections open now, authenticated or not.
+# TYPE notifyd_ws_open_sockets gauge
+notifyd_ws_open_sockets 0
+`), "notifyd_ws_open_sockets"); err != nil {
+			t.Error(err)
+		}
+	})
+
+	t.Run("absent without a gatherer", func(t *testing.T) {
+		e := newMetricsServer(t, prometheus.NewRegistry(), false)
+		resp, _ := e.get(t, "/metrics")
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("GET /metrics without a gatherer: %d, want 404", resp.StatusCode)
+		}
+	})
+}

@@ -1,0 +1,63 @@
+package httpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/store/storetest"
+)
+
+func TestReadyzAsksDepsReady(t *testing.T) {
+	t.Parallel()
+	// In cluster mode Deps.Ready is the listener's lag check: /readyz
+	// fails while it fails, even though the database answers.
+	var check atomic.Value // error or nil, wrapped
+	type result struct{ err error }
+	check.Store(result{})
+	s := New(testConfig(), Deps{
+		Store: storetest.Open(t),
+		Ready: func(ctx context.Context) error { return check.Load().(result).err },
+	})
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+
+	cases := []struct {
+		name     string
+		err      error
+		status   int
+		wantCode string
+	}{
+		{"ready", nil, http.StatusOK, ""},
+		{"listener lagging", notify.Errorf(notify.EUNAVAILABLE, "cluster listener disconnected for 6s"), http.StatusServiceUnavailable, "unavailable"},
+		{"uncoded failure", errors.New("boom"), http.StatusServiceUnavailable, "unavailable"},
+		{"ready again", nil, http.StatusOK, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			check.Store(result{c.err})
+			resp, err := http.Get(srv.URL + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct {
+				Status string `json:"status"`
+				Error  struct {
+					Code string `json:"code"`
+				} `json:"error"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != c.status || body.Error.Code != c.wantCode {
+				t.Fatalf("status %d code %q, want %d %q", resp.StatusCode, body.Error.Code, c.status, c.wantCode)
+			}
+		})
+	}
+}

@@ -1,0 +1,105 @@
+package notify
+
+// What the cluster listener needs from the hub to catch up after its
+// connection was down: which users have sockets, from which id each must
+// be sent what it missed, and which sessions they belong to.
+//
+// A socket that is still replaying has no cursor yet. Its owner reads the
+// user's newest id right after Register and records it with SetFloor: the
+// cursor GoLive gets later is never below it, so catching up from the floor
+// loses nothing (GoLive drops what the replay already sent).
+
+// SetFloor records id, the user's newest notification id read after
+// Register and before the backlog, as a lower bound of the cursor GoLive
+// will be given.
+//
+// It returns false, recording nothing, when a cluster catch-up ran since
+// Register and skipped this socket because its floor was not known yet:
+// rows committed while the listener was down may then be missing from
+// what the caller read. The caller must read the newest id again — that
+// read starts after the listener is back, so every later row comes with a
+// doorbell — and call SetFloor again.
+func (s *Subscriber) SetFloor(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.missed {
+		s.missed = false
+		return false
+	}
+	s.floor, s.floorSet = id, true
+	return true
+}
+
+// catchUpFloor returns the id above which a catch-up must send
+// notifications to s: its cursor once live, its floor while replaying.
+// When neither is known, s is marked missed (see SetFloor) and ok is false.
+func (s *Subscriber) catchUpFloor() (floor int64, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return 0, false
+	case s.live:
+		return s.cursor, true
+	case s.floorSet:
+		return s.floor, true
+	}
+	s.missed = true
+	return 0, false
+}
+
+func (h *Hub) all() []*Subscriber {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	subs := make([]*Subscriber, 0, h.count)
+	for _, set := range h.users {
+		for s := range set {
+			subs = append(subs, s)
+		}
+	}
+	return subs
+}
+
+// CatchUpFloors returns, for every user with an open socket whose position
+// is known, the lowest id among those sockets: a catch-up publishes the
+// user's notifications above it, and each socket drops what it already
+// has. A socket whose position is not known yet is left out and told so
+// (see SetFloor).
+func (h *Hub) CatchUpFloors() map[int64]int64 {
+	floors := make(map[int64]int64)
+	for _, s := range h.all() {
+		f, ok := s.catchUpFloor()
+		if !ok {
+			continue
+		}
+		if old, seen := floors[s.UserID]; !seen || f < old {
+			floors[s.UserID] = f
+		}
+	}
+	return floors
+}
+
+// SessionIDs returns the sessions that have an open socket.
+func (h *Hub) SessionIDs() []int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	ids := make([]int64, 0, len(h.sessions))
+	for id := range h.sessions {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// CloseUser closes every socket of userID with code and returns how many
+// there were.
+func (h *Hub) CloseUser(userID int64, code int, reason string) int {
+	subs := h.snapshot(h.users, userID)
+	for _, s := range subs {
+		s.Close(code, reason)
+	}
+	return len(subs)
+}
+
+// QueueSize returns how many frames a socket may have waiting
+// (ws.send_queue): more frames than that for one socket close it.
+func (h *Hub) QueueSize() int { return h.cfg.SendQueue }

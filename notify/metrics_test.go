@@ -1,0 +1,183 @@
+package notify_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/store/storetest"
+)
+
+// metricValue returns the value of the counter or gauge name with the
+// label pairs labels, 0 when there is no such series.
+func metricValue(tb testing.TB, reg prometheus.Gatherer, name string, labels ...string) float64 {
+	tb.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		tb.Fatalf("gather: %v", err)
+	}
+	for _, mf := range families {
+		if mf.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range mf.GetMetric() {
+			for i := 0; i+1 < len(labels); i += 2 {
+				found := false
+				for _, lp := range m.GetLabel() {
+					found = found || (lp.GetName() == labels[i] && lp.GetValue() == labels[i+1])
+				}
+				if !found {
+					continue series
+				}
+			}
+			if m.Gauge != nil {
+				return m.GetGauge().GetValue()
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}
+
+func TestMetricsNilIsSafe(t *testing.T) {
+	var m *notify.Metrics
+	m.SocketOpened()
+	m.SocketClosed(1000, "client")
+	m.QueueFull(notify.ReasonQueueFull)
+	m.NotificationsCreated(notify.PathSingle, 1)
+	m.FrameDelivered("notification", time.Now())
+	m.ListenerReconnected()
+	m.CatchUpRows(3)
+	m.DBError("ping", notify.EUNAVAILABLE)
+	m.RetentionDeleted(notify.RetentionRead, 2)
+	m.HTTPRequest("/healthz", "GET", 200)
+
+	// A hub without metrics still closes a full socket.
+	h := notify.NewHub(notify.HubConfig{SendQueue: 1})
+	s := register(t, h, 1, 1)
+	s.GoLive(0)
+	h.Publish(1, other("a"))
+	h.Publish(1, other("b"))
+	if code, _ := s.CloseCode(); code != notify.CloseQueueFull {
+		t.Fatalf("CloseCode = %d, want %d", code, notify.CloseQueueFull)
+	}
+}
+
+func TestQueueFullReasons(t *testing.T) {
+	tests := []struct {
+		name   string
+		live   bool
+		reason string
+	}{
+		{"live queue full", true, notify.ReasonQueueFull},
+		{"too much during replay", false, notify.ReasonReplayOverflow},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			h := notify.NewHub(notify.HubConfig{SendQueue: 2, Metrics: notify.NewMetrics(reg)})
+			s := register(t, h, 1, 1)
+			if tt.live {
+				s.GoLive(0)
+			}
+			for id := int64(1); id <= 5; id++ { // 2 fit; the 3rd closes; the rest find it closed
+				h.Publish(1, notification(id))
+			}
+			if code, _ := s.CloseCode(); code != notify.CloseQueueFull {
+				t.Fatalf("CloseCode = %d, want %d", code, notify.CloseQueueFull)
+			}
+			for _, r := range []string{notify.ReasonQueueFull, notify.ReasonReplayOverflow} {
+				want := 0.0
+				if r == tt.reason {
+					want = 1 // once, however many frames came after
+				}
+				if got := metricValue(t, reg, "notifyd_ws_queue_full_closes_total", "reason", r); got != want {
+					t.Errorf("queue full closes {reason=%s} = %v, want %v", r, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestMetricsLabelsAreBounded(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := notify.NewMetrics(reg)
+	m.SocketOpened()
+	m.SocketOpened()
+	m.SocketOpened()
+	m.SocketClosed(4999, "client") // any code a client chose
+	m.SocketClosed(0, "lost")      // no close frame
+	m.SocketClosed(notify.CloseTooMany, "server")
+	m.HTTPRequest("", "BREW", 418)
+	m.HTTPRequest("/api/notifications/:id/read", "POST", 204)
+
+	tests := []struct {
+		name   string
+		metric string
+		labels []string
+		want   float64
+	}{
+		{"open sockets", "notifyd_ws_open_sockets", nil, 0},
+		{"opened", "notifyd_ws_sockets_opened_total", nil, 3},
+		{"client code", "notifyd_ws_closes_total", []string{"code", "other", "by", "client"}, 1},
+		{"lost", "notifyd_ws_closes_total", []string{"code", "none", "by", "lost"}, 1},
+		{"ours", "notifyd_ws_closes_total", []string{"code", "4429", "by", "server"}, 1},
+		{"unknown route and method", "notifyd_http_requests_total", []string{"route", "unmatched", "method", "other", "status", "4xx"}, 1},
+		{"template", "notifyd_http_requests_total", []string{"route", "/api/notifications/:id/read", "method", "POST", "status", "2xx"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := metricValue(t, reg, tt.metric, tt.labels...); got != tt.want {
+				t.Errorf("%s%v = %v, want %v", tt.metric, tt.labels, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestServiceMetrics creates notifications through the Service on a real
+// store and reads what an operator would: the counts by path, and frames
+// stamped for the latency histogram.
+func TestServiceMetrics(t *testing.T) {
+	st := storetest.Open(t)
+	reg := prometheus.NewRegistry()
+	hub := notify.NewHub(notify.HubConfig{Metrics: notify.NewMetrics(reg)})
+	svc := notify.NewService(st, hub, nil)
+	ctx := context.Background()
+	alice := storetest.User(t, st, "alice")
+	bob := storetest.User(t, st, "bob")
+	sub := register(t, hub, alice.ID, 1)
+	sub.GoLive(0)
+
+	before := time.Now()
+	if _, err := svc.Notify(ctx, alice.ID, notify.NewNotification{Title: "one"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Notify(ctx, bob.ID+1000, notify.NewNotification{Title: "nobody"}); notify.ErrorCode(err) != notify.ENOTFOUND {
+		t.Fatalf("Notify to an unknown user: %v, want %s", err, notify.ENOTFOUND)
+	}
+	// Duplicates merged, unknown users skipped: 2 created.
+	if n, err := svc.NotifyMany(ctx, []int64{alice.ID, bob.ID, alice.ID, bob.ID + 1000}, notify.NewNotification{Title: "all"}); err != nil || n != 2 {
+		t.Fatalf("NotifyMany = %d, %v; want 2", n, err)
+	}
+	if got := metricValue(t, reg, "notifyd_notifications_created_total", "path", notify.PathSingle); got != 1 {
+		t.Errorf("created single = %v, want 1", got)
+	}
+	if got := metricValue(t, reg, "notifyd_notifications_created_total", "path", notify.PathBulk); got != 2 {
+		t.Errorf("created bulk = %v, want 2", got)
+	}
+
+	for range 2 {
+		select {
+		case f := <-sub.Queue():
+			if f.Type != "notification" || f.At.Before(before) || f.At.After(time.Now()) {
+				t.Errorf("frame Type %q At %v, want a notification stamped during the test", f.Type, f.At)
+			}
+		default:
+			t.Fatal("fewer than 2 frames queued")
+		}
+	}
+}

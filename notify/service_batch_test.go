@@ -1,0 +1,414 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/store/storetest"
+)
+
+// Group commit (service_batch.go), on the real store: SQLite, or Postgres
+// with NOTIFYD_TEST_DATABASE_URL.
+
+// noLeaks checks, once the test and its cleanups (the store's Close)
+// are done, that no goroutine is left: in particular no committer.
+func noLeaks(t *testing.T) {
+	t.Helper()
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+}
+
+// gatedStore is the real store with a gate in front of InsertBatch: each
+// call reports its items on calls, then waits for a value on release. A
+// test holds a batch in the committer that way and lines other calls up
+// behind it.
+type gatedStore struct {
+	*store.Store
+	calls   chan []notify.NewItem
+	release chan struct{}
+}
+
+func newGatedStore(st *store.Store) *gatedStore {
+	return &gatedStore{Store: st, calls: make(chan []notify.NewItem, 100), release: make(chan struct{})}
+}
+
+func (g *gatedStore) InsertBatch(ctx context.Context, items []notify.NewItem, now time.Time) ([]notify.Inserted, error) {
+	g.calls <- items
+	<-g.release
+	return g.Store.InsertBatch(ctx, items, now)
+}
+
+// nextCall returns the items of the next InsertBatch call.
+func (g *gatedStore) nextCall(tb testing.TB) []notify.NewItem {
+	tb.Helper()
+	select {
+	case items := <-g.calls:
+		return items
+	case <-time.After(10 * time.Second):
+		tb.Fatal("no InsertBatch call within 10s")
+		return nil
+	}
+}
+
+// waitQueued waits until rows rows wait for the committer.
+func waitQueued(tb testing.TB, svc *notify.Service, rows int) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for svc.QueuedRows() != rows {
+		if time.Now().After(deadline) {
+			tb.Fatalf("%d rows queued after 10s, want %d", svc.QueuedRows(), rows)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// result is the outcome of one Notify call.
+type result struct {
+	n   notify.Notification
+	err error
+}
+
+// notifyAsync calls Notify in a goroutine; the outcome arrives on the
+// returned channel.
+func notifyAsync(ctx context.Context, svc *notify.Service, userID int64, title string) <-chan result {
+	ch := make(chan result, 1)
+	go func() {
+		n, err := svc.Notify(ctx, userID, notify.NewNotification{Title: title})
+		ch <- result{n, err}
+	}()
+	return ch
+}
+
+// receive returns the outcome of a notifyAsync call.
+func receive(tb testing.TB, ch <-chan result) result {
+	tb.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(10 * time.Second):
+		tb.Fatal("Notify did not return within 10s")
+		return result{}
+	}
+}
+
+// storedNotifications returns every notification of userID, oldest first.
+func storedNotifications(tb testing.TB, st *store.Store, userID int64) []notify.Notification {
+	tb.Helper()
+	var out []notify.Notification
+	var before int64
+	for {
+		page, more, err := st.ListNotifications(context.Background(), userID, notify.ListQuery{Limit: 100, Before: before})
+		if err != nil {
+			tb.Fatalf("list notifications of user %d: %v", userID, err)
+		}
+		out = append(out, page...)
+		if !more {
+			break
+		}
+		before = page[len(page)-1].ID
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// received is one notification frame as a socket gets it.
+type received struct {
+	ID     int64
+	Title  string
+	Unread int64
+}
+
+// drainNotifications returns the notification frames queued for s,
+// without blocking.
+func drainNotifications(tb testing.TB, s *notify.Subscriber) []received {
+	tb.Helper()
+	var out []received
+	for {
+		select {
+		case f := <-s.Queue():
+			var msg struct {
+				Type         string              `json:"type"`
+				Notification notify.Notification `json:"notification"`
+				UnreadCount  int64               `json:"unread_count"`
+			}
+			if err := json.Unmarshal(f.Data, &msg); err != nil {
+				tb.Fatalf("frame %s: %v", f.Data, err)
+			}
+			if msg.Type != "notification" || f.ID != msg.Notification.ID {
+				tb.Fatalf("frame ID %d %s, want a notification frame", f.ID, f.Data)
+			}
+			out = append(out, received{ID: f.ID, Title: msg.Notification.Title, Unread: msg.UnreadCount})
+		default:
+			return out
+		}
+	}
+}
+
+// TestNotifyConcurrent has many callers notify a few users at once: each
+// caller gets its own row, and each user's socket gets exactly the user's
+// rows in the database, in increasing id order, each with the unread count
+// just after it.
+func TestNotifyConcurrent(t *testing.T) {
+	noLeaks(t)
+	st := storetest.Open(t)
+	hub := notify.NewHub(notify.HubConfig{SendQueue: 1000})
+	svc := notify.NewService(st, hub, nil)
+	const users, perUser = 3, 60
+	var ids []int64
+	subs := map[int64]*notify.Subscriber{}
+	for i := range users {
+		u := storetest.User(t, st, fmt.Sprintf("user%d", i))
+		ids = append(ids, u.ID)
+		subs[u.ID] = register(t, hub, u.ID, int64(i+1))
+		subs[u.ID].GoLive(0)
+	}
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	got := map[string]notify.Notification{} // by title
+	for i := range users * perUser {
+		wg.Go(func() {
+			userID, title := ids[i%users], fmt.Sprintf("n%d", i)
+			n, err := svc.Notify(context.Background(), userID, notify.NewNotification{Title: title})
+			if err != nil {
+				t.Errorf("Notify %s: %v", title, err)
+				return
+			}
+			mu.Lock()
+			got[title] = n
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if err := svc.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	seen := map[int64]bool{}
+	for title, n := range got {
+		if n.Title != title || seen[n.ID] {
+			t.Fatalf("caller %s got %+v: not its own row", title, n)
+		}
+		seen[n.ID] = true
+	}
+	for _, userID := range ids {
+		stored := storedNotifications(t, st, userID)
+		frames := drainNotifications(t, subs[userID])
+		if len(stored) != perUser || len(frames) != perUser {
+			t.Fatalf("user %d: %d rows stored, %d frames, want %d each", userID, len(stored), len(frames), perUser)
+		}
+		for k, n := range stored {
+			want := received{ID: n.ID, Title: n.Title, Unread: int64(k + 1)}
+			if frames[k] != want {
+				t.Fatalf("user %d frame %d = %+v, want %+v (the stored row, unread count after it)", userID, k, frames[k], want)
+			}
+			if got[n.Title].ID != n.ID || got[n.Title].UserID != userID {
+				t.Fatalf("row %d (%s) of user %d was answered as %+v", n.ID, n.Title, userID, got[n.Title])
+			}
+		}
+	}
+}
+
+// TestNotifyShareTransaction lines calls up behind a batch held in the
+// committer: they are committed together, in one InsertBatch, and an
+// unknown user fails only its own caller.
+func TestNotifyShareTransaction(t *testing.T) {
+	noLeaks(t)
+	st := storetest.Open(t)
+	gs := newGatedStore(st)
+	hub := notify.NewHub(notify.HubConfig{})
+	svc := notify.NewService(gs, hub, nil)
+	alice := storetest.User(t, st, "alice")
+	bob := storetest.User(t, st, "bob")
+	ctx := context.Background()
+
+	first := notifyAsync(ctx, svc, alice.ID, "first")
+	if items := gs.nextCall(t); len(items) != 1 {
+		t.Fatalf("first batch has %d items, want 1", len(items))
+	}
+	calls := []struct {
+		userID int64
+		title  string
+		code   string
+	}{
+		{alice.ID, "a1", ""},
+		{bob.ID + 1000, "nobody", notify.ENOTFOUND},
+		{bob.ID, "b1", ""},
+		{alice.ID, "a2", ""},
+	}
+	var pending []<-chan result
+	for i, c := range calls {
+		pending = append(pending, notifyAsync(ctx, svc, c.userID, c.title))
+		waitQueued(t, svc, i+1) // in this order
+	}
+	close(gs.release)
+	if r := receive(t, first); r.err != nil {
+		t.Fatalf("first: %v", r.err)
+	}
+	if items := gs.nextCall(t); len(items) != len(calls) {
+		t.Fatalf("second batch has %d items, want %d: the queued calls share it", len(items), len(calls))
+	}
+	var last int64
+	for i, c := range calls {
+		r := receive(t, pending[i])
+		if code := notify.ErrorCode(r.err); code != c.code {
+			t.Fatalf("%s: error %v, want code %q", c.title, r.err, c.code)
+		}
+		if c.code == "" {
+			if r.n.Title != c.title || r.n.UserID != c.userID || r.n.ID <= last {
+				t.Fatalf("%s: got %+v, want its own row, ids in call order", c.title, r.n)
+			}
+			last = r.n.ID
+		}
+	}
+	if err := svc.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(storedNotifications(t, st, alice.ID)) + len(storedNotifications(t, st, bob.ID)); n != 4 {
+		t.Fatalf("%d rows stored, want 4", n)
+	}
+}
+
+// TestNotifyCancelled: a caller that gives up while queued gets its
+// context's error and nothing is stored; one whose batch is already
+// committing gets the committed row.
+func TestNotifyCancelled(t *testing.T) {
+	noLeaks(t)
+	st := storetest.Open(t)
+	gs := newGatedStore(st)
+	svc := notify.NewService(gs, notify.NewHub(notify.HubConfig{}), nil)
+	alice := storetest.User(t, st, "alice")
+
+	committingCtx, cancelCommitting := context.WithCancel(context.Background())
+	committing := notifyAsync(committingCtx, svc, alice.ID, "committing")
+	gs.nextCall(t)
+	queuedCtx, cancelQueued := context.WithCancel(context.Background())
+	queued := notifyAsync(queuedCtx, svc, alice.ID, "queued")
+	waitQueued(t, svc, 1)
+	kept := notifyAsync(context.Background(), svc, alice.ID, "kept")
+	waitQueued(t, svc, 2)
+
+	cancelQueued()
+	if r := receive(t, queued); !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("queued caller after cancel: %+v, want context.Canceled", r)
+	}
+	cancelCommitting()
+	close(gs.release)
+	if r := receive(t, committing); r.err != nil || r.n.Title != "committing" {
+		t.Fatalf("caller cancelled while its batch commits: %+v, want its row", r)
+	}
+	if r := receive(t, kept); r.err != nil || r.n.Title != "kept" {
+		t.Fatalf("kept: %+v", r)
+	}
+	if items := gs.nextCall(t); len(items) != 1 || items[0].Title != "kept" {
+		t.Fatalf("second batch = %+v, want only kept", items)
+	}
+	if err := svc.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, n := range storedNotifications(t, st, alice.ID) {
+		titles = append(titles, n.Title)
+	}
+	if !slices.Equal(titles, []string{"committing", "kept"}) {
+		t.Fatalf("stored %q, want [committing kept]", titles)
+	}
+}
+
+// TestNotifyDatabaseFailure: when the database fails, every caller of the
+// batch gets EUNAVAILABLE and nothing is pushed.
+func TestNotifyDatabaseFailure(t *testing.T) {
+	noLeaks(t)
+	st := storetest.Open(t)
+	gs := newGatedStore(st)
+	hub := notify.NewHub(notify.HubConfig{})
+	svc := notify.NewService(gs, hub, nil)
+	alice := storetest.User(t, st, "alice")
+	bob := storetest.User(t, st, "bob")
+	sub := register(t, hub, alice.ID, 1)
+	sub.GoLive(0)
+	ctx := context.Background()
+
+	held := notifyAsync(ctx, svc, alice.ID, "held")
+	gs.nextCall(t)
+	var pending []<-chan result
+	for i, userID := range []int64{alice.ID, bob.ID, alice.ID} {
+		pending = append(pending, notifyAsync(ctx, svc, userID, fmt.Sprintf("q%d", i)))
+		waitQueued(t, svc, i+1)
+	}
+	many := make(chan error, 1)
+	go func() {
+		_, err := svc.NotifyMany(ctx, []int64{alice.ID, bob.ID}, notify.NewNotification{Title: "many"})
+		many <- err
+	}()
+	waitQueued(t, svc, 5)
+	if err := st.Close(); err != nil { // the database goes away
+		t.Fatal(err)
+	}
+	close(gs.release)
+
+	for _, ch := range append(pending, held) {
+		if r := receive(t, ch); notify.ErrorCode(r.err) != notify.EUNAVAILABLE {
+			t.Fatalf("Notify with the database gone: %+v, want %s", r, notify.EUNAVAILABLE)
+		}
+	}
+	if err := <-many; notify.ErrorCode(err) != notify.EUNAVAILABLE {
+		t.Fatalf("NotifyMany with the database gone: %v, want %s", err, notify.EUNAVAILABLE)
+	}
+	// Frames are pushed before callers are answered: none came.
+	if got := drain(sub); len(got) != 0 {
+		t.Fatalf("frames pushed for failed batches: %q", got)
+	}
+	if err := svc.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServiceCloseDrains: Close waits for the queued calls to be
+// committed and answered; calls after Close fail with EUNAVAILABLE.
+func TestServiceCloseDrains(t *testing.T) {
+	noLeaks(t)
+	st := storetest.Open(t)
+	gs := newGatedStore(st)
+	svc := notify.NewService(gs, notify.NewHub(notify.HubConfig{}), nil)
+	alice := storetest.User(t, st, "alice")
+	ctx := context.Background()
+
+	held := notifyAsync(ctx, svc, alice.ID, "held")
+	gs.nextCall(t)
+	queued := notifyAsync(ctx, svc, alice.ID, "queued")
+	waitQueued(t, svc, 1)
+	closed := make(chan error, 1)
+	go func() { closed <- svc.Close(ctx) }()
+
+	// Close cannot return while a batch is held.
+	expired, cancel := context.WithTimeout(ctx, time.Millisecond)
+	defer cancel()
+	if err := svc.Close(expired); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Close with a batch held = %v, want DeadlineExceeded", err)
+	}
+	if _, err := svc.Notify(ctx, alice.ID, notify.NewNotification{Title: "late"}); notify.ErrorCode(err) != notify.EUNAVAILABLE {
+		t.Fatalf("Notify after Close: %v, want %s", err, notify.EUNAVAILABLE)
+	}
+	close(gs.release)
+	for _, ch := range []<-chan result{held, queued} {
+		if r := receive(t, ch); r.err != nil {
+			t.Fatalf("call queued before Close: %v", r.err)
+		}
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+	if n := len(storedNotifications(t, st, alice.ID)); n != 2 {
+		t.Fatalf("%d rows stored, want 2", n)
+	}
+}

@@ -1,0 +1,166 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults of SweeperConfig.
+const (
+	DefaultSweepInterval = time.Hour             // retention.interval
+	DefaultSweepBatch    = 1000                  // rows per DELETE statement
+	DefaultSweepPause    = 10 * time.Millisecond // between two batches
+)
+
+// RetentionStore is what the Sweeper needs from the database; store.Store
+// implements it. The Delete*Before methods delete at most limit rows per
+// call.
+type RetentionStore interface {
+	// DeleteReadBefore deletes read notifications read before t.
+	DeleteReadBefore(ctx context.Context, t time.Time, limit int) (int64, error)
+	// DeleteUnreadBefore deletes unread notifications created before t.
+	DeleteUnreadBefore(ctx context.Context, t time.Time, limit int) (int64, error)
+	// DeleteExpiredSessions deletes the sessions expired at now.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+}
+
+// SweeperConfig tunes the Sweeper (the [retention] section).
+type SweeperConfig struct {
+	// ReadAfter deletes read notifications read longer ago than this
+	// (retention.read_after, default 2160h = 90 days); 0 keeps them.
+	ReadAfter time.Duration
+	// UnreadAfter deletes unread notifications created longer ago than this
+	// (retention.unread_after, default 0 = kept forever).
+	UnreadAfter time.Duration
+	// Interval is the time between two sweeps (retention.interval, 1h).
+	Interval time.Duration
+	// Batch is the number of rows one DELETE statement may remove (1000):
+	// short statements keep the locks, and SQLite's single write lock,
+	// short for concurrent writers.
+	Batch int
+	// Pause is the wait between two batches (10 ms), which lets waiting
+	// writers in first, SQLite's in particular.
+	Pause time.Duration
+}
+
+// Sweeper deletes old notifications and expired sessions in the
+// background. Deleting a notification sends nothing to open sockets: the
+// rows are old, and a client learns of it only when it reloads its list.
+type Sweeper struct {
+	store   RetentionStore
+	cfg     SweeperConfig
+	logger  *slog.Logger
+	metrics *Metrics
+	now     func() time.Time
+}
+
+// SweepResult is what one sweep deleted.
+type SweepResult struct {
+	Read     int64 // read notifications
+	Unread   int64 // unread notifications
+	Sessions int64 // expired sessions
+}
+
+// NewSweeper returns a Sweeper over st. Zero Interval, Batch and Pause
+// take their defaults; logger and m may be nil.
+func NewSweeper(st RetentionStore, cfg SweeperConfig, logger *slog.Logger, m *Metrics) *Sweeper {
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultSweepInterval
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = DefaultSweepBatch
+	}
+	if cfg.Pause <= 0 {
+		cfg.Pause = DefaultSweepPause
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Sweeper{store: st, cfg: cfg, logger: logger, metrics: m, now: time.Now}
+}
+
+// Run sweeps once at start, so a process restarted more often than the
+// interval still sweeps, then every Interval until ctx is done. A failed
+// sweep is logged and retried at the next tick; it never stops the
+// process.
+func (w *Sweeper) Run(ctx context.Context) {
+	t := time.NewTicker(w.cfg.Interval)
+	defer t.Stop()
+	for {
+		start := time.Now()
+		res, err := w.Sweep(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			w.logger.Warn("retention: sweep failed", "error", err,
+				"read_deleted", res.Read, "unread_deleted", res.Unread, "sessions_deleted", res.Sessions)
+		default:
+			level := slog.LevelDebug
+			if res.Read+res.Unread+res.Sessions > 0 {
+				level = slog.LevelInfo
+			}
+			w.logger.Log(ctx, level, "retention: swept",
+				"read_deleted", res.Read, "unread_deleted", res.Unread, "sessions_deleted", res.Sessions,
+				"duration", time.Since(start))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Sweep runs one pass: read notifications past ReadAfter, unread ones past
+// UnreadAfter, then expired sessions. The cutoffs are taken once, at the
+// start, so a pass ends even while new rows age past them. On error it
+// returns what was deleted before the error.
+func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
+	now := w.now()
+	var res SweepResult
+	if w.cfg.ReadAfter > 0 {
+		n, err := w.drain(ctx, w.store.DeleteReadBefore, now.Add(-w.cfg.ReadAfter))
+		res.Read = n
+		w.metrics.RetentionDeleted(RetentionRead, n)
+		if err != nil {
+			return res, fmt.Errorf("notify: sweep read: %w", err)
+		}
+	}
+	if w.cfg.UnreadAfter > 0 {
+		n, err := w.drain(ctx, w.store.DeleteUnreadBefore, now.Add(-w.cfg.UnreadAfter))
+		res.Unread = n
+		w.metrics.RetentionDeleted(RetentionUnread, n)
+		if err != nil {
+			return res, fmt.Errorf("notify: sweep unread: %w", err)
+		}
+	}
+	n, err := w.store.DeleteExpiredSessions(ctx, now)
+	res.Sessions = n
+	w.metrics.RetentionDeleted(RetentionSession, n)
+	if err != nil {
+		return res, fmt.Errorf("notify: sweep sessions: %w", err)
+	}
+	return res, nil
+}
+
+// drain calls del with batches of cfg.Batch until a batch deletes fewer
+// rows (none left, or the rest locked by another instance's sweeper and
+// left to it), pausing between batches. It returns the total deleted.
+func (w *Sweeper) drain(ctx context.Context, del func(context.Context, time.Time, int) (int64, error), before time.Time) (int64, error) {
+	var total int64
+	for {
+		n, err := del(ctx, before, w.cfg.Batch)
+		total += n
+		if err != nil || n < int64(w.cfg.Batch) {
+			return total, err
+		}
+		select {
+		case <-ctx.Done():
+			return total, ctx.Err()
+		case <-time.After(w.cfg.Pause):
+		}
+	}
+}

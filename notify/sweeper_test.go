@@ -1,0 +1,206 @@
+package notify_test
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/store/storetest"
+)
+
+const day = 24 * time.Hour
+
+// insertAt stores a notification for userID created at created, read at
+// readAt unless it is zero, and returns its id.
+func insertAt(tb testing.TB, st *store.Store, userID int64, created, readAt time.Time) int64 {
+	tb.Helper()
+	ctx := context.Background()
+	rows, _, err := st.InsertNotifications(ctx, []int64{userID}, notify.NewNotification{Title: "n", Style: notify.StyleInfo}, created)
+	if err != nil || len(rows) != 1 {
+		tb.Fatalf("insert: %v (%d rows)", err, len(rows))
+	}
+	if !readAt.IsZero() {
+		if _, _, err := st.SetRead(ctx, userID, rows[0].ID, true, readAt); err != nil {
+			tb.Fatalf("set read: %v", err)
+		}
+	}
+	return rows[0].ID
+}
+
+// left returns the ids of userID's notifications, ascending.
+func left(tb testing.TB, st *store.Store, userID int64) []int64 {
+	tb.Helper()
+	rows, _, err := st.ListNotifications(context.Background(), userID, notify.ListQuery{Limit: 200})
+	if err != nil {
+		tb.Fatalf("list: %v", err)
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// session stores a session of userID expiring at expires.
+func session(tb testing.TB, st *store.Store, userID int64, hash string, expires time.Time) notify.Session {
+	tb.Helper()
+	s, err := st.CreateSession(context.Background(), notify.Session{
+		UserID: userID, SecretHash: []byte(hash), CreatedAt: expires.Add(-day), ExpiresAt: expires,
+	})
+	if err != nil {
+		tb.Fatalf("create session: %v", err)
+	}
+	return s
+}
+
+func TestSweep(t *testing.T) {
+	tests := []struct {
+		name        string
+		readAfter   time.Duration
+		unreadAfter time.Duration
+		wantGone    []string
+	}{
+		{"defaults: read after 90 days", 90 * day, 0, []string{"readOld"}},
+		{"unread after 180 days", 0, 180 * day, []string{"unreadOld"}},
+		{"both", 90 * day, 180 * day, []string{"readOld", "unreadOld"}},
+		{"both off", 0, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := storetest.Open(t)
+			u := storetest.User(t, st, "alice")
+			now := time.Now()
+			rows := map[string]int64{
+				"readOld":      insertAt(t, st, u.ID, now.Add(-200*day), now.Add(-100*day)),
+				"readRecently": insertAt(t, st, u.ID, now.Add(-200*day), now.Add(-80*day)), // created long ago, read lately
+				"unreadOld":    insertAt(t, st, u.ID, now.Add(-200*day), time.Time{}),
+				"unreadRecent": insertAt(t, st, u.ID, now.Add(-10*day), time.Time{}),
+			}
+			expired := session(t, st, u.ID, "expired", now.Add(-time.Hour))
+			valid := session(t, st, u.ID, "valid", now.Add(time.Hour))
+
+			reg := prometheus.NewRegistry()
+			w := notify.NewSweeper(st, notify.SweeperConfig{ReadAfter: tt.readAfter, UnreadAfter: tt.unreadAfter}, nil, notify.NewMetrics(reg))
+			res, err := w.Sweep(context.Background())
+			if err != nil {
+				t.Fatalf("Sweep: %v", err)
+			}
+
+			var want []int64
+			for name, id := range rows {
+				if !slices.Contains(tt.wantGone, name) {
+					want = append(want, id)
+				}
+			}
+			slices.Sort(want)
+			if got := left(t, st, u.ID); !slices.Equal(got, want) {
+				t.Fatalf("left %v, want %v (rows %v)", got, want, rows)
+			}
+			if _, _, err := st.SessionBySecretHash(context.Background(), expired.SecretHash); notify.ErrorCode(err) != notify.ENOTFOUND {
+				t.Errorf("expired session: %v, want it deleted", err)
+			}
+			if _, _, err := st.SessionBySecretHash(context.Background(), valid.SecretHash); err != nil {
+				t.Errorf("valid session: %v, want it kept", err)
+			}
+
+			var wantRead, wantUnread int64
+			if slices.Contains(tt.wantGone, "readOld") {
+				wantRead = 1
+			}
+			if slices.Contains(tt.wantGone, "unreadOld") {
+				wantUnread = 1
+			}
+			if res != (notify.SweepResult{Read: wantRead, Unread: wantUnread, Sessions: 1}) {
+				t.Errorf("Sweep = %+v, want read %d, unread %d, sessions 1", res, wantRead, wantUnread)
+			}
+			for kind, want := range map[string]int64{
+				notify.RetentionRead: wantRead, notify.RetentionUnread: wantUnread, notify.RetentionSession: 1,
+			} {
+				if got := metricValue(t, reg, "notifyd_retention_deleted_total", "kind", kind); got != float64(want) {
+					t.Errorf("retention deleted {kind=%s} = %v, want %d", kind, got, want)
+				}
+			}
+		})
+	}
+}
+
+// countingStore counts the delete statements the sweeper issues on the
+// real store.
+type countingStore struct {
+	*store.Store
+	readCalls atomic.Int64
+}
+
+func (c *countingStore) DeleteReadBefore(ctx context.Context, t time.Time, limit int) (int64, error) {
+	c.readCalls.Add(1)
+	return c.Store.DeleteReadBefore(ctx, t, limit)
+}
+
+func TestSweepBatches(t *testing.T) {
+	st := storetest.Open(t)
+	u := storetest.User(t, st, "alice")
+	now := time.Now()
+	for range 5 {
+		insertAt(t, st, u.ID, now.Add(-200*day), now.Add(-100*day))
+	}
+	keep := insertAt(t, st, u.ID, now.Add(-200*day), now.Add(-day))
+
+	cs := &countingStore{Store: st}
+	w := notify.NewSweeper(cs, notify.SweeperConfig{ReadAfter: 90 * day, Batch: 2}, nil, nil)
+	res, err := w.Sweep(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Read != 5 {
+		t.Errorf("deleted %d read notifications, want 5", res.Read)
+	}
+	// 2 + 2 + 1: the short batch shows nothing is left.
+	if n := cs.readCalls.Load(); n != 3 {
+		t.Errorf("%d delete statements, want 3", n)
+	}
+	if got := left(t, st, u.ID); !slices.Equal(got, []int64{keep}) {
+		t.Errorf("left %v, want %v", got, []int64{keep})
+	}
+}
+
+// TestSweeperRun checks that Run sweeps at once, without waiting for the
+// first interval, and returns when its context ends.
+func TestSweeperRun(t *testing.T) {
+	st := storetest.Open(t)
+	u := storetest.User(t, st, "alice")
+	now := time.Now()
+	insertAt(t, st, u.ID, now.Add(-200*day), now.Add(-100*day))
+
+	reg := prometheus.NewRegistry()
+	w := notify.NewSweeper(st, notify.SweeperConfig{ReadAfter: 90 * day, Interval: time.Hour}, nil, notify.NewMetrics(reg))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx)
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	for metricValue(t, reg, "notifyd_retention_deleted_total", "kind", notify.RetentionRead) != 1 {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatal("Run did not sweep at start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := left(t, st, u.ID); len(got) != 0 {
+		t.Errorf("left %v, want none", got)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}

@@ -1,0 +1,150 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// What the cluster listener reads: the rows a doorbell names, what its
+// sockets missed while it was down, and the events stored for it.
+
+// catchUpBatch is how many users one catch-up query covers (2 bind
+// parameters each).
+const catchUpBatch = 500
+
+// NotificationsByIDs returns the notifications with those ids, ascending;
+// ids that no longer exist are left out.
+func (s *Store) NotificationsByIDs(ctx context.Context, ids []int64) ([]notify.Notification, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	var out []notify.Notification
+	for _, batch := range chunks(sortedDistinct(ids), maxIDsPerQuery) {
+		var rows []notificationRow
+		if err := db.Where("id IN ?", batch).Order("id").Find(&rows).Error; err != nil {
+			return nil, translate(ctx, "notifications by ids", err)
+		}
+		for _, r := range rows {
+			out = append(out, r.notification())
+		}
+	}
+	return out, nil
+}
+
+// NotificationsAfter returns, for each user in after, that user's
+// notifications with an id above after[user], at most limit per user,
+// ascending by id: what a listener's sockets missed while it was down. A
+// user with limit rows may have more.
+func (s *Store) NotificationsAfter(ctx context.Context, after map[int64]int64, limit int) ([]notify.Notification, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	users := slices.Sorted(maps.Keys(after))
+	var out []notify.Notification
+	for _, batch := range chunks(users, catchUpBatch) {
+		var sql strings.Builder
+		args := make([]any, 0, 2*len(batch)+1)
+		// The casts type the VALUES columns, which Postgres would
+		// otherwise take for text.
+		sql.WriteString("WITH floors (user_id, after_id) AS (VALUES ")
+		for i, uid := range batch {
+			if i > 0 {
+				sql.WriteString(", ")
+			}
+			sql.WriteString("(CAST(? AS BIGINT), CAST(? AS BIGINT))")
+			args = append(args, uid, after[uid])
+		}
+		sql.WriteString(`)
+			SELECT id, user_id, title, content, style, read, created_at, read_at FROM (
+				SELECT n.id, n.user_id, n.title, n.content, n.style, n.read, n.created_at, n.read_at,
+					ROW_NUMBER() OVER (PARTITION BY n.user_id ORDER BY n.id) AS rn
+				FROM notifications n JOIN floors f ON n.user_id = f.user_id AND n.id > f.after_id
+			) t WHERE rn <= ? ORDER BY id`)
+		args = append(args, limit)
+		var rows []notificationRow
+		if err := db.Raw(sql.String(), args...).Scan(&rows).Error; err != nil {
+			return nil, translate(ctx, "notifications after", err)
+		}
+		for _, r := range rows {
+			out = append(out, r.notification())
+		}
+	}
+	slices.SortFunc(out, func(a, b notify.Notification) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// UnreadCounts returns the unread count of each of userIDs (0 included).
+func (s *Store) UnreadCounts(ctx context.Context, userIDs []int64) (map[int64]int64, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	counts, err := unreadCounts(db, sortedDistinct(userIDs))
+	if err != nil {
+		return nil, translate(ctx, "unread counts", err)
+	}
+	return counts, nil
+}
+
+// ExistingSessions returns which of ids are still sessions (logged out
+// ones are deleted).
+func (s *Store) ExistingSessions(ctx context.Context, ids []int64) (map[int64]bool, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	found := make(map[int64]bool, len(ids))
+	for _, batch := range chunks(sortedDistinct(ids), maxIDsPerQuery) {
+		var rows []int64
+		if err := db.Model(&sessionRow{}).Where("id IN ?", batch).Pluck("id", &rows).Error; err != nil {
+			return nil, translate(ctx, "existing sessions", err)
+		}
+		for _, id := range rows {
+			found[id] = true
+		}
+	}
+	return found, nil
+}
+
+// clusterEventRow is a row of cluster_events.
+type clusterEventRow struct {
+	ID        int64
+	UserID    int64
+	Type      string
+	Data      string
+	CreatedAt time.Time
+}
+
+func (clusterEventRow) TableName() string { return "cluster_events" }
+
+// ClusterEvent returns the event stored as cluster_events row id and its
+// user (ENOTFOUND once swept).
+func (s *Store) ClusterEvent(ctx context.Context, id int64) (int64, notify.Event, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	var rows []clusterEventRow
+	if err := db.Where("id = ?", id).Limit(1).Find(&rows).Error; err != nil {
+		return 0, notify.Event{}, translate(ctx, "cluster event", err)
+	}
+	if len(rows) == 0 {
+		return 0, notify.Event{}, errNotFound("cluster event", "event")
+	}
+	e := notify.Event{Type: rows[0].Type}
+	if rows[0].Data != "" {
+		e.Data = json.RawMessage(rows[0].Data)
+	}
+	return rows[0].UserID, e, nil
+}
+
+// SweepClusterEvents deletes the cluster_events rows created before
+// before and returns how many.
+func (s *Store) SweepClusterEvents(ctx context.Context, before time.Time) (int64, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	res := db.Where("created_at < ?", utc(before)).Delete(&clusterEventRow{})
+	if res.Error != nil {
+		return 0, translate(ctx, "sweep cluster events", res.Error)
+	}
+	return res.RowsAffected, nil
+}

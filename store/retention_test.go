@@ -1,0 +1,196 @@
+package store_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/store/storetest"
+)
+
+// insertAt stores a notification for userID created at created and, when
+// readAt is not zero, marks it read at readAt. It returns the id.
+func insertAt(tb testing.TB, st *store.Store, userID int64, created, readAt time.Time) int64 {
+	tb.Helper()
+	ctx := context.Background()
+	rows, _, err := st.InsertNotifications(ctx, []int64{userID}, notify.NewNotification{Title: "old", Style: notify.StyleInfo}, created)
+	if err != nil || len(rows) != 1 {
+		tb.Fatalf("insert at %s: %v (%d rows)", created, err, len(rows))
+	}
+	if !readAt.IsZero() {
+		if _, _, err := st.SetRead(ctx, userID, rows[0].ID, true, readAt); err != nil {
+			tb.Fatalf("set read at %s: %v", readAt, err)
+		}
+	}
+	return rows[0].ID
+}
+
+// remaining returns the ids of userID's notifications, ascending.
+func remaining(tb testing.TB, st *store.Store, userID int64) []int64 {
+	tb.Helper()
+	rows, _, err := st.ListNotifications(context.Background(), userID, notify.ListQuery{Limit: 200})
+	if err != nil {
+		tb.Fatalf("list: %v", err)
+	}
+	out := ids(rows)
+	slices.Sort(out)
+	return out
+}
+
+func TestDeleteBefore(t *testing.T) {
+	st := storetest.Open(t)
+	ctx := context.Background()
+	alice := storetest.User(t, st, "alice")
+	bob := storetest.User(t, st, "bob")
+	cutoff := t0
+	old := cutoff.Add(-48 * time.Hour)
+	var zero time.Time
+
+	readOld := insertAt(t, st, alice.ID, old, cutoff.Add(-time.Second))              // read before the cutoff
+	readJustAfter := insertAt(t, st, alice.ID, old, cutoff.Add(time.Microsecond))    // read just after it
+	readNew := insertAt(t, st, bob.ID, cutoff, cutoff.Add(time.Hour))                // read recently
+	readOfBob := insertAt(t, st, bob.ID, old, old)                                   // another user's old read one
+	unreadOld := insertAt(t, st, alice.ID, old, zero)                                // unread, created long ago
+	unreadJustAfter := insertAt(t, st, alice.ID, cutoff.Add(time.Microsecond), zero) // unread, created just after
+	unreadAtCutoff := insertAt(t, st, bob.ID, cutoff, zero)                          // unread, created at the cutoff
+
+	n, err := st.DeleteReadBefore(ctx, cutoff, 100)
+	wantCode(t, err, "")
+	if n != 2 {
+		t.Fatalf("DeleteReadBefore deleted %d, want 2 (ids %d, %d)", n, readOld, readOfBob)
+	}
+	if got, want := remaining(t, st, alice.ID), []int64{readJustAfter, unreadOld, unreadJustAfter}; !slices.Equal(got, want) {
+		t.Fatalf("alice has %v after deleting read, want %v", got, want)
+	}
+	if got, want := remaining(t, st, bob.ID), []int64{readNew, unreadAtCutoff}; !slices.Equal(got, want) {
+		t.Fatalf("bob has %v after deleting read, want %v", got, want)
+	}
+
+	n, err = st.DeleteUnreadBefore(ctx, cutoff, 100)
+	wantCode(t, err, "")
+	if n != 1 {
+		t.Fatalf("DeleteUnreadBefore deleted %d, want 1 (id %d)", n, unreadOld)
+	}
+	if got, want := remaining(t, st, alice.ID), []int64{readJustAfter, unreadJustAfter}; !slices.Equal(got, want) {
+		t.Fatalf("alice has %v after deleting unread, want %v", got, want)
+	}
+	if got, want := remaining(t, st, bob.ID), []int64{readNew, unreadAtCutoff}; !slices.Equal(got, want) {
+		t.Fatalf("bob has %v after deleting unread, want %v", got, want)
+	}
+	// Deleting unread rows changes the unread count the API reports.
+	if got := unread(t, st, alice.ID); got != 1 {
+		t.Errorf("alice unread = %d, want 1", got)
+	}
+}
+
+func TestDeleteBeforeBatches(t *testing.T) {
+	type deleteFunc func(context.Context, time.Time, int) (int64, error)
+	tests := []struct {
+		name string
+		read bool // the 5 old rows are read (else unread); one of the other kind stays
+		del  func(*store.Store) deleteFunc
+	}{
+		{"read", true, func(st *store.Store) deleteFunc { return st.DeleteReadBefore }},
+		{"unread", false, func(st *store.Store) deleteFunc { return st.DeleteUnreadBefore }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := storetest.Open(t)
+			u := storetest.User(t, st, "alice")
+			old := t0.Add(-time.Hour)
+			var readAt, otherReadAt time.Time
+			if tt.read {
+				readAt = old
+			} else {
+				otherReadAt = old
+			}
+			for range 5 {
+				insertAt(t, st, u.ID, old, readAt)
+			}
+			keep := insertAt(t, st, u.ID, old, otherReadAt)
+
+			var got []int64
+			for range 10 { // bounded: 5 rows in batches of 2 need 3 statements
+				n, err := tt.del(st)(context.Background(), t0, 2)
+				wantCode(t, err, "")
+				got = append(got, n)
+				if n == 0 {
+					break
+				}
+			}
+			if want := []int64{2, 2, 1, 0}; !slices.Equal(got, want) {
+				t.Fatalf("batches deleted %v, want %v", got, want)
+			}
+			if rest := remaining(t, st, u.ID); !slices.Equal(rest, []int64{keep}) {
+				t.Fatalf("left %v, want only %d", rest, keep)
+			}
+		})
+	}
+}
+
+func TestDBErrorsCounted(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := notify.NewMetrics(reg)
+	st := storetest.Open(t)
+	st.SetMetrics(m)
+	ctx := context.Background()
+	u := storetest.User(t, st, "alice")
+
+	// Answers about the data are not database errors.
+	_, err := st.UserByID(ctx, u.ID+1000)
+	wantCode(t, err, notify.ENOTFOUND)
+	_, err = st.CreateUser(ctx, "alice", "", t0)
+	wantCode(t, err, notify.ECONFLICT)
+	if n := testutil.CollectAndCount(reg, "notifyd_db_errors_total"); n != 0 {
+		t.Fatalf("%d db error series after not_found and conflict, want 0", n)
+	}
+
+	// A closed database is.
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.UnreadCount(ctx, u.ID)
+	wantCode(t, err, notify.EUNAVAILABLE)
+	_, err = st.DeleteReadBefore(ctx, t0, 10)
+	wantCode(t, err, notify.EUNAVAILABLE)
+	for _, op := range []string{"unread count", "delete read before"} {
+		if v := counterValue(t, reg, "notifyd_db_errors_total", "op", op, "code", notify.EUNAVAILABLE); v != 1 {
+			t.Errorf("db errors for %q = %v, want 1", op, v)
+		}
+	}
+}
+
+// counterValue returns the counter name with the label pairs labels from
+// reg, 0 when there is no such series.
+func counterValue(tb testing.TB, reg prometheus.Gatherer, name string, labels ...string) float64 {
+	tb.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		tb.Fatalf("gather: %v", err)
+	}
+	for _, mf := range families {
+		if mf.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range mf.GetMetric() {
+			for i := 0; i+1 < len(labels); i += 2 {
+				found := false
+				for _, lp := range m.GetLabel() {
+					found = found || (lp.GetName() == labels[i] && lp.GetValue() == labels[i+1])
+				}
+				if !found {
+					continue series
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}

@@ -1,0 +1,117 @@
+package wsserver
+
+import (
+	"context"
+	"testing"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// metricValue returns the series of name with the label pairs labels from
+// reg: a counter's or gauge's value or a histogram's sample count; 0 when
+// there is no such series.
+func metricValue(tb testing.TB, reg prometheus.Gatherer, name string, labels ...string) float64 {
+	tb.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		tb.Fatalf("gather: %v", err)
+	}
+	for _, mf := range families {
+		if mf.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range mf.GetMetric() {
+			for i := 0; i+1 < len(labels); i += 2 {
+				found := false
+				for _, lp := range m.GetLabel() {
+					found = found || (lp.GetName() == labels[i] && lp.GetValue() == labels[i+1])
+				}
+				if !found {
+					continue series
+				}
+			}
+			switch {
+			case m.Gauge != nil:
+				return m.GetGauge().GetValue()
+			case m.Histogram != nil:
+				return float64(m.GetHistogram().GetSampleCount())
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}
+
+// TestSocketMetrics follows sockets through their life and reads the
+// metrics the server records. The server records a write or a close just
+// after the client sees it, hence eventually.
+func TestSocketMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := newEnv(t, func(ec *envConfig) { ec.metrics = notify.NewMetrics(reg) })
+	alice, sess, secret := e.login(t, "alice")
+	value := func(name string, labels ...string) float64 { return metricValue(t, reg, name, labels...) }
+
+	tab := e.connect(t, secret)
+	eventually(t, "one open socket greeted", func() bool {
+		return value("notifyd_ws_open_sockets") == 1 && value("notifyd_ws_frames_delivered_total", "type", "hello") == 1
+	})
+
+	n := e.notify(t, alice.ID, "live")
+	if f := tab.nextNotification(t); f.Notification.ID != n.ID {
+		t.Fatalf("got %d, want %d", f.Notification.ID, n.ID)
+	}
+	eventually(t, "the live notification counted with its latency", func() bool {
+		return value("notifyd_ws_frames_delivered_total", "type", "notification") == 1 &&
+			value("notifyd_delivery_latency_seconds") == 1
+	})
+
+	tab.send(t, `{"type":"ping"}`)
+	if f := tab.next(t); f.Type != "pong" {
+		t.Fatalf("got %+v, want pong", f)
+	}
+	eventually(t, "the pong counted", func() bool {
+		return value("notifyd_ws_frames_delivered_total", "type", "pong") == 1
+	})
+
+	// A replayed notification is a delivered frame, but was committed
+	// before the socket existed: it has no latency sample.
+	resumed := e.connect(t, authJSON(secret, 0))
+	if f := resumed.nextNotification(t); f.Notification.ID != n.ID {
+		t.Fatalf("replayed %d, want %d", f.Notification.ID, n.ID)
+	}
+	eventually(t, "the replay counted", func() bool {
+		return value("notifyd_ws_frames_delivered_total", "type", "notification") == 2
+	})
+	if v := value("notifyd_delivery_latency_seconds"); v != 1 {
+		t.Errorf("latency samples = %v after a replay, want still 1", v)
+	}
+
+	// Logout: both sockets of the session get 4401.
+	if err := e.acc.Logout(context.Background(), sess); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.CloseSession(context.Background(), sess.ID)
+	tab.expectClose(t, notify.CloseUnauthorized)
+	resumed.expectClose(t, notify.CloseUnauthorized)
+	eventually(t, "two 4401 closes", func() bool {
+		return value("notifyd_ws_closes_total", "code", "4401", "by", "server") == 2
+	})
+
+	// A client that closes itself.
+	_, _, bobSecret := e.login(t, "bob")
+	bob := e.connect(t, bobSecret)
+	if err := bob.ws.Close(websocket.StatusNormalClosure, "bye"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the client's close counted and no socket left open", func() bool {
+		return value("notifyd_ws_closes_total", "code", "1000", "by", "client") == 1 &&
+			value("notifyd_ws_open_sockets") == 0
+	})
+	if v := value("notifyd_ws_sockets_opened_total"); v != 3 {
+		t.Errorf("sockets opened = %v, want 3", v)
+	}
+}

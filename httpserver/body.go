@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -92,7 +93,13 @@ func decodeError(err error) error {
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		name = strings.Trim(name, `"`)
 		if len(name) > 64 {
-			name = name[:64] + "..."
+			// Cut on a rune boundary: half a character would be invalid
+			// UTF-8 in the message (found by FuzzDecodeNotification).
+			cut := 64
+			for cut > 0 && !utf8.RuneStart(name[cut]) {
+				cut--
+			}
+			name = name[:cut] + "..."
 		}
 		return notify.Errorf(notify.EINVALID, "%s: unknown field", name)
 	}

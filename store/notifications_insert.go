@@ -16,18 +16,19 @@ import (
 
 // Bounds on bind parameters per statement, well under Postgres' 65535 and
 // SQLite's 32766: at most maxIDsPerQuery ids in an IN list, and
-// insertBatch rows (5 parameters each) per INSERT.
+// insertBatch rows (5 parameters each) per INSERT on SQLite.
 const (
 	maxIDsPerQuery = 1000
 	insertBatch    = 500
 )
 
 // InsertBatch stores one notification per item whose user exists, in one
-// transaction with one multi-row INSERT per insertBatch items, and returns
-// one notify.Inserted per item in the order of items: the stored row (ID 0
-// when the user does not exist) and the user's unread count just after
-// that row, as if the items had been inserted one by one. A user may
-// appear in several items; each gets its own row.
+// transaction, and returns one notify.Inserted per item in the order of
+// items: the stored row (ID 0 when the user does not exist) and the
+// user's unread count just after that row, as if the items had been
+// inserted one by one. A user may appear in several items; each gets its
+// own row. It is the group commit of notify.Service: on Postgres the
+// whole transaction is one round trip (insert_postgres.go).
 //
 // Per user, id order equals commit order: on Postgres the transaction
 // first locks the users' rows in id order (so two batches cannot
@@ -44,67 +45,139 @@ func (s *Store) InsertBatch(ctx context.Context, items []notify.NewItem, now tim
 	if len(items) == 0 {
 		return out, nil
 	}
-	db, ctx, cancel := s.query(ctx)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	created := utc(now)
-	err := db.Transaction(func(tx *gorm.DB) error {
-		userIDs := make([]int64, len(items))
-		for i, it := range items {
-			userIDs[i] = it.UserID
-		}
-		existing, err := s.lockUsers(tx, userIDs)
-		if err != nil {
-			return err
-		}
-		// The indexes of the items to insert, in order.
-		todo := make([]int, 0, len(items))
-		for i, it := range items {
-			if existing[it.UserID] {
-				todo = append(todo, i)
-			}
-		}
-		if len(todo) == 0 {
-			return nil
-		}
-		for _, chunk := range chunks(todo, insertBatch) {
-			if err := insertRows(tx, items, chunk, created, out); err != nil {
-				return err
-			}
-		}
-		return s.countAndRing(tx, items, todo, out)
-	})
+	var err error
+	if s.dialect == migrations.Postgres {
+		err = s.insertPostgres(ctx, items, utc(now), out)
+	} else {
+		err = s.insertSQLite(ctx, items, utc(now), out)
+	}
 	if err != nil {
 		return nil, s.translate(ctx, "insert notifications", err)
 	}
 	return out, nil
 }
 
-// countAndRing reads the unread count of the users of the inserted items
-// and gives each row its user's count just after it: the final count
-// minus the user's rows inserted after it. Then it rings the doorbell of
-// the new rows.
-func (s *Store) countAndRing(tx *gorm.DB, items []notify.NewItem, todo []int, out []notify.Inserted) error {
-	users := make([]int64, len(todo))
-	for k, i := range todo {
-		users[k] = items[i].UserID
+// insertSQLite is InsertBatch on SQLite, where a statement costs no round
+// trip: find the users, read their unread counts, insert in chunks. The
+// immediate transaction holds the database's write lock from its start,
+// so no user row needs locking.
+func (s *Store) insertSQLite(ctx context.Context, items []notify.NewItem, created time.Time, out []notify.Inserted) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		userIDs := make([]int64, len(items))
+		for i, it := range items {
+			userIDs[i] = it.UserID
+		}
+		var existing []int64
+		for _, ids := range chunks(sortedDistinct(userIDs), maxIDsPerQuery) {
+			var found []int64
+			if err := tx.Raw("SELECT id FROM users WHERE id IN ?", ids).Scan(&found).Error; err != nil {
+				return err
+			}
+			existing = append(existing, found...)
+		}
+		before, err := unreadCounts(tx, existing)
+		if err != nil {
+			return err
+		}
+		todo := make([]int, 0, len(items))
+		for i, it := range items {
+			if _, ok := before[it.UserID]; ok {
+				todo = append(todo, i)
+			}
+		}
+		for _, chunk := range chunks(todo, insertBatch) {
+			rows, err := insertValues(tx, items, chunk, created)
+			if err != nil {
+				return err
+			}
+			for k := range rows {
+				rows[k].Unread = before[rows[k].UserID]
+			}
+			if _, err := assign(items, chunk, rows, created, out); err != nil {
+				return err
+			}
+			for _, i := range chunk {
+				before[items[i].UserID]++
+			}
+		}
+		return nil // no doorbell: cluster mode needs Postgres
+	})
+}
+
+// insertValues inserts the items at the indexes of chunk in a single
+// multi-row INSERT and returns the new rows.
+func insertValues(tx *gorm.DB, items []notify.NewItem, chunk []int, created time.Time) ([]insertedRow, error) {
+	var sql strings.Builder
+	sql.WriteString("INSERT INTO notifications (user_id, title, content, style, created_at) VALUES ")
+	args := make([]any, 0, 5*len(chunk))
+	for k, i := range chunk {
+		if k > 0 {
+			sql.WriteString(", ")
+		}
+		sql.WriteString("(?, ?, ?, ?, ?)")
+		it := items[i]
+		args = append(args, it.UserID, it.Title, it.Content, string(styleOf(it.NewNotification)), created)
 	}
-	counts, err := unreadCounts(tx, sortedDistinct(users))
-	if err != nil {
-		return err
+	sql.WriteString(" RETURNING id, user_id")
+	var rows []insertedRow
+	err := tx.Raw(sql.String(), args...).Scan(&rows).Error
+	return rows, err
+}
+
+// insertedRow is what an INSERT returns for each row, with the unread
+// count of its user before that INSERT.
+type insertedRow struct {
+	ID     int64
+	UserID int64
+	Unread int64
+}
+
+// assign matches the rows one INSERT statement returned to the items at
+// the indexes of chunk whose user got a row (an unknown user gets none),
+// fills their entries of out, and returns those indexes.
+//
+// Which id went to which item: both engines draw the identity of each row
+// in the order rows reach the INSERT, which is the order of a VALUES list
+// or of the ORDER BY of an INSERT ... SELECT (SQLAlchemy's batched
+// INSERT ... RETURNING relies on the same), but neither promises the
+// order of the RETURNING rows, so those are sorted by id and matched to
+// the items in order. The user of every row is checked against its item,
+// so a broken assumption fails loudly instead of mixing up rows.
+//
+// A row's unread count is its user's count before the statement plus the
+// user's rows of the statement up to that one.
+func assign(items []notify.NewItem, chunk []int, rows []insertedRow, created time.Time, out []notify.Inserted) ([]int, error) {
+	slices.SortFunc(rows, func(a, b insertedRow) int { return cmp.Compare(a.ID, b.ID) })
+	got := make(map[int64]int64, len(rows)) // rows per user so far
+	for _, r := range rows {
+		got[r.UserID] = 0
 	}
-	// Walked backwards, the count of the user's last row first. The count
-	// includes every row inserted here: they are unread and visible to
-	// this transaction, and no other can have read them yet.
-	for k := len(todo) - 1; k >= 0; k-- {
-		i := todo[k]
-		out[i].Unread = counts[items[i].UserID]
-		counts[items[i].UserID]--
+	done := make([]int, 0, len(rows))
+	for _, i := range chunk {
+		it := items[i]
+		if _, ok := got[it.UserID]; !ok {
+			continue
+		}
+		k := len(done)
+		if k >= len(rows) || rows[k].UserID != it.UserID {
+			return nil, fmt.Errorf("insert: %d rows returned do not match the items", len(rows))
+		}
+		got[it.UserID]++
+		out[i] = notify.Inserted{
+			Notification: notify.Notification{
+				ID: rows[k].ID, UserID: it.UserID, Title: it.Title, Content: it.Content,
+				Style: styleOf(it.NewNotification), CreatedAt: created,
+			},
+			Unread: rows[k].Unread + got[it.UserID],
+		}
+		done = append(done, i)
 	}
-	bell := notify.Doorbell{Kind: notify.BellNew, Rows: make([]notify.BellRow, len(todo))}
-	for k, i := range todo {
-		bell.Rows[k] = notify.BellRow{User: out[i].UserID, ID: out[i].ID, Unread: out[i].Unread}
+	if len(done) != len(rows) {
+		return nil, fmt.Errorf("insert: %d rows returned for %d items", len(rows), len(done))
 	}
-	return s.ring(tx, bell)
+	return done, nil
 }
 
 // InsertNotifications stores one copy of n for each existing user in
@@ -134,79 +207,6 @@ func (s *Store) InsertNotifications(ctx context.Context, userIDs []int64, n noti
 		}
 	}
 	return out, counts, nil
-}
-
-// lockUsers returns which of userIDs exist. On Postgres it also locks
-// their rows in id order for the rest of the transaction. FOR NO KEY
-// UPDATE conflicts with itself, so inserts for one user queue up, but not
-// with the key-share lock a foreign key check takes, so creating a session
-// is not held up.
-func (s *Store) lockUsers(tx *gorm.DB, userIDs []int64) (map[int64]bool, error) {
-	sorted := sortedDistinct(userIDs)
-	lock := ""
-	if s.dialect == migrations.Postgres {
-		lock = " FOR NO KEY UPDATE"
-	}
-	existing := make(map[int64]bool, len(sorted))
-	for _, ids := range chunks(sorted, maxIDsPerQuery) {
-		var found []int64
-		if err := tx.Raw("SELECT id FROM users WHERE id IN ? ORDER BY id"+lock, ids).Scan(&found).Error; err != nil {
-			return nil, err
-		}
-		for _, id := range found {
-			existing[id] = true
-		}
-	}
-	return existing, nil
-}
-
-// insertRows inserts the items at the indexes of chunk in a single
-// statement and fills their entries of out.
-//
-// Which id went to which item: both engines draw the identity of each row
-// of a multi-row VALUES list in list order (the same property SQLAlchemy
-// relies on for its batched INSERT ... RETURNING), but neither promises
-// the order of the RETURNING rows, so those are sorted by id and matched
-// to the list in order. The user of every row is checked against its item,
-// so a broken assumption fails the transaction instead of mixing up rows.
-func insertRows(tx *gorm.DB, items []notify.NewItem, chunk []int, created time.Time, out []notify.Inserted) error {
-	var sql strings.Builder
-	sql.WriteString("INSERT INTO notifications (user_id, title, content, style, created_at) VALUES ")
-	args := make([]any, 0, 5*len(chunk))
-	for k, i := range chunk {
-		if k > 0 {
-			sql.WriteString(", ")
-		}
-		sql.WriteString("(?, ?, ?, ?, ?)")
-		it := items[i]
-		args = append(args, it.UserID, it.Title, it.Content, string(styleOf(it.NewNotification)), created)
-	}
-	sql.WriteString(" RETURNING id, user_id")
-	var rows []insertedRow
-	if err := tx.Raw(sql.String(), args...).Scan(&rows).Error; err != nil {
-		return err
-	}
-	if len(rows) != len(chunk) {
-		return fmt.Errorf("inserted %d rows, want %d", len(rows), len(chunk))
-	}
-	slices.SortFunc(rows, func(a, b insertedRow) int { return cmp.Compare(a.ID, b.ID) })
-	for k, i := range chunk {
-		it := items[i]
-		if rows[k].UserID != it.UserID {
-			return fmt.Errorf("insert: row %d of the statement went to user %d, want %d", k, rows[k].UserID, it.UserID)
-		}
-		out[i].Notification = notify.Notification{
-			ID: rows[k].ID, UserID: it.UserID, Title: it.Title, Content: it.Content,
-			Style: styleOf(it.NewNotification), CreatedAt: created,
-		}
-	}
-	return nil
-}
-
-// insertedRow is what an INSERT returns for each row.
-type insertedRow struct {
-	ID     int64
-	UserID int64
 }
 
 // styleOf is n's style, info when unset.

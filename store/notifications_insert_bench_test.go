@@ -9,15 +9,17 @@ import (
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
-// BenchmarkInsertBatch measures one InsertBatch transaction of n rows over
-// 64 users, one after the other: the latency a group-commit batch costs.
+// BenchmarkInsertBatch measures one InsertBatch transaction of n rows,
+// one after the other: the latency a group-commit batch costs. Rows go
+// round-robin to 1,000 users, as in notifybench; each transaction also
+// counts its users' unread rows, which grow as the benchmark runs.
 //
 //	go test -run '^$' -bench BenchmarkInsertBatch ./store/
 func BenchmarkInsertBatch(b *testing.B) {
 	for _, n := range []int{1, 16, 100, 256} {
 		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
 			st := storetest.Open(b)
-			const users = 64
+			const users = 1000
 			ids := make([]int64, users)
 			for i := range ids {
 				ids[i] = storetest.User(b, st, fmt.Sprintf("bench%d", i)).ID

@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
+	"fmt"
 	"net/http"
-	"net/url"
-	"sync"
+	"os"
 	"testing"
 	"time"
 
@@ -16,107 +14,6 @@ import (
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store/storetest"
 )
-
-// tcpProxy forwards TCP connections from its address to target. stop
-// closes the listener and every forwarded connection, which to notifyd
-// looks like a database that went away; start listens again on the same
-// address.
-type tcpProxy struct {
-	target string
-	addr   string // 127.0.0.1:port, fixed by the first start
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
-}
-
-// newTCPProxy starts a proxy to target; it is stopped when the test ends.
-func newTCPProxy(tb testing.TB, target string) *tcpProxy {
-	tb.Helper()
-	p := &tcpProxy{target: target, addr: "127.0.0.1:0", conns: make(map[net.Conn]struct{})}
-	p.start(tb)
-	tb.Cleanup(p.stop)
-	return p
-}
-
-func (p *tcpProxy) start(tb testing.TB) {
-	tb.Helper()
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		tb.Fatalf("proxy: listen on %s: %v", p.addr, err)
-	}
-	p.mu.Lock()
-	p.ln, p.addr = ln, ln.Addr().String()
-	p.mu.Unlock()
-	p.wg.Add(1)
-	go p.accept(ln)
-}
-
-func (p *tcpProxy) accept(ln net.Listener) {
-	defer p.wg.Done()
-	for {
-		client, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		server, err := net.DialTimeout("tcp", p.target, 5*time.Second)
-		if err != nil {
-			client.Close()
-			continue
-		}
-		if !p.track(client, server) {
-			return
-		}
-		p.wg.Add(2)
-		go p.pipe(client, server)
-		go p.pipe(server, client)
-	}
-}
-
-// track registers a forwarded pair, or closes it when the proxy has been
-// stopped meanwhile.
-func (p *tcpProxy) track(conns ...net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln == nil {
-		for _, c := range conns {
-			c.Close()
-		}
-		return false
-	}
-	for _, c := range conns {
-		p.conns[c] = struct{}{}
-	}
-	return true
-}
-
-// pipe copies one way; when either side ends, both are closed.
-func (p *tcpProxy) pipe(dst, src net.Conn) {
-	defer p.wg.Done()
-	_, _ = io.Copy(dst, src)
-	dst.Close()
-	src.Close()
-	p.mu.Lock()
-	delete(p.conns, dst)
-	delete(p.conns, src)
-	p.mu.Unlock()
-}
-
-// stop closes the listener and every forwarded connection, and waits until
-// the proxy's goroutines have ended. It is safe to call twice.
-func (p *tcpProxy) stop() {
-	p.mu.Lock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
 
 // TestDatabaseOutage is issue 4's database outage: notifyd reaches
 // Postgres through a proxy that the test stops for ~10 s with two sockets
@@ -139,14 +36,7 @@ func TestDatabaseOutage(t *testing.T) {
 		// recovery is the issue's "works again within 2 s".
 		recovery = 2 * time.Second
 	)
-	env := testEnv(t)
-	dbURL, err := url.Parse(env["NOTIFYD_DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newTCPProxy(t, dbURL.Host)
-	dbURL.Host = proxy.addr
-	env["NOTIFYD_DATABASE_URL"] = dbURL.String()
+	env, proxy := proxiedEnv(t)
 	in := start(t, env)
 	api := newAPIClient(t, in.HTTPURL)
 	ctx := context.Background()
@@ -225,6 +115,131 @@ func TestDatabaseOutage(t *testing.T) {
 	checkExactlyOnce(t, "database", api.ids(t, secret), []int64{before.id, after.id})
 }
 
+// TestDatabaseHang is the other kind of outage: the database stops
+// answering without refusing anything (a network partition, a hung
+// server), which the proxy simulates by holding every byte. Calls then
+// wait for database.query_timeout (1 s here) and answer 503 instead of
+// hanging, /readyz is 503, and the open socket answers pings. Once the
+// bytes flow again, publishing works within 2 s. A publish that timed out
+// may still commit when the held bytes reach the database (its outcome is
+// unknown to notifyd): a socket resuming with after_id gets it; the open
+// socket should get it too, which is the known-bug subtest below.
+func TestDatabaseHang(t *testing.T) {
+	if !storetest.Postgres(t) {
+		t.Skip("the database hang test needs Postgres: set NOTIFYD_TEST_DATABASE_URL")
+	}
+	const (
+		queryTimeout = time.Second
+		// bounded: a call may take the query timeout, plus the margin a
+		// loaded test machine needs; a hang would take forever.
+		bounded  = queryTimeout + 2*time.Second
+		hang     = 5 * time.Second
+		recovery = 2 * time.Second
+	)
+	env, proxy := proxiedEnv(t)
+	env["NOTIFYD_DATABASE_QUERY_TIMEOUT"] = queryTimeout.String()
+	in := start(t, env)
+	api := newAPIClient(t, in.HTTPURL)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	userID, secret := api.user(t, "hang")
+	before := api.notify(ctx, userID, "before the hang")
+	if before.status != http.StatusCreated {
+		t.Fatalf("publish before the hang: %v", before)
+	}
+	tab, err := openSocket(ctx, in.WSURL, secret, before.id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.CloseNow()
+
+	proxy.freeze()
+	for frozen := time.Now(); time.Since(frozen) < hang; {
+		res := api.notify(ctx, userID, "during the hang")
+		if res.err != nil || res.status != http.StatusServiceUnavailable || res.code != notify.EUNAVAILABLE {
+			t.Fatalf("publish during the hang: %v, want 503 %s", res, notify.EUNAVAILABLE)
+		}
+		if res.elapsed > bounded {
+			t.Fatalf("publish during the hang took %v, want a 503 within %v", res.elapsed, bounded)
+		}
+		ready := api.do(ctx, "GET", "/readyz", "", nil)
+		if ready.status != http.StatusServiceUnavailable || ready.elapsed > bounded {
+			t.Fatalf("/readyz during the hang: %v, want 503 within %v", ready, bounded)
+		}
+		if err := pingConn(ctx, tab); err != nil {
+			t.Fatalf("open socket during the hang: %v", err)
+		}
+	}
+
+	proxy.thaw()
+	thawed := time.Now()
+	var after apiResult
+	for {
+		after = api.notify(ctx, userID, "after the hang")
+		if after.status == http.StatusCreated {
+			break
+		}
+		if time.Since(thawed) > recovery {
+			t.Fatalf("publishing still fails %v after the database answered again: %v", recovery, after)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// The open tab reads until the last notification, resuming as a real
+	// client would if the server closes it (4008, dropped).
+	var live []int64
+	for last := before.id; last != after.id; {
+		m, err := readMsg(ctx, tab)
+		if err != nil {
+			tab.CloseNow()
+			if tab, err = openSocket(ctx, in.WSURL, secret, last, nil); err != nil {
+				t.Fatalf("tab resumes after %d: %v", last, err)
+			}
+			defer tab.CloseNow()
+			continue
+		}
+		if m.Type == "notification" {
+			last = m.Notification.ID
+			live = append(live, last)
+		}
+	}
+
+	var stored []int64
+	for _, id := range api.ids(t, secret) {
+		if id > before.id {
+			stored = append(stored, id)
+		}
+	}
+	t.Logf("%d publish(es) answered 503 during the hang were stored anyway", len(stored)-1)
+
+	// A socket resuming from before the hang gets everything stored.
+	resumed, err := openSocket(ctx, in.WSURL, secret, before.id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resumed.CloseNow()
+	var replayed []int64
+	for len(replayed) < len(stored) {
+		m, err := readMsg(ctx, resumed)
+		if err != nil {
+			t.Fatalf("resumed socket: %v", err)
+		}
+		if m.Type == "notification" {
+			replayed = append(replayed, m.Notification.ID)
+		}
+	}
+	checkExactlyOnce(t, "socket resumed after the hang", replayed, stored)
+
+	t.Run("committed behind a 503 reaches the open socket", func(t *testing.T) {
+		if os.Getenv("NOTIFYD_TEST_KNOWN_BUGS") == "" {
+			t.Skip("known bug, reported by the fault tests: a notification whose insert timed out " +
+				"but committed is never pushed, so an open socket skips it once a later one arrives; " +
+				"set NOTIFYD_TEST_KNOWN_BUGS=1 to run")
+		}
+		checkExactlyOnce(t, "open socket", live, stored)
+	})
+}
+
 // notificationID reads the next message, which must be a notification.
 func notificationID(tb testing.TB, c *wsClient) int64 {
 	tb.Helper()
@@ -234,6 +249,21 @@ func notificationID(tb testing.TB, c *wsClient) int64 {
 		tb.Fatalf("got %v, want a notification", m)
 	}
 	return int64(n["id"].(float64))
+}
+
+// pingConn sends a client ping and expects the pong as the next message.
+func pingConn(ctx context.Context, conn *websocket.Conn) error {
+	if err := conn.Write(ctx, websocket.MessageText, []byte(`{"type":"ping"}`)); err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	m, err := readMsg(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("pong: %w", err)
+	}
+	if m.Type != "pong" {
+		return fmt.Errorf("got a %q message, want a pong", m.Type)
+	}
+	return nil
 }
 
 // ping sends a client ping and expects the pong as the next message.

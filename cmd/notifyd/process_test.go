@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// buildNotifyd builds the notifyd binary into the test's temporary
+// directory and returns its path.
+func buildNotifyd(tb testing.TB) string {
+	tb.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		tb.Fatalf("the go command is needed to build notifyd: %v", err)
+	}
+	bin := filepath.Join(tb.TempDir(), "notifyd")
+	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// process is notifyd running as a child process.
+type process struct {
+	HTTPURL, WSURL string
+	cmd            *exec.Cmd
+	out            *lockedBuffer // stdout and stderr
+	exited         chan struct{} // closed once the process has been waited for
+}
+
+// startProcess starts bin with env (and PATH, HOME) and waits for its
+// "listening" log line. It is killed in tb.Cleanup if still running.
+func startProcess(tb testing.TB, bin string, env map[string]string) *process {
+	tb.Helper()
+	cmd := exec.Command(bin, "-config", "/dev/null")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	p := &process{cmd: cmd, out: &lockedBuffer{}, exited: make(chan struct{})}
+	cmd.Stderr = p.out
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start notifyd: %v", err)
+	}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Bytes()
+			p.out.Write(append(append([]byte(nil), line...), '\n'))
+			var rec struct {
+				Msg      string `json:"msg"`
+				HTTPAddr string `json:"http_addr"`
+				WSAddr   string `json:"ws_addr"`
+			}
+			if p.HTTPURL == "" && json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
+				p.HTTPURL, p.WSURL = "http://"+rec.HTTPAddr, "ws://"+rec.WSAddr+"/ws"
+				close(ready)
+			}
+		}
+		// Wait only once stdout is drained (exec.Cmd's rule).
+		cmd.Wait()
+		close(p.exited)
+	}()
+	tb.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	select {
+	case <-ready:
+	case <-p.exited:
+		tb.Fatalf("notifyd exited before listening:\n%s", p.out.String())
+	case <-time.After(30 * time.Second):
+		tb.Fatalf("notifyd did not report listening in 30 s:\n%s", p.out.String())
+	}
+	return p
+}
+
+// wait waits for the process to exit and returns its exit code. The 30 s
+// bound is far above http.shutdown_timeout (5 s in tests): a process still
+// running then has hung.
+func (p *process) wait(tb testing.TB) int {
+	tb.Helper()
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		tb.Fatalf("notifyd still running 30 s after SIGTERM:\n%s", p.out.String())
+	}
+	out := p.out.String()
+	for _, bad := range []string{"panic", "DATA RACE"} {
+		if strings.Contains(out, bad) {
+			tb.Errorf("notifyd's output has %q:\n%s", bad, out)
+		}
+	}
+	// -1 when a signal killed it.
+	return p.cmd.ProcessState.ExitCode()
+}

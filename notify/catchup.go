@@ -66,8 +66,23 @@ func (h *Hub) all() []*Subscriber {
 // has. A socket whose position is not known yet is left out and told so
 // (see SetFloor).
 func (h *Hub) CatchUpFloors() map[int64]int64 {
+	return lowestFloors(h.all())
+}
+
+// catchUpFloorsOf is CatchUpFloors for the sockets of userIDs only: the
+// single-instance catch-up of users whose insert had an unknown outcome
+// (settle.go).
+func (h *Hub) catchUpFloorsOf(userIDs []int64) map[int64]int64 {
+	var subs []*Subscriber
+	for _, uid := range userIDs {
+		subs = append(subs, h.snapshot(h.users, uid)...)
+	}
+	return lowestFloors(subs)
+}
+
+func lowestFloors(subs []*Subscriber) map[int64]int64 {
 	floors := make(map[int64]int64)
-	for _, s := range h.all() {
+	for _, s := range subs {
 		f, ok := s.catchUpFloor()
 		if !ok {
 			continue
@@ -103,3 +118,31 @@ func (h *Hub) CloseUser(userID int64, code int, reason string) int {
 // QueueSize returns how many frames a socket may have waiting
 // (ws.send_queue): more frames than that for one socket close it.
 func (h *Hub) QueueSize() int { return h.cfg.SendQueue }
+
+// publishCatchUp publishes rows, read above the catch-up floors of their
+// users (ascending, at most limit+1 per user), each with its user's unread
+// count from counts, and returns how many it published; every socket drops
+// what it already has. A user with more than limit rows has its sockets
+// closed with CloseQueueFull instead: they could not take them all, and the
+// clients resume with after_id, as after any full queue.
+func (h *Hub) publishCatchUp(rows []Notification, counts map[int64]int64, limit int) int {
+	perUser := make(map[int64]int)
+	for _, n := range rows {
+		perUser[n.UserID]++
+	}
+	sent := 0
+	for _, n := range rows {
+		if perUser[n.UserID] > limit {
+			continue
+		}
+		h.Publish(n.UserID, NotificationFrame(n, counts[n.UserID]))
+		sent++
+	}
+	for uid, k := range perUser {
+		if k > limit {
+			h.CloseUser(uid, CloseQueueFull, "too many missed notifications")
+		}
+	}
+	h.cfg.Metrics.CatchUpRows(sent)
+	return sent
+}

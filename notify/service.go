@@ -32,6 +32,12 @@ type NotificationStore interface {
 	// DeleteNotification deletes one notification of userID (ENOTFOUND when
 	// it is not that user's).
 	DeleteNotification(ctx context.Context, userID, id int64) (unread int64, err error)
+	// NotificationsAfter returns each user's notifications above
+	// after[user], at most limit per user, ascending by id. The catch-up
+	// of an insert whose outcome is unknown reads it (settle.go).
+	NotificationsAfter(ctx context.Context, after map[int64]int64, limit int) ([]Notification, error)
+	// UnreadCounts returns the unread count of each of userIDs.
+	UnreadCounts(ctx context.Context, userIDs []int64) (map[int64]int64, error)
 }
 
 // NewItem is one notification to store for one user.
@@ -70,6 +76,10 @@ type Service struct {
 	// batch groups concurrent Notify and NotifyMany calls into shared
 	// transactions (group commit, service_batch.go).
 	batch batcher
+
+	// settle tracks the users whose last insert failed without proving
+	// that nothing was stored, and catches their sockets up (settle.go).
+	settle settler
 }
 
 // NewService returns a Service that stores in store and pushes through hub,

@@ -140,9 +140,19 @@ func (b *batcher) signal() {
 }
 
 // Close stops s from taking new notifications (they fail with
-// EUNAVAILABLE) and waits until those already queued are committed,
-// pushed and answered, or ctx ends.
+// EUNAVAILABLE), waits until those already queued are committed, pushed
+// and answered, then stops the catch-up of failed inserts (settle.go), or
+// until ctx ends.
 func (s *Service) Close(ctx context.Context) error {
+	err := s.drain(ctx)
+	if serr := s.closeSettle(ctx); serr != nil && err == nil {
+		err = fmt.Errorf("notify: close: %w", serr)
+	}
+	return err
+}
+
+// drain stops the batcher taking calls and waits for its committer.
+func (s *Service) drain(ctx context.Context) error {
 	b := &s.batch
 	b.mu.Lock()
 	b.closed = true
@@ -244,7 +254,8 @@ func (b *batcher) take() ([]*insertRequest, int) {
 // id order and answers every call of the batch. The transaction does not
 // use the callers' contexts: once a batch has started, its outcome is
 // everyone's. The store bounds it with database.query_timeout. A failure
-// fails every call of the batch and pushes nothing.
+// fails every call of the batch and pushes nothing; its users are marked
+// unsettled, since the rows may commit all the same (settle.go).
 func (s *Service) commit(batch []*insertRequest) {
 	var items []NewItem
 	for _, req := range batch {
@@ -262,8 +273,12 @@ func (s *Service) commit(batch []*insertRequest) {
 	if err == nil && len(rows) != len(items) {
 		err = fmt.Errorf("store returned %d rows for %d notifications", len(rows), len(items))
 	}
-	if err == nil {
-		s.push(rows)
+	if err != nil {
+		// Nothing proves that nothing was stored: the transaction may
+		// still commit once the database answers again.
+		s.unsettle(users)
+	} else {
+		s.push(s.settleBeforePush(rows))
 	}
 	unlock()
 

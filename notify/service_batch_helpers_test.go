@@ -130,20 +130,26 @@ func drainNotifications(tb testing.TB, s *notify.Subscriber) []received {
 	for {
 		select {
 		case f := <-s.Queue():
-			var msg struct {
-				Type         string              `json:"type"`
-				Notification notify.Notification `json:"notification"`
-				UnreadCount  int64               `json:"unread_count"`
-			}
-			if err := json.Unmarshal(f.Data, &msg); err != nil {
-				tb.Fatalf("frame %s: %v", f.Data, err)
-			}
-			if msg.Type != "notification" || f.ID != msg.Notification.ID {
-				tb.Fatalf("frame ID %d %s, want a notification frame", f.ID, f.Data)
-			}
-			out = append(out, received{ID: f.ID, Title: msg.Notification.Title, Unread: msg.UnreadCount})
+			out = append(out, decodeNotification(tb, f))
 		default:
 			return out
 		}
 	}
+}
+
+// decodeNotification decodes a notification frame.
+func decodeNotification(tb testing.TB, f notify.Frame) received {
+	tb.Helper()
+	var msg struct {
+		Type         string              `json:"type"`
+		Notification notify.Notification `json:"notification"`
+		UnreadCount  int64               `json:"unread_count"`
+	}
+	if err := json.Unmarshal(f.Data, &msg); err != nil {
+		tb.Fatalf("frame %s: %v", f.Data, err)
+	}
+	if msg.Type != "notification" || f.ID != msg.Notification.ID {
+		tb.Fatalf("frame ID %d %s, want a notification frame", f.ID, f.Data)
+	}
+	return received{ID: f.ID, Title: msg.Notification.Title, Unread: msg.UnreadCount}
 }

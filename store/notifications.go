@@ -5,8 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -87,15 +85,16 @@ func (s *Store) ListNotifications(ctx context.Context, userID int64, q notify.Li
 	return out, hasMore, nil
 }
 
-// UnreadCount returns how many unread notifications userID has.
+// UnreadCount returns how many unread notifications userID has (0 for
+// an unknown user): the kept count, one primary-key lookup.
 func (s *Store) UnreadCount(ctx context.Context, userID int64) (int64, error) {
 	db, ctx, cancel := s.query(ctx)
 	defer cancel()
-	n, err := unreadCount(db, userID)
+	counts, err := unreadCounts(db, []int64{userID})
 	if err != nil {
 		return 0, s.translate(ctx, "unread count", err)
 	}
-	return n, nil
+	return counts[userID], nil
 }
 
 // MaxNotificationID returns the highest notification id of userID, 0 when
@@ -112,39 +111,6 @@ func (s *Store) MaxNotificationID(ctx context.Context, userID int64) (int64, err
 		return 0, s.translate(ctx, "max notification id", err)
 	}
 	return id, nil
-}
-
-func unreadCount(tx *gorm.DB, userID int64) (int64, error) {
-	var n int64
-	err := tx.Model(&notificationRow{}).Where("user_id = ? AND NOT read", userID).Count(&n).Error
-	return n, err
-}
-
-// unreadCounts returns the unread count of each of userIDs (0 included) in
-// one GROUP BY query per chunk.
-func unreadCounts(tx *gorm.DB, userIDs []int64) (map[int64]int64, error) {
-	counts := make(map[int64]int64, len(userIDs))
-	for _, id := range userIDs {
-		counts[id] = 0
-	}
-	for _, ids := range chunks(userIDs, maxIDsPerQuery) {
-		var rows []struct {
-			UserID int64
-			Unread int64
-		}
-		err := tx.Model(&notificationRow{}).
-			Select("user_id, COUNT(*) AS unread").
-			Where("user_id IN ? AND NOT read", ids).
-			Group("user_id").
-			Scan(&rows).Error
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			counts[r.UserID] = r.Unread
-		}
-	}
-	return counts, nil
 }
 
 // chunks splits s into consecutive pieces of at most n elements.

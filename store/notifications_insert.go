@@ -60,24 +60,17 @@ func (s *Store) InsertBatch(ctx context.Context, items []notify.NewItem, now tim
 }
 
 // insertSQLite is InsertBatch on SQLite, where a statement costs no round
-// trip: find the users, read their unread counts, insert in chunks. The
-// immediate transaction holds the database's write lock from its start,
-// so no user row needs locking.
+// trip: read the users' unread counts (which also tells which users
+// exist), insert in chunks, add the rows to the counts. The immediate
+// transaction holds the database's write lock from its start, so no user
+// row needs locking.
 func (s *Store) insertSQLite(ctx context.Context, items []notify.NewItem, created time.Time, out []notify.Inserted) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		userIDs := make([]int64, len(items))
 		for i, it := range items {
 			userIDs[i] = it.UserID
 		}
-		var existing []int64
-		for _, ids := range chunks(sortedDistinct(userIDs), maxIDsPerQuery) {
-			var found []int64
-			if err := tx.Raw("SELECT id FROM users WHERE id IN ?", ids).Scan(&found).Error; err != nil {
-				return err
-			}
-			existing = append(existing, found...)
-		}
-		before, err := unreadCounts(tx, existing)
+		before, err := s.lockUsers(tx, userIDs)
 		if err != nil {
 			return err
 		}
@@ -87,6 +80,7 @@ func (s *Store) insertSQLite(ctx context.Context, items []notify.NewItem, create
 				todo = append(todo, i)
 			}
 		}
+		added := make(map[int64]int64, len(before))
 		for _, chunk := range chunks(todo, insertBatch) {
 			rows, err := insertValues(tx, items, chunk, created)
 			if err != nil {
@@ -100,9 +94,10 @@ func (s *Store) insertSQLite(ctx context.Context, items []notify.NewItem, create
 			}
 			for _, i := range chunk {
 				before[items[i].UserID]++
+				added[items[i].UserID]++
 			}
 		}
-		return nil // no doorbell: cluster mode needs Postgres
+		return addUnreadMany(tx, added) // no doorbell: cluster mode needs Postgres
 	})
 }
 
@@ -183,7 +178,7 @@ func assign(items []notify.NewItem, chunk []int, rows []insertedRow, created tim
 // InsertNotifications stores one copy of n for each existing user in
 // userIDs in one transaction, skipping unknown ids and repeated ones, and
 // returns the rows in the order of userIDs with the unread count of each
-// of those users, read in the same transaction. It is InsertBatch for one
+// of those users, kept in the same transaction. It is InsertBatch for one
 // notification sent to several users.
 func (s *Store) InsertNotifications(ctx context.Context, userIDs []int64, n notify.NewNotification, now time.Time) ([]notify.Notification, map[int64]int64, error) {
 	items := make([]notify.NewItem, 0, len(userIDs))

@@ -30,16 +30,17 @@ const lockUsersSQL = `SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR NO
 
 // insertNotificationsSQL inserts the items given as arrays ($1 user ids,
 // $2 titles, $3 contents, $4 styles; $5 the creation time) for users that
-// exist, in array order, and returns each new row with its user's unread
-// count before the statement: a data-modifying WITH query is invisible to
-// the rest of its statement. The SQL text never changes, so the prepared
-// statement is cached once per connection whatever the batch size.
+// exist, in array order, adds each user's new rows to its kept unread
+// count (unread.go), and returns each new row with its user's count
+// before the statement. The users' rows are already locked by
+// lockUsersSQL, so the UPDATE waits for nobody. The SQL text never
+// changes, so the prepared statement is cached once per connection
+// whatever the batch size.
 //
-// The count is one correlated subquery per user, an equality on the
-// leading column of the partial unread index, so it reads only these
-// users' unread rows. A "user_id = ANY($1)" filter let the generic plan
-// of the cached statement pick another partial index and scan every
-// unread row of the table on every batch (50 ms at 74,000 rows).
+// The count is added from the rows actually inserted (the "ins" output,
+// which the rest of a statement sees although it cannot see the table's
+// new rows), so it matches them exactly. RETURNING sees the updated
+// unread_count; minus the rows added it is the count before.
 const insertNotificationsSQL = `WITH ins AS (
 	INSERT INTO notifications (user_id, title, content, style, created_at)
 	SELECT v.user_id, v.title, v.content, v.style::notification_style, $5
@@ -47,13 +48,15 @@ const insertNotificationsSQL = `WITH ins AS (
 	WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = v.user_id)
 	ORDER BY v.ord
 	RETURNING id, user_id
-), before AS (
-	SELECT u.id AS user_id,
-		(SELECT COUNT(*) FROM notifications n WHERE n.user_id = u.id AND NOT n.read) AS unread
-	FROM (SELECT DISTINCT unnest($1::bigint[]) AS id) u
+), added AS (
+	SELECT user_id, COUNT(*) AS n FROM ins GROUP BY user_id
+), counts AS (
+	UPDATE users SET unread_count = users.unread_count + added.n
+	FROM added WHERE users.id = added.user_id
+	RETURNING users.id AS user_id, users.unread_count - added.n AS unread
 )
-SELECT ins.id, ins.user_id, before.unread
-FROM ins JOIN before ON before.user_id = ins.user_id`
+SELECT ins.id, ins.user_id, counts.unread
+FROM ins JOIN counts ON counts.user_id = ins.user_id`
 
 // insertPostgres is InsertBatch on Postgres, on a connection of the pool
 // used through pgx directly.

@@ -9,6 +9,9 @@ import (
 	"github.com/notifyd/notifyd/notify"
 )
 
+// The writes below lock the user's row first and keep its unread count in
+// the same transaction (unread.go).
+
 // SetRead marks notification id of userID read (setting read_at) or unread
 // (clearing it) and returns it with the user's unread count. Marking a row
 // that is already in that state changes nothing, read_at included. Another
@@ -26,22 +29,38 @@ func (s *Store) SetRead(ctx context.Context, userID, id int64, read bool, now ti
 		unread int64
 	)
 	err := db.Transaction(func(tx *gorm.DB) error {
-		err := tx.Model(&notificationRow{}).
-			Where("id = ? AND user_id = ? AND read <> ?", id, userID, read).
-			Updates(map[string]any{"read": read, "read_at": readAt}).Error
+		var (
+			found bool
+			err   error
+		)
+		unread, found, err = s.lockUser(tx, userID)
 		if err != nil {
 			return err
 		}
-		res := tx.Where("id = ? AND user_id = ?", id, userID).Limit(1).Find(&r)
+		if !found {
+			return errNotFound("set read", "notification")
+		}
+		res := tx.Model(&notificationRow{}).
+			Where("id = ? AND user_id = ? AND read <> ?", id, userID, read).
+			Updates(map[string]any{"read": read, "read_at": readAt})
 		if res.Error != nil {
 			return res.Error
 		}
-		if res.RowsAffected == 0 {
-			return errNotFound("set read", "notification")
+		if res.RowsAffected > 0 {
+			delta := int64(1)
+			if read {
+				delta = -1
+			}
+			if unread, err = addUnread(tx, userID, delta); err != nil {
+				return err
+			}
 		}
-		unread, err = unreadCount(tx, userID)
-		if err != nil {
-			return err
+		got := tx.Where("id = ? AND user_id = ?", id, userID).Limit(1).Find(&r)
+		if got.Error != nil {
+			return got.Error
+		}
+		if got.RowsAffected == 0 {
+			return errNotFound("set read", "notification")
 		}
 		return s.ring(tx, notify.Doorbell{Kind: notify.BellUpdated, User: userID, ID: id, Unread: unread})
 	})
@@ -59,6 +78,10 @@ func (s *Store) MarkAllRead(ctx context.Context, userID, upToID int64, now time.
 	defer cancel()
 	var changed, unread int64
 	err := db.Transaction(func(tx *gorm.DB) error {
+		var err error
+		if unread, _, err = s.lockUser(tx, userID); err != nil {
+			return err
+		}
 		q := tx.Model(&notificationRow{}).Where("user_id = ? AND NOT read", userID)
 		if upToID != 0 {
 			q = q.Where("id <= ?", upToID)
@@ -68,10 +91,10 @@ func (s *Store) MarkAllRead(ctx context.Context, userID, upToID int64, now time.
 			return res.Error
 		}
 		changed = res.RowsAffected
-		var err error
-		unread, err = unreadCount(tx, userID)
-		if err != nil {
-			return err
+		if changed > 0 {
+			if unread, err = addUnread(tx, userID, -changed); err != nil {
+				return err
+			}
 		}
 		return s.ring(tx, readAllBell(userID, upToID, unread))
 	})
@@ -89,17 +112,30 @@ func (s *Store) DeleteNotification(ctx context.Context, userID, id int64) (int64
 	defer cancel()
 	var unread int64
 	err := db.Transaction(func(tx *gorm.DB) error {
-		res := tx.Where("id = ? AND user_id = ?", id, userID).Delete(&notificationRow{})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return errNotFound("delete notification", "notification")
-		}
-		var err error
-		unread, err = unreadCount(tx, userID)
+		var (
+			found bool
+			err   error
+		)
+		unread, found, err = s.lockUser(tx, userID)
 		if err != nil {
 			return err
+		}
+		if !found {
+			return errNotFound("delete notification", "notification")
+		}
+		var deleted []struct{ Read bool }
+		err = tx.Raw("DELETE FROM notifications WHERE id = ? AND user_id = ? RETURNING read", id, userID).
+			Scan(&deleted).Error
+		if err != nil {
+			return err
+		}
+		if len(deleted) == 0 {
+			return errNotFound("delete notification", "notification")
+		}
+		if !deleted[0].Read {
+			if unread, err = addUnread(tx, userID, -1); err != nil {
+				return err
+			}
 		}
 		return s.ring(tx, notify.Doorbell{Kind: notify.BellDeleted, User: userID, ID: id, Unread: unread})
 	})

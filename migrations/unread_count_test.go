@@ -1,0 +1,73 @@
+package migrations_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/notifyd/notifyd/migrations"
+)
+
+// TestUnreadCountBackfill migrates a database holding notifications from
+// version 3 to 4 and checks that each user's unread_count starts at its
+// number of unread rows, then that Down removes the column again.
+func TestUnreadCountBackfill(t *testing.T) {
+	t.Parallel()
+	db, dialect := openDB(t)
+	ctx := context.Background()
+	fsys, err := migrations.FS(dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gooseDialect := goose.DialectSQLite3
+	if dialect == migrations.Postgres {
+		gooseDialect = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(gooseDialect, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+
+	const now = "'2025-01-01 00:00:00+00:00'"
+	setup := []string{
+		"INSERT INTO users (username, created_at) VALUES ('alice', " + now + "), ('bob', " + now + "), ('carol', " + now + ")",
+		"INSERT INTO notifications (user_id, title, created_at) SELECT id, 'u', " + now + " FROM users WHERE username = 'alice'",
+		"INSERT INTO notifications (user_id, title, created_at) SELECT id, 'u', " + now + " FROM users WHERE username = 'alice'",
+		"INSERT INTO notifications (user_id, title, created_at) SELECT id, 'u', " + now + " FROM users WHERE username = 'alice'",
+		"INSERT INTO notifications (user_id, title, created_at) SELECT id, 'r', " + now + " FROM users WHERE username = 'alice'",
+		"INSERT INTO notifications (user_id, title, created_at) SELECT id, 'r', " + now + " FROM users WHERE username = 'bob'",
+		"UPDATE notifications SET read = NOT read WHERE title = 'r'",
+	}
+	for _, q := range setup {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := p.UpTo(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		user string
+		want int64
+	}{{"alice", 3}, {"bob", 0}, {"carol", 0}} {
+		t.Run(tc.user, func(t *testing.T) {
+			var got int64
+			err := db.QueryRowContext(ctx, "SELECT unread_count FROM users WHERE username = '"+tc.user+"'").Scan(&got)
+			if err != nil || got != tc.want {
+				t.Fatalf("unread_count = %d, %v; want %d", got, err, tc.want)
+			}
+		})
+	}
+
+	if _, err := p.DownTo(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "SELECT unread_count FROM users"); err == nil {
+		t.Fatal("unread_count still exists after Down")
+	}
+}

@@ -1,0 +1,127 @@
+package store
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/notifyd/notifyd/migrations"
+)
+
+// Each user's unread count is kept in users.unread_count (migration
+// 00004) instead of being counted: counting read every unread row of the
+// user in every writing transaction, and the cost grew with the backlog.
+//
+// Every transaction that changes a user's notifications changes the
+// count in the same transaction and, on Postgres, first locks the user's
+// row FOR NO KEY UPDATE (several users in id order), before touching any
+// notification row. So per user these transactions run one after the
+// other, the count each one reads under the lock is exact, and the count
+// it returns is the committed state right after it. FOR NO KEY UPDATE
+// does not conflict with the key-share lock of a foreign key check, so
+// creating a session is not held up. The retention sweeper is the one
+// writer that locks notification rows first; it takes every lock with
+// SKIP LOCKED, never waits, and so cannot deadlock with the others. On
+// SQLite the immediate transaction already holds the database's single
+// write lock, so nothing is locked by row.
+
+// lockSuffix is what a SELECT of users rows ends with to lock them: FOR
+// NO KEY UPDATE on Postgres, nothing on SQLite.
+func (s *Store) lockSuffix() string {
+	if s.dialect == migrations.Postgres {
+		return " FOR NO KEY UPDATE"
+	}
+	return ""
+}
+
+// lockUser locks the row of userID (see above) and returns its unread
+// count; found is false when the user does not exist.
+func (s *Store) lockUser(tx *gorm.DB, userID int64) (unread int64, found bool, err error) {
+	var counts []int64
+	err = tx.Raw("SELECT unread_count FROM users WHERE id = ?"+s.lockSuffix(), userID).Scan(&counts).Error
+	if err != nil || len(counts) == 0 {
+		return 0, false, err
+	}
+	return counts[0], true, nil
+}
+
+// lockUsers locks the rows of userIDs in id order and returns the unread
+// count of each one that exists.
+func (s *Store) lockUsers(tx *gorm.DB, userIDs []int64) (map[int64]int64, error) {
+	return readCounts(tx, sortedDistinct(userIDs), " ORDER BY id"+s.lockSuffix())
+}
+
+// addUnread adds delta to the unread count of userID and returns the new
+// count.
+func addUnread(tx *gorm.DB, userID, delta int64) (int64, error) {
+	var counts []int64
+	err := tx.Raw("UPDATE users SET unread_count = unread_count + ? WHERE id = ? RETURNING unread_count",
+		delta, userID).Scan(&counts).Error
+	if err != nil || len(counts) == 0 {
+		return 0, err // a user deleted meanwhile has no count to keep
+	}
+	return counts[0], nil
+}
+
+// addUnreadMany adds deltas[user] to the unread count of each user, a
+// few hundred users per statement. The caller holds the users' locks.
+func addUnreadMany(tx *gorm.DB, deltas map[int64]int64) error {
+	users := slices.Sorted(maps.Keys(deltas))
+	for _, batch := range chunks(users, catchUpBatch) {
+		var sql strings.Builder
+		args := make([]any, 0, 2*len(batch))
+		// The casts type the VALUES columns, which Postgres would
+		// otherwise take for text.
+		sql.WriteString("WITH d (id, n) AS (VALUES ")
+		for i, uid := range batch {
+			if i > 0 {
+				sql.WriteString(", ")
+			}
+			sql.WriteString("(CAST(? AS BIGINT), CAST(? AS BIGINT))")
+			args = append(args, uid, deltas[uid])
+		}
+		sql.WriteString(") UPDATE users SET unread_count = unread_count + d.n FROM d WHERE users.id = d.id")
+		if err := tx.Exec(sql.String(), args...).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unreadCounts returns the kept unread count of each of userIDs (0 for
+// an unknown user) without locking.
+func unreadCounts(tx *gorm.DB, userIDs []int64) (map[int64]int64, error) {
+	counts, err := readCounts(tx, userIDs, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range userIDs {
+		if _, ok := counts[id]; !ok {
+			counts[id] = 0
+		}
+	}
+	return counts, nil
+}
+
+// readCounts reads the unread count of each of userIDs that exists, in
+// chunks in the order of userIDs; suffix ends each SELECT (an ORDER BY
+// and a lock).
+func readCounts(tx *gorm.DB, userIDs []int64, suffix string) (map[int64]int64, error) {
+	counts := make(map[int64]int64, len(userIDs))
+	for _, ids := range chunks(userIDs, maxIDsPerQuery) {
+		var rows []struct {
+			ID          int64
+			UnreadCount int64
+		}
+		err := tx.Raw("SELECT id, unread_count FROM users WHERE id IN ?"+suffix, ids).Scan(&rows).Error
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			counts[r.ID] = r.UnreadCount
+		}
+	}
+	return counts, nil
+}

@@ -23,7 +23,8 @@ import (
 // has), then the new rows. A batch that commits for a user has waited for
 // the lock on the user's row, so an earlier transaction holding it is
 // settled — committed or rolled back — by then. When no next notification
-// comes, a background loop retries the catch-up every settleRetry.
+// comes, a background loop retries the catch-up every settleRetry (see
+// settleLoop).
 //
 // A user is cleared only by a catch-up that started at least settleQuiet
 // after an earlier one succeeded: a statement held up in the network may
@@ -47,14 +48,18 @@ const settleQuiet = settleRetry / 2
 // settler is the set of unsettled users and the state of the background
 // loop, which runs only while the set is not empty.
 type settler struct {
-	mu sync.Mutex
-	// users maps an unsettled user to when a catch-up of it last
-	// succeeded after its last failure (zero: none has yet).
-	users   map[int64]time.Time
+	mu      sync.Mutex
+	users   map[int64]unsettled
 	running bool
 	closed  bool // Close was called: no new loop
 	cancel  context.CancelFunc
 	stopped chan struct{} // closed when the running loop ends
+}
+
+// unsettled is the state of one unsettled user.
+type unsettled struct {
+	failed   time.Time // when its last insert failed
+	answered time.Time // when a catch-up begun after that last succeeded; zero: none yet
 }
 
 // unsettle marks userIDs unsettled after a failed batch and starts the
@@ -68,10 +73,11 @@ func (s *Service) unsettle(userIDs []int64) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.users == nil {
-		st.users = make(map[int64]time.Time)
+		st.users = make(map[int64]unsettled)
 	}
+	now := time.Now()
 	for _, id := range userIDs {
-		st.users[id] = time.Time{}
+		st.users[id] = unsettled{failed: now}
 	}
 	if st.running || st.closed {
 		return
@@ -116,9 +122,10 @@ func (s *Service) settleBeforePush(rows []Inserted) []Inserted {
 	})
 }
 
-// settleUsers catches up users (sorted, their stripes locked), except the
-// rows in skip, which the caller pushes itself, records the outcome and
-// reports whether it succeeded.
+// settleUsers catches up users (sorted), except the rows in skip, which
+// the caller pushes itself, records the outcome and reports whether it
+// succeeded. A read begun before a user's last failed insert counts for
+// nothing.
 func (s *Service) settleUsers(ctx context.Context, users []int64, skip map[int64]bool) bool {
 	started := time.Now()
 	sent, err := s.catchUp(ctx, users, skip)
@@ -126,14 +133,17 @@ func (s *Service) settleUsers(ctx context.Context, users []int64, skip map[int64
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for _, id := range users {
-		answered, ok := st.users[id]
+		u, ok := st.users[id]
 		switch {
-		case !ok:
+		case !ok || started.Before(u.failed):
+			// Settled meanwhile, or an insert failed since this began.
 		case err != nil:
-			st.users[id] = time.Time{}
-		case answered.IsZero():
-			st.users[id] = time.Now()
-		case started.Sub(answered) >= settleQuiet:
+			u.answered = time.Time{}
+			st.users[id] = u
+		case u.answered.IsZero():
+			u.answered = time.Now()
+			st.users[id] = u
+		case started.Sub(u.answered) >= settleQuiet:
 			delete(st.users, id)
 		}
 	}
@@ -172,7 +182,15 @@ func (s *Service) catchUp(ctx context.Context, users []int64, skip map[int64]boo
 }
 
 // settleLoop retries the catch-up of the unsettled users every
-// settleRetry, their stripes locked, until none is left or ctx ends.
+// settleRetry until none is left or ctx ends.
+//
+// It does not lock the users' stripes: while the database hangs, each try
+// waits for database.query_timeout, and holding a stripe that long would
+// stall the committer, which serves every user. It need not either. The
+// committer never pushes to an unsettled user without catching it up
+// first, so whatever this loop publishes was either not sent yet or is at
+// or below each socket's cursor and dropped: each publisher sends rows in
+// id order, and neither skips a row the other could send later.
 func (s *Service) settleLoop(ctx context.Context, stopped chan struct{}) {
 	t := time.NewTicker(settleRetry)
 	defer t.Stop()
@@ -185,9 +203,7 @@ func (s *Service) settleLoop(ctx context.Context, stopped chan struct{}) {
 			users := slices.Sorted(maps.Keys(st.users))
 			st.mu.Unlock()
 			if len(users) > 0 {
-				unlock := s.lockUsers(users...)
 				s.settleUsers(ctx, users, nil)
-				unlock()
 			}
 		}
 		st.mu.Lock()

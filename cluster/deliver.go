@@ -132,26 +132,12 @@ func (l *Listener) catchUp(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cluster: catch-up counts: %w", err)
 	}
-	perUser := make(map[int64]int, len(floors))
-	for _, n := range rows {
-		perUser[n.UserID]++
-	}
-	sent := 0
-	for _, n := range rows {
-		if perUser[n.UserID] > limit {
-			continue
-		}
-		hub.Publish(n.UserID, notify.NotificationFrame(n, counts[n.UserID]))
-		sent++
-	}
+	sent, overflowed := hub.PublishCatchUp(rows, counts, limit)
 	for _, uid := range users {
-		if perUser[uid] > limit {
-			hub.CloseUser(uid, notify.CloseQueueFull, "too many missed notifications")
-			continue
+		if !overflowed[uid] {
+			hub.Publish(uid, notify.UnreadCountFrame(counts[uid]))
 		}
-		hub.Publish(uid, notify.UnreadCountFrame(counts[uid]))
 	}
-	l.deps.Metrics.CatchUpRows(sent)
 	l.logger.Info("cluster: caught up", "users", len(users), "rows", sent)
 	return nil
 }

@@ -119,30 +119,34 @@ func (h *Hub) CloseUser(userID int64, code int, reason string) int {
 // (ws.send_queue): more frames than that for one socket close it.
 func (h *Hub) QueueSize() int { return h.cfg.SendQueue }
 
-// publishCatchUp publishes rows, read above the catch-up floors of their
+// PublishCatchUp publishes rows, read above the catch-up floors of their
 // users (ascending, at most limit+1 per user), each with its user's unread
-// count from counts, and returns how many it published; every socket drops
+// count from counts, and returns how many it published and which users
+// overflowed; every socket drops
 // what it already has. A user with more than limit rows has its sockets
 // closed with CloseQueueFull instead: they could not take them all, and the
 // clients resume with after_id, as after any full queue.
-func (h *Hub) publishCatchUp(rows []Notification, counts map[int64]int64, limit int) int {
+func (h *Hub) PublishCatchUp(rows []Notification, counts map[int64]int64, limit int) (sent int, overflowed map[int64]bool) {
 	perUser := make(map[int64]int)
 	for _, n := range rows {
 		perUser[n.UserID]++
 	}
-	sent := 0
+	overflowed = make(map[int64]bool)
+	for uid, k := range perUser {
+		if k > limit {
+			overflowed[uid] = true
+		}
+	}
 	for _, n := range rows {
-		if perUser[n.UserID] > limit {
+		if overflowed[n.UserID] {
 			continue
 		}
 		h.Publish(n.UserID, NotificationFrame(n, counts[n.UserID]))
 		sent++
 	}
-	for uid, k := range perUser {
-		if k > limit {
-			h.CloseUser(uid, CloseQueueFull, "too many missed notifications")
-		}
+	for uid := range overflowed {
+		h.CloseUser(uid, CloseQueueFull, "too many missed notifications")
 	}
 	h.cfg.Metrics.CatchUpRows(sent)
-	return sent
+	return sent, overflowed
 }

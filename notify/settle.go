@@ -178,7 +178,8 @@ func (s *Service) catchUp(ctx context.Context, users []int64, skip map[int64]boo
 		return 0, err
 	}
 	rows = slices.DeleteFunc(rows, func(n Notification) bool { return skip[n.ID] })
-	return s.hub.publishCatchUp(rows, counts, limit), nil
+	sent, _ := s.hub.PublishCatchUp(rows, counts, limit)
+	return sent, nil
 }
 
 // settleLoop retries the catch-up of the unsettled users every

@@ -34,7 +34,7 @@ type AccountStore interface {
 // AccountsConfig tunes Accounts.
 type AccountsConfig struct {
 	SessionTTL time.Duration  // auth.session_ttl, default 720h
-	Password   PasswordParams // argon2id cost; DefaultPasswordParams in production
+	Password   PasswordParams // argon2id cost; DefaultPasswordParams() in production
 }
 
 // Accounts signs users up and in, and resolves session secrets. Both the
@@ -54,7 +54,7 @@ func NewAccounts(store AccountStore, cfg AccountsConfig) (*Accounts, error) {
 		cfg.SessionTTL = 720 * time.Hour
 	}
 	if cfg.Password == (PasswordParams{}) {
-		cfg.Password = DefaultPasswordParams
+		cfg.Password = DefaultPasswordParams()
 	}
 	dummy, err := HashPassword("not a real password", cfg.Password)
 	if err != nil {

@@ -19,8 +19,11 @@ type PasswordParams struct {
 	Threads   uint8
 }
 
-// DefaultPasswordParams is used in production.
-var DefaultPasswordParams = PasswordParams{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
+// DefaultPasswordParams returns the parameters used in production. A
+// function, not a variable, so no caller can change them for everyone.
+func DefaultPasswordParams() PasswordParams {
+	return PasswordParams{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
+}
 
 const (
 	saltLen = 16

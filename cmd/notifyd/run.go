@@ -75,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	switch cmd {
 	case "serve":
+		// Config.LogValue masks API keys and database passwords.
+		logger.Info("configuration", "config", cfg)
 		return serve(ctx, cfg, logger)
 	case "migrate":
 		if err := store.Migrate(ctx, cfg.Database, logger); err != nil {

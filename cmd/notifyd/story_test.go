@@ -231,3 +231,17 @@ func TestHealthcheckCommand(t *testing.T) {
 		t.Fatal("healthcheck of a stopped instance succeeded")
 	}
 }
+
+// TestStartupLogHidesSecrets: the configuration is logged at start-up, and
+// neither the publisher key nor a database password appears in it.
+func TestStartupLogHidesSecrets(t *testing.T) {
+	in := start(t, testEnv(t))
+	in.stop(t)
+	logs := in.logs.String()
+	if !strings.Contains(logs, `"msg":"configuration"`) {
+		t.Fatalf("no configuration log line:\n%s", logs)
+	}
+	if strings.Contains(logs, testAPIKey) {
+		t.Fatalf("the publisher API key was logged:\n%s", logs)
+	}
+}

@@ -106,7 +106,7 @@ func draw(points []point, title string) *image.RGBA {
 	// Axes and labels.
 	hline(img, plotLeft, plotRight, plotBottom, colAxis)
 	vline(img, plotLeft, plotTop, plotBottom, colAxis)
-	text(img, plotLeft, 14, title, colText)
+	text(img, plotLeft, 6, title, colText)
 	text(img, plotLeft-4*charWidth, plotTop-lineHeight, "ms (log)", colText)
 	xLabel := "notifications/s (log)"
 	text(img, (plotLeft+plotRight-len(xLabel)*charWidth)/2, plotBottom+tickLength+4+lineHeight, xLabel, colText)
@@ -182,11 +182,12 @@ func line(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA) {
 		if x0 == x1 && y0 == y1 {
 			return
 		}
-		if 2*e >= dy {
+		e2 := 2 * e // both steps decide on the error before either moves
+		if e2 >= dy {
 			e += dy
 			x0 += sx
 		}
-		if 2*e <= dx {
+		if e2 <= dx {
 			e += dx
 			y0 += sy
 		}

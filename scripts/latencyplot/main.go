@@ -5,9 +5,9 @@
 //
 //	latencyplot -out docs/latency.png -csv docs/latency.csv run-250.json run-500.json ...
 //
-// One point per file: config.rate on the x axis (log scale) and
-// notifyd.delivery.latency on the y axis (log scale, milliseconds). Files of
-// the same rate are plotted as separate points.
+// config.rate on the x axis (log scale) and notifyd.delivery.latency on the
+// y axis (log scale, milliseconds). Runs of the same rate make one point: the
+// median of each percentile over them (the table's "median of 3").
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -32,6 +33,7 @@ func main() {
 type point struct {
 	Rate    float64
 	Sockets int
+	Runs    int // runs whose median this is
 	P50     float64
 	P95     float64
 	P99     float64
@@ -58,15 +60,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		points = append(points, p)
 	}
-	slices.SortStableFunc(points, func(a, b point) int {
-		switch {
-		case a.Rate < b.Rate:
-			return -1
-		case a.Rate > b.Rate:
-			return 1
-		}
-		return 0
-	})
+	points = medians(points)
 	if *title == "" {
 		*title = fmt.Sprintf("publish to frame latency, %d sockets, postgres", points[0].Sockets)
 	}
@@ -115,15 +109,49 @@ func readPoint(name string) (point, error) {
 		return point{}, fmt.Errorf("%s: no notifyd latency at a fixed rate", name)
 	}
 	l := s.Notifyd.Delivery.Latency
-	return point{Rate: s.Config.Rate, Sockets: s.Config.Sockets, P50: l.P50, P95: l.P95, P99: l.P99}, nil
+	return point{Rate: s.Config.Rate, Sockets: s.Config.Sockets, Runs: 1, P50: l.P50, P95: l.P95, P99: l.P99}, nil
 }
 
 // csv renders the points, one line per run.
 func csv(points []point) string {
 	var b strings.Builder
-	b.WriteString("rate_per_s,sockets,p50_ms,p95_ms,p99_ms\n")
+	b.WriteString("rate_per_s,sockets,runs,p50_ms,p95_ms,p99_ms\n")
 	for _, p := range points {
-		fmt.Fprintf(&b, "%g,%d,%g,%g,%g\n", p.Rate, p.Sockets, p.P50, p.P95, p.P99)
+		fmt.Fprintf(&b, "%g,%d,%d,%.3f,%.3f,%.3f\n", p.Rate, p.Sockets, p.Runs, p.P50, p.P95, p.P99)
 	}
 	return b.String()
+}
+
+// medians merges the runs of each rate into one point, the median of each
+// percentile, sorted by rate.
+func medians(runs []point) []point {
+	byRate := map[float64][]point{}
+	for _, p := range runs {
+		byRate[p.Rate] = append(byRate[p.Rate], p)
+	}
+	rates := slices.Sorted(maps.Keys(byRate))
+	out := make([]point, 0, len(rates))
+	for _, r := range rates {
+		ps := byRate[r]
+		m := point{Rate: r, Sockets: ps[0].Sockets, Runs: len(ps)}
+		m.P50 = median(ps, func(p point) float64 { return p.P50 })
+		m.P95 = median(ps, func(p point) float64 { return p.P95 })
+		m.P99 = median(ps, func(p point) float64 { return p.P99 })
+		out = append(out, m)
+	}
+	return out
+}
+
+// median of value over ps; the mean of the middle two for an even count.
+func median(ps []point, value func(point) float64) float64 {
+	vs := make([]float64, len(ps))
+	for i, p := range ps {
+		vs[i] = value(p)
+	}
+	slices.Sort(vs)
+	n := len(vs)
+	if n%2 == 1 {
+		return vs[n/2]
+	}
+	return (vs[n/2-1] + vs[n/2]) / 2
 }

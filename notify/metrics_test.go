@@ -8,40 +8,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/metricstest"
 	"github.com/notifyd/notifyd/store/storetest"
 )
-
-// metricValue returns the value of the counter or gauge name with the
-// label pairs labels, 0 when there is no such series.
-func metricValue(tb testing.TB, reg prometheus.Gatherer, name string, labels ...string) float64 {
-	tb.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		tb.Fatalf("gather: %v", err)
-	}
-	for _, mf := range families {
-		if mf.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range mf.GetMetric() {
-			for i := 0; i+1 < len(labels); i += 2 {
-				found := false
-				for _, lp := range m.GetLabel() {
-					found = found || (lp.GetName() == labels[i] && lp.GetValue() == labels[i+1])
-				}
-				if !found {
-					continue series
-				}
-			}
-			if m.Gauge != nil {
-				return m.GetGauge().GetValue()
-			}
-			return m.GetCounter().GetValue()
-		}
-	}
-	return 0
-}
 
 func TestMetricsNilIsSafe(t *testing.T) {
 	var m *notify.Metrics
@@ -95,7 +64,7 @@ func TestQueueFullReasons(t *testing.T) {
 				if r == tt.reason {
 					want = 1 // once, however many frames came after
 				}
-				if got := metricValue(t, reg, "notifyd_ws_queue_full_closes_total", "reason", r); got != want {
+				if got := metricstest.Value(t, reg, "notifyd_ws_queue_full_closes_total", "reason", r); got != want {
 					t.Errorf("queue full closes {reason=%s} = %v, want %v", r, got, want)
 				}
 			}
@@ -131,7 +100,7 @@ func TestMetricsLabelsAreBounded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := metricValue(t, reg, tt.metric, tt.labels...); got != tt.want {
+			if got := metricstest.Value(t, reg, tt.metric, tt.labels...); got != tt.want {
 				t.Errorf("%s%v = %v, want %v", tt.metric, tt.labels, got, tt.want)
 			}
 		})
@@ -163,10 +132,10 @@ func TestServiceMetrics(t *testing.T) {
 	if n, err := svc.NotifyMany(ctx, []int64{alice.ID, bob.ID, alice.ID, bob.ID + 1000}, notify.NewNotification{Title: "all"}); err != nil || n != 2 {
 		t.Fatalf("NotifyMany = %d, %v; want 2", n, err)
 	}
-	if got := metricValue(t, reg, "notifyd_notifications_created_total", "path", notify.PathSingle); got != 1 {
+	if got := metricstest.Value(t, reg, "notifyd_notifications_created_total", "path", notify.PathSingle); got != 1 {
 		t.Errorf("created single = %v, want 1", got)
 	}
-	if got := metricValue(t, reg, "notifyd_notifications_created_total", "path", notify.PathBulk); got != 2 {
+	if got := metricstest.Value(t, reg, "notifyd_notifications_created_total", "path", notify.PathBulk); got != 2 {
 		t.Errorf("created bulk = %v, want 2", got)
 	}
 

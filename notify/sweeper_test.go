@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/metricstest"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
 )
@@ -123,7 +124,7 @@ func TestSweep(t *testing.T) {
 			for kind, want := range map[string]int64{
 				notify.RetentionRead: wantRead, notify.RetentionUnread: wantUnread, notify.RetentionSession: 1,
 			} {
-				if got := metricValue(t, reg, "notifyd_retention_deleted_total", "kind", kind); got != float64(want) {
+				if got := metricstest.Value(t, reg, "notifyd_retention_deleted_total", "kind", kind); got != float64(want) {
 					t.Errorf("retention deleted {kind=%s} = %v, want %d", kind, got, want)
 				}
 			}
@@ -187,7 +188,7 @@ func TestSweeperRun(t *testing.T) {
 		w.Run(ctx)
 	}()
 	deadline := time.Now().Add(15 * time.Second)
-	for metricValue(t, reg, "notifyd_retention_deleted_total", "kind", notify.RetentionRead) != 1 {
+	for metricstest.Value(t, reg, "notifyd_retention_deleted_total", "kind", notify.RetentionRead) != 1 {
 		if time.Now().After(deadline) {
 			cancel()
 			t.Fatal("Run did not sweep at start")

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/metricstest"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
 )
@@ -160,37 +161,8 @@ func TestDBErrorsCounted(t *testing.T) {
 	_, err = st.DeleteReadBefore(ctx, t0, 10)
 	wantCode(t, err, notify.EUNAVAILABLE)
 	for _, op := range []string{"unread count", "delete read before"} {
-		if v := counterValue(t, reg, "notifyd_db_errors_total", "op", op, "code", notify.EUNAVAILABLE); v != 1 {
+		if v := metricstest.Value(t, reg, "notifyd_db_errors_total", "op", op, "code", notify.EUNAVAILABLE); v != 1 {
 			t.Errorf("db errors for %q = %v, want 1", op, v)
 		}
 	}
-}
-
-// counterValue returns the counter name with the label pairs labels from
-// reg, 0 when there is no such series.
-func counterValue(tb testing.TB, reg prometheus.Gatherer, name string, labels ...string) float64 {
-	tb.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		tb.Fatalf("gather: %v", err)
-	}
-	for _, mf := range families {
-		if mf.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range mf.GetMetric() {
-			for i := 0; i+1 < len(labels); i += 2 {
-				found := false
-				for _, lp := range m.GetLabel() {
-					found = found || (lp.GetName() == labels[i] && lp.GetValue() == labels[i+1])
-				}
-				if !found {
-					continue series
-				}
-			}
-			return m.GetCounter().GetValue()
-		}
-	}
-	return 0
 }

@@ -8,43 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/metricstest"
 )
-
-// metricValue returns the series of name with the label pairs labels from
-// reg: a counter's or gauge's value or a histogram's sample count; 0 when
-// there is no such series.
-func metricValue(tb testing.TB, reg prometheus.Gatherer, name string, labels ...string) float64 {
-	tb.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		tb.Fatalf("gather: %v", err)
-	}
-	for _, mf := range families {
-		if mf.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range mf.GetMetric() {
-			for i := 0; i+1 < len(labels); i += 2 {
-				found := false
-				for _, lp := range m.GetLabel() {
-					found = found || (lp.GetName() == labels[i] && lp.GetValue() == labels[i+1])
-				}
-				if !found {
-					continue series
-				}
-			}
-			switch {
-			case m.Gauge != nil:
-				return m.GetGauge().GetValue()
-			case m.Histogram != nil:
-				return float64(m.GetHistogram().GetSampleCount())
-			}
-			return m.GetCounter().GetValue()
-		}
-	}
-	return 0
-}
 
 // TestSocketMetrics follows sockets through their life and reads the
 // metrics the server records. The server records a write or a close just
@@ -53,7 +18,7 @@ func TestSocketMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	e := newEnv(t, func(ec *envConfig) { ec.metrics = notify.NewMetrics(reg) })
 	alice, sess, secret := e.login(t, "alice")
-	value := func(name string, labels ...string) float64 { return metricValue(t, reg, name, labels...) }
+	value := func(name string, labels ...string) float64 { return metricstest.Value(t, reg, name, labels...) }
 
 	tab := e.connect(t, secret)
 	eventually(t, "one open socket greeted", func() bool {

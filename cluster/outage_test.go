@@ -8,13 +8,14 @@ import (
 
 	"github.com/notifyd/notifyd/cluster"
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/store/storetest"
 )
 
 func TestReadyFollowsListener(t *testing.T) {
 	t.Parallel()
 	db := clusterDB(t)
 	a := newNode(t, db, nodeOptions{})
-	p, viaProxy := newProxy(t, db)
+	p, viaProxy := storetest.ProxyURL(t, db.URL)
 	b := newNode(t, db, nodeOptions{listenURL: viaProxy, maxLag: 300 * time.Millisecond})
 	alice, sess := user(t, a.st, "alice")
 	s := b.connect(t, alice, sess)
@@ -24,7 +25,7 @@ func TestReadyFollowsListener(t *testing.T) {
 	}
 
 	pub := publish(t, a.svc, []int64{alice})
-	p.cut()
+	p.Stop()
 	waitFor(t, "listener down", func() bool { return !b.l.Connected() })
 	// Kept away for longer than max_listener_lag: not ready.
 	waitFor(t, "Ready to fail", func() bool { return b.l.Ready(ctx) != nil })
@@ -34,7 +35,7 @@ func TestReadyFollowsListener(t *testing.T) {
 	if b.l.DisconnectedFor() <= 300*time.Millisecond {
 		t.Fatalf("DisconnectedFor = %s", b.l.DisconnectedFor())
 	}
-	p.restore()
+	p.Start(t)
 	waitFor(t, "Ready again", func() bool { return b.l.Ready(ctx) == nil })
 	pub.halt()
 
@@ -99,7 +100,7 @@ func TestCatchUpReachesReplayingSocket(t *testing.T) {
 	t.Parallel()
 	db := clusterDB(t)
 	a := newNode(t, db, nodeOptions{})
-	p, viaProxy := newProxy(t, db)
+	p, viaProxy := storetest.ProxyURL(t, db.URL)
 	b := newNode(t, db, nodeOptions{listenURL: viaProxy})
 	alice, sess := user(t, a.st, "alice")
 	ctx := context.Background()
@@ -108,7 +109,7 @@ func TestCatchUpReachesReplayingSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p.cut()
+	p.Stop()
 	waitFor(t, "listener down", func() bool { return !b.l.Connected() })
 	// A socket connects to B while its listener is down, reads the newest
 	// id and starts its replay; meanwhile A commits more.
@@ -128,7 +129,7 @@ func TestCatchUpReachesReplayingSocket(t *testing.T) {
 		}
 		missed = append(missed, n.ID)
 	}
-	p.restore()
+	p.Start(t)
 	waitFor(t, "listener back", b.l.Connected)
 	// The replay (after_id = 0) sent only the first row; the catch-up
 	// held the others for the socket.
@@ -151,7 +152,7 @@ func TestCatchUpTooLongClosesSockets(t *testing.T) {
 	t.Parallel()
 	db := clusterDB(t)
 	a := newNode(t, db, nodeOptions{})
-	p, viaProxy := newProxy(t, db)
+	p, viaProxy := storetest.ProxyURL(t, db.URL)
 	b := newNode(t, db, nodeOptions{listenURL: viaProxy, queue: 8})
 	alice, aliceSess := user(t, a.st, "alice")
 	bob, bobSess := user(t, a.st, "bob")
@@ -159,7 +160,7 @@ func TestCatchUpTooLongClosesSockets(t *testing.T) {
 	sb := b.connect(t, bob, bobSess)
 	ctx := context.Background()
 
-	p.cut()
+	p.Stop()
 	waitFor(t, "listener down", func() bool { return !b.l.Connected() })
 	for i := range 12 {
 		if _, err := a.svc.Notify(ctx, alice, notify.NewNotification{Title: "many"}); err != nil {
@@ -171,7 +172,7 @@ func TestCatchUpTooLongClosesSockets(t *testing.T) {
 			}
 		}
 	}
-	p.restore()
+	p.Start(t)
 	// More than a queue holds: alice resumes with after_id instead.
 	if code := sa.closedWith(t); code != notify.CloseQueueFull {
 		t.Fatalf("alice closed with %d, want %d", code, notify.CloseQueueFull)
@@ -187,7 +188,7 @@ func TestLogoutDuringOutage(t *testing.T) {
 	t.Parallel()
 	db := clusterDB(t)
 	a := newNode(t, db, nodeOptions{})
-	p, viaProxy := newProxy(t, db)
+	p, viaProxy := storetest.ProxyURL(t, db.URL)
 	b := newNode(t, db, nodeOptions{listenURL: viaProxy})
 	alice, sess := user(t, a.st, "alice")
 	otherSess := session(t, a.st, alice, "alice's phone")
@@ -195,13 +196,13 @@ func TestLogoutDuringOutage(t *testing.T) {
 	kept := b.connect(t, alice, otherSess) // another session, still valid
 	ctx := context.Background()
 
-	p.cut()
+	p.Stop()
 	waitFor(t, "listener down", func() bool { return !b.l.Connected() })
 	if err := a.st.DeleteSession(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
 	a.svc.CloseSession(ctx, sess) // B does not hear this doorbell
-	p.restore()
+	p.Start(t)
 	if code := s.closedWith(t); code != notify.CloseUnauthorized {
 		t.Fatalf("closed with %d, want %d", code, notify.CloseUnauthorized)
 	}

@@ -1,14 +1,9 @@
 package httpserver
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/notifyd/notifyd/notify"
@@ -89,83 +84,11 @@ func TestPostgresDown(t *testing.T) {
 		t.Skip("Postgres only: set " + storetest.EnvDatabaseURL)
 	}
 	cfg := storetest.Config(t)
-	u, err := url.Parse(cfg.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newTCPProxy(t, u.Host)
-	u.Host = p.addr()
-	cfg.URL = u.String()
+	p, viaProxy := storetest.ProxyURL(t, cfg.URL)
+	cfg.URL = viaProxy
 	e := newEnvWith(t, envOptions{store: storetest.OpenConfig(t, cfg)})
 	alice, secret := e.user(t, "alice")
 	e.do(t, req{method: "GET", path: "/readyz"}).want(t, http.StatusOK)
-	p.stop() // the database "goes down": connections drop, new ones are refused
+	p.Stop() // the database "goes down": connections drop, new ones are refused
 	checkUnavailable(t, e, alice.ID, secret)
-}
-
-// tcpProxy forwards connections to a database so a test can cut them.
-type tcpProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
-	wg     sync.WaitGroup
-}
-
-func newTCPProxy(tb testing.TB, target string) *tcpProxy {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p := &tcpProxy{ln: ln, target: target}
-	p.wg.Add(1)
-	go p.accept()
-	tb.Cleanup(p.stop)
-	return p
-}
-
-func (p *tcpProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *tcpProxy) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, up)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go p.pipe(c, up)
-		go p.pipe(up, c)
-	}
-}
-
-func (p *tcpProxy) pipe(dst, src net.Conn) {
-	defer p.wg.Done()
-	_, _ = io.Copy(dst, src)
-	dst.Close()
-	src.Close()
-}
-
-// stop closes the listener and every forwarded connection, and waits for
-// the proxy's goroutines. It may be called more than once.
-func (p *tcpProxy) stop() {
-	if err := p.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
-		return
-	}
-	p.mu.Lock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-	p.mu.Unlock()
-	p.wg.Wait()
 }

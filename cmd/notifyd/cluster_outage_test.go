@@ -2,8 +2,9 @@ package main
 
 import (
 	"net/http"
-	"net/url"
 	"testing"
+
+	"github.com/notifyd/notifyd/store/storetest"
 )
 
 // TestClusterListenerOutage kills the LISTEN connections of two instances
@@ -14,14 +15,9 @@ import (
 func TestClusterListenerOutage(t *testing.T) {
 	env := clusterEnv(t)
 	env["NOTIFYD_CLUSTER_MAX_LISTENER_LAG"] = "300ms"
-	u, err := url.Parse(env["NOTIFYD_DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newTCPProxy(t, u.Host)
+	proxy, viaProxy := storetest.ProxyURL(t, env["NOTIFYD_DATABASE_URL"])
 	envB := clClone(env)
-	u.Host = proxy.addr
-	envB["NOTIFYD_CLUSTER_LISTEN_URL"] = u.String()
+	envB["NOTIFYD_CLUSTER_LISTEN_URL"] = viaProxy
 
 	a := start(t, env)
 	b := start(t, envB)
@@ -58,13 +54,13 @@ func TestClusterListenerOutage(t *testing.T) {
 	}
 
 	// B's listener cannot reach the database for longer than the lag.
-	proxy.stop()
+	proxy.Stop()
 	clWaitFor(t, "B not ready", func() bool { return clReadyz(b) == http.StatusServiceUnavailable })
 	if got := clReadyz(a); got != http.StatusOK {
 		t.Fatalf("A's readyz = %d while only B's listener is away", got)
 	}
 	progress("publishing while B's listener is away")
-	proxy.start(t)
+	proxy.Start(t)
 	clWaitFor(t, "B ready again", func() bool { return clReadyz(b) == http.StatusOK })
 	progress("publishing after B is back")
 	pa.halt(t)

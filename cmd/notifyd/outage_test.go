@@ -52,7 +52,7 @@ func TestDatabaseOutage(t *testing.T) {
 		}
 	}
 
-	proxy.stop()
+	proxy.Stop()
 	down := time.Now()
 	var slowest time.Duration
 	for round := 0; time.Since(down) < outage; round++ {
@@ -88,7 +88,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 
 	t.Logf("slowest 503 during the outage: %v", slowest)
-	proxy.start(t)
+	proxy.Start(t)
 	up := time.Now()
 	var after apiResult
 	for {
@@ -152,7 +152,7 @@ func TestDatabaseHang(t *testing.T) {
 	}
 	defer tab.CloseNow()
 
-	proxy.freeze()
+	proxy.Freeze()
 	for frozen := time.Now(); time.Since(frozen) < hang; {
 		res := api.notify(ctx, userID, "during the hang")
 		if res.err != nil || res.status != http.StatusServiceUnavailable || res.code != notify.EUNAVAILABLE {
@@ -170,7 +170,7 @@ func TestDatabaseHang(t *testing.T) {
 		}
 	}
 
-	proxy.thaw()
+	proxy.Thaw()
 	thawed := time.Now()
 	var after apiResult
 	for {

@@ -29,16 +29,9 @@ func (s *Store) SetRead(ctx context.Context, userID, id int64, read bool, now ti
 		unread int64
 	)
 	err := db.Transaction(func(tx *gorm.DB) error {
-		var (
-			found bool
-			err   error
-		)
-		unread, found, err = s.lockUser(tx, userID)
-		if err != nil {
+		var err error
+		if unread, err = s.lockOwner(tx, userID, "set read"); err != nil {
 			return err
-		}
-		if !found {
-			return errNotFound("set read", "notification")
 		}
 		res := tx.Model(&notificationRow{}).
 			Where("id = ? AND user_id = ? AND read <> ?", id, userID, read).
@@ -112,16 +105,9 @@ func (s *Store) DeleteNotification(ctx context.Context, userID, id int64) (int64
 	defer cancel()
 	var unread int64
 	err := db.Transaction(func(tx *gorm.DB) error {
-		var (
-			found bool
-			err   error
-		)
-		unread, found, err = s.lockUser(tx, userID)
-		if err != nil {
+		var err error
+		if unread, err = s.lockOwner(tx, userID, "delete notification"); err != nil {
 			return err
-		}
-		if !found {
-			return errNotFound("delete notification", "notification")
 		}
 		var deleted []struct{ Read bool }
 		err = tx.Raw("DELETE FROM notifications WHERE id = ? AND user_id = ? RETURNING read", id, userID).

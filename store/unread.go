@@ -47,6 +47,16 @@ func (s *Store) lockUser(tx *gorm.DB, userID int64) (unread int64, found bool, e
 	return counts[0], true, nil
 }
 
+// lockOwner is lockUser for a change to one notification of userID: an
+// unknown user owns no notification, so it is the not-found of op.
+func (s *Store) lockOwner(tx *gorm.DB, userID int64, op string) (unread int64, err error) {
+	unread, found, err := s.lockUser(tx, userID)
+	if err == nil && !found {
+		err = errNotFound(op, "notification")
+	}
+	return unread, err
+}
+
 // lockUsers locks the rows of userIDs in id order and returns the unread
 // count of each one that exists.
 func (s *Store) lockUsers(tx *gorm.DB, userIDs []int64) (map[int64]int64, error) {

@@ -25,11 +25,6 @@ const (
 	RetentionSession = "expired_sessions"
 )
 
-// latencyBuckets are the bounds, in seconds, of the publish→socket latency
-// histogram: from 0.5 ms (a local socket with an idle writer) to 5 s (the
-// default ws.write_timeout; a frame that takes longer closes its socket).
-var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
-
 // Metrics are notifyd's Prometheus metrics. One value is built in run on
 // the process's own registry and handed to the hub, both servers, the
 // store and the sweeper. Every method is safe on a nil *Metrics, which
@@ -80,9 +75,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Messages written to websocket clients, by message type.",
 		}, []string{"type"}),
 		latency: f.NewHistogram(prometheus.HistogramOpts{
-			Name:    "notifyd_delivery_latency_seconds",
-			Help:    "Time from a notification's commit to the end of its write to a socket.",
-			Buckets: latencyBuckets,
+			Name: "notifyd_delivery_latency_seconds",
+			Help: "Time from a notification's commit to the end of its write to a socket.",
+			// From 0.5 ms (a local socket with an idle writer) to 5 s
+			// (past ws.write_timeout a frame closes its socket).
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}),
 		reconnects: f.NewCounter(prometheus.CounterOpts{
 			Name: "notifyd_cluster_listener_reconnects_total",

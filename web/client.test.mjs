@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, backoffDelay, createDeduper } from './notifyd-client.js';
+import { connect, backoffDelay, createDeduper, jwtClaims, refreshDelay } from './notifyd-client.js';
 import { relativeTime, badgeText, secondsLeft, isTaskNotification } from './format.js';
 
 // fakeClock runs timers when advance() passes their due time, in order.
@@ -309,4 +309,268 @@ test('nothing is emitted after close(), even from inside a handler', () => {
   assert.deepEqual(got.map(([t]) => t).filter((t) => t !== 'status'), ['hello']);
   assert.equal(f.last().closedWith, 1000);
   assert.equal(f.clock.pending(), 0);
+});
+
+// Tokens: the client reads exp and iat only, so the signature is a dummy.
+const jwt = (claims) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+// flush lets pending promises (getToken) settle.
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+// tokens returns a getToken that hands out fresh tokens living ttlS
+// seconds on the fake clock, and the list of tokens handed out.
+function tokens(clock, ttlS, { sub = 'ext-1' } = {}) {
+  const issued = [];
+  const getToken = async () => {
+    const iat = Math.floor(clock.now() / 1000);
+    const t = jwt({ sub, iat, exp: iat + ttlS, n: issued.length + 1 });
+    issued.push(t);
+    return t;
+  };
+  return { getToken, issued };
+}
+
+test('jwtClaims reads a base64url payload and refuses what is not a JWT', () => {
+  const claims = { sub: 'auth0|5f7c', name: 'Zoë ✓', exp: 2000, pad: '??>>' };
+  assert.deepEqual(jwtClaims(jwt(claims)), claims);
+  for (const bad of ['', 'abc', 'a.b', 'a.!!!.c', `a.${Buffer.from('[1]').toString('base64url')}.c`, `a.${Buffer.from('nope').toString('base64url')}.c`]) {
+    assert.equal(jwtClaims(bad), null, bad);
+  }
+});
+
+test('refreshDelay is 80 % of the lifetime, with a floor and a ceiling', () => {
+  const now = 1_000_000;
+  const cases = [
+    { name: 'exp - iat', claims: { iat: 1000, exp: 1100 }, at: now, want: 80_000 },
+    { name: 'iat from a skewed clock', claims: { iat: 5000, exp: 5100 }, at: now, want: 80_000 },
+    { name: 'no iat: exp - obtained', claims: { exp: 1100 }, at: now, want: 80_000 },
+    { name: 'obtained earlier', claims: { iat: 1000, exp: 1100 }, at: now - 30_000, want: 50_000 },
+    { name: 'floor for a short token', claims: { iat: 1000, exp: 1002 }, at: now, want: 5_000 },
+    { name: 'floor when already due', claims: { exp: 900 }, at: now, want: 5_000 },
+    { name: 'ceiling of setTimeout', claims: { iat: 1000, exp: 1000 + 10 * 365 * 86400 }, at: now, want: 2 ** 31 - 1 },
+  ];
+  for (const c of cases) assert.equal(refreshDelay(jwt(c.claims), c.at, now), c.want, c.name);
+  assert.equal(refreshDelay(jwt({ sub: 'x' }), now, now), null, 'no exp');
+  assert.equal(refreshDelay('opaque', now, now), null, 'not a JWT');
+  assert.equal(refreshDelay(jwt({ iat: 1000, exp: 1010 }), now, now, { refreshAt: 0.5, minRefreshMs: 1000 }), 5_000);
+});
+
+test('getToken is called before every connect and its token authenticates', async () => {
+  const f = fakeEnv();
+  const tk = tokens(f.clock, 3600);
+  const c = connect({ wsUrl: 'ws://x/ws', getToken: tk.getToken, secret: 'ignored', afterId: 4, env: f.env });
+  const got = record(c);
+  f.clock.advance(0);
+  await flush();
+  f.last().open();
+  assert.deepEqual(f.last().sent, [{ type: 'auth', token: tk.issued[0], after_id: 4 }]);
+  f.last().msg({ type: 'hello', unread_count: 0 });
+  f.last().msg(note(5));
+  f.last().end(1001);
+  f.clock.advance(30_000);
+  assert.equal(f.sockets.length, 1, 'the socket waits for the token');
+  await flush();
+  assert.equal(f.sockets.length, 2);
+  f.last().open();
+  assert.deepEqual(f.last().sent, [{ type: 'auth', token: tk.issued[1], after_id: 5 }]);
+  assert.deepEqual(states(got), ['connecting', 'connected', 'reconnecting']);
+  c.close();
+  assert.equal(f.clock.pending(), 0);
+});
+
+test('the token is refreshed on the open socket at 80 % of its lifetime', async () => {
+  const f = fakeEnv();
+  const tk = tokens(f.clock, 100);
+  const c = connect({ wsUrl: 'ws://x/ws', getToken: tk.getToken, env: f.env });
+  const got = record(c);
+  f.clock.advance(0);
+  await flush();
+  const s = f.last();
+  s.open();
+  s.msg({ type: 'hello', unread_count: 0 });
+  const pong = () => { f.clock.advance(20_000); s.msg({ type: 'pong' }); };
+  for (let i = 0; i < 3; i++) pong(); // 60 s
+  f.clock.advance(19_999);
+  s.msg({ type: 'pong' });
+  await flush();
+  assert.equal(tk.issued.length, 1, 'not before 80 s');
+  f.clock.advance(1);
+  await flush();
+  assert.equal(tk.issued.length, 2);
+  assert.deepEqual(s.sent.at(-1), { type: 'refresh', token: tk.issued[1] });
+  // The next refresh counts from the new token: 80 s later again.
+  for (let i = 0; i < 3; i++) pong();
+  f.clock.advance(19_999);
+  s.msg({ type: 'pong' });
+  await flush();
+  assert.equal(tk.issued.length, 2);
+  f.clock.advance(1);
+  await flush();
+  assert.deepEqual(s.sent.at(-1), { type: 'refresh', token: tk.issued[2] });
+  assert.equal(f.sockets.length, 1, 'refreshing keeps the socket');
+  assert.deepEqual(states(got), ['connecting', 'connected']);
+  c.close();
+  assert.equal(f.clock.pending(), 0);
+});
+
+test('a short token is refreshed no sooner than the floor, and a failed refresh is retried', async () => {
+  const f = fakeEnv();
+  const tk = tokens(f.clock, 2);
+  let fail = false;
+  const getToken = () => (fail ? Promise.reject(new Error('backend down')) : tk.getToken());
+  const c = connect({ wsUrl: 'ws://x/ws', getToken, env: f.env });
+  f.clock.advance(0);
+  await flush();
+  const s = f.last();
+  s.open();
+  s.msg({ type: 'hello', unread_count: 0 });
+  f.clock.advance(4_999);
+  await flush();
+  assert.equal(s.sent.filter((m) => m.type === 'refresh').length, 0, 'not before the 5 s floor');
+  fail = true;
+  f.clock.advance(1);
+  await flush();
+  assert.equal(s.sent.filter((m) => m.type === 'refresh').length, 0, 'the refresh failed');
+  fail = false;
+  s.msg({ type: 'pong' });
+  f.clock.advance(5_000);
+  await flush();
+  assert.deepEqual(s.sent.at(-1), { type: 'refresh', token: tk.issued[1] }, 'retried after the floor');
+  c.close();
+  assert.equal(f.clock.pending(), 0);
+});
+
+test('4401 "token expired": a new token and one reconnect, then unauthorized', async () => {
+  const f = fakeEnv();
+  const tk = tokens(f.clock, 3600);
+  const c = connect({ wsUrl: 'ws://x/ws', getToken: tk.getToken, env: f.env });
+  const got = record(c);
+  f.clock.advance(0);
+  await flush();
+  f.last().open();
+  f.last().msg({ type: 'hello', unread_count: 0 });
+  f.last().msg(note(3));
+
+  // A sleeping tab missed its refresh: renewed at once, resuming from 3.
+  f.last().onclose({ code: 4401, reason: 'token expired' });
+  assert.deepEqual(got.filter(([t]) => t === 'status').at(-1)[1], { state: 'reconnecting', retryInMs: 0, attempt: 1, code: 4401 });
+  f.clock.advance(0);
+  await flush();
+  assert.equal(f.sockets.length, 2);
+  f.last().open();
+  assert.deepEqual(f.last().sent, [{ type: 'auth', token: tk.issued[1], after_id: 3 }]);
+  f.last().msg({ type: 'hello', unread_count: 0 });
+
+  // A hello resets the budget: the next expiry is renewed too.
+  f.last().onclose({ code: 4401, reason: 'token expired' });
+  f.clock.advance(0);
+  await flush();
+  assert.equal(f.sockets.length, 3);
+  f.last().open();
+  // Refused again before any hello: the app's tokens do not work. Stop.
+  f.last().onclose({ code: 4401, reason: 'token expired' });
+  f.clock.advance(60_000);
+  await flush();
+  assert.equal(f.sockets.length, 3);
+  assert.deepEqual(got.filter(([t]) => t === 'status').at(-1)[1], { state: 'unauthorized', code: 4401, reason: 'token expired' });
+  assert.deepEqual(states(got), ['connecting', 'connected', 'reconnecting', 'connected', 'reconnecting', 'unauthorized']);
+  assert.equal(f.clock.pending(), 0);
+});
+
+test('4401 for any other reason, or without getToken, stops at once', async (t) => {
+  const cases = [
+    { name: 'invalid token', getToken: true, reason: 'invalid token' },
+    { name: 'refresh for another sub', getToken: true, reason: 'refresh for another subject' },
+    { name: 'secret whose session expired', secret: 's', reason: 'token expired' },
+    { name: 'cookie', reason: '' },
+  ];
+  for (const tc of cases) {
+    await t.test(tc.name, async () => {
+      const f = fakeEnv();
+      const getToken = tc.getToken ? tokens(f.clock, 3600).getToken : undefined;
+      const c = connect({ wsUrl: 'ws://x/ws', getToken, secret: tc.secret, env: f.env });
+      const got = record(c);
+      f.clock.advance(0);
+      await flush();
+      f.last().open();
+      f.last().msg({ type: 'hello', unread_count: 0 });
+      f.last().onclose({ code: 4401, reason: tc.reason });
+      f.clock.advance(60_000);
+      await flush();
+      assert.equal(f.sockets.length, 1);
+      assert.equal(states(got).at(-1), 'unauthorized');
+      assert.equal(f.clock.pending(), 0);
+    });
+  }
+});
+
+test('a rejecting getToken is reported and retried with backoff', async () => {
+  const f = fakeEnv();
+  const tk = tokens(f.clock, 3600);
+  let failures = 2;
+  const err = new Error('GET /token: 502');
+  const getToken = () => (failures-- > 0 ? Promise.reject(err) : tk.getToken());
+  const c = connect({ wsUrl: 'ws://x/ws', getToken, env: f.env });
+  const got = record(c);
+  f.clock.advance(0);
+  await flush();
+  assert.equal(f.sockets.length, 0, 'no socket without a token');
+  assert.deepEqual(got.filter(([t]) => t === 'status').at(-1)[1], { state: 'reconnecting', retryInMs: 500, attempt: 1, error: err });
+  f.clock.advance(500);
+  await flush();
+  assert.deepEqual(got.filter(([t]) => t === 'status').at(-1)[1], { state: 'reconnecting', retryInMs: 1000, attempt: 2, error: err });
+  f.clock.advance(1000);
+  await flush();
+  assert.equal(f.sockets.length, 1);
+  f.last().open();
+  assert.deepEqual(f.last().sent, [{ type: 'auth', token: tk.issued[0] }]);
+  c.close();
+});
+
+test('getToken resolving null means signed out, at connect and at refresh', async (t) => {
+  await t.test('connect', async () => {
+    const f = fakeEnv();
+    const c = connect({ wsUrl: 'ws://x/ws', getToken: async () => null, env: f.env });
+    const got = record(c);
+    f.clock.advance(0);
+    await flush();
+    assert.equal(f.sockets.length, 0);
+    assert.deepEqual(states(got), ['connecting', 'unauthorized']);
+    assert.equal(f.clock.pending(), 0);
+  });
+  await t.test('refresh', async () => {
+    const f = fakeEnv();
+    const tk = tokens(f.clock, 10);
+    let signedIn = true;
+    const c = connect({ wsUrl: 'ws://x/ws', getToken: () => (signedIn ? tk.getToken() : Promise.resolve('')), env: f.env });
+    const got = record(c);
+    f.clock.advance(0);
+    await flush();
+    f.last().open();
+    f.last().msg({ type: 'hello', unread_count: 0 });
+    signedIn = false;
+    f.clock.advance(8_000);
+    await flush();
+    assert.equal(f.last().closedWith, 1000);
+    assert.deepEqual(states(got), ['connecting', 'connected', 'unauthorized']);
+    assert.equal(f.clock.pending(), 0);
+  });
+});
+
+test('close() or offline while getToken is pending opens no socket', async (t) => {
+  for (const how of ['close', 'offline']) {
+    await t.test(how, async () => {
+      const f = fakeEnv();
+      let resolve;
+      const c = connect({ wsUrl: 'ws://x/ws', getToken: () => new Promise((r) => { resolve = r; }), env: f.env });
+      const got = record(c);
+      f.clock.advance(0);
+      if (how === 'close') c.close();
+      else f.setOnline(false);
+      resolve(jwt({ exp: 9e9 }));
+      await flush();
+      assert.equal(f.sockets.length, 0);
+      assert.equal(states(got).at(-1), how === 'close' ? 'connecting' : 'offline');
+      c.close();
+    });
+  }
 });

@@ -2,7 +2,11 @@
 // protocol (docs/protocol.md). Plain ES module, no dependency, no build step:
 //
 //   import { connect } from '/notifyd-client.js';
-//   const client = connect({ wsUrl: 'ws://localhost:8001/ws', afterId: newestIdShown });
+//   const client = connect({
+//     wsUrl: 'ws://localhost:8001/ws',
+//     getToken: () => fetch('/my-app/notifyd-token').then((r) => r.text()), // or secret, or the cookie
+//     afterId: newestIdShown,
+//   });
 //   client.on('notification', (msg) => show(msg.notification));
 //   client.on('unread_count', (n) => setBadge(n));
 //   client.on('resync', () => reloadListOverHTTP());
@@ -14,6 +18,15 @@
 // drops duplicates by id, reconnects with exponential backoff and full jitter,
 // and detects dead sockets with application-level pings (browsers cannot see
 // websocket control frames).
+//
+// Three ways to authenticate, in this order of preference for an app:
+// - getToken: a function returning a promise of a fresh JWT signed by the
+//   app's backend. It is called before every connect; the client sends
+//   {"type":"refresh"} with a new one at 80 % of the token's lifetime, and
+//   after a 4401 "token expired" it fetches a new token and reconnects once
+//   before reporting 'unauthorized'.
+// - secret: a session secret (POST /api/publisher/users/{external_id}/sessions).
+// - neither: the notifyd_session cookie of the bundled page.
 
 /** Reconnect and heartbeat tunables (milliseconds). */
 export const defaults = Object.freeze({
@@ -29,6 +42,10 @@ export const defaults = Object.freeze({
   deadGraceMs: 10000,
   /** How many recent notification ids are remembered to drop duplicates. */
   dedupeWindow: 2000,
+  /** Share of a token's lifetime after which it is refreshed: 0.8. */
+  refreshAt: 0.8,
+  /** Refresh no sooner than this after getting a token, so a short token cannot spin: 5 s. */
+  minRefreshMs: 5000,
 });
 
 /** Close codes of the protocol that change what the client does. */
@@ -36,6 +53,12 @@ export const closeCodes = Object.freeze({
   unauthorized: 4401,
   tooMany: 4429,
 });
+
+/** The 4401 close reason of a token that expired without a refresh. */
+export const tokenExpiredReason = 'token expired';
+
+// The longest delay setTimeout honours (about 24.8 days); longer ones fire at once.
+const maxTimerMs = 2 ** 31 - 1;
 
 const eventTypes = new Set([
   'notification', 'updated', 'deleted', 'read_all', 'event',
@@ -88,11 +111,55 @@ export function createDeduper(limit = defaults.dedupeWindow, floor = 0) {
 }
 
 /**
+ * jwtClaims returns the payload of a JWT (base64url JSON, the middle part),
+ * or null when it is not one. Nothing is verified: the server does that; the
+ * client only reads exp and iat to know when to refresh.
+ *
+ * @param {string} token
+ * @returns {Record<string, any>|null}
+ */
+export function jwtClaims(token) {
+  const parts = String(token).split('.');
+  if (parts.length !== 3) return null;
+  try {
+    const b64 = parts[1].replace(/-/g, '+').replace(/_/g, '/');
+    const bytes = Uint8Array.from(atob(b64.padEnd(b64.length + ((4 - (b64.length % 4)) % 4), '=')), (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
+    return claims && typeof claims === 'object' && !Array.isArray(claims) ? claims : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * refreshDelay returns how long after `now` to refresh a token obtained at
+ * `obtainedAt` (milliseconds), or null when it has no numeric exp. The
+ * lifetime is exp − iat when the token has an iat (both from the issuer's
+ * clock, so a skewed browser clock does not matter for a fresh token), else
+ * exp − obtainedAt. The delay is refreshAt of it, at least minRefreshMs.
+ *
+ * @param {string} token
+ * @param {number} obtainedAt when getToken() resolved (ms since the epoch).
+ * @param {number} now
+ * @param {{refreshAt?: number, minRefreshMs?: number}} [opts]
+ * @returns {number|null}
+ */
+export function refreshDelay(token, obtainedAt, now, { refreshAt = defaults.refreshAt, minRefreshMs = defaults.minRefreshMs } = {}) {
+  const c = jwtClaims(token);
+  if (!c || !Number.isFinite(c.exp)) return null;
+  const lifetimeMs = Number.isFinite(c.iat) && c.iat < c.exp ? (c.exp - c.iat) * 1000 : c.exp * 1000 - obtainedAt;
+  const due = obtainedAt + Math.max(0, lifetimeMs) * refreshAt;
+  return Math.min(maxTimerMs, Math.max(minRefreshMs, Math.round(due - now)));
+}
+
+/**
  * @typedef {object} Status
  * @property {'connecting'|'connected'|'reconnecting'|'offline'|'unauthorized'} state
  * @property {number} [retryInMs] reconnecting: the wait before the next attempt.
  * @property {number} [attempt]   reconnecting: 1 for the first retry.
  * @property {number} [code]      the close code of the socket that ended (1006: dropped).
+ * @property {string} [reason]    unauthorized: the close reason ("token expired", ...), if any.
+ * @property {any}    [error]     reconnecting: why getToken() rejected, when that is why.
  */
 
 /**
@@ -124,9 +191,16 @@ export function createDeduper(limit = defaults.dedupeWindow, floor = 0) {
  *
  * @param {object} opts
  * @param {string} opts.wsUrl The websocket URL, e.g. GET /api/config's ws_url.
- * @param {string} [opts.secret] A session secret. Omit it to authenticate
- *   with the notifyd_session cookie the browser sends on the upgrade (the page
- *   and the websocket must then be on the same host).
+ * @param {() => Promise<string|null>} [opts.getToken] Returns a promise of a
+ *   fresh JWT from the app's backend; called before every connect and for
+ *   every refresh. A rejection is reported as status 'reconnecting' with
+ *   `error` and retried with the usual backoff (a failed refresh is retried
+ *   after minRefreshMs while the socket is open). Resolving null or '' means
+ *   "signed out": the client reports 'unauthorized' and stops.
+ * @param {string} [opts.secret] A session secret, when no getToken is given.
+ *   Omit both to authenticate with the notifyd_session cookie the browser
+ *   sends on the upgrade (the page and the websocket must then be on the
+ *   same host).
  * @param {number} [opts.afterId] The newest notification id the app already
  *   shows (0 when it shows none): the server replays every newer one, so none
  *   is missed between loading the list and connecting. Omit it to receive
@@ -137,8 +211,9 @@ export function createDeduper(limit = defaults.dedupeWindow, floor = 0) {
  * @param {Partial<typeof defaults>} [opts.options] Tunables, see defaults.
  * @returns {Client}
  */
-export function connect({ wsUrl, secret, afterId, env = {}, options = {} } = {}) {
+export function connect({ wsUrl, getToken, secret, afterId, env = {}, options = {} } = {}) {
   if (!wsUrl) throw new TypeError('notifyd-client: connect needs wsUrl');
+  if (getToken !== undefined && typeof getToken !== 'function') throw new TypeError('notifyd-client: getToken must be a function');
   const opt = { ...defaults, ...options };
   const g = globalThis;
   const e = {
@@ -165,6 +240,9 @@ export function connect({ wsUrl, secret, afterId, env = {}, options = {} } = {})
   let retryTimer = null;
   let pingTimer = null;
   let deadTimer = null;
+  let refreshTimer = null;
+  let dialing = 0;          // bumped to abandon a getToken() still pending
+  let renewed = false;      // a 4401 "token expired" was answered with a new token
   let stopped = false;
   let status = { state: 'connecting' };
 
@@ -190,7 +268,8 @@ export function connect({ wsUrl, secret, afterId, env = {}, options = {} } = {})
   function clearSocketTimers() {
     e.clearInterval(pingTimer);
     e.clearTimeout(deadTimer);
-    pingTimer = deadTimer = null;
+    e.clearTimeout(refreshTimer);
+    pingTimer = deadTimer = refreshTimer = null;
   }
 
   // armDeadline restarts the "silent socket" watchdog: any message (pongs
@@ -220,6 +299,30 @@ export function connect({ wsUrl, secret, afterId, env = {}, options = {} } = {})
     // While retrying the indicator keeps its "reconnecting" countdown; the
     // first connect and a return from offline say "connecting".
     if (status.state !== 'reconnecting') setStatus({ state: 'connecting' });
+    if (!getToken) {
+      dial(null);
+      return;
+    }
+    const my = ++dialing;
+    fetchToken().then((token) => {
+      if (my !== dialing || stopped) return;
+      if (!token) signedOut({});
+      else dial(token);
+    }, (err) => {
+      if (my !== dialing || stopped) return;
+      scheduleRetry(undefined, err);
+    });
+  }
+
+  // fetchToken calls getToken and notes when the token was obtained.
+  async function fetchToken() {
+    const token = await getToken();
+    return token ? { value: String(token), at: e.now() } : null;
+  }
+
+  // dial opens a socket authenticated by token ({value, at}), or by the
+  // secret or cookie when token is null.
+  function dial(token) {
     let sock;
     try {
       sock = new e.WebSocket(wsUrl);
@@ -233,10 +336,12 @@ export function connect({ wsUrl, secret, afterId, env = {}, options = {} } = {})
     sock.onopen = () => {
       if (sock !== ws) return;
       const auth = { type: 'auth' };
-      if (secret) auth.secret = secret;
+      if (token) auth.token = token.value;
+      else if (secret) auth.secret = secret;
       if (cursor !== null) auth.after_id = cursor;
       send(sock, auth);
       armDeadline(sock);
+      if (token) armRefresh(sock, token);
     };
     sock.onmessage = (ev) => {
       if (sock !== ws) return;
@@ -251,7 +356,7 @@ export function connect({ wsUrl, secret, afterId, env = {}, options = {} } = {})
     };
     sock.onclose = (ev) => {
       if (sock !== ws) return;
-      closed(ev.code);
+      closed(ev.code, ev.reason);
     };
     // onerror is always followed by onclose, which does the work.
     sock.onerror = () => {};
@@ -262,6 +367,7 @@ export function connect({ wsUrl, secret, afterId, env = {}, options = {} } = {})
       case 'hello': {
         const first = connects === 1;
         connectedAt = e.now();
+        renewed = false;
         setStatus({ state: 'connected' });
         e.clearInterval(pingTimer);
         pingTimer = e.setInterval(() => send(sock, { type: 'ping' }), opt.pingIntervalMs);
@@ -321,35 +427,86 @@ export function connect({ wsUrl, secret, afterId, env = {}, options = {} } = {})
     closed(1006);
   }
 
-  function closed(code) {
+  function closed(code, reason) {
     clearSocketTimers();
     ws = null;
     if (stopped) return;
     if (connectedAt && e.now() - connectedAt >= opt.stableAfterMs) attempt = 0;
     connectedAt = 0;
     if (code === closeCodes.unauthorized) {
-      // Signed out: retrying cannot help. Tell the app, then stop for good.
-      detachWindow();
-      setStatus({ state: 'unauthorized', code });
-      stopped = true;
+      if (getToken && reason === tokenExpiredReason && !renewed) {
+        // The token ran out (a sleeping tab missed its refresh): one new
+        // token, at once. A second 4401 before a hello means it is over.
+        renewed = true;
+        setStatus({ state: 'reconnecting', retryInMs: 0, attempt: attempt + 1, code });
+        retryTimer = e.setTimeout(open, 0);
+        return;
+      }
+      signedOut({ code, reason });
       return;
     }
     scheduleRetry(code);
   }
 
-  function scheduleRetry(code) {
+  // signedOut stops for good: retrying cannot help. Tell the app.
+  function signedOut({ code, reason }) {
+    detachWindow();
+    const s = { state: 'unauthorized' };
+    if (code) s.code = code;
+    if (reason) s.reason = reason;
+    setStatus(s);
+    stopped = true;
+  }
+
+  function scheduleRetry(code, error) {
     if (!e.isOnline()) {
       setStatus({ state: 'offline', code });
       return;
     }
     const retryInMs = backoffDelay(attempt, { baseMs: opt.backoffBaseMs, capMs: opt.backoffCapMs, random: e.random });
     attempt++;
-    setStatus({ state: 'reconnecting', retryInMs, attempt, code });
+    const s = { state: 'reconnecting', retryInMs, attempt };
+    if (code !== undefined) s.code = code;
+    if (error !== undefined) s.error = error;
+    setStatus(s);
     retryTimer = e.setTimeout(open, retryInMs);
+  }
+
+  // armRefresh schedules the refresh of token on sock ahead of its exp (a
+  // token without exp is never refreshed: the server refuses those anyway).
+  function armRefresh(sock, token) {
+    const ms = refreshDelay(token.value, token.at, e.now(), opt);
+    if (ms !== null) refreshIn(sock, ms);
+  }
+
+  // refreshIn sends {"type":"refresh"} with a new token on sock after ms. A
+  // failed getToken() is tried again after minRefreshMs, until the server
+  // closes the socket with "token expired" and reconnecting takes over.
+  function refreshIn(sock, ms) {
+    e.clearTimeout(refreshTimer);
+    refreshTimer = e.setTimeout(() => {
+      refreshTimer = null;
+      fetchToken().then((next) => {
+        if (sock !== ws || stopped) return;
+        if (!next) {
+          // The app says its user signed out.
+          try { sock.close(1000, 'signed out'); } catch { /* already closing */ }
+          clearSocketTimers();
+          ws = null;
+          signedOut({});
+          return;
+        }
+        send(sock, { type: 'refresh', token: next.value });
+        armRefresh(sock, next);
+      }, () => {
+        if (sock === ws && !stopped) refreshIn(sock, opt.minRefreshMs);
+      });
+    }, ms);
   }
 
   function onOffline() {
     if (stopped) return;
+    dialing++;
     e.clearTimeout(retryTimer);
     retryTimer = null;
     const sock = ws;
@@ -389,6 +546,7 @@ export function connect({ wsUrl, secret, afterId, env = {}, options = {} } = {})
     close() {
       if (stopped) return;
       stopped = true;
+      dialing++;
       detachWindow();
       e.clearTimeout(retryTimer);
       clearSocketTimers();

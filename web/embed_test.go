@@ -14,7 +14,7 @@ func TestFilesServeThePageNotTheSources(t *testing.T) {
 			t.Errorf("%s is not embedded: %v", name, err)
 		}
 	}
-	for _, name := range []string{"embed.go", "embed_test.go", "client.test.mjs"} {
+	for _, name := range []string{"embed.go", "embed_test.go", "client.test.mjs", "client.integration.test.mjs"} {
 		if _, err := fs.Stat(files, name); err == nil {
 			t.Errorf("%s is embedded and would be served", name)
 		}

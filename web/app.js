@@ -13,6 +13,7 @@ import { createToasts } from './toasts.js';
 import { createTasks } from './tasks.js';
 import { createConnection } from './connection.js';
 import { createAuth } from './auth.js';
+import { goAfter, isPlainClick } from './links.js';
 
 const pageSize = 20;
 const clockEveryMs = 30000;
@@ -37,7 +38,7 @@ let reloadGen = 0;
 let queue = null;
 
 const inbox = createInbox(el.panel, { onOpen, onToggleRead, onDelete });
-const toasts = createToasts($('toasts'));
+const toasts = createToasts($('toasts'), { onOpen: showInPanel });
 const tasks = createTasks(el.app, { api, onUnauthorized: () => leave('Your session has ended. Please log in again.') });
 const conn = createConnection($('conn-status'), { wsUrl: () => wsUrl });
 const auth = createAuth($('auth'), { api, onLoggedIn: (u) => enter(u) });
@@ -196,9 +197,21 @@ async function refreshCount() {
   }
 }
 
-function onOpen(id) {
+// onOpen marks a clicked item read. A path opens in this tab once the read
+// is stored (leaving would cancel it); the browser opens everything else
+// itself: another site in a new tab, ctrl/cmd/middle clicks as asked.
+function onOpen(id, link, ev) {
   const n = inbox.get(id);
-  if (n && !n.read) setRead(id, true);
+  const read = n && !n.read ? setRead(id, true) : Promise.resolve();
+  if (!link || link.external || !isPlainClick(ev)) return;
+  ev.preventDefault();
+  goAfter(read, link.href);
+}
+
+// showInPanel opens the panel at notification id (a click on its toast).
+function showInPanel(id) {
+  setPanel(true);
+  if (!inbox.reveal(id)) el.panel.focus();
 }
 
 function onToggleRead(id) {

@@ -9,12 +9,12 @@ import (
 
 func TestFilesServeThePageNotTheSources(t *testing.T) {
 	files := web.Files()
-	for _, name := range []string{"index.html", "notifyd-client.js", "app.js", "style.css", "favicon.svg"} {
+	for _, name := range []string{"index.html", "notifyd-client.js", "app.js", "links.js", "style.css", "favicon.svg"} {
 		if _, err := fs.Stat(files, name); err != nil {
 			t.Errorf("%s is not embedded: %v", name, err)
 		}
 	}
-	for _, name := range []string{"embed.go", "embed_test.go", "client.test.mjs", "client.integration.test.mjs"} {
+	for _, name := range []string{"embed.go", "embed_test.go", "client.test.mjs", "client.integration.test.mjs", "links.test.mjs"} {
 		if _, err := fs.Stat(files, name); err == nil {
 			t.Errorf("%s is embedded and would be served", name)
 		}

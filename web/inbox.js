@@ -4,6 +4,7 @@
 
 import { h, icon, setIcon, $ } from './dom.js';
 import { relativeTime } from './format.js';
+import { linkOf } from './links.js';
 
 const styles = {
   info: { label: 'Info', icon: 'info' },
@@ -18,10 +19,11 @@ function styleOf(n) {
 /**
  * createInbox binds the list inside the panel element `root`.
  * Callbacks receive the notification id:
- *   onOpen (a click on the item), onToggleRead, onDelete.
+ *   onOpen (a click on the item; for an item with a url, also its Link and
+ *   the click event: the item is then an <a>), onToggleRead, onDelete.
  *
  * @param {HTMLElement} root the panel.
- * @param {{onOpen: (id: number) => void, onToggleRead: (id: number) => void, onDelete: (id: number) => void, now?: () => number}} cb
+ * @param {{onOpen: (id: number, link?: import('./links.js').Link, ev?: MouseEvent) => void, onToggleRead: (id: number) => void, onDelete: (id: number) => void, now?: () => number}} cb
  */
 export function createInbox(root, cb) {
   const now = cb.now ?? Date.now;
@@ -33,18 +35,28 @@ export function createInbox(root, cb) {
   let loaded = false;
   const rows = new Map();
 
-  function makeRow(id) {
+  // makeRow builds the row of notification n (its id and url never change).
+  function makeRow(id, n) {
     const li = h('li', { class: 'item', dataset: { testid: 'item', id: String(id) } });
     const styleIcon = icon('info', 'icon item-icon');
     const styleText = h('span', { class: 'sr-only' });
     const title = h('span', { class: 'item-title' });
     const content = h('span', { class: 'item-content' });
     const time = h('time', { class: 'item-time' });
-    const main = h('button', { type: 'button', class: 'item-main', dataset: { testid: 'item-open' }, onclick: () => { li.classList.toggle('expanded'); cb.onOpen(id); } },
-      styleIcon,
+    const link = linkOf(n.url, location.href);
+    const body = [styleIcon,
       h('span', { class: 'item-body' },
-        h('span', { class: 'item-line' }, h('span', { class: 'unread-dot', 'aria-hidden': 'true' }), styleText, title),
-        content, time));
+        h('span', { class: 'item-line' }, h('span', { class: 'unread-dot', 'aria-hidden': 'true' }), styleText, title,
+          link?.external ? h('span', { class: 'sr-only' }, ' (opens in a new tab)') : null,
+          link ? icon(link.external ? 'external' : 'arrow', 'icon item-link-icon') : null),
+        content, time)];
+    // An item with a url is a real link, so the browser opens it (a new tab
+    // with noopener for another site); the click also marks it read.
+    const main = link
+      ? h('a', { class: 'item-main', href: link.href, target: link.external ? '_blank' : null, rel: link.external ? 'noopener noreferrer' : null,
+        dataset: { testid: 'item-open', link: link.external ? 'external' : 'path' },
+        onclick: (ev) => cb.onOpen(id, link, ev), onauxclick: (ev) => { if (ev.button === 1) cb.onOpen(id, link, ev); } }, ...body)
+      : h('button', { type: 'button', class: 'item-main', dataset: { testid: 'item-open' }, onclick: () => { li.classList.toggle('expanded'); cb.onOpen(id); } }, ...body);
     const toggleIcon = icon('check');
     const toggle = h('button', { type: 'button', class: 'icon-btn', dataset: { testid: 'item-toggle-read' }, onclick: () => cb.onToggleRead(id) }, toggleIcon);
     const del = h('button', { type: 'button', class: 'icon-btn icon-btn-danger', dataset: { testid: 'item-delete' }, onclick: () => cb.onDelete(id) }, icon('trash'));
@@ -91,7 +103,7 @@ export function createInbox(root, cb) {
     for (const id of ids) {
       let r = rows.get(id);
       if (!r) {
-        r = makeRow(id);
+        r = makeRow(id, items.get(id));
         rows.set(id, r);
       }
       fill(r, items.get(id));
@@ -147,6 +159,15 @@ export function createInbox(root, cb) {
       if (changed) render();
     },
     get: (id) => items.get(id),
+    /** reveal scrolls to a shown notification, expands and focuses it; false when it is not shown. */
+    reveal(id) {
+      const r = rows.get(id);
+      if (!r) return false;
+      r.li.classList.add('expanded');
+      r.li.scrollIntoView({ block: 'nearest' });
+      r.li.querySelector('.item-main').focus();
+      return true;
+    },
     newestId: () => (items.size ? Math.max(...items.keys()) : 0),
     oldestId: () => (items.size ? Math.min(...items.keys()) : 0),
     hasUnread: () => [...items.values()].some((n) => !n.read),

@@ -288,20 +288,27 @@ func publish(tb testing.TB, in *instance, ext, title, content, style string) int
 // is stopped, as another instance of the service would.
 func publishWhileDown(tb testing.TB, env map[string]string, userID int64, title string) int64 {
 	tb.Helper()
-	ctx := context.Background()
-	cfg := config.Default().Database
-	cfg.URL, cfg.SQLitePath = env["NOTIFYD_DATABASE_URL"], env["NOTIFYD_DATABASE_SQLITE_PATH"]
-	logger := slog.New(slog.DiscardHandler)
-	st, err := store.Open(ctx, cfg, logger)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	st := openStore(tb, env)
 	defer st.Close()
-	n, err := notify.NewService(st, notify.NewHub(notify.HubConfig{}), logger).Notify(ctx, userID, notify.NewNotification{Title: title})
+	hub := notify.NewHub(notify.HubConfig{})
+	n, err := notify.NewService(st, hub, slog.New(slog.DiscardHandler)).Notify(context.Background(), userID, notify.NewNotification{Title: title})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return n.ID
+}
+
+// openStore opens the database of a test instance's env; the caller
+// closes it.
+func openStore(tb testing.TB, env map[string]string) *store.Store {
+	tb.Helper()
+	cfg := config.Default().Database
+	cfg.URL, cfg.SQLitePath = env["NOTIFYD_DATABASE_URL"], env["NOTIFYD_DATABASE_SQLITE_PATH"]
+	st, err := store.Open(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st
 }
 
 func screenshot(t *tab, file string) {

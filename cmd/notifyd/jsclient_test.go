@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,13 +33,7 @@ func TestJSClientAgainstNotifyd(t *testing.T) {
 	in := start(t, env)
 
 	const ext = "app-user-42"
-	if code := in.api(t, "PUT", "/api/publisher/users/"+ext, testAPIKey, map[string]string{"name": "Ada"}, nil); code != http.StatusCreated {
-		t.Fatalf("PUT user: %d", code)
-	}
-	var sess struct{ Secret string }
-	if code := in.api(t, "POST", "/api/publisher/users/"+ext+"/sessions", testAPIKey, nil, &sess); code != http.StatusCreated || sess.Secret == "" {
-		t.Fatalf("session: %d %+v", code, sess)
-	}
+	_, secret := in.external(t, ext)
 
 	script, err := filepath.Abs(filepath.Join("..", "..", "web", "client.integration.test.mjs"))
 	if err != nil {
@@ -54,7 +47,7 @@ func TestJSClientAgainstNotifyd(t *testing.T) {
 		"NOTIFYD_IT_WS_URL="+in.WSURL,
 		"NOTIFYD_IT_API_KEY="+testAPIKey,
 		"NOTIFYD_IT_EXTERNAL_ID="+ext,
-		"NOTIFYD_IT_SECRET="+sess.Secret,
+		"NOTIFYD_IT_SECRET="+secret,
 	)
 	if jwtServerSide {
 		cmd.Env = append(cmd.Env, "NOTIFYD_IT_JWT_SECRET="+jsJWTSecret, "NOTIFYD_IT_JWT_LEEWAY_MS=1000")

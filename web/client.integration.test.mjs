@@ -42,6 +42,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // whose "network" the test can take offline, and records every event.
 function harness(opts) {
   const sockets = [];
+  const waiters = new Set();
+  const changed = () => { for (const w of waiters) w(); };
   class RecordingWebSocket extends WebSocket {
     constructor(url) {
       super(url);
@@ -51,11 +53,11 @@ function harness(opts) {
     send(data) {
       this.frames.push(data);
       super.send(data);
+      changed();
     }
   }
   const net = { online: true, listeners: {} };
   const events = [];
-  const waiters = new Set();
   const client = connect({
     ...opts,
     env: {
@@ -68,7 +70,7 @@ function harness(opts) {
   for (const type of ['notification', 'status', 'resync', 'hello']) {
     client.on(type, (payload) => {
       events.push([type, payload]);
-      for (const w of waiters) w();
+      changed();
     });
   }
   return {
@@ -81,8 +83,9 @@ function harness(opts) {
       net.online = v;
       if (v) net.listeners.online?.();
     },
-    // until resolves once pred() holds, checked after every event; it
-    // fails at once when the client stopped (unauthorized) without it.
+    // until resolves once pred() holds, checked after every event and
+    // every frame sent; it fails at once when the client stopped
+    // (unauthorized) without it.
     until(what, pred) {
       return new Promise((resolve, reject) => {
         const fail = (why) => {

@@ -210,3 +210,22 @@ test('getToken: 4401 "token expired" gets a new token and reconnects once, then 
     h.client.close();
   }
 });
+
+test('getToken: a refresh for another user is refused with 4401 and stops the client', { skip: jwtSkip }, async () => {
+  let calls = 0;
+  const getToken = async () => {
+    calls++;
+    const iat = nowS();
+    return sign({ sub: calls === 1 ? 'jwt-owner' : 'jwt-intruder', iat, exp: iat + 10 });
+  };
+  const h = harness({ wsUrl: env.NOTIFYD_IT_WS_URL, getToken, options: { refreshAt: 0.2, minRefreshMs: 500 } });
+  try {
+    await h.until('unauthorized', () => h.states().includes('unauthorized'));
+    assert.equal(h.of('hello')[0].user.external_id, 'jwt-owner');
+    assert.deepEqual(h.of('status').at(-1), { state: 'unauthorized', code: 4401, reason: 'refresh for another user' });
+    assert.equal(calls, 2, 'no new token: this is not an expiry');
+    assert.equal(h.sockets.length, 1);
+  } finally {
+    h.client.close();
+  }
+});

@@ -574,3 +574,24 @@ test('close() or offline while getToken is pending opens no socket', async (t) =
     });
   }
 });
+
+test('no refresh before the hello: the server would ignore it', async () => {
+  const f = fakeEnv();
+  const tk = tokens(f.clock, 10);
+  const c = connect({ wsUrl: 'ws://x/ws', getToken: tk.getToken, env: f.env, options: { pingIntervalMs: 60_000 } });
+  f.clock.advance(0);
+  await flush();
+  const s = f.last();
+  s.open();
+  f.clock.advance(9_000);
+  await flush();
+  assert.equal(tk.issued.length, 1, 'no refresh without a hello');
+  s.msg({ type: 'hello', unread_count: 0 });
+  f.clock.advance(4_999);
+  await flush();
+  assert.equal(tk.issued.length, 1, 'due at once, but not before the 5 s floor');
+  f.clock.advance(1);
+  await flush();
+  assert.deepEqual(s.sent.at(-1), { type: 'refresh', token: tk.issued[1] });
+  c.close();
+});

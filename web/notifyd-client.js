@@ -44,7 +44,7 @@ export const defaults = Object.freeze({
   dedupeWindow: 2000,
   /** Share of a token's lifetime after which it is refreshed: 0.8. */
   refreshAt: 0.8,
-  /** Refresh no sooner than this after getting a token, so a short token cannot spin: 5 s. */
+  /** The shortest wait before a refresh, so a short token cannot spin: 5 s. */
   minRefreshMs: 5000,
 });
 
@@ -234,6 +234,7 @@ export function connect({ wsUrl, getToken, secret, afterId, env = {}, options = 
   let cursor = Number.isSafeInteger(afterId) && afterId >= 0 ? afterId : null;
   const dedupe = createDeduper(opt.dedupeWindow, cursor ?? 0);
   let ws = null;
+  let wsToken = null;       // the token ({value, at}) ws authenticated with, if any
   let attempt = 0;          // failed connects since the last stable connection
   let connects = 0;         // sockets opened so far (the first one emits no resync)
   let connectedAt = 0;
@@ -332,6 +333,7 @@ export function connect({ wsUrl, getToken, secret, afterId, env = {}, options = 
       return;
     }
     ws = sock;
+    wsToken = token;
     connects++;
     sock.onopen = () => {
       if (sock !== ws) return;
@@ -341,7 +343,6 @@ export function connect({ wsUrl, getToken, secret, afterId, env = {}, options = 
       if (cursor !== null) auth.after_id = cursor;
       send(sock, auth);
       armDeadline(sock);
-      if (token) armRefresh(sock, token);
     };
     sock.onmessage = (ev) => {
       if (sock !== ws) return;
@@ -371,6 +372,8 @@ export function connect({ wsUrl, getToken, secret, afterId, env = {}, options = 
         setStatus({ state: 'connected' });
         e.clearInterval(pingTimer);
         pingTimer = e.setInterval(() => send(sock, { type: 'ping' }), opt.pingIntervalMs);
+        // The server ignores a refresh sent before its hello.
+        if (wsToken) armRefresh(sock, wsToken);
         emit('hello', msg);
         emit('unread_count', msg.unread_count);
         // After any connect but the very first, changes made while the
@@ -497,6 +500,7 @@ export function connect({ wsUrl, getToken, secret, afterId, env = {}, options = 
           return;
         }
         send(sock, { type: 'refresh', token: next.value });
+        wsToken = next;
         armRefresh(sock, next);
       }, () => {
         if (sock === ws && !stopped) refreshIn(sock, opt.minRefreshMs);

@@ -104,6 +104,7 @@ func TestBrowserLinks(t *testing.T) {
 		itemJS(path)+`.querySelector("a").getAttribute("target") === null && `+
 		itemJS(stored)+`?.querySelector('button[data-testid="item-open"]') !== null && `+
 		`[...`+q("list")+`.querySelectorAll("a")].every(l => /^(https?:|\/[^/\\])/i.test(l.getAttribute("href")))`, settle)
+	screenshot(a, "links.png")
 	a.do(chromedp.Click(itemSel(stored, "item-open")))
 	a.waitFor("a click on it only marks it read", itemJS(stored)+`.dataset.read === "true"`, liveWithin)
 	if evalIn[bool](a, `document.title === "pwned"`) {

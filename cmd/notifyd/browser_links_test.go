@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -91,7 +92,7 @@ func TestBrowserLinks(t *testing.T) {
 		Error struct{ Code, Message string } `json:"error"`
 	}
 	body := map[string]string{"title": "Click me", "url": "javascript:document.title='pwned'"}
-	if code := in.api(t, "POST", "/api/publisher/users/"+ext+"/notifications", testAPIKey, body, &refused); code != http.StatusBadRequest || refused.Error.Message[:4] != "url:" {
+	if code := in.api(t, "POST", "/api/publisher/users/"+ext+"/notifications", testAPIKey, body, &refused); code != http.StatusBadRequest || refused.Error.Code != notify.EINVALID || !strings.HasPrefix(refused.Error.Message, "url:") {
 		t.Errorf("javascript: url: %d %+v, want 400 naming url", code, refused)
 	}
 	stored := storeAroundAPI(t, env, uid, notify.NewNotification{Title: "Stored around the API", URL: "javascript:document.title='pwned'"})

@@ -96,11 +96,11 @@ func (s *Store) insertPostgres(ctx context.Context, items []notify.NewItem, clai
 // insertArgs are the items of a batch as the arrays insertNotificationsSQL
 // takes.
 type insertArgs struct {
-	users                           []int64 // 0 for an item named by external id
-	userIDs                         []*int64
-	titles, contents, styles        []string
-	urls, data, exts, claimKeys     []*string
-	claimScopes                     [][]byte
+	users                       []int64 // 0 for an item named by external id
+	userIDs                     []*int64
+	titles, contents, styles    []string
+	urls, data, exts, claimKeys []*string
+	claimScopes                 [][]byte
 }
 
 func newInsertArgs(items []notify.NewItem, claims []notify.Claim) insertArgs {

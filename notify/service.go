@@ -29,6 +29,9 @@ type NotificationStore interface {
 	// outcome carries the answer stored with the key; a won claim stores
 	// its Answer. One outcome per claim, in order.
 	InsertBatch(ctx context.Context, items []NewItem, claims []Claim, now time.Time) ([]Inserted, []ClaimOutcome, error)
+	// ExternalUserIDs returns the user id of each of externalIDs that
+	// exists.
+	ExternalUserIDs(ctx context.Context, externalIDs []string) (map[string]int64, error)
 	// IdempotencyRecord returns what is stored with an idempotency key;
 	// found is false when the key is not taken.
 	IdempotencyRecord(ctx context.Context, scope []byte, key string) (o ClaimOutcome, found bool, err error)

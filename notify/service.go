@@ -203,14 +203,20 @@ func (s *Service) NotifyMany(ctx context.Context, userIDs []int64, n NewNotifica
 	if err != nil {
 		return 0, fmt.Errorf("notify: insert many: %w", err)
 	}
-	created := 0
-	for _, r := range rows {
-		if r.ID != 0 {
-			created++
-		}
-	}
+	created := Created(rows)
 	s.hub.Metrics().NotificationsCreated(PathBulk, created)
 	return created, nil
+}
+
+// Created counts the rows stored (an Inserted with an ID).
+func Created(rows []Inserted) int {
+	n := 0
+	for _, r := range rows {
+		if r.ID != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // push sends freshly committed rows to their users' sockets, in the order

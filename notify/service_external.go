@@ -60,12 +60,7 @@ func (s *Service) NotifyManyExternal(ctx context.Context, externalIDs []string, 
 	if err != nil || replayed != nil {
 		return 0, replayed, err
 	}
-	created := 0
-	for _, r := range rows {
-		if r.ID != 0 {
-			created++
-		}
-	}
+	created := Created(rows)
 	s.hub.Metrics().NotificationsCreated(PathBulk, created)
 	return created, nil, nil
 }

@@ -37,15 +37,11 @@ export function createToasts(region, { timeoutMs = 5000, max = 4, onOpen = () =>
       const close = h('button', { type: 'button', class: 'icon-btn toast-close', dataset: { testid: 'toast-dismiss' }, 'aria-label': `Dismiss: ${n.title}`, title: 'Dismiss' }, icon('close'));
       const el = h('div', { class: `toast style-${style}`, dataset: { testid: 'toast', id: String(n.id), style } },
         icon(iconOf[style], 'icon toast-icon'),
-        h('button', { type: 'button', class: 'toast-body', dataset: { testid: 'toast-open' }, title: 'Show in the notifications' },
+        h('button', { type: 'button', class: 'toast-body', dataset: { testid: 'toast-open' }, title: 'Show in the notifications', onclick: () => { dismiss(el); onOpen(n.id); } },
           h('strong', { class: 'toast-title' }, n.title),
           n.content ? h('span', { class: 'toast-content' }, n.content) : null),
         close);
       close.addEventListener('click', () => dismiss(el));
-      el.querySelector('.toast-body').addEventListener('click', () => {
-        dismiss(el);
-        onOpen(n.id);
-      });
       el.addEventListener('mouseenter', () => clearTimeout(el._timer));
       el.addEventListener('mouseleave', () => { if (!el.contains(document.activeElement)) arm(el); });
       el.addEventListener('focusin', () => clearTimeout(el._timer));

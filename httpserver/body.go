@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -48,10 +49,17 @@ func (s *responder) decodeJSON(c *gin.Context, dst any, mode bodyMode) error {
 		return notify.Errorf(notify.EINVALID, "body: could not be read")
 	}
 	body = bytes.TrimSpace(body)
+	if len(body) == 0 && mode == bodyOptional {
+		return nil
+	}
+	// A body must be declared as JSON. A cross-site HTML form can only send
+	// text/plain, urlencoded or multipart bodies without a CORS preflight,
+	// so this is what stops a form from posting JSON-looking text (login
+	// CSRF).
+	if !isJSON(r.Header.Get("Content-Type")) {
+		return notify.Errorf(notify.EMEDIATYPE, "Content-Type: must be application/json")
+	}
 	if len(body) == 0 {
-		if mode == bodyOptional {
-			return nil
-		}
 		return notify.Errorf(notify.EINVALID, "body: is required (a JSON object)")
 	}
 	if body[0] != '{' {
@@ -66,6 +74,21 @@ func (s *responder) decodeJSON(c *gin.Context, dst any, mode bodyMode) error {
 		return notify.Errorf(notify.EINVALID, "body: unexpected data after the JSON object")
 	}
 	return nil
+}
+
+// isJSON reports whether a Content-Type header is application/json, with
+// at most a charset=utf-8 parameter (compared case-insensitively).
+func isJSON(contentType string) bool {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	for k, v := range params {
+		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeError turns an encoding/json error into a client-safe EINVALID

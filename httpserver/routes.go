@@ -29,8 +29,8 @@ func (s *Server) routes(static fs.FS) {
 
 	api := e.Group("/api")
 	api.GET("/config", health.config)
-	api.POST("/users", users.signup)
-	api.POST("/sessions", sessions.login)
+	api.POST("/users", s.requireSameSite, users.signup)
+	api.POST("/sessions", s.requireSameSite, sessions.login)
 
 	user := api.Group("", s.requireUser)
 	user.DELETE("/sessions/current", sessions.logout)

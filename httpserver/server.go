@@ -105,7 +105,7 @@ func newServer(cfg Config, d Deps, static fs.FS) *Server {
 		apiKeys:   newAPIKeys(cfg.Auth.APIKeys),
 		now:       time.Now,
 	}
-	s.limits = newLoginLimits(cfg.Auth.LoginPerMinuteIP, cfg.Auth.LoginPerMinuteUser, s.clock)
+	s.limits = newLoginLimits(cfg.Auth, s.clock)
 	s.engine = s.newEngine()
 	s.routes(static)
 	return s

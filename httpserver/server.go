@@ -29,6 +29,7 @@ const DefaultMaxBodyBytes = 64 << 10
 type Config struct {
 	HTTP config.HTTP
 	Auth config.Auth
+	Demo config.Demo // zero: the task demo is off
 	// WSPublicURL is ws.public_url: handed to clients by /api/me and
 	// /api/config, and allowed as a connect-src in the page's CSP.
 	WSPublicURL string

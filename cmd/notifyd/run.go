@@ -156,6 +156,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	api := httpserver.New(httpserver.Config{
 		HTTP:           cfg.HTTP,
 		Auth:           cfg.Auth,
+		Demo:           cfg.Demo,
 		WSPublicURL:    cfg.WS.PublicURL,
 		AllowedOrigins: cfg.WS.AllowedOrigins,
 	}, httpserver.Deps{Store: st, Service: svc, Accounts: accounts, Tasks: tasks, Logger: logger,

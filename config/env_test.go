@@ -51,7 +51,7 @@ func envSamples() map[string]envSample {
 		"NOTIFYD_AUTH_LOGIN_PER_MINUTE_USER":         {"1", 1},
 		"NOTIFYD_AUTH_LOGIN_PER_MINUTE":              {"60", 60},
 		"NOTIFYD_AUTH_HASH_CONCURRENCY":              {"4", 4},
-		"NOTIFYD_AUTH_HASH_QUEUE":                    {"0", 0},
+		"NOTIFYD_AUTH_HASH_QUEUE":                    {"4", 4},
 		"NOTIFYD_LOG_LEVEL":                          {"debug", "debug"},
 		"NOTIFYD_LOG_FORMAT":                         {"json", "json"},
 		"NOTIFYD_CLUSTER_ENABLED":                    {"true", true},

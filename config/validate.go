@@ -91,7 +91,7 @@ func (c Config) Validate() error {
 		v.add("auth.login_per_minute", "must be at least 1, got %d", c.Auth.LoginPerMinute)
 	}
 	v.between("auth.hash_concurrency", int64(c.Auth.HashConcurrency), 0, 1024)
-	v.between("auth.hash_queue", int64(c.Auth.HashQueue), 0, 100000)
+	v.between("auth.hash_queue", int64(c.Auth.HashQueue), 1, 100000)
 
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

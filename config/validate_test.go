@@ -96,7 +96,7 @@ func TestValidate(t *testing.T) {
 		{"auth.login_per_minute_user 0", func(c *config.Config) { c.Auth.LoginPerMinuteUser = 0 }, "auth.login_per_minute_user"},
 		{"auth.login_per_minute 0", func(c *config.Config) { c.Auth.LoginPerMinute = 0 }, "auth.login_per_minute"},
 		{"auth.hash_concurrency -1", func(c *config.Config) { c.Auth.HashConcurrency = -1 }, "auth.hash_concurrency"},
-		{"auth.hash_queue -1", func(c *config.Config) { c.Auth.HashQueue = -1 }, "auth.hash_queue"},
+		{"auth.hash_queue 0", func(c *config.Config) { c.Auth.HashQueue = 0 }, "auth.hash_queue"},
 		{"demo.tasks_per_minute 0", func(c *config.Config) { c.Demo.TasksPerMinute = 0 }, "demo.tasks_per_minute"},
 
 		{"log.level trace", func(c *config.Config) { c.Log.Level = "trace" }, "log.level"},

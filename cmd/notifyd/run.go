@@ -130,7 +130,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	reg, metrics := newMetrics()
 	st.SetMetrics(metrics)
 
-	accounts, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: cfg.Auth.SessionTTL.D()})
+	accounts, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: cfg.Auth.SessionTTL.D(),
+		HashConcurrency: cfg.Auth.HashConcurrency, HashQueue: cfg.Auth.HashQueue})
 	if err != nil {
 		return err
 	}

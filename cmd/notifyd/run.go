@@ -166,8 +166,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	defer ws.Close()
 
 	httpSrv := newHTTPServer(api.Handler(), cfg.HTTP, cfg.HTTP.WriteTimeout.D(), logger)
-	// No write timeout on the websocket listener: it would also cut the
-	// hijacked sockets; each socket write has ws.write_timeout instead.
+	// No write timeout on the websocket listener: its one HTTP response is
+	// the upgrade, and each socket write has ws.write_timeout.
 	wsSrv := newHTTPServer(ws.Handler(), cfg.HTTP, 0, logger)
 
 	logger.Info("listening",

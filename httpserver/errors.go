@@ -64,7 +64,8 @@ type responder struct {
 // renderError writes err as the JSON error body with the status of its
 // code and aborts the handler chain. Errors that are not *notify.Error,
 // or carry an unknown code, become a 500 "internal" whose text stays in
-// the log, keyed by the request id; 5xx errors are always logged.
+// the log, keyed by the request id; 5xx errors are logged, except "busy",
+// which gets a Retry-After instead.
 func (s *responder) renderError(c *gin.Context, err error) {
 	code := notify.ErrorCode(err)
 	status, known := statusOf(code)

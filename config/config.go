@@ -15,6 +15,7 @@ type Config struct {
 	Log       Log       `toml:"log"`
 	Cluster   Cluster   `toml:"cluster"`
 	Retention Retention `toml:"retention"`
+	Publisher Publisher `toml:"publisher"`
 	Demo      Demo      `toml:"demo"`
 }
 
@@ -79,6 +80,28 @@ type Auth struct {
 	// allowed to wait for one; beyond them, 503 with Retry-After.
 	HashConcurrency int `toml:"hash_concurrency"` // 0
 	HashQueue       int `toml:"hash_queue"`       // 16
+	// JWT: tokens signed by the app's backend ([auth.jwt]).
+	JWT JWT `toml:"jwt"`
+}
+
+// JWT configures the tokens an app's backend signs for its users: the
+// subject ("sub") is the user's external id. No key configured: tokens are
+// refused and only session secrets authenticate.
+type JWT struct {
+	HMACSecrets    []string `toml:"hmac_secrets"`     // none; HS256/384/512 keys, each at least 32 bytes; several for rotation
+	PublicKeys     []string `toml:"public_keys"`      // none; PEM files (RSA, ECDSA P-256, Ed25519)
+	JWKSURL        string   `toml:"jwks_url"`         // "": no JWKS
+	JWKSMinRefresh Duration `toml:"jwks_min_refresh"` // "10s": an unknown kid refreshes the JWKS at most this often
+	Issuer         string   `toml:"issuer"`           // "": "iss" not checked
+	Audience       string   `toml:"audience"`         // "": "aud" not checked
+	Leeway         Duration `toml:"leeway"`           // "30s": clock skew allowed on exp, nbf, iat
+}
+
+// Publisher configures the publisher API.
+type Publisher struct {
+	// IdempotencyTTL is how long an Idempotency-Key is remembered; the
+	// retention sweeper deletes older keys.
+	IdempotencyTTL Duration `toml:"idempotency_ttl"` // "24h"
 }
 
 // Log configures the slog logger.
@@ -149,10 +172,15 @@ func Default() Config {
 			LoginPerMinuteUser: 10,
 			LoginPerMinute:     600,
 			HashQueue:          16,
+			JWT: JWT{
+				JWKSMinRefresh: Duration(10 * time.Second),
+				Leeway:         Duration(30 * time.Second),
+			},
 		},
 		Log:       Log{Level: "info", Format: "text"},
 		Cluster:   Cluster{MaxListenerLag: Duration(5 * time.Second)},
 		Retention: Retention{ReadAfter: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour)},
+		Publisher: Publisher{IdempotencyTTL: Duration(24 * time.Hour)},
 		Demo:      Demo{Tasks: true, TasksPerMinute: 10},
 	}
 }

@@ -16,7 +16,7 @@ const EnvPrefix = "NOTIFYD_"
 // errors, not in logs (see Redacted).
 func isSecret(key string) bool {
 	switch key {
-	case "auth.api_keys", "database.url", "cluster.listen_url":
+	case "auth.api_keys", "auth.jwt.hmac_secrets", "database.url", "cluster.listen_url":
 		return true
 	}
 	return false
@@ -31,23 +31,32 @@ type field struct {
 	value  reflect.Value // settable when walked from a *Config
 }
 
-// fields lists every key of c in declaration order.
+// fields lists every key of c in declaration order. A section may hold a
+// table of its own ([auth.jwt]): its keys are "auth.jwt.issuer", with the
+// variable NOTIFYD_AUTH_JWT_ISSUER.
 func fields(c *Config) []field {
-	var out []field
-	root := reflect.ValueOf(c).Elem()
-	for i := range root.NumField() {
-		section := tomlName(root.Type().Field(i))
-		sv := root.Field(i)
-		for j := range sv.NumField() {
-			name := tomlName(sv.Type().Field(j))
-			key := section + "." + name
-			out = append(out, field{
-				key:    key,
-				env:    EnvPrefix + strings.ToUpper(section+"_"+name),
-				secret: isSecret(key),
-				value:  sv.Field(j),
-			})
+	return appendFields(nil, "", reflect.ValueOf(c).Elem())
+}
+
+// appendFields appends the keys of the struct v, whose own key is prefix
+// ("" for the root), descending into nested tables.
+func appendFields(out []field, prefix string, v reflect.Value) []field {
+	for i := range v.NumField() {
+		key := tomlName(v.Type().Field(i))
+		if prefix != "" {
+			key = prefix + "." + key
 		}
+		fv := v.Field(i)
+		if fv.Kind() == reflect.Struct {
+			out = appendFields(out, key, fv)
+			continue
+		}
+		out = append(out, field{
+			key:    key,
+			env:    EnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_")),
+			secret: isSecret(key),
+			value:  fv,
+		})
 	}
 	return out
 }

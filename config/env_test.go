@@ -62,6 +62,14 @@ func envSamples() map[string]envSample {
 		"NOTIFYD_RETENTION_INTERVAL":                 {"10m", config.Duration(10 * time.Minute)},
 		"NOTIFYD_DEMO_TASKS":                         {"false", false},
 		"NOTIFYD_DEMO_TASKS_PER_MINUTE":              {"3", 3},
+		"NOTIFYD_AUTH_JWT_HMAC_SECRETS":              {"0123456789abcdef0123456789abcdef", []string{"0123456789abcdef0123456789abcdef"}},
+		"NOTIFYD_AUTH_JWT_PUBLIC_KEYS":               {"/keys/a.pem,/keys/b.pem", []string{"/keys/a.pem", "/keys/b.pem"}},
+		"NOTIFYD_AUTH_JWT_JWKS_URL":                  {"https://id.example/.well-known/jwks.json", "https://id.example/.well-known/jwks.json"},
+		"NOTIFYD_AUTH_JWT_JWKS_MIN_REFRESH":          {"1m", config.Duration(time.Minute)},
+		"NOTIFYD_AUTH_JWT_ISSUER":                    {"https://app.example", "https://app.example"},
+		"NOTIFYD_AUTH_JWT_AUDIENCE":                  {"notifyd", "notifyd"},
+		"NOTIFYD_AUTH_JWT_LEEWAY":                    {"5s", config.Duration(5 * time.Second)},
+		"NOTIFYD_PUBLISHER_IDEMPOTENCY_TTL":          {"2h", config.Duration(2 * time.Hour)},
 	}
 }
 
@@ -79,21 +87,30 @@ type tomlKey struct {
 
 func tomlKeys(tb testing.TB) []tomlKey {
 	tb.Helper()
-	var keys []tomlKey
-	ct := reflect.TypeFor[config.Config]()
-	for i := range ct.NumField() {
-		sf := ct.Field(i)
-		for j := range sf.Type.NumField() {
-			kf := sf.Type.Field(j)
-			section, key := sf.Tag.Get("toml"), kf.Tag.Get("toml")
-			if section == "" || key == "" {
-				tb.Fatalf("field %s.%s has no toml tag", sf.Name, kf.Name)
-			}
-			keys = append(keys, tomlKey{
-				env:   "NOTIFYD_" + strings.ToUpper(section+"_"+key),
-				field: func(c *config.Config) reflect.Value { return reflect.ValueOf(c).Elem().Field(i).Field(j) },
-			})
+	return appendTOMLKeys(tb, nil, "NOTIFYD", reflect.TypeFor[config.Config](), nil)
+}
+
+// appendTOMLKeys appends the keys of struct type t, whose variable prefix
+// is prefix and whose place in Config is the field index path, descending
+// into nested tables (structs other than config.Duration).
+func appendTOMLKeys(tb testing.TB, keys []tomlKey, prefix string, t reflect.Type, path []int) []tomlKey {
+	tb.Helper()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := f.Tag.Get("toml")
+		if name == "" {
+			tb.Fatalf("field %s has no toml tag", f.Name)
 		}
+		env := prefix + "_" + strings.ToUpper(name)
+		at := append(slices.Clone(path), i)
+		if f.Type.Kind() == reflect.Struct {
+			keys = appendTOMLKeys(tb, keys, env, f.Type, at)
+			continue
+		}
+		keys = append(keys, tomlKey{
+			env:   env,
+			field: func(c *config.Config) reflect.Value { return reflect.ValueOf(c).Elem().FieldByIndex(at) },
+		})
 	}
 	return keys
 }
@@ -176,5 +193,18 @@ func TestEnvBadValues(t *testing.T) {
 				t.Errorf("error %q does not contain %q", err, tt.wantText)
 			}
 		})
+	}
+}
+
+// TestEnvNestedTable: a key of a nested table ([auth.jwt]) has its variable
+// (NOTIFYD_AUTH_JWT_LEEWAY), and a duration there is checked like any other.
+func TestEnvNestedTable(t *testing.T) {
+	env := map[string]string{"NOTIFYD_AUTH_JWT_LEEWAY": "45s", "NOTIFYD_PUBLISHER_IDEMPOTENCY_TTL": "1h"}
+	c, err := config.Load("", false, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Auth.JWT.Leeway.D() != 45*time.Second || c.Publisher.IdempotencyTTL.D() != time.Hour {
+		t.Fatalf("leeway %v, idempotency ttl %v", c.Auth.JWT.Leeway.D(), c.Publisher.IdempotencyTTL.D())
 	}
 }

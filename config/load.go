@@ -118,15 +118,17 @@ func decodeTOML(c *Config, name string, doc []byte) error {
 // the decoder would store `shutdown_timeout = 10` as 10 nanoseconds, a value
 // that passes validation and breaks the service in puzzling ways.
 func checkDurations(c *Config, name string, doc []byte) error {
-	var raw map[string]map[string]any
+	var raw map[string]any
 	if err := toml.Unmarshal(doc, &raw); err != nil {
 		return fmt.Errorf("config: decode %s: %w", name, err)
 	}
 	var errs []error
 	for _, f := range fields(c) {
-		section, key, _ := strings.Cut(f.key, ".")
-		v, ok := raw[section][key]
-		if !ok || !isDuration(f.value.Type()) {
+		if !isDuration(f.value.Type()) {
+			continue
+		}
+		v, ok := lookupRaw(raw, f.key)
+		if !ok {
 			continue
 		}
 		if _, isString := v.(string); !isString {
@@ -134,4 +136,19 @@ func checkDurations(c *Config, name string, doc []byte) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// lookupRaw finds the dotted key in a decoded TOML document.
+func lookupRaw(doc map[string]any, key string) (any, bool) {
+	var v any = doc
+	for part := range strings.SplitSeq(key, ".") {
+		table, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = table[part]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
 }

@@ -202,3 +202,16 @@ func TestLoadReportsEveryError(t *testing.T) {
 		t.Fatalf("error keys = %q, want %q", got, want)
 	}
 }
+
+// TestNestedDurationMustBeString: a bare number for a duration in a nested
+// table is refused like one in a section.
+func TestNestedDurationMustBeString(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.toml")
+	if err := os.WriteFile(path, []byte("[auth.jwt]\nleeway = 30\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := config.Load(path, true, noEnv)
+	if err == nil || !strings.Contains(err.Error(), "auth.jwt.leeway") {
+		t.Fatalf("err = %v, want one naming auth.jwt.leeway", err)
+	}
+}

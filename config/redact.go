@@ -11,21 +11,28 @@ import (
 const redacted = "REDACTED"
 
 // Redacted returns c with secrets masked, for start-up logging: each API key
-// becomes "REDACTED" (their number stays visible) and the password of a
+// and JWT HMAC secret becomes "REDACTED" (their number stays visible) and the password of a
 // database URL, in the user info or a "password" query parameter, becomes
 // "REDACTED". A database URL that does not parse is masked whole, since its
 // password cannot be located.
 func (c Config) Redacted() Config {
-	if c.Auth.APIKeys != nil {
-		keys := make([]string, len(c.Auth.APIKeys))
-		for i := range keys {
-			keys[i] = redacted
-		}
-		c.Auth.APIKeys = keys
-	}
+	c.Auth.APIKeys = redactAll(c.Auth.APIKeys)
+	c.Auth.JWT.HMACSecrets = redactAll(c.Auth.JWT.HMACSecrets)
 	c.Database.URL = redactURL(c.Database.URL)
 	c.Cluster.ListenURL = redactURL(c.Cluster.ListenURL)
 	return c
+}
+
+// redactAll masks every secret of a list, keeping their number visible.
+func redactAll(secrets []string) []string {
+	if secrets == nil {
+		return nil
+	}
+	out := make([]string, len(secrets))
+	for i := range out {
+		out[i] = redacted
+	}
+	return out
 }
 
 // redactURL masks the password of a Postgres URL.
@@ -52,7 +59,8 @@ func redactURL(s string) string {
 
 // LogValue implements slog.LogValuer, so that logging a Config, for example
 // logger.Info("config", "config", cfg), prints one group per section of the
-// Redacted values and can never leak a secret.
+// Redacted values and can never leak a secret. Keys of a nested table keep
+// their dotted name inside the section's group ("jwt.issuer").
 func (c Config) LogValue() slog.Value {
 	r := c.Redacted()
 	var sections []slog.Attr

@@ -116,6 +116,7 @@ func (c Config) Validate() error {
 	v.notNegative("retention.read_after", c.Retention.ReadAfter)
 	v.notNegative("retention.unread_after", c.Retention.UnreadAfter)
 	v.positive("retention.interval", c.Retention.Interval)
+	v.positive("publisher.idempotency_ttl", c.Publisher.IdempotencyTTL)
 
 	v.between("demo.tasks_per_minute", int64(c.Demo.TasksPerMinute), 1, 10000)
 

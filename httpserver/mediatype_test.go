@@ -61,10 +61,10 @@ func TestJSONContentTypeRequired(t *testing.T) {
 		{method: "POST", path: "/api/sessions", body: `{"username":"alice","password":"` + testPass + `"}`},
 		{method: "POST", path: "/api/tasks", secret: secret, body: `{"name":"x","duration_ms":0}`},
 		{method: "POST", path: "/api/notifications/read-all", secret: secret, body: `{"up_to_id":1}`},
-		{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey, body: `{"username":"carol"}`},
-		{method: "POST", path: "/api/publisher/users/1/notifications", apiKey: testAPIKey, body: `{"title":"t"}`},
-		{method: "POST", path: "/api/publisher/users/1/events", apiKey: testAPIKey, body: `{"type":"x","data":{}}`},
-		{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey, body: `{"user_ids":[1],"title":"t"}`},
+		{method: "PUT", path: "/api/publisher/users/carol", apiKey: testAPIKey, body: `{"name":"Carol"}`},
+		{method: "POST", path: "/api/publisher/users/carol/notifications", apiKey: testAPIKey, body: `{"title":"t"}`},
+		{method: "POST", path: "/api/publisher/users/carol/events", apiKey: testAPIKey, body: `{"type":"x","data":{}}`},
+		{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey, body: `{"user_ids":["carol"],"title":"t"}`},
 	}
 	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
 		"application/json; charset=latin1", "application/jsonp", ""} {
@@ -77,8 +77,8 @@ func TestJSONContentTypeRequired(t *testing.T) {
 	}
 	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON; Charset=UTF-8"} {
 		t.Run("accepted "+ct, func(t *testing.T) {
-			r := e.do(t, req{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey,
-				body: `{"username":"dave"}`, header: map[string]string{"Content-Type": ct}})
+			r := e.do(t, req{method: "PUT", path: "/api/publisher/users/dave", apiKey: testAPIKey,
+				body: `{"name":"Dave"}`, header: map[string]string{"Content-Type": ct}})
 			if r.status == http.StatusUnsupportedMediaType {
 				t.Fatalf("refused: %s", r.body)
 			}
@@ -86,5 +86,6 @@ func TestJSONContentTypeRequired(t *testing.T) {
 	}
 	t.Run("optional body absent, no Content-Type", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: secret}).want(t, http.StatusOK)
+		e.do(t, req{method: "PUT", path: "/api/publisher/users/erin", apiKey: testAPIKey}).want(t, http.StatusCreated)
 	})
 }

@@ -40,9 +40,13 @@ type NotificationStore interface {
 	UnreadCounts(ctx context.Context, userIDs []int64) (map[int64]int64, error)
 }
 
-// NewItem is one notification to store for one user.
+// NewItem is one notification to store for one user, named by UserID or,
+// when ExternalID is set, by the app's id: the store then creates the
+// user if needed, in the same transaction, and fills in the UserID of the
+// row it returns.
 type NewItem struct {
-	UserID int64
+	UserID     int64
+	ExternalID string
 	NewNotification
 }
 
@@ -80,6 +84,9 @@ type Service struct {
 	// settle tracks the users whose last insert failed without proving
 	// that nothing was stored, and catches their sockets up (settle.go).
 	settle settler
+
+	// external caches the user ids of external ids (service_external.go).
+	external knownExternal
 }
 
 // NewService returns a Service that stores in store and pushes through hub,
@@ -101,13 +108,27 @@ func (s *Service) stripe(userID int64) int {
 // lockUsers locks the stripes of userIDs in index order, so that two bulk
 // calls cannot deadlock, and returns the unlock function.
 func (s *Service) lockUsers(userIDs ...int64) func() {
-	if s.bell != nil {
-		// Nothing is pushed here; the database orders the doorbells.
-		return func() {}
-	}
 	idx := make([]int, 0, len(userIDs))
 	for _, id := range userIDs {
 		idx = append(idx, s.stripe(id))
+	}
+	return s.lockStripes(idx)
+}
+
+// lockAllUsers locks every stripe: for a batch that creates users, whose
+// ids are not known before its transaction.
+func (s *Service) lockAllUsers() func() {
+	idx := make([]int, len(s.userLocks))
+	for i := range idx {
+		idx[i] = i
+	}
+	return s.lockStripes(idx)
+}
+
+func (s *Service) lockStripes(idx []int) func() {
+	if s.bell != nil {
+		// Nothing is pushed here; the database orders the doorbells.
+		return func() {}
 	}
 	slices.Sort(idx)
 	idx = slices.Compact(idx)

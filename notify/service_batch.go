@@ -261,17 +261,35 @@ func (s *Service) commit(batch []*insertRequest) {
 	for _, req := range batch {
 		items = append(items, req.items...)
 	}
-	users := make([]int64, len(items))
-	for i, it := range items {
-		users[i] = it.UserID
-	}
 	// Taken before the transaction, as SetRead, MarkAllRead and Delete
 	// do: a change committed meanwhile for one of these users cannot
-	// reach a socket ahead of the notification it changes.
-	unlock := s.lockUsers(users...)
+	// reach a socket ahead of the notification it changes. A batch naming
+	// an external id not seen yet locks every stripe: its user may be
+	// created by the transaction, with an id known only after it.
+	var unlock func()
+	if s.external.resolve(items) {
+		users := make([]int64, len(items))
+		for i, it := range items {
+			users[i] = it.UserID
+		}
+		unlock = s.lockUsers(users...)
+	} else {
+		unlock = s.lockAllUsers()
+	}
 	rows, err := s.store.InsertBatch(context.Background(), items, s.now())
 	if err == nil && len(rows) != len(items) {
 		err = fmt.Errorf("store returned %d rows for %d notifications", len(rows), len(items))
+	}
+	if err == nil {
+		s.external.learn(items, rows)
+	}
+	users := make([]int64, 0, len(rows))
+	for i, it := range items {
+		if it.UserID != 0 {
+			users = append(users, it.UserID)
+		} else if err == nil {
+			users = append(users, rows[i].UserID)
+		}
 	}
 	if err != nil {
 		// Nothing proves that nothing was stored: the transaction may

@@ -16,7 +16,7 @@ import (
 
 // Bounds on bind parameters per statement, well under Postgres' 65535 and
 // SQLite's 32766: at most maxIDsPerQuery ids in an IN list, and
-// insertBatch rows (5 parameters each) per INSERT on SQLite.
+// insertBatch rows (7 parameters each) per INSERT on SQLite.
 const (
 	maxIDsPerQuery = 1000
 	insertBatch    = 500
@@ -66,6 +66,13 @@ func (s *Store) InsertBatch(ctx context.Context, items []notify.NewItem, now tim
 // row needs locking.
 func (s *Store) insertSQLite(ctx context.Context, items []notify.NewItem, created time.Time, out []notify.Inserted) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if ext := externalIDs(items); len(ext) > 0 {
+			byExternal, err := ensureExternalSQLite(tx, ext, created)
+			if err != nil {
+				return err
+			}
+			items = resolveExternal(items, byExternal)
+		}
 		userIDs := make([]int64, len(items))
 		for i, it := range items {
 			userIDs[i] = it.UserID
@@ -105,15 +112,16 @@ func (s *Store) insertSQLite(ctx context.Context, items []notify.NewItem, create
 // multi-row INSERT and returns the new rows.
 func insertValues(tx *gorm.DB, items []notify.NewItem, chunk []int, created time.Time) ([]insertedRow, error) {
 	var sql strings.Builder
-	sql.WriteString("INSERT INTO notifications (user_id, title, content, style, created_at) VALUES ")
-	args := make([]any, 0, 5*len(chunk))
+	sql.WriteString("INSERT INTO notifications (user_id, title, content, style, url, data, created_at) VALUES ")
+	args := make([]any, 0, 7*len(chunk))
 	for k, i := range chunk {
 		if k > 0 {
 			sql.WriteString(", ")
 		}
-		sql.WriteString("(?, ?, ?, ?, ?)")
+		sql.WriteString("(?, ?, ?, ?, ?, ?, ?)")
 		it := items[i]
-		args = append(args, it.UserID, it.Title, it.Content, string(styleOf(it.NewNotification)), created)
+		args = append(args, it.UserID, it.Title, it.Content, string(styleOf(it.NewNotification)),
+			urlOf(it.NewNotification), dataOf(it.NewNotification), created)
 	}
 	sql.WriteString(" RETURNING id, user_id")
 	var rows []insertedRow
@@ -163,7 +171,8 @@ func assign(items []notify.NewItem, chunk []int, rows []insertedRow, created tim
 		out[i] = notify.Inserted{
 			Notification: notify.Notification{
 				ID: rows[k].ID, UserID: it.UserID, Title: it.Title, Content: it.Content,
-				Style: styleOf(it.NewNotification), CreatedAt: created,
+				Style: styleOf(it.NewNotification), URL: urlOf(it.NewNotification), Data: it.Data,
+				CreatedAt: created,
 			},
 			Unread: rows[k].Unread + got[it.UserID],
 		}
@@ -202,6 +211,23 @@ func (s *Store) InsertNotifications(ctx context.Context, userIDs []int64, n noti
 		}
 	}
 	return out, counts, nil
+}
+
+// urlOf is n's link as the nullable column holds it.
+func urlOf(n notify.NewNotification) *string {
+	if n.URL == "" {
+		return nil
+	}
+	return &n.URL
+}
+
+// dataOf is n's data as the nullable column holds it.
+func dataOf(n notify.NewNotification) *string {
+	if len(n.Data) == 0 {
+		return nil
+	}
+	s := string(n.Data)
+	return &s
 }
 
 // styleOf is n's style, info when unset.

@@ -26,10 +26,19 @@ import (
 // with itself, so inserts for one user queue up, but not with the
 // key-share lock a foreign key check takes, so creating a session is not
 // held up.
-const lockUsersSQL = `SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
+const lockUsersSQL = `SELECT id, external_id FROM users WHERE id = ANY($1) OR external_id = ANY($2) ORDER BY id FOR NO KEY UPDATE`
+
+// insertExternalUsersSQL creates the users named by external ids ($1,
+// sorted, so that two transactions creating the same users take the
+// unique index in one order) that do not exist yet (external_users.go).
+const insertExternalUsersSQL = `INSERT INTO users (username, external_id, created_at)
+SELECT '', e, $2 FROM unnest($1::text[]) AS e ORDER BY e
+ON CONFLICT (external_id) DO NOTHING`
 
 // insertNotificationsSQL inserts the items given as arrays ($1 user ids,
-// $2 titles, $3 contents, $4 styles; $5 the creation time) for users that
+// NULL for an item named by $8 its external id; $2 titles, $3 contents, $4
+// styles, $6 urls, $7 data, NULL for none; $5 the creation time) for users
+// that
 // exist, in array order, adds each user's new rows to its kept unread
 // count (unread.go), and returns each new row with its user's count
 // before the statement. The users' rows are already locked by
@@ -42,10 +51,11 @@ const lockUsersSQL = `SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR NO
 // new rows), so it matches them exactly. RETURNING sees the updated
 // unread_count; minus the rows added it is the count before.
 const insertNotificationsSQL = `WITH ins AS (
-	INSERT INTO notifications (user_id, title, content, style, created_at)
-	SELECT v.user_id, v.title, v.content, v.style::notification_style, $5
-	FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS v (user_id, title, content, style, ord)
-	WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = v.user_id)
+	INSERT INTO notifications (user_id, title, content, style, url, data, created_at)
+	SELECT u.id, v.title, v.content, v.style::notification_style, v.url, v.data, $5
+	FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $6::text[], $7::text[], $8::text[])
+		WITH ORDINALITY AS v (user_id, title, content, style, url, data, ext, ord)
+	JOIN users u ON u.id = COALESCE(v.user_id, (SELECT x.id FROM users x WHERE x.external_id = v.ext))
 	ORDER BY v.ord
 	RETURNING id, user_id
 ), added AS (
@@ -83,11 +93,20 @@ func (s *Store) insertPostgres(ctx context.Context, items []notify.NewItem, crea
 func (s *Store) pipelineInsert(ctx context.Context, c *pgx.Conn, items []notify.NewItem, created time.Time, out []notify.Inserted) (err error) {
 	n := len(items)
 	users, titles, contents, styles := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
+	urls, data, exts := make([]*string, n), make([]*string, n), make([]*string, n)
+	userIDs := make([]*int64, n)
 	all := make([]int, n)
 	for i, it := range items {
-		users[i], titles[i], contents[i], styles[i] = it.UserID, it.Title, it.Content, string(styleOf(it.NewNotification))
+		titles[i], contents[i], styles[i] = it.Title, it.Content, string(styleOf(it.NewNotification))
+		urls[i], data[i] = urlOf(it.NewNotification), dataOf(it.NewNotification)
+		if it.ExternalID != "" {
+			exts[i] = &items[i].ExternalID
+		} else {
+			users[i], userIDs[i] = it.UserID, &items[i].UserID
+		}
 		all[i] = i
 	}
+	ext := externalIDs(items)
 
 	var b pgx.Batch
 	if s.doorbell {
@@ -102,15 +121,21 @@ func (s *Store) pipelineInsert(ctx context.Context, c *pgx.Conn, items []notify.
 			}
 		}()
 	}
-	b.Queue(lockUsersSQL, sortedDistinct(users))
-	b.Queue(insertNotificationsSQL, users, titles, contents, styles, created)
+	if len(ext) > 0 {
+		b.Queue(insertExternalUsersSQL, ext, created)
+	}
+	b.Queue(lockUsersSQL, sortedDistinct(users), ext)
+	b.Queue(insertNotificationsSQL, userIDs, titles, contents, styles, created, urls, data, exts)
 	br := c.SendBatch(ctx, &b)
-	rows, err := readInserted(br, s.doorbell)
+	byExternal, rows, err := readInserted(br, s.doorbell, len(ext) > 0)
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return err
+	}
+	if len(ext) > 0 {
+		items = resolveExternal(items, byExternal)
 	}
 	done, err := assign(items, all, rows, created, out)
 	if err != nil || !s.doorbell {
@@ -140,28 +165,53 @@ func newRowsBell(out []notify.Inserted, done []int) notify.Doorbell {
 }
 
 // readInserted reads the results of the pipeline: BEGIN when begun, the
-// lock, then the rows of the INSERT.
-func readInserted(br pgx.BatchResults, begun bool) ([]insertedRow, error) {
+// creation of external users when there were any, the lock (which maps
+// external ids to user ids), then the rows of the INSERT.
+func readInserted(br pgx.BatchResults, begun, external bool) (map[string]int64, []insertedRow, error) {
 	if begun {
 		if _, err := br.Exec(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	if _, err := br.Exec(); err != nil {
-		return nil, err
+	if external {
+		if _, err := br.Exec(); err != nil {
+			return nil, nil, err
+		}
+	}
+	byExternal := make(map[string]int64)
+	locked, err := br.Query()
+	if err != nil {
+		return nil, nil, err
+	}
+	for locked.Next() {
+		var (
+			id  int64
+			ext *string
+		)
+		if err := locked.Scan(&id, &ext); err != nil {
+			locked.Close()
+			return nil, nil, err
+		}
+		if ext != nil {
+			byExternal[*ext] = id
+		}
+	}
+	locked.Close()
+	if err := locked.Err(); err != nil {
+		return nil, nil, err
 	}
 	res, err := br.Query()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer res.Close()
 	var rows []insertedRow
 	for res.Next() {
 		var r insertedRow
 		if err := res.Scan(&r.ID, &r.UserID, &r.Unread); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rows = append(rows, r)
 	}
-	return rows, res.Err()
+	return byExternal, rows, res.Err()
 }

@@ -35,6 +35,14 @@ func errTooLarge(limit int64) error {
 // Then it must be one JSON object with only known fields; every other
 // failure is a 400 whose message names the field when there is one.
 func (s *responder) decodeJSON(c *gin.Context, dst any, mode bodyMode) error {
+	_, err := s.decodeJSONBody(c, dst, mode)
+	return err
+}
+
+// decodeJSONBody is decodeJSON that also returns the body it read, with
+// blanks around it trimmed (what an idempotency key's request hash
+// covers).
+func (s *responder) decodeJSONBody(c *gin.Context, dst any, mode bodyMode) ([]byte, error) {
 	r := c.Request
 	if r.Body == nil {
 		r.Body = http.NoBody
@@ -44,22 +52,27 @@ func (s *responder) decodeJSON(c *gin.Context, dst any, mode bodyMode) error {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return errTooLarge(tooBig.Limit)
+			return nil, errTooLarge(tooBig.Limit)
 		}
-		return notify.Errorf(notify.EINVALID, "body: could not be read")
+		return nil, notify.Errorf(notify.EINVALID, "body: could not be read")
 	}
 	body = bytes.TrimSpace(body)
-	if len(body) == 0 && mode == bodyOptional {
-		return nil
-	}
 	// A body must be declared as JSON. A cross-site HTML form can only send
 	// text/plain, urlencoded or multipart bodies without a CORS preflight,
 	// so this is what stops a form from posting JSON-looking text (login
-	// CSRF).
-	if !isJSON(r.Header.Get("Content-Type")) {
-		return notify.Errorf(notify.EMEDIATYPE, "Content-Type: must be application/json")
+	// CSRF). An optional body that is absent needs no Content-Type.
+	if (len(body) > 0 || mode == bodyRequired) && !isJSON(r.Header.Get("Content-Type")) {
+		return nil, notify.Errorf(notify.EMEDIATYPE, "Content-Type: must be application/json")
 	}
+	return body, decodeBytes(body, dst, mode)
+}
+
+// decodeBytes decodes a trimmed body into dst (see decodeJSON).
+func decodeBytes(body []byte, dst any, mode bodyMode) error {
 	if len(body) == 0 {
+		if mode == bodyOptional {
+			return nil
+		}
 		return notify.Errorf(notify.EINVALID, "body: is required (a JSON object)")
 	}
 	if body[0] != '{' {

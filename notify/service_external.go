@@ -14,37 +14,40 @@ import (
 
 // NotifyExternal stores n for the user the app names externalID, creating
 // that user if needed in the same transaction, then pushes it to the
-// user's open sockets.
-func (s *Service) NotifyExternal(ctx context.Context, externalID string, n NewNotification) (Notification, error) {
+// user's open sockets. With idem, it does so at most once per key: a
+// request whose key is already taken gets the stored answer (Replayed)
+// and nothing is created or pushed, or EIDEMPOTENCY when the key was used
+// for another request.
+func (s *Service) NotifyExternal(ctx context.Context, externalID string, n NewNotification, idem *Idempotency) (Notification, *Replayed, error) {
 	if err := ValidateExternalID("external_id", externalID); err != nil {
-		return Notification{}, err
+		return Notification{}, nil, err
 	}
 	if err := n.Normalize(); err != nil {
-		return Notification{}, err
+		return Notification{}, nil, err
 	}
-	rows, err := s.insert(ctx, []NewItem{{ExternalID: externalID, NewNotification: n}})
-	if err != nil {
-		return Notification{}, fmt.Errorf("notify: insert: %w", err)
+	rows, replayed, err := s.create(ctx, []NewItem{{ExternalID: externalID, NewNotification: n}}, idem)
+	if err != nil || replayed != nil {
+		return Notification{}, replayed, err
 	}
 	s.hub.Metrics().NotificationsCreated(PathSingle, 1)
-	return rows[0].Notification, nil
+	return rows[0].Notification, nil, nil
 }
 
 // NotifyManyExternal stores one copy of n for each of externalIDs (1 to
 // MaxBulkUsers; duplicates merged, unknown ids created) in one
 // transaction, then pushes each, and returns how many it created: the
-// number of distinct ids.
-func (s *Service) NotifyManyExternal(ctx context.Context, externalIDs []string, n NewNotification) (int, error) {
+// number of distinct ids. idem works as for NotifyExternal.
+func (s *Service) NotifyManyExternal(ctx context.Context, externalIDs []string, n NewNotification, idem *Idempotency) (int, *Replayed, error) {
 	if len(externalIDs) == 0 || len(externalIDs) > MaxBulkUsers {
-		return 0, Errorf(EINVALID, "user_ids: must hold 1 to %d external ids", MaxBulkUsers)
+		return 0, nil, Errorf(EINVALID, "user_ids: must hold 1 to %d external ids", MaxBulkUsers)
 	}
 	for _, id := range externalIDs {
 		if err := ValidateExternalID("user_ids", id); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 	}
 	if err := n.Normalize(); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	ids := slices.Clone(externalIDs)
 	slices.Sort(ids)
@@ -53,18 +56,50 @@ func (s *Service) NotifyManyExternal(ctx context.Context, externalIDs []string, 
 	for i, id := range ids {
 		items[i] = NewItem{ExternalID: id, NewNotification: n}
 	}
-	rows, err := s.insert(ctx, items)
-	if err != nil {
-		return 0, fmt.Errorf("notify: insert many: %w", err)
+	rows, replayed, err := s.create(ctx, items, idem)
+	if err != nil || replayed != nil {
+		return 0, replayed, err
 	}
-	created := 0
-	for _, r := range rows {
-		if r.ID != 0 {
-			created++
-		}
-	}
+	created := Created(rows)
 	s.hub.Metrics().NotificationsCreated(PathBulk, created)
-	return created, nil
+	return created, nil, nil
+}
+
+// create stores items, at most once per key when idem is set: while
+// another request with the key runs here, it waits for it to end; then a
+// key already stored answers with what is stored (or EIDEMPOTENCY), and
+// otherwise the key is claimed in the transaction that stores the items.
+// Another instance may claim it first: the database decides.
+func (s *Service) create(ctx context.Context, items []NewItem, idem *Idempotency) ([]Inserted, *Replayed, error) {
+	if idem == nil {
+		rows, _, err := s.insert(ctx, items, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("notify: insert: %w", err)
+		}
+		return rows, nil, nil
+	}
+	end, err := s.flights.begin(ctx, idem)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer end()
+	stored, found, err := s.store.IdempotencyRecord(ctx, idem.Scope, idem.Key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("notify: idempotency key: %w", err)
+	}
+	if found {
+		replayed, err := stored.replay(idem)
+		return nil, replayed, err
+	}
+	rows, outcome, err := s.insert(ctx, items, idem)
+	if err != nil {
+		return nil, nil, fmt.Errorf("notify: insert: %w", err)
+	}
+	if !outcome.Won {
+		replayed, err := outcome.replay(idem)
+		return nil, replayed, err
+	}
+	return rows, nil, nil
 }
 
 // maxKnownExternal bounds the cache of external ids (about 100 bytes an
@@ -81,23 +116,65 @@ type knownExternal struct {
 }
 
 // resolve fills in the UserID of items named by a cached external id and
-// reports whether every item now has one.
-func (k *knownExternal) resolve(items []NewItem) bool {
+// returns the external ids it does not know.
+func (k *knownExternal) resolve(items []NewItem) []string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	all := true
+	var missing []string
 	for i := range items {
 		if items[i].ExternalID == "" {
 			continue
 		}
 		id, ok := k.ids[items[i].ExternalID]
 		if !ok {
-			all = false
+			missing = append(missing, items[i].ExternalID)
 			continue
 		}
 		items[i].UserID = id
 	}
-	return all
+	return missing
+}
+
+// add records user ids read from the store.
+func (k *knownExternal) add(ids map[string]int64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ids == nil {
+		k.ids = make(map[string]int64)
+	}
+	for ext, id := range ids {
+		k.put(ext, id)
+	}
+}
+
+// put records one entry, dropping a random one when full. Call with mu
+// held.
+func (k *knownExternal) put(ext string, id int64) {
+	if len(k.ids) >= maxKnownExternal {
+		for drop := range k.ids { // map order: a random entry
+			delete(k.ids, drop)
+			break
+		}
+	}
+	k.ids[ext] = id
+}
+
+// resolveUsers fills in the UserID of every item named by an external id
+// that exists, from the cache or else from the store (one read for the
+// batch), and reports whether every item has one now. An id still
+// unknown belongs to a user the batch's transaction creates.
+func (s *Service) resolveUsers(items []NewItem) bool {
+	missing := s.external.resolve(items)
+	if len(missing) == 0 {
+		return true
+	}
+	ids, err := s.store.ExternalUserIDs(context.Background(), missing)
+	if err != nil {
+		// The insert will fail too, or create them: lock every stripe.
+		return false
+	}
+	s.external.add(ids)
+	return len(s.external.resolve(items)) == 0
 }
 
 // learn records the user ids the store gave to the external ids of items.
@@ -111,12 +188,6 @@ func (k *knownExternal) learn(items []NewItem, rows []Inserted) {
 		if it.ExternalID == "" || rows[i].UserID == 0 {
 			continue
 		}
-		if len(k.ids) >= maxKnownExternal {
-			for drop := range k.ids { // map order: a random entry
-				delete(k.ids, drop)
-				break
-			}
-		}
-		k.ids[it.ExternalID] = rows[i].UserID
+		k.put(it.ExternalID, rows[i].UserID)
 	}
 }

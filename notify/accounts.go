@@ -47,7 +47,7 @@ type Accounts struct {
 	store  AccountStore
 	cfg    AccountsConfig
 	tokens TokenVerifier // nil: tokens are refused
-	now   func() time.Time
+	now    func() time.Time
 	// dummyHash is checked against for unknown usernames, so a login for a
 	// name that does not exist costs the same as a wrong password.
 	dummyHash string

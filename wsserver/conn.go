@@ -40,6 +40,9 @@ type conn struct {
 	user notify.User
 	sub  *notify.Subscriber
 
+	amu  sync.Mutex // guards cred, shared by the reader (refresh) and the timer
+	cred credential // what authenticated the socket, and its expiry (expiry.go)
+
 	// The live phase (writer.go). ctx is the server's (Close cancels
 	// it): a context per connection would cost memory and end nothing
 	// that finish does not.
@@ -117,6 +120,7 @@ func (c *conn) serve(base context.Context) {
 // and the server stops counting the connection.
 func (c *conn) finish(cl closing) {
 	defer c.srv.conns.Done()
+	c.stopExpiry()
 	if c.pinger != nil {
 		c.pinger.Stop()
 		c.stopWake()
@@ -151,13 +155,14 @@ func (c *conn) run(ctx context.Context) (cl closing, live bool) {
 	if !ok {
 		return cl, false
 	}
-	req, sess, cl, ok := c.authenticate(ctx, msg)
+	req, id, cl, ok := c.authenticate(ctx, msg)
 	if !ok {
 		return cl, false
 	}
-	if cl, ok := c.register(sess.ID); !ok {
+	if cl, ok := c.register(id.sessionID); !ok {
 		return cl, false
 	}
+	c.startExpiry(id.expiresAt, id.reason)
 	return c.greet(ctx, req)
 }
 

@@ -130,7 +130,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	reg, metrics := newMetrics()
 	st.SetMetrics(metrics)
 
-	accounts, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: cfg.Auth.SessionTTL.D()})
+	tokens, err := newTokens(ctx, cfg.Auth.JWT, logger, metrics)
+	if err != nil {
+		return err
+	}
+	accounts, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: cfg.Auth.SessionTTL.D()}, tokens)
 	if err != nil {
 		return err
 	}

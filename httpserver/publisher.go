@@ -65,12 +65,13 @@ func (h *publisherAPI) putUser(c *gin.Context) {
 }
 
 type publisherSessionResponse struct {
-	Secret    string    `json:"secret"`
-	ExpiresAt time.Time `json:"expires_at"`
+	Secret    string      `json:"secret"`
+	ExpiresAt time.Time   `json:"expires_at"`
+	User      notify.User `json:"user"`
 }
 
 // newSession handles POST /api/publisher/users/{external_id}/sessions →
-// 201 {"secret","expires_at"}: the backend hands the secret to its
+// 201 {"secret","expires_at","user"}: the backend hands the secret to its
 // frontend. An unknown external id is created: the app vouches for it.
 func (h *publisherAPI) newSession(c *gin.Context) {
 	ctx := c.Request.Context()
@@ -84,7 +85,7 @@ func (h *publisherAPI) newSession(c *gin.Context) {
 		h.renderError(c, err)
 		return
 	}
-	writeJSON(c, http.StatusCreated, publisherSessionResponse{Secret: secret, ExpiresAt: sess.ExpiresAt})
+	writeJSON(c, http.StatusCreated, publisherSessionResponse{Secret: secret, ExpiresAt: sess.ExpiresAt, User: u})
 }
 
 // createNotification handles POST

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/jwtauth"
+	"github.com/notifyd/notifyd/jwtauth/jwtauthtest"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -81,11 +81,7 @@ func newKeys(tb testing.TB) testKeys {
 
 func newEC(tb testing.TB) *ecdsa.PrivateKey {
 	tb.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return k
+	return jwtauthtest.ECKey(tb)
 }
 
 func newEd(tb testing.TB) ed25519.PrivateKey {

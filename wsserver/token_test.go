@@ -2,6 +2,7 @@ package wsserver
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/jwtauth/jwtauthtest"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store/storetest"
 )
@@ -185,4 +187,21 @@ func TestTokenSocketHasNoSession(t *testing.T) {
 	u, _ := e.acc.ExternalUser(context.Background(), "u1")
 	e.notify(t, u.ID, "open")
 	c.nextNotification(t)
+}
+
+// TestTokenSlowJWKS: a token whose kid sends the server to a JWKS that
+// does not answer is refused within the verifier's bound (2 s), instead of
+// holding the socket until the JWKS answers (never, here).
+func TestTokenSlowJWKS(t *testing.T) {
+	key := jwtauthtest.ECKey(t)
+	jwks := jwtauthtest.NewJWKSServer(t, map[string]*ecdsa.PrivateKey{"a": key})
+	e := newEnv(t, func(ec *envConfig) {
+		ec.jwt = config.JWT{JWKSURL: jwks.URL, JWKSMinRefresh: config.Duration(time.Second)}
+	})
+	// The known key works without a fetch.
+	e.connect(t, tokenAuth(jwtauthtest.ES256(t, key, "a", "u1"), -1))
+	jwks.Hang()
+	c := e.open(t, nil)
+	c.send(t, tokenAuth(jwtauthtest.ES256(t, jwtauthtest.ECKey(t), "unknown", "u1"), -1))
+	c.expectCloseReason(t, notify.CloseUnauthorized, "invalid token")
 }

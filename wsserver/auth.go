@@ -30,7 +30,6 @@ func (c *conn) awaitFirst(ctx context.Context) (message, closing, bool) {
 type identity struct {
 	sessionID int64     // 0 for a token
 	expiresAt time.Time // when the session or token expires
-	reason    string    // the close reason then
 }
 
 // authenticate parses the first message and resolves its token, secret
@@ -43,11 +42,10 @@ func (c *conn) authenticate(ctx context.Context, m message) (authRequest, identi
 	var id identity
 	if notify.IsToken(req.secret) {
 		c.user, id.expiresAt, err = c.srv.deps.Accounts.AuthenticateToken(ctx, req.secret)
-		id.reason = reasonTokenExpired
 	} else {
 		var sess notify.Session
 		c.user, sess, err = c.srv.deps.Accounts.Authenticate(ctx, req.secret)
-		id.sessionID, id.expiresAt, id.reason = sess.ID, sess.ExpiresAt, reasonSessionExpired
+		id.sessionID, id.expiresAt = sess.ID, sess.ExpiresAt
 	}
 	if err != nil {
 		return authRequest{}, identity{}, c.failure(ctx, "authenticate", err), false

@@ -162,7 +162,7 @@ func (c *conn) run(ctx context.Context) (cl closing, live bool) {
 	if cl, ok := c.register(id.sessionID); !ok {
 		return cl, false
 	}
-	c.startExpiry(id.expiresAt, id.reason)
+	c.startExpiry(id.expiresAt, id.sessionID == 0)
 	return c.greet(ctx, req)
 }
 

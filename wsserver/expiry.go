@@ -20,28 +20,31 @@ const (
 	reasonSessionExpired = "session expired"
 )
 
-// credential is what authenticated the socket; guarded by conn.amu.
+// credential is the expiry of what authenticated the socket; guarded by
+// conn.amu. It is kept small: every idle socket carries one.
 type credential struct {
-	subject string      // the user's external id; "" for a self-signup account
-	reason  string      // the close reason when the timer fires
-	timer   *time.Timer // nil until the socket is registered
-	ended   bool        // the connection ended: the timer stays stopped
+	timer *time.Timer // nil until the socket is registered
+	token bool        // a token (else a session secret) rules the expiry
+	ended bool        // the connection ended: the timer stays stopped
 }
 
 // startExpiry arms the socket's timer once it is registered: at expiresAt
-// the subscriber is closed with 4401 and reason.
-func (c *conn) startExpiry(expiresAt time.Time, reason string) {
+// the subscriber is closed with 4401. c.user is set before, and read by
+// the reader only after it saw the timer under amu.
+func (c *conn) startExpiry(expiresAt time.Time, token bool) {
 	c.amu.Lock()
 	defer c.amu.Unlock()
-	c.cred.subject = c.user.ExternalID
-	c.cred.reason = reason
+	c.cred.token = token
 	c.cred.timer = time.AfterFunc(time.Until(expiresAt), c.expired)
 }
 
 // expired is the timer's function.
 func (c *conn) expired() {
 	c.amu.Lock()
-	reason := c.cred.reason
+	reason := reasonSessionExpired
+	if c.cred.token {
+		reason = reasonTokenExpired
+	}
 	c.amu.Unlock()
 	c.sub.Close(notify.CloseUnauthorized, reason)
 }
@@ -76,13 +79,13 @@ func (c *conn) refresh(token string) (readResult, bool) {
 	}
 	c.amu.Lock()
 	defer c.amu.Unlock()
-	if claims.Subject != c.cred.subject {
+	if claims.Subject != c.user.ExternalID { // "" for a self-signup account
 		return readResult{code: notify.CloseUnauthorized, reason: "refresh for another user"}, false
 	}
 	if c.cred.ended {
 		return readResult{}, true
 	}
-	c.cred.reason = reasonTokenExpired
+	c.cred.token = true
 	c.cred.timer.Reset(time.Until(claims.ExpiresAt))
 	c.srv.logger.Debug("ws: token refreshed", "conn_id", c.id, "user_id", c.user.ID)
 	return readResult{}, true

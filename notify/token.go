@@ -61,7 +61,13 @@ func (a *Accounts) AuthenticateToken(ctx context.Context, token string) (User, t
 	if err != nil {
 		return User{}, time.Time{}, err
 	}
-	u, _, err := a.store.EnsureExternalUser(ctx, claims.Subject, nil, a.now())
+	// Read first: every request and socket of a token user comes here, and
+	// the insert of EnsureExternalUser is a write (SQLite's one write lock;
+	// a Postgres sequence value spent per call even when the user exists).
+	u, err := a.store.UserByExternalID(ctx, claims.Subject)
+	if ErrorCode(err) == ENOTFOUND {
+		u, _, err = a.store.EnsureExternalUser(ctx, claims.Subject, nil, a.now())
+	}
 	if err != nil {
 		return User{}, time.Time{}, fmt.Errorf("notify: token user: %w", err)
 	}

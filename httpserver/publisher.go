@@ -21,8 +21,8 @@ type publisherAccounts interface {
 
 // publisherService is what the publisher routes need from notify.Service.
 type publisherService interface {
-	NotifyExternal(ctx context.Context, externalID string, n notify.NewNotification) (notify.Notification, error)
-	NotifyManyExternal(ctx context.Context, externalIDs []string, n notify.NewNotification) (int, error)
+	NotifyExternal(ctx context.Context, externalID string, n notify.NewNotification, idem *notify.Idempotency) (notify.Notification, *notify.Replayed, error)
+	NotifyManyExternal(ctx context.Context, externalIDs []string, n notify.NewNotification, idem *notify.Idempotency) (int, *notify.Replayed, error)
 	SendEvent(ctx context.Context, userID int64, e notify.Event) (int, error)
 }
 
@@ -92,19 +92,30 @@ func (h *publisherAPI) newSession(c *gin.Context) {
 // /api/publisher/users/{external_id}/notifications {title, content, style,
 // url, data} → 201 {"notification"}. An unknown external id is created in
 // the same transaction, so the notification waits for that person's
-// first visit.
+// first visit. With an Idempotency-Key, a retry gets the first answer.
 func (h *publisherAPI) createNotification(c *gin.Context) {
 	var req notify.NewNotification
-	if err := h.decodeJSON(c, &req, bodyRequired); err != nil {
-		h.renderError(c, err)
-		return
-	}
-	n, err := h.service.NotifyExternal(c.Request.Context(), c.Param(externalIDParam), req)
+	body, err := h.decodeJSONBody(c, &req, bodyRequired)
 	if err != nil {
 		h.renderError(c, err)
 		return
 	}
-	writeJSON(c, http.StatusCreated, notificationResponse{Notification: n})
+	idem, err := idempotency(c, body, func(rows []notify.Inserted) any {
+		return notificationResponse{Notification: rows[0].Notification}
+	})
+	if err != nil {
+		h.renderError(c, err)
+		return
+	}
+	n, replayed, err := h.service.NotifyExternal(c.Request.Context(), c.Param(externalIDParam), req, idem)
+	switch {
+	case err != nil:
+		h.renderError(c, err)
+	case replayed != nil:
+		writeReplayed(c, replayed)
+	default:
+		writeJSON(c, http.StatusCreated, notificationResponse{Notification: n})
+	}
 }
 
 // notifyManyRequest spells out the notification fields rather than
@@ -128,17 +139,34 @@ type notifyManyResponse struct {
 // are merged and unknown ids created, so n is the number of distinct ids.
 func (h *publisherAPI) notifyMany(c *gin.Context) {
 	var req notifyManyRequest
-	if err := h.decodeJSON(c, &req, bodyRequired); err != nil {
-		h.renderError(c, err)
-		return
-	}
-	nn := notify.NewNotification{Title: req.Title, Content: req.Content, Style: req.Style, URL: req.URL, Data: req.Data}
-	n, err := h.service.NotifyManyExternal(c.Request.Context(), req.UserIDs, nn)
+	body, err := h.decodeJSONBody(c, &req, bodyRequired)
 	if err != nil {
 		h.renderError(c, err)
 		return
 	}
-	writeJSON(c, http.StatusCreated, notifyManyResponse{Created: n})
+	idem, err := idempotency(c, body, func(rows []notify.Inserted) any {
+		created := 0
+		for _, r := range rows {
+			if r.ID != 0 {
+				created++
+			}
+		}
+		return notifyManyResponse{Created: created}
+	})
+	if err != nil {
+		h.renderError(c, err)
+		return
+	}
+	nn := notify.NewNotification{Title: req.Title, Content: req.Content, Style: req.Style, URL: req.URL, Data: req.Data}
+	n, replayed, err := h.service.NotifyManyExternal(c.Request.Context(), req.UserIDs, nn, idem)
+	switch {
+	case err != nil:
+		h.renderError(c, err)
+	case replayed != nil:
+		writeReplayed(c, replayed)
+	default:
+		writeJSON(c, http.StatusCreated, notifyManyResponse{Created: n})
+	}
 }
 
 type eventRequest struct {

@@ -21,8 +21,17 @@ type NotificationStore interface {
 	// transaction, with one multi-row INSERT per chunk. Per user, ids
 	// follow the order of items and commit order (the user rows are
 	// locked first). It returns one Inserted per item, in the order of
-	// items; an item whose user does not exist has ID 0.
-	InsertBatch(ctx context.Context, items []NewItem, now time.Time) ([]Inserted, error)
+	// items; an item whose user does not exist has ID 0. Items named by
+	// external id create their user if needed.
+	//
+	// Each claim's key is claimed in the same transaction: the items of a
+	// claim whose key is already taken are not stored (ID 0), and its
+	// outcome carries the answer stored with the key; a won claim stores
+	// its Answer. One outcome per claim, in order.
+	InsertBatch(ctx context.Context, items []NewItem, claims []Claim, now time.Time) ([]Inserted, []ClaimOutcome, error)
+	// IdempotencyRecord returns what is stored with an idempotency key;
+	// found is false when the key is not taken.
+	IdempotencyRecord(ctx context.Context, scope []byte, key string) (o ClaimOutcome, found bool, err error)
 	// SetRead marks one notification of userID read or unread (ENOTFOUND
 	// when it is not that user's).
 	SetRead(ctx context.Context, userID, id int64, read bool, now time.Time) (n Notification, unread int64, err error)
@@ -87,6 +96,9 @@ type Service struct {
 
 	// external caches the user ids of external ids (service_external.go).
 	external knownExternal
+
+	// flights are the idempotency keys being carried out (idempotency.go).
+	flights flights
 }
 
 // NewService returns a Service that stores in store and pushes through hub,
@@ -151,7 +163,7 @@ func (s *Service) Notify(ctx context.Context, userID int64, n NewNotification) (
 	if err := n.Normalize(); err != nil {
 		return Notification{}, err
 	}
-	rows, err := s.insert(ctx, []NewItem{{UserID: userID, NewNotification: n}})
+	rows, _, err := s.insert(ctx, []NewItem{{UserID: userID, NewNotification: n}}, nil)
 	if err != nil {
 		return Notification{}, fmt.Errorf("notify: insert: %w", err)
 	}
@@ -184,7 +196,7 @@ func (s *Service) NotifyMany(ctx context.Context, userIDs []int64, n NewNotifica
 	for i, id := range ids {
 		items[i] = NewItem{UserID: id, NewNotification: n}
 	}
-	rows, err := s.insert(ctx, items)
+	rows, _, err := s.insert(ctx, items, nil)
 	if err != nil {
 		return 0, fmt.Errorf("notify: insert many: %w", err)
 	}

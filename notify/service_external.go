@@ -14,37 +14,40 @@ import (
 
 // NotifyExternal stores n for the user the app names externalID, creating
 // that user if needed in the same transaction, then pushes it to the
-// user's open sockets.
-func (s *Service) NotifyExternal(ctx context.Context, externalID string, n NewNotification) (Notification, error) {
+// user's open sockets. With idem, it does so at most once per key: a
+// request whose key is already taken gets the stored answer (Replayed)
+// and nothing is created or pushed, or EIDEMPOTENCY when the key was used
+// for another request.
+func (s *Service) NotifyExternal(ctx context.Context, externalID string, n NewNotification, idem *Idempotency) (Notification, *Replayed, error) {
 	if err := ValidateExternalID("external_id", externalID); err != nil {
-		return Notification{}, err
+		return Notification{}, nil, err
 	}
 	if err := n.Normalize(); err != nil {
-		return Notification{}, err
+		return Notification{}, nil, err
 	}
-	rows, err := s.insert(ctx, []NewItem{{ExternalID: externalID, NewNotification: n}})
-	if err != nil {
-		return Notification{}, fmt.Errorf("notify: insert: %w", err)
+	rows, replayed, err := s.create(ctx, []NewItem{{ExternalID: externalID, NewNotification: n}}, idem)
+	if err != nil || replayed != nil {
+		return Notification{}, replayed, err
 	}
 	s.hub.Metrics().NotificationsCreated(PathSingle, 1)
-	return rows[0].Notification, nil
+	return rows[0].Notification, nil, nil
 }
 
 // NotifyManyExternal stores one copy of n for each of externalIDs (1 to
 // MaxBulkUsers; duplicates merged, unknown ids created) in one
 // transaction, then pushes each, and returns how many it created: the
-// number of distinct ids.
-func (s *Service) NotifyManyExternal(ctx context.Context, externalIDs []string, n NewNotification) (int, error) {
+// number of distinct ids. idem works as for NotifyExternal.
+func (s *Service) NotifyManyExternal(ctx context.Context, externalIDs []string, n NewNotification, idem *Idempotency) (int, *Replayed, error) {
 	if len(externalIDs) == 0 || len(externalIDs) > MaxBulkUsers {
-		return 0, Errorf(EINVALID, "user_ids: must hold 1 to %d external ids", MaxBulkUsers)
+		return 0, nil, Errorf(EINVALID, "user_ids: must hold 1 to %d external ids", MaxBulkUsers)
 	}
 	for _, id := range externalIDs {
 		if err := ValidateExternalID("user_ids", id); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 	}
 	if err := n.Normalize(); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	ids := slices.Clone(externalIDs)
 	slices.Sort(ids)
@@ -53,9 +56,9 @@ func (s *Service) NotifyManyExternal(ctx context.Context, externalIDs []string, 
 	for i, id := range ids {
 		items[i] = NewItem{ExternalID: id, NewNotification: n}
 	}
-	rows, err := s.insert(ctx, items)
-	if err != nil {
-		return 0, fmt.Errorf("notify: insert many: %w", err)
+	rows, replayed, err := s.create(ctx, items, idem)
+	if err != nil || replayed != nil {
+		return 0, replayed, err
 	}
 	created := 0
 	for _, r := range rows {
@@ -64,7 +67,44 @@ func (s *Service) NotifyManyExternal(ctx context.Context, externalIDs []string, 
 		}
 	}
 	s.hub.Metrics().NotificationsCreated(PathBulk, created)
-	return created, nil
+	return created, nil, nil
+}
+
+// create stores items, at most once per key when idem is set: while
+// another request with the key runs here, it waits for it to end; then a
+// key already stored answers with what is stored (or EIDEMPOTENCY), and
+// otherwise the key is claimed in the transaction that stores the items.
+// Another instance may claim it first: the database decides.
+func (s *Service) create(ctx context.Context, items []NewItem, idem *Idempotency) ([]Inserted, *Replayed, error) {
+	if idem == nil {
+		rows, _, err := s.insert(ctx, items, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("notify: insert: %w", err)
+		}
+		return rows, nil, nil
+	}
+	end, err := s.flights.begin(ctx, idem)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer end()
+	stored, found, err := s.store.IdempotencyRecord(ctx, idem.Scope, idem.Key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("notify: idempotency key: %w", err)
+	}
+	if found {
+		replayed, err := stored.replay(idem)
+		return nil, replayed, err
+	}
+	rows, outcome, err := s.insert(ctx, items, idem)
+	if err != nil {
+		return nil, nil, fmt.Errorf("notify: insert: %w", err)
+	}
+	if !outcome.Won {
+		replayed, err := outcome.replay(idem)
+		return nil, replayed, err
+	}
+	return rows, nil, nil
 }
 
 // maxKnownExternal bounds the cache of external ids (about 100 bytes an

@@ -34,7 +34,7 @@ func TestInsertBatchExternal(t *testing.T) {
 		extItem("auth0|new", "n1"), withLink, extItem("app:7", "k1"),
 		item(known.ID, "k2"), extItem("auth0|new", "n2"), item(signup.ID, "s1"),
 	}
-	rows, err := st.InsertBatch(ctx, items, t0)
+	rows, _, err := st.InsertBatch(ctx, items, nil, t0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func TestClusterTwoInstances(t *testing.T) {
 					if i%4 == 0 {
 						var code int
 						code, err = clPost(ctx, in.HTTPURL+"/api/publisher/notifications", testAPIKey,
-							map[string]any{"user_ids": []int64{alice, bob}, "title": "bulk"})
+							map[string]any{"user_ids": []string{"alice", "bob"}, "title": "bulk"})
 						if err == nil && code != http.StatusCreated {
 							err = fmt.Errorf("bulk: status %d", code)
 						}

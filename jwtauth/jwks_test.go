@@ -107,3 +107,20 @@ func verifyErr(v *jwtauth.Verifier, token string) error {
 	_, err := v.Verify(context.Background(), token)
 	return err
 }
+
+// TestJWKSDownAtStart: a JWKS that fails at start does not stop start-up;
+// the failure is counted, and the keys arrive with a later refresh.
+func TestJWKSDownAtStart(t *testing.T) {
+	a := newEC(t)
+	srv := jwtauthtest.NewJWKSServer(t, keyset{"a": a})
+	srv.Fail(http.StatusBadGateway)
+	reg := prometheus.NewRegistry()
+	v := newVerifier(t, config.JWT{JWKSURL: srv.URL}, jwtauth.Options{Metrics: notify.NewMetrics(reg)})
+	if got := metricstest.Value(t, reg, "notifyd_jwks_refresh_errors_total"); got != 1 {
+		t.Fatalf("notifyd_jwks_refresh_errors_total = %v, want 1", got)
+	}
+	srv.Fail(0)
+	if _, err := v.Verify(context.Background(), es256(t, a, "a")); err != nil {
+		t.Fatalf("Verify once the JWKS is back: %v", err)
+	}
+}

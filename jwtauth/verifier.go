@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
@@ -78,7 +79,8 @@ func New(ctx context.Context, cfg config.JWT, opts Options) (*Verifier, error) {
 	if cfg.JWKSURL != "" {
 		k, err := newJWKS(ctx, cfg, opts)
 		if err != nil {
-			return nil, &config.KeyError{Key: "auth.jwt.jwks_url", Reason: err.Error()}
+			// keyfunc's error quotes the URL, which may hold a secret.
+			return nil, &config.KeyError{Key: "auth.jwt.jwks_url", Reason: "not a usable URL (value not shown)"}
 		}
 		v.jwks = k
 		algs = appendNew(algs, jwksAlgs...)
@@ -100,13 +102,10 @@ func New(ctx context.Context, cfg config.JWT, opts Options) (*Verifier, error) {
 	return v, nil
 }
 
+// appendNew appends what list does not hold yet.
 func appendNew(list []string, more ...string) []string {
 	for _, s := range more {
-		found := false
-		for _, have := range list {
-			found = found || have == s
-		}
-		if !found {
+		if !slices.Contains(list, s) {
 			list = append(list, s)
 		}
 	}
@@ -139,17 +138,21 @@ func (v *Verifier) keyfunc(ctx context.Context) jwt.Keyfunc {
 			}
 			return v.hmac, nil
 		}
-		keys := jwt.VerificationKeySet{Keys: v.public}
+		// Clipped: appending the JWKS's keys copies, never writes into
+		// v.public's array, which concurrent calls share.
+		keys := jwt.VerificationKeySet{Keys: slices.Clip(v.public)}
 		if v.jwks != nil {
+			// An unknown kid fails here after at most one refresh; the
+			// PEM keys may still verify the token.
 			k, err := v.jwks.KeyfuncCtx(ctx)(t)
 			switch set, isSet := k.(jwt.VerificationKeySet); {
 			case err != nil && len(keys.Keys) == 0:
 				return nil, err
 			case err != nil:
 			case isSet:
-				keys.Keys = append(keys.Keys[:len(keys.Keys):len(keys.Keys)], set.Keys...)
+				keys.Keys = append(keys.Keys, set.Keys...)
 			default:
-				keys.Keys = append(keys.Keys[:len(keys.Keys):len(keys.Keys)], k)
+				keys.Keys = append(keys.Keys, k)
 			}
 		}
 		if len(keys.Keys) == 0 {

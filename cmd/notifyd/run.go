@@ -186,7 +186,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	g.Go(func() error {
 		// Stops with gctx, before the store is closed.
-		newSweeper(cfg.Retention, st, logger, metrics).Run(gctx)
+		newSweeper(cfg.Retention, cfg.Publisher.IdempotencyTTL, st, logger, metrics).Run(gctx)
 		return nil
 	})
 	g.Go(func() error {

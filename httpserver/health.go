@@ -17,6 +17,7 @@ type healthAPI struct {
 	store Store
 	ready func(ctx context.Context) error // Deps.Ready; nil: the database alone decides
 	wsURL string                          // ws.public_url
+	tasks bool                            // demo.tasks
 }
 
 type statusResponse struct {
@@ -53,9 +54,11 @@ func (h *healthAPI) readyz(c *gin.Context) {
 
 type configResponse struct {
 	WSURL string `json:"ws_url"`
+	Tasks bool   `json:"tasks"`
 }
 
-// config handles GET /api/config: where a frontend opens the websocket.
+// config handles GET /api/config: where a frontend opens the websocket,
+// and whether the task demo is on (the page hides its form when not).
 func (h *healthAPI) config(c *gin.Context) {
-	writeJSON(c, http.StatusOK, configResponse{WSURL: h.wsURL})
+	writeJSON(c, http.StatusOK, configResponse{WSURL: h.wsURL, Tasks: h.tasks})
 }

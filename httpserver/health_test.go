@@ -24,9 +24,10 @@ func TestHealth(t *testing.T) {
 	}
 	var cfg struct {
 		WSURL string `json:"ws_url"`
+		Tasks bool   `json:"tasks"`
 	}
 	e.do(t, req{method: "GET", path: "/api/config"}).want(t, http.StatusOK).decode(t, &cfg)
-	if cfg.WSURL != testWSURL {
+	if cfg.WSURL != testWSURL || !cfg.Tasks {
 		t.Fatalf("config = %+v", cfg)
 	}
 }

@@ -74,7 +74,9 @@ func testConfig() Config {
 	// set their own per-IP limit.
 	d.Auth.LoginPerMinuteIP = 1000
 	d.Auth.JWT = jwtauthtest.Config()
-	return Config{HTTP: d.HTTP, Auth: d.Auth, WSPublicURL: testWSURL, AllowedOrigins: []string{testOrigin}}
+	// The suites start many tasks: no per-minute limit in their way.
+	d.Demo.TasksPerMinute = 10000
+	return Config{HTTP: d.HTTP, Auth: d.Auth, Demo: d.Demo, WSPublicURL: testWSURL, AllowedOrigins: []string{testOrigin}}
 }
 
 func newEnv(tb testing.TB) *env { tb.Helper(); return newEnvWith(tb, envOptions{}) }

@@ -18,8 +18,9 @@ func (s *Server) routes(static fs.FS) {
 		limits: s.limits, cookieSecure: s.cfg.Auth.CookieSecure}
 	notifications := &notificationAPI{responder: r, store: s.deps.Store, service: s.deps.Service}
 	publisher := &publisherAPI{responder: r, accounts: s.deps.Accounts, service: s.deps.Service}
-	tasks := &taskAPI{responder: r, tasks: s.deps.Tasks}
-	health := &healthAPI{responder: r, store: s.deps.Store, ready: s.deps.Ready, wsURL: s.cfg.WSPublicURL}
+	tasks := newTaskAPI(r, s.deps.Tasks, s.cfg.Demo, s.clock)
+	health := &healthAPI{responder: r, store: s.deps.Store, ready: s.deps.Ready, wsURL: s.cfg.WSPublicURL,
+		tasks: s.cfg.Demo.Tasks}
 	files := newStaticFiles(r, static, s.cfg.WSPublicURL)
 
 	e := s.engine
@@ -29,8 +30,8 @@ func (s *Server) routes(static fs.FS) {
 
 	api := e.Group("/api")
 	api.GET("/config", health.config)
-	api.POST("/users", users.signup)
-	api.POST("/sessions", sessions.login)
+	api.POST("/users", s.requireSameSite, users.signup)
+	api.POST("/sessions", s.requireSameSite, sessions.login)
 
 	user := api.Group("", s.requireUser)
 	user.DELETE("/sessions/current", sessions.logout)

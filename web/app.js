@@ -61,7 +61,9 @@ async function boot() {
   el.bootText.textContent = 'Loading…';
   el.bootRetry.hidden = true;
   try {
-    wsUrl = (await api('GET', '/api/config')).ws_url;
+    const config = await api('GET', '/api/config');
+    wsUrl = config.ws_url;
+    tasks.enable(config.tasks !== false);
     const me = await api('GET', '/api/me');
     enter(me.user);
   } catch (err) {

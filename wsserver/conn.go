@@ -32,6 +32,10 @@ type conn struct {
 	id     uint64
 	start  time.Time
 
+	// authenticated stops counting the socket as unauthenticated; called
+	// once auth is decided, and again (a no-op) when it ends.
+	authenticated func()
+
 	first     chan message    // the first message; sent once
 	readDone  chan readResult // why the reader ended; sent once
 	readEnded bool            // readDone was received (by the writer)
@@ -85,7 +89,7 @@ func serverClose(code int, reason string) closing {
 	return closing{code: code, reason: reason, send: true, by: "server"}
 }
 
-func newConn(s *Server, ws *websocket.Conn, tcp net.Conn, cookie string) *conn {
+func newConn(s *Server, ws *websocket.Conn, tcp net.Conn, cookie string, authenticated func()) *conn {
 	c := &conn{
 		srv:      s,
 		cfg:      s.cfg,
@@ -98,6 +102,7 @@ func newConn(s *Server, ws *websocket.Conn, tcp net.Conn, cookie string) *conn {
 		readDone: make(chan readResult, 1),
 	}
 	c.writerFn = c.writer
+	c.authenticated = authenticated
 	return c
 }
 
@@ -121,6 +126,7 @@ func (c *conn) serve(base context.Context) {
 func (c *conn) finish(cl closing) {
 	defer c.srv.conns.Done()
 	c.stopExpiry()
+	c.authenticated() // before the close frame: the client may dial again at once
 	if c.pinger != nil {
 		c.pinger.Stop()
 		c.stopWake()
@@ -156,6 +162,7 @@ func (c *conn) run(ctx context.Context) (cl closing, live bool) {
 		return cl, false
 	}
 	req, id, cl, ok := c.authenticate(ctx, msg)
+	c.authenticated()
 	if !ok {
 		return cl, false
 	}

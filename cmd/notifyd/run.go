@@ -138,7 +138,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	accounts, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: cfg.Auth.SessionTTL.D()}, tokens)
+	accounts, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: cfg.Auth.SessionTTL.D(),
+		HashConcurrency: cfg.Auth.HashConcurrency, HashQueue: cfg.Auth.HashQueue}, tokens)
 	if err != nil {
 		return err
 	}
@@ -164,6 +165,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	api := httpserver.New(httpserver.Config{
 		HTTP:           cfg.HTTP,
 		Auth:           cfg.Auth,
+		Demo:           cfg.Demo,
 		WSPublicURL:    cfg.WS.PublicURL,
 		AllowedOrigins: cfg.WS.AllowedOrigins,
 	}, httpserver.Deps{Store: st, Service: svc, Accounts: accounts, Tasks: tasks, Logger: logger,
@@ -171,8 +173,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	ws := wsserver.New(cfg.WS, wsserver.Deps{Hub: hub, Accounts: accounts, Store: st, Logger: logger, Metrics: metrics})
 	defer ws.Close()
 
-	httpSrv := newHTTPServer(api.Handler(), cfg.HTTP, logger)
-	wsSrv := newHTTPServer(ws.Handler(), cfg.HTTP, logger)
+	httpSrv := newHTTPServer(api.Handler(), cfg.HTTP, cfg.HTTP.WriteTimeout.D(), logger)
+	// No write timeout on the websocket listener: its one HTTP response is
+	// the upgrade, and each socket write has ws.write_timeout.
+	wsSrv := newHTTPServer(ws.Handler(), cfg.HTTP, 0, logger)
 
 	logger.Info("listening",
 		"http_addr", httpLn.Addr().String(), "ws_addr", wsLn.Addr().String(),
@@ -205,15 +209,18 @@ func closeService(svc *notify.Service, timeout time.Duration, logger *slog.Logge
 	}
 }
 
-func newHTTPServer(h http.Handler, cfg config.HTTP, logger *slog.Logger) *http.Server {
+// newHTTPServer returns a server with cfg's timeouts. writeTimeout (0:
+// none) bounds writing each response: without it a client that pipelines
+// requests and never reads keeps its connection, and the kernel buffers
+// behind it, past every other timeout.
+func newHTTPServer(h http.Handler, cfg config.HTTP, writeTimeout time.Duration, logger *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       cfg.ReadTimeout.D(),
-		// No WriteTimeout: it would also cut hijacked websocket connections;
-		// writes on sockets have their own ws.write_timeout.
-		IdleTimeout: cfg.IdleTimeout.D(),
-		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       cfg.IdleTimeout.D(),
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }
 

@@ -37,7 +37,7 @@ func newStack(tb testing.TB) *stack {
 	hub := notify.NewHub(notify.HubConfig{})
 	svc := notify.NewService(st, hub, nil)
 	tb.Cleanup(func() { _ = svc.Close(context.Background()) })
-	acc, err := notify.NewAccounts(st, notify.AccountsConfig{Password: notify.PasswordParams{MemoryKiB: 1024, Time: 1, Threads: 1}})
+	acc, err := notify.NewAccounts(st, notify.AccountsConfig{Password: notify.PasswordParams{MemoryKiB: 1024, Time: 1, Threads: 1}}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -81,6 +81,7 @@ func (c Config) Validate() error {
 		}
 	}
 	v.positive("auth.session_ttl", c.Auth.SessionTTL)
+	v.jwt(c.Auth.JWT)
 	if c.Auth.LoginPerMinuteIP < 1 {
 		v.add("auth.login_per_minute_ip", "must be at least 1, got %d", c.Auth.LoginPerMinuteIP)
 	}

@@ -70,6 +70,17 @@ func TestValidate(t *testing.T) {
 		{"ws.max_unauthenticated_per_address 0", func(c *config.Config) { c.WS.MaxUnauthPerAddress = 0 }, "ws.max_unauthenticated_per_address"},
 		{"ws.max_unauthenticated 0", func(c *config.Config) { c.WS.MaxUnauth = 0 }, "ws.max_unauthenticated"},
 
+		{"auth.jwt.hmac_secrets 31 bytes", func(c *config.Config) {
+			c.Auth.JWT.HMACSecrets = []string{strings.Repeat("a", 32), strings.Repeat("b", 31)}
+		}, "auth.jwt.hmac_secrets[1]"},
+		{"auth.jwt.hmac_secrets 32 bytes", func(c *config.Config) { c.Auth.JWT.HMACSecrets = []string{strings.Repeat("a", 32)} }, ""},
+		{"auth.jwt.public_keys empty path", func(c *config.Config) { c.Auth.JWT.PublicKeys = []string{" "} }, "auth.jwt.public_keys[0]"},
+		{"auth.jwt.jwks_url relative", func(c *config.Config) { c.Auth.JWT.JWKSURL = "/jwks.json" }, "auth.jwt.jwks_url"},
+		{"auth.jwt.jwks_url https", func(c *config.Config) { c.Auth.JWT.JWKSURL = "https://id.example/jwks.json" }, ""},
+		{"auth.jwt.jwks_min_refresh 0", func(c *config.Config) { c.Auth.JWT.JWKSMinRefresh = 0 }, "auth.jwt.jwks_min_refresh"},
+		{"auth.jwt.leeway 0", func(c *config.Config) { c.Auth.JWT.Leeway = 0 }, ""},
+		{"auth.jwt.leeway negative", func(c *config.Config) { c.Auth.JWT.Leeway = sec("-1s") }, "auth.jwt.leeway"},
+
 		{"database.sqlite_path empty", func(c *config.Config) { c.Database.SQLitePath = "" }, "database.sqlite_path"},
 		{"database.sqlite_path empty with postgres", func(c *config.Config) {
 			c.Database.SQLitePath = ""

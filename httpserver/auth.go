@@ -22,8 +22,10 @@ func errForbiddenOrigin() error {
 }
 
 // requireUser authenticates the caller by session secret, from the
-// Authorization header ("Bearer <secret>") or else the session cookie, and
-// stores the user and session in the context.
+// Authorization header ("Bearer <secret>") or else the session cookie, or
+// by a token of the app's backend ("Bearer <jwt>", told apart by its
+// dots), and stores the user, and the session if any, in the context. A
+// token is taken from the header only: the cookie holds sessions.
 //
 // A cookie is sent by the browser on its own, so a cookie-authenticated
 // state-changing request must come from an allowed origin (CSRF). A
@@ -38,6 +40,16 @@ func (s *Server) requireUser(c *gin.Context) {
 	}
 	if viaCookie && !safeMethod(c.Request.Method) && !s.originAllowed(c.Request) {
 		s.renderError(c, errForbiddenOrigin())
+		return
+	}
+	if !viaCookie && notify.IsToken(secret) {
+		u, _, err := s.deps.Accounts.AuthenticateToken(c.Request.Context(), secret)
+		if err != nil {
+			s.renderError(c, err)
+			return
+		}
+		c.Set(keyUser, u)
+		c.Next()
 		return
 	}
 	u, sess, err := s.deps.Accounts.Authenticate(c.Request.Context(), secret)
@@ -120,7 +132,8 @@ func userOf(c *gin.Context) (notify.User, bool) {
 	return u, ok
 }
 
-// sessionOf returns the session requireUser authenticated.
+// sessionOf returns the session requireUser authenticated; none (false)
+// for a caller authenticated by a token.
 func sessionOf(c *gin.Context) (notify.Session, bool) {
 	v, ok := c.Get(keySession)
 	if !ok {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/jwtauth/jwtauthtest"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
@@ -72,6 +73,7 @@ func testConfig() Config {
 	// Every request of a test comes from 127.0.0.1: the rate-limit tests
 	// set their own per-IP limit.
 	d.Auth.LoginPerMinuteIP = 1000
+	d.Auth.JWT = jwtauthtest.Config()
 	// The suites start many tasks: no per-minute limit in their way.
 	d.Demo.TasksPerMinute = 10000
 	return Config{HTTP: d.HTTP, Auth: d.Auth, Demo: d.Demo, WSPublicURL: testWSURL, AllowedOrigins: []string{testOrigin}}
@@ -97,7 +99,8 @@ func newEnvWith(tb testing.TB, o envOptions) *env {
 	}
 	hub := notify.NewHub(notify.HubConfig{})
 	svc := notify.NewService(st, hub, logger)
-	acc, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: ttl, Password: cheapPasswords()})
+	acc, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: ttl, Password: cheapPasswords()},
+		jwtauthtest.Verifier(tb, cfg.Auth.JWT))
 	if err != nil {
 		tb.Fatalf("new accounts: %v", err)
 	}

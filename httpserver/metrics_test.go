@@ -23,7 +23,7 @@ func newMetricsServer(tb testing.TB, reg *prometheus.Registry, serve bool) metri
 	m := notify.NewMetrics(reg)
 	hub := notify.NewHub(notify.HubConfig{Metrics: m})
 	svc := notify.NewService(st, hub, nil)
-	acc, err := notify.NewAccounts(st, notify.AccountsConfig{Password: cheapPasswords()})
+	acc, err := notify.NewAccounts(st, notify.AccountsConfig{Password: cheapPasswords()}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -77,7 +77,13 @@ func (h *sessionAPI) login(c *gin.Context) {
 // deleted, so its secret fails at once, its sockets are closed with 4401,
 // and the cookie is cleared.
 func (h *sessionAPI) logout(c *gin.Context) {
-	sess, _ := sessionOf(c)
+	sess, ok := sessionOf(c)
+	if !ok {
+		// A token is not a session: the app's backend ends it by not
+		// signing another, and it expires at its exp.
+		h.renderError(c, notify.Errorf(notify.EINVALID, "authorization: a token has no session to end; it expires at its exp"))
+		return
+	}
 	ctx := c.Request.Context()
 	if err := h.accounts.Logout(ctx, sess); err != nil {
 		h.renderError(c, err)

@@ -49,17 +49,20 @@ type AccountsConfig struct {
 // Accounts signs users up and in, and resolves session secrets. Both the
 // HTTP API and the websocket server authenticate through it.
 type Accounts struct {
-	store AccountStore
-	cfg   AccountsConfig
-	now   func() time.Time
+	store  AccountStore
+	cfg    AccountsConfig
+	tokens TokenVerifier // nil: tokens are refused
+	now    func() time.Time
 	// dummyHash is checked against for unknown usernames, so a login for a
 	// name that does not exist costs the same as a wrong password.
 	dummyHash string
 	hashes    *hashGate
 }
 
-// NewAccounts returns an Accounts over store.
-func NewAccounts(store AccountStore, cfg AccountsConfig) (*Accounts, error) {
+// NewAccounts returns an Accounts over store. tokens verifies the tokens
+// of the app's backend (auth.jwt); nil refuses every token with
+// "tokens are not configured".
+func NewAccounts(store AccountStore, cfg AccountsConfig, tokens TokenVerifier) (*Accounts, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 720 * time.Hour
 	}
@@ -70,7 +73,7 @@ func NewAccounts(store AccountStore, cfg AccountsConfig) (*Accounts, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Accounts{store: store, cfg: cfg, now: time.Now, dummyHash: dummy,
+	return &Accounts{store: store, cfg: cfg, tokens: tokens, now: time.Now, dummyHash: dummy,
 		hashes: newHashGate(cfg.HashConcurrency, cfg.HashQueue)}, nil
 }
 

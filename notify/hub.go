@@ -54,7 +54,8 @@ func NewHub(cfg HubConfig) *Hub {
 	}
 }
 
-// Register adds a socket of userID authenticated by sessionID. The
+// Register adds a socket of userID authenticated by sessionID; 0 means
+// none (a socket authenticated by a token), and is not indexed. The
 // subscriber starts in replay mode: frames published to it are held until
 // GoLive, so the caller can register first and then read the backlog
 // without missing what is published in between.
@@ -80,7 +81,9 @@ func (h *Hub) Register(userID, sessionID int64) (*Subscriber, error) {
 		return nil, Errorf(ERATELIMIT, "too many open connections for this user (max %d)", h.cfg.MaxPerUser)
 	}
 	add(h.users, userID, s)
-	add(h.sessions, sessionID, s)
+	if sessionID != 0 {
+		add(h.sessions, sessionID, s)
+	}
 	h.count++
 	return s, nil
 }
@@ -94,7 +97,9 @@ func (h *Hub) Unregister(s *Subscriber) {
 		return
 	}
 	remove(h.users, s.UserID, s)
-	remove(h.sessions, s.SessionID, s)
+	if s.SessionID != 0 {
+		remove(h.sessions, s.SessionID, s)
+	}
 	h.count--
 	if h.closing && h.count == 0 {
 		close(h.drained)
@@ -159,8 +164,11 @@ func (h *Hub) Publish(userID int64, f Frame) int {
 }
 
 // CloseSession closes every socket authenticated by sessionID with code and
-// returns how many there were.
+// returns how many there were. Session 0 (none) closes nothing.
 func (h *Hub) CloseSession(sessionID int64, code int, reason string) int {
+	if sessionID == 0 {
+		return 0
+	}
 	subs := h.snapshot(h.sessions, sessionID)
 	for _, s := range subs {
 		s.Close(code, reason)

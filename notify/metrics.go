@@ -44,6 +44,7 @@ type Metrics struct {
 	dbErrors      *prometheus.CounterVec // op, code
 	retention     *prometheus.CounterVec // kind
 	httpRequests  *prometheus.CounterVec // route, method, status
+	jwksErrors    prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them on reg; with a nil reg
@@ -103,6 +104,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "notifyd_http_requests_total",
 			Help: `HTTP API requests, by route template ("unmatched" for unknown paths), method and status class ("2xx"...).`,
 		}, []string{"route", "method", "status"}),
+		jwksErrors: f.NewCounter(prometheus.CounterOpts{
+			Name: "notifyd_jwks_refresh_errors_total",
+			Help: "Fetches of auth.jwt.jwks_url that failed; the last good keys stay in use.",
+		}),
 	}
 	// Series with known labels exist from the start at 0, so that rate()
 	// and alerts see the first increment.
@@ -244,4 +249,12 @@ func (m *Metrics) HTTPRequest(route, method string, status int) {
 		method = "other"
 	}
 	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(status/100)+"xx").Inc()
+}
+
+// JWKSRefreshError counts a failed fetch of the JWKS (auth.jwt.jwks_url).
+func (m *Metrics) JWKSRefreshError() {
+	if m == nil {
+		return
+	}
+	m.jwksErrors.Inc()
 }

@@ -10,7 +10,7 @@ import "sync"
 type Subscriber struct {
 	ID        uint64
 	UserID    int64
-	SessionID int64
+	SessionID int64 // 0: authenticated by a token, no session
 
 	done    chan struct{}
 	metrics *Metrics // counts queue-full closes; may be nil

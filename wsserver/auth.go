@@ -26,20 +26,33 @@ func (c *conn) awaitFirst(ctx context.Context) (message, closing, bool) {
 	}
 }
 
-// authenticate parses the first message and resolves its secret (or the
-// session cookie) to a user and session.
-func (c *conn) authenticate(ctx context.Context, m message) (authRequest, notify.Session, closing, bool) {
+// identity is what authenticated a socket.
+type identity struct {
+	sessionID int64     // 0 for a token
+	expiresAt time.Time // when the session or token expires
+}
+
+// authenticate parses the first message and resolves its token, secret
+// or the session cookie to a user.
+func (c *conn) authenticate(ctx context.Context, m message) (authRequest, identity, closing, bool) {
 	req, err := parseAuth(m, c.cookie)
 	if err != nil {
-		return authRequest{}, notify.Session{}, serverClose(notify.CloseBadMessage, "invalid auth message"), false
+		return authRequest{}, identity{}, serverClose(notify.CloseBadMessage, "invalid auth message"), false
 	}
-	u, sess, err := c.srv.deps.Accounts.Authenticate(ctx, req.secret)
+	var id identity
+	if notify.IsToken(req.secret) {
+		c.user, id.expiresAt, err = c.srv.deps.Accounts.AuthenticateToken(ctx, req.secret)
+	} else {
+		var sess notify.Session
+		c.user, sess, err = c.srv.deps.Accounts.Authenticate(ctx, req.secret)
+		id.sessionID, id.expiresAt = sess.ID, sess.ExpiresAt
+	}
 	if err != nil {
-		return authRequest{}, notify.Session{}, c.failure(ctx, "authenticate", err), false
+		return authRequest{}, identity{}, c.failure(ctx, "authenticate", err), false
 	}
-	c.user = u
-	c.srv.logger.Debug("ws: authenticated", "conn_id", c.id, "user_id", u.ID, "resume", req.resume)
-	return req, sess, closing{}, true
+	c.srv.logger.Debug("ws: authenticated", "conn_id", c.id, "user_id", c.user.ID,
+		"session_id", id.sessionID, "resume", req.resume) // session 0: a token
+	return req, id, closing{}, true
 }
 
 // register adds the socket to the hub. The per-user limit is checked
@@ -76,7 +89,7 @@ func (c *conn) failure(ctx context.Context, op string, err error) closing {
 	case ctx.Err() != nil:
 		return serverClose(notify.CloseGoingAway, "server shutting down")
 	case code == notify.EUNAUTHORIZED:
-		return serverClose(notify.CloseUnauthorized, "unauthorized")
+		return serverClose(notify.CloseUnauthorized, closeReason(err))
 	case code == notify.EUNAVAILABLE:
 		c.srv.logger.Warn("ws: database unavailable", "op", op, "conn_id", c.id, "user_id", c.user.ID, "error", err)
 		return serverClose(closeTryAgain, "database unavailable")

@@ -96,6 +96,8 @@ func TestAuthRefused(t *testing.T) {
 		{"negative after_id", false, `{"type":"auth","secret":"` + secret + `","after_id":-1}`, notify.CloseBadMessage},
 		{"after_id not a number", false, `{"type":"auth","secret":"` + secret + `","after_id":"3"}`, notify.CloseBadMessage},
 		{"oversize first message", false, strings.Repeat("x", 4097), notify.CloseTooBig},
+		{"both secret and token", false, `{"type":"auth","secret":"` + secret + `","token":"` + token(t, "u1", time.Hour) + `"}`, notify.CloseBadMessage},
+		{"expired token", false, tokenAuth(token(t, "u1", -time.Minute), -1), notify.CloseUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -44,6 +44,9 @@ type conn struct {
 	user notify.User
 	sub  *notify.Subscriber
 
+	amu  sync.Mutex // guards cred, shared by the reader (refresh) and the timer
+	cred credential // what authenticated the socket, and its expiry (expiry.go)
+
 	// The live phase (writer.go). ctx is the server's (Close cancels
 	// it): a context per connection would cost memory and end nothing
 	// that finish does not.
@@ -122,6 +125,7 @@ func (c *conn) serve(base context.Context) {
 // and the server stops counting the connection.
 func (c *conn) finish(cl closing) {
 	defer c.srv.conns.Done()
+	c.stopExpiry()
 	c.authenticated() // before the close frame: the client may dial again at once
 	if c.pinger != nil {
 		c.pinger.Stop()
@@ -157,14 +161,15 @@ func (c *conn) run(ctx context.Context) (cl closing, live bool) {
 	if !ok {
 		return cl, false
 	}
-	req, sess, cl, ok := c.authenticate(ctx, msg)
+	req, id, cl, ok := c.authenticate(ctx, msg)
 	c.authenticated()
 	if !ok {
 		return cl, false
 	}
-	if cl, ok := c.register(sess.ID); !ok {
+	if cl, ok := c.register(id.sessionID); !ok {
 		return cl, false
 	}
+	c.startExpiry(id.expiresAt, id.sessionID == 0)
 	return c.greet(ctx, req)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/jwtauth/jwtauthtest"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
@@ -48,13 +49,17 @@ type envConfig struct {
 	httpTimeout time.Duration
 	// metrics, when set, is given to the hub and the server.
 	metrics *notify.Metrics
+	// jwt configures the tokens accepted: by default jwtauthtest's;
+	// no key: tokens are refused.
+	jwt config.JWT
 }
 
 // newEnv starts a server; everything is closed when the test ends.
 func newEnv(tb testing.TB, tune ...func(*envConfig)) *env {
 	tb.Helper()
 	st := storetest.Open(tb)
-	ec := envConfig{ws: config.Default().WS, hub: notify.HubConfig{SendQueue: 256, MaxPerUser: 16}}
+	ec := envConfig{ws: config.Default().WS, hub: notify.HubConfig{SendQueue: 256, MaxPerUser: 16},
+		jwt: jwtauthtest.Config()}
 	ec.ws.AllowedOrigins = []string{testOrigin}
 	for _, f := range tune {
 		f(&ec)
@@ -68,7 +73,7 @@ func newEnv(tb testing.TB, tune ...func(*envConfig)) *env {
 	hub := notify.NewHub(ec.hub)
 	acc, err := notify.NewAccounts(st, notify.AccountsConfig{
 		Password: notify.PasswordParams{MemoryKiB: 1024, Time: 1, Threads: 1},
-	})
+	}, jwtauthtest.Verifier(tb, ec.jwt))
 	if err != nil {
 		tb.Fatalf("new accounts: %v", err)
 	}

@@ -12,7 +12,7 @@ import (
 
 // authRequest is a parsed first message.
 type authRequest struct {
-	secret  string
+	secret  string // a session secret or a token (notify.IsToken)
 	afterID int64
 	resume  bool // after_id was given: replay what is above it
 }
@@ -21,16 +21,19 @@ type authRequest struct {
 type authMessage struct {
 	Type    string  `json:"type"`
 	Secret  *string `json:"secret"`
+	Token   *string `json:"token"`
 	AfterID *int64  `json:"after_id"`
 }
 
 var errBadAuth = errors.New("wsserver: bad auth message")
 
 // parseAuth reads the first message: a text message starting with '{' is
-// {"type":"auth","secret":"...","after_id":N} (secret and after_id
-// optional; without a secret the session cookie is used), any other text is
-// the bare secret (the seed's protocol). Binary messages, other types and a
-// negative after_id fail.
+// {"type":"auth","secret":"...","after_id":N} or
+// {"type":"auth","token":"<jwt>","after_id":N} (secret, token and after_id
+// optional, not both secret and token; without either the session cookie is
+// used), any other text is the bare secret (the seed's protocol). Binary
+// messages, other types, both secret and token, and a negative after_id
+// fail.
 func parseAuth(m message, cookie string) (authRequest, error) {
 	if m.typ != websocket.MessageText {
 		return authRequest{}, errBadAuth
@@ -45,9 +48,15 @@ func parseAuth(m message, cookie string) (authRequest, error) {
 	if am.Type != "auth" {
 		return authRequest{}, errBadAuth
 	}
+	if am.Secret != nil && am.Token != nil {
+		return authRequest{}, errBadAuth
+	}
 	req := authRequest{secret: cookie}
 	if am.Secret != nil && *am.Secret != "" {
 		req.secret = *am.Secret
+	}
+	if am.Token != nil && *am.Token != "" {
+		req.secret = *am.Token
 	}
 	if am.AfterID != nil {
 		if *am.AfterID < 0 {
@@ -58,9 +67,11 @@ func parseAuth(m message, cookie string) (authRequest, error) {
 	return req, nil
 }
 
-// clientMessage is a message after auth; only its type matters.
+// clientMessage is a message after auth: {"type":"ping"} or
+// {"type":"refresh","token":"<jwt>"}.
 type clientMessage struct {
-	Type string `json:"type"`
+	Type  string `json:"type"`
+	Token string `json:"token"`
 }
 
 // read is the reader goroutine: it reads until the connection fails or is
@@ -98,9 +109,15 @@ func (c *conn) read() {
 		}
 		// Unknown types, a second auth included, are ignored so that
 		// clients can send newer messages to older servers.
-		if m.Type == "ping" {
+		switch m.Type {
+		case "ping":
 			c.pongs.Add(1) // the writer answers every ping owed
 			c.kick()
+		case "refresh":
+			if r, ok := c.refresh(m.Token); !ok {
+				c.readEnd(r)
+				return
+			}
 		}
 	}
 }

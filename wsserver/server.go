@@ -1,7 +1,9 @@
 // Package wsserver is the websocket listener of notifyd: it upgrades
-// requests on /ws, authenticates the first message with a session secret,
-// registers the socket in the notify.Hub, replays what a resuming client
-// missed, and then writes the frames the hub queues for it.
+// requests on /ws, authenticates the first message with a session secret
+// or a token of the app's backend, registers the socket in the
+// notify.Hub, replays what a resuming client missed, and then writes the
+// frames the hub queues for it, until the credential expires (expiry.go)
+// or the socket ends otherwise.
 //
 // The protocol is described in issue 2 ("Websocket protocol") and
 // docs/protocol.md. Every connection lives on a context owned by the

@@ -28,12 +28,15 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-const usage = `usage: notifyd [-config PATH] [serve|migrate|healthcheck]
+const usage = `usage: notifyd [-config PATH] [serve|migrate|healthcheck|token]
 
   serve        run the HTTP API and the websocket listener (default)
   migrate      apply database migrations and exit
   healthcheck  exit 0 if the local instance's /readyz answers 200 (for
                container health checks: the image has no shell or curl)
+  token -sub EXTERNAL_ID [-ttl 1h]
+               print an HS256 token for that user, signed with the first
+               auth.jwt.hmac_secrets entry (for curl and tests)
 
 Configuration: defaults, then config.toml (or -config PATH), then NOTIFYD_*
 environment variables. See config.toml for every key.`
@@ -51,12 +54,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return usageError{err}
 	}
-	cmd := "serve"
-	switch fs.NArg() {
-	case 0:
-	case 1:
-		cmd = fs.Arg(0)
-	default:
+	cmd, rest := "serve", []string(nil)
+	if fs.NArg() > 0 {
+		cmd, rest = fs.Arg(0), fs.Args()[1:]
+	}
+	if len(rest) > 0 && cmd != "token" {
 		return usageError{fmt.Errorf("too many arguments: %q", fs.Args())}
 	}
 
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	case "healthcheck":
 		return healthcheck(ctx, cfg.HTTP.Addr)
+	case "token":
+		return tokenCommand(rest, cfg.Auth.JWT, stdout, stderr, time.Now())
 	default:
 		return usageError{fmt.Errorf("unknown command %q\n%s", cmd, usage)}
 	}
@@ -130,8 +134,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	reg, metrics := newMetrics()
 	st.SetMetrics(metrics)
 
+	tokens, err := newTokens(ctx, cfg.Auth.JWT, logger, metrics)
+	if err != nil {
+		return err
+	}
 	accounts, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: cfg.Auth.SessionTTL.D(),
-		HashConcurrency: cfg.Auth.HashConcurrency, HashQueue: cfg.Auth.HashQueue})
+		HashConcurrency: cfg.Auth.HashConcurrency, HashQueue: cfg.Auth.HashQueue}, tokens)
 	if err != nil {
 		return err
 	}

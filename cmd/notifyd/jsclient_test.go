@@ -1,10 +1,12 @@
 package main
 
 // The JS client (web/notifyd-client.js) against a real notifyd: this test
-// starts the service through run(), creates a user and a session secret over
-// the publisher API, and runs web/client.integration.test.mjs with node,
-// handing it the URLs and credentials in NOTIFYD_IT_* variables. It skips
-// without node, and fails instead with CI=true (or NOTIFYD_REQUIRE_NODE).
+// starts the service through run() with an HMAC token secret, creates a user
+// and a session secret over the publisher API, and runs
+// web/client.integration.test.mjs with node, handing it the URLs, the
+// secrets and the token key in NOTIFYD_IT_* variables (the node side signs
+// HS256 tokens as an app's backend would). It skips without node, and fails
+// instead with CI=true (or NOTIFYD_REQUIRE_NODE).
 
 import (
 	"context"
@@ -15,10 +17,6 @@ import (
 	"testing"
 	"time"
 )
-
-// jwtServerSide: the websocket accepts JWTs (branch issue8-jwt). TODO(issue 8):
-// remove once merged, with the two token tests always on.
-const jwtServerSide = false
 
 // jsJWTSecret signs the tokens of the JS client test (≥ 32 bytes).
 const jsJWTSecret = "js-client-test-hmac-secret-0123456789"
@@ -48,20 +46,15 @@ func TestJSClientAgainstNotifyd(t *testing.T) {
 		"NOTIFYD_IT_API_KEY="+testAPIKey,
 		"NOTIFYD_IT_EXTERNAL_ID="+ext,
 		"NOTIFYD_IT_SECRET="+secret,
+		"NOTIFYD_IT_JWT_SECRET="+jsJWTSecret,
+		"NOTIFYD_IT_JWT_LEEWAY_MS=1000",
 	)
-	if jwtServerSide {
-		cmd.Env = append(cmd.Env, "NOTIFYD_IT_JWT_SECRET="+jsJWTSecret, "NOTIFYD_IT_JWT_LEEWAY_MS=1000")
-	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("node --test %s: %v\n%s\nnotifyd logs:\n%s", filepath.Base(script), err, out, in.logs.String())
 	}
 	// A skipped node test would pass silently: every test must have run.
-	skipped := "# skipped 0"
-	if !jwtServerSide {
-		skipped = "# skipped 3"
-	}
-	if !strings.Contains(string(out), skipped) || strings.Contains(string(out), "# pass 0") {
+	if !strings.Contains(string(out), "# skipped 0") || strings.Contains(string(out), "# pass 0") {
 		t.Fatalf("node tests skipped or missing:\n%s", out)
 	}
 	t.Logf("node:\n%s", out)

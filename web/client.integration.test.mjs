@@ -192,10 +192,13 @@ test('getToken: 4401 "token expired" gets a new token and reconnects once, then 
   const h = harness({ wsUrl: env.NOTIFYD_IT_WS_URL, getToken, options: { minRefreshMs: 600_000 } });
   try {
     await h.until('connected', () => h.states().includes('connected'));
+    const n = await publish(sub, 'Before the token ran out');
+    await h.until('n live', () => h.ids().includes(n.id));
     await h.until('reconnected with a new token', () => h.states().filter((s) => s === 'connected').length === 2);
     const renewal = h.of('status').find((s) => s.state === 'reconnecting');
     assert.deepEqual(renewal, { state: 'reconnecting', retryInMs: 0, attempt: 1, code: 4401 });
     assert.notEqual(h.auth(1).token, h.auth(0).token);
+    assert.equal(h.auth(1).after_id, n.id, 'the renewal resumes');
 
     // The second token expires too: renewed again (a hello reset the
     // budget), but the third is refused before any hello: unauthorized.

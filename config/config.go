@@ -16,6 +16,7 @@ type Config struct {
 	Cluster   Cluster   `toml:"cluster"`
 	Retention Retention `toml:"retention"`
 	Publisher Publisher `toml:"publisher"`
+	Metrics   Metrics   `toml:"metrics"`
 }
 
 // HTTP configures the API listener.
@@ -66,6 +67,9 @@ type Auth struct {
 	SessionTTL         Duration `toml:"session_ttl"`           // "720h"
 	LoginPerMinuteIP   int      `toml:"login_per_minute_ip"`   // 20
 	LoginPerMinuteUser int      `toml:"login_per_minute_user"` // 10
+	// MaxSessionsPerUser caps the sessions of one user: opening one more
+	// ends the oldest (its sockets are closed with 4401).
+	MaxSessionsPerUser int `toml:"max_sessions_per_user"` // 50
 	// JWT: tokens signed by the app's backend ([auth.jwt]).
 	JWT JWT `toml:"jwt"`
 }
@@ -88,6 +92,12 @@ type Publisher struct {
 	// IdempotencyTTL is how long an Idempotency-Key is remembered; the
 	// retention sweeper deletes older keys.
 	IdempotencyTTL Duration `toml:"idempotency_ttl"` // "24h"
+}
+
+// Metrics configures the Prometheus listener. It is separate from the API
+// listener because the metrics tell traffic and login-failure rates.
+type Metrics struct {
+	Addr string `toml:"addr"` // "127.0.0.1:9464"; "": no metrics listener
 }
 
 // Log configures the slog logger.
@@ -145,6 +155,7 @@ func Default() Config {
 			SessionTTL:         Duration(720 * time.Hour),
 			LoginPerMinuteIP:   20,
 			LoginPerMinuteUser: 10,
+			MaxSessionsPerUser: 50,
 			JWT: JWT{
 				JWKSMinRefresh: Duration(10 * time.Second),
 				Leeway:         Duration(30 * time.Second),
@@ -154,6 +165,7 @@ func Default() Config {
 		Cluster:   Cluster{MaxListenerLag: Duration(5 * time.Second)},
 		Retention: Retention{ReadAfter: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour)},
 		Publisher: Publisher{IdempotencyTTL: Duration(24 * time.Hour)},
+		Metrics:   Metrics{Addr: "127.0.0.1:9464"},
 	}
 }
 

@@ -14,8 +14,25 @@ import (
 )
 
 // MinAPIKeyLength is the shortest publisher key accepted: keys are bearer
-// secrets, so a short one can be guessed.
-const MinAPIKeyLength = 16
+// secrets, so a short one can be guessed. `openssl rand -hex 32` gives 64.
+const MinAPIKeyLength = 32
+
+// isPlaceholderKey reports whether key is one of the placeholders written
+// in the repository's documentation and compose file, or looks like one:
+// a key anyone can read must not open the publisher API.
+func isPlaceholderKey(key string) bool {
+	k := strings.ToLower(key)
+	switch k {
+	case "change-me-to-a-long-random-key", "dev-only-insecure-publisher-key":
+		return true
+	}
+	for _, word := range []string{"change-me", "changeme", "insecure", "placeholder"} {
+		if strings.Contains(k, word) {
+			return true
+		}
+	}
+	return false
+}
 
 // Validate reports every invalid value, each as a *KeyError naming its key,
 // joined with errors.Join; nil when c is usable. Messages never contain
@@ -71,7 +88,9 @@ func (c Config) Validate() error {
 	for i, k := range c.Auth.APIKeys {
 		// Never print the key, not even in part.
 		if utf8.RuneCountInString(k) < MinAPIKeyLength {
-			v.add(index("auth.api_keys", i), "must be at least %d characters (key not shown)", MinAPIKeyLength)
+			v.add(index("auth.api_keys", i), "must be at least %d characters (key not shown); generate one with `openssl rand -hex 32`", MinAPIKeyLength)
+		} else if isPlaceholderKey(k) {
+			v.add(index("auth.api_keys", i), "is a documented placeholder, not a secret; generate one with `openssl rand -hex 32`")
 		}
 		if strings.ContainsFunc(k, func(r rune) bool { return unicode.IsSpace(r) || r == ',' }) {
 			v.add(index("auth.api_keys", i), "must not contain spaces or commas (key not shown)")
@@ -84,6 +103,7 @@ func (c Config) Validate() error {
 	if c.Auth.LoginPerMinuteUser < 1 {
 		v.add("auth.login_per_minute_user", "must be at least 1, got %d", c.Auth.LoginPerMinuteUser)
 	}
+	v.between("auth.max_sessions_per_user", int64(c.Auth.MaxSessionsPerUser), 1, 10000)
 
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
@@ -109,6 +129,10 @@ func (c Config) Validate() error {
 	v.notNegative("retention.unread_after", c.Retention.UnreadAfter)
 	v.positive("retention.interval", c.Retention.Interval)
 	v.positive("publisher.idempotency_ttl", c.Publisher.IdempotencyTTL)
+	// "" turns the metrics listener off.
+	if c.Metrics.Addr != "" {
+		v.addr("metrics.addr", c.Metrics.Addr)
+	}
 
 	return errors.Join(v.errs...)
 }

@@ -17,6 +17,12 @@ const sessionCookie = "notifyd_session"
 
 func errNoSession() error { return notify.Errorf(notify.EUNAUTHORIZED, "missing or invalid session") }
 func errBadAPIKey() error { return notify.Errorf(notify.EUNAUTHORIZED, "missing or invalid API key") }
+
+// errNoAPIKeys tells an operator trying the publisher API that no key can
+// work, rather than that theirs is wrong.
+func errNoAPIKeys() error {
+	return notify.Errorf(notify.EUNAUTHORIZED, "publisher API disabled: no auth.api_keys configured")
+}
 func errForbiddenOrigin() error {
 	return notify.Errorf(notify.EFORBIDDEN, "origin not allowed")
 }
@@ -142,8 +148,12 @@ func (k apiKeys) match(key string) bool {
 }
 
 // requirePublisher admits requests bearing one of auth.api_keys. With no
-// key configured every call is refused.
+// key configured every call is refused, with a message saying so.
 func (s *Server) requirePublisher(c *gin.Context) {
+	if len(s.apiKeys) == 0 {
+		s.renderError(c, errNoAPIKeys())
+		return
+	}
 	key, ok := bearerToken(c.Request)
 	if !ok || !s.apiKeys.match(key) {
 		s.renderError(c, errBadAPIKey())

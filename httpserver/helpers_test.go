@@ -22,8 +22,8 @@ import (
 
 // Test settings.
 const (
-	testAPIKey  = "publisher-key-one"
-	testAPIKey2 = "publisher-key-two"
+	testAPIKey  = "publisher-key-one-0123456789abcdef"
+	testAPIKey2 = "publisher-key-two-0123456789abcdef"
 	testOrigin  = "http://localhost:8000"
 	testWSURL   = "ws://localhost:8001/ws"
 	testPass    = "correct horse battery"

@@ -25,7 +25,6 @@ func (s *Server) routes(static fs.FS) {
 	e := s.engine
 	e.GET("/healthz", health.healthz)
 	e.GET("/readyz", health.readyz)
-	s.metricsRoute(e)
 
 	api := e.Group("/api")
 	api.GET("/config", health.config)

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/notify"
@@ -61,11 +60,9 @@ type Deps struct {
 	// ping: in cluster mode, the listener's (cluster.Listener.Ready). An
 	// error makes /readyz answer 503. nil: no extra check.
 	Ready func(ctx context.Context) error
-	// Metrics counts requests by route; nil records nothing.
+	// Metrics counts requests by route; nil records nothing. They are
+	// served by MetricsHandler on their own listener, not by this API.
 	Metrics *notify.Metrics
-	// Gatherer is served at GET /metrics (the process's own registry);
-	// nil: no /metrics route.
-	Gatherer prometheus.Gatherer
 }
 
 // Server is the HTTP API. It holds no goroutines: there is nothing to

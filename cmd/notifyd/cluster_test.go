@@ -16,7 +16,7 @@ import (
 func TestClusterRefusesSQLite(t *testing.T) {
 	env := map[string]string{"NOTIFYD_CLUSTER_ENABLED": "true", "NOTIFYD_DATABASE_SQLITE_PATH": t.TempDir() + "/x.db"}
 	var out strings.Builder
-	err := run(context.Background(), []string{"-config", "/dev/null"}, func(k string) string { return env[k] }, &out, &out)
+	err := run(context.Background(), []string{"-config", "/dev/null"}, environ(env), &out, &out)
 	var ue usageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cluster.enabled") {
 		t.Fatalf("run = %v, want a usage error (exit 2) naming cluster.enabled", err)

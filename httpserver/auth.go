@@ -12,9 +12,6 @@ import (
 	"github.com/notifyd/notifyd/notify"
 )
 
-// sessionCookie is the name of the cookie holding the session secret.
-const sessionCookie = "notifyd_session"
-
 func errNoSession() error { return notify.Errorf(notify.EUNAUTHORIZED, "missing or invalid session") }
 func errBadAPIKey() error { return notify.Errorf(notify.EUNAUTHORIZED, "missing or invalid API key") }
 
@@ -37,7 +34,7 @@ func errForbiddenOrigin() error {
 // forged cross-site, and one without an Origin header does not come from
 // a browser page.
 func (s *Server) requireUser(c *gin.Context) {
-	secret, viaCookie, ok := sessionSecret(c.Request)
+	secret, viaCookie, ok := sessionSecret(c.Request, s.cookie.name)
 	if !ok {
 		s.renderError(c, errNoSession())
 		return
@@ -59,12 +56,12 @@ func (s *Server) requireUser(c *gin.Context) {
 // sessionSecret returns the secret the request authenticates with. A
 // present Authorization header wins over the cookie, and must be a Bearer
 // token.
-func sessionSecret(r *http.Request) (secret string, viaCookie, ok bool) {
+func sessionSecret(r *http.Request, cookieName string) (secret string, viaCookie, ok bool) {
 	if r.Header.Get("Authorization") != "" {
 		token, ok := bearerToken(r)
 		return token, false, ok
 	}
-	ck, err := r.Cookie(sessionCookie)
+	ck, err := r.Cookie(cookieName)
 	if err != nil || ck.Value == "" {
 		return "", false, false
 	}

@@ -95,7 +95,7 @@ func newEnvWith(tb testing.TB, o envOptions) *env {
 	}
 	hub := notify.NewHub(notify.HubConfig{})
 	svc := notify.NewService(st, hub, logger)
-	acc, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: ttl, Password: cheapPasswords()})
+	acc, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: ttl, MaxSessionsPerUser: cfg.Auth.MaxSessionsPerUser, Password: cheapPasswords()})
 	if err != nil {
 		tb.Fatalf("new accounts: %v", err)
 	}
@@ -171,7 +171,7 @@ func (e *env) do(tb testing.TB, r req) resp {
 		hr.Header.Set("Authorization", "Bearer "+r.apiKey)
 	}
 	if r.cookie != "" {
-		hr.AddCookie(&http.Cookie{Name: sessionCookie, Value: r.cookie})
+		hr.AddCookie(&http.Cookie{Name: e.server.cookie.name, Value: r.cookie})
 	}
 	if r.origin != "" {
 		hr.Header.Set("Origin", r.origin)

@@ -29,8 +29,9 @@ type publisherService interface {
 // publisherAPI serves the API-key routes another backend integrates with.
 type publisherAPI struct {
 	*responder
-	accounts publisherAccounts
-	service  publisherService
+	accounts   publisherAccounts
+	service    publisherService
+	sessionCap sessionCap
 }
 
 const userNotFound = "user not found"
@@ -76,6 +77,7 @@ func (h *publisherAPI) newSession(c *gin.Context) {
 		h.renderError(c, err)
 		return
 	}
+	h.sessionCap.enforce(c.Request.Context(), u.ID)
 	writeJSON(c, http.StatusCreated, publisherSessionResponse{Secret: secret, ExpiresAt: sess.ExpiresAt})
 }
 

@@ -14,10 +14,11 @@ func (s *Server) routes(static fs.FS) {
 	r := s.responder
 	users := &userAPI{responder: r, accounts: s.deps.Accounts, store: s.deps.Store,
 		limits: s.limits, allowSignup: s.cfg.Auth.AllowSignup, wsURL: s.cfg.WSPublicURL}
+	sessionCap := sessionCap{accounts: s.deps.Accounts, sockets: s.deps.Service, logger: s.logger}
 	sessions := &sessionAPI{responder: r, accounts: s.deps.Accounts, sockets: s.deps.Service,
-		limits: s.limits, cookieSecure: s.cfg.Auth.CookieSecure}
+		limits: s.limits, cookie: s.cookie, sessionCap: sessionCap}
 	notifications := &notificationAPI{responder: r, store: s.deps.Store, service: s.deps.Service}
-	publisher := &publisherAPI{responder: r, accounts: s.deps.Accounts, service: s.deps.Service}
+	publisher := &publisherAPI{responder: r, accounts: s.deps.Accounts, service: s.deps.Service, sessionCap: sessionCap}
 	tasks := &taskAPI{responder: r, tasks: s.deps.Tasks}
 	health := &healthAPI{responder: r, store: s.deps.Store, ready: s.deps.Ready, wsURL: s.cfg.WSPublicURL}
 	files := newStaticFiles(r, static, s.cfg.WSPublicURL)
@@ -33,6 +34,7 @@ func (s *Server) routes(static fs.FS) {
 
 	user := api.Group("", s.requireUser)
 	user.DELETE("/sessions/current", sessions.logout)
+	user.DELETE("/sessions", sessions.logoutAll)
 	user.GET("/me", users.me)
 	user.GET("/notifications", notifications.list)
 	user.POST("/notifications/read-all", notifications.readAll)

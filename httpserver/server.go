@@ -73,6 +73,7 @@ type Server struct {
 	deps    Deps
 	engine  *gin.Engine
 	apiKeys apiKeys
+	cookie  cookieSettings
 	limits  loginLimits
 	now     func() time.Time
 }
@@ -100,6 +101,7 @@ func newServer(cfg Config, d Deps, static fs.FS) *Server {
 		cfg:       cfg,
 		deps:      d,
 		apiKeys:   newAPIKeys(cfg.Auth.APIKeys),
+		cookie:    newCookieSettings(cfg.HTTP.PublicURL, cfg.Auth.CookieSecure),
 		now:       time.Now,
 	}
 	s.limits = newLoginLimits(cfg.Auth.LoginPerMinuteIP, cfg.Auth.LoginPerMinuteUser, s.clock)

@@ -19,6 +19,7 @@ func TestOrigin(t *testing.T) {
 		{"no origin header", nil, true},
 		{"allowed origin", []string{testOrigin}, true},
 		{"allowed origin in another case", []string{"HTTP://LocalHost:8000"}, true},
+		{"allowed origin in upper case", []string{"HTTP://LOCALHOST:8000"}, true},
 		{"foreign origin", []string{"http://evil.example"}, false},
 		{"null origin", []string{"null"}, false},
 		{"other port", []string{"http://localhost:8001"}, false},

@@ -23,10 +23,15 @@ import (
 	"github.com/notifyd/notifyd/notify"
 )
 
-// SessionCookie is the cookie the HTTP API sets at login. A browser sends
-// it with the upgrade request, so an auth message without a secret can use
-// it.
-const SessionCookie = "notifyd_session"
+// SessionCookie and SecureSessionCookie are the cookies the HTTP API sets
+// at login: the __Host- one when http.public_url is https, the plain one
+// otherwise. A browser sends the one it got with the upgrade request, so an
+// auth message without a secret can use it. Both are read, the __Host- one
+// first, so this listener needs no knowledge of the page's URL.
+const (
+	SessionCookie       = "notifyd_session"
+	SecureSessionCookie = "__Host-notifyd_session"
+)
 
 // Store is what the websocket server reads from the database (store.Store).
 type Store interface {
@@ -157,15 +162,23 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(s.cfg.MaxMessageBytes)
 	s.deps.Metrics.SocketOpened() // SocketClosed at the end of serve
 
-	var cookie string
-	if ck, err := r.Cookie(SessionCookie); err == nil {
-		cookie = ck.Value
-	}
+	cookie := sessionCookie(r)
 	// serve returns once the socket is live; the connection is counted
 	// in conns until it has ended (conn.finish), so Close still waits
 	// for it.
 	c := newConn(s, ws, hj.conn, cookie)
 	c.serve(s.base)
+}
+
+// sessionCookie returns the session secret the upgrade request carries in
+// a cookie, "" when none.
+func sessionCookie(r *http.Request) string {
+	for _, name := range []string{SecureSessionCookie, SessionCookie} {
+		if ck, err := r.Cookie(name); err == nil && ck.Value != "" {
+			return ck.Value
+		}
+	}
+	return ""
 }
 
 // originAllowed applies the Origin rule: no Origin header is a non-browser

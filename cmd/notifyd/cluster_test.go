@@ -152,4 +152,17 @@ func TestClusterTwoInstances(t *testing.T) {
 			t.Fatalf("B got %+v", m)
 		}
 	})
+
+	t.Run("log out everywhere on A closes every session's sockets on B", func(t *testing.T) {
+		s1, s2 := clSession(t, a, alice), clSession(t, a, alice)
+		phones := []*clSocket{clDial(t, b.WSURL, s1), clDial(t, b.WSURL, s2)}
+		if code := a.api(t, "DELETE", "/api/sessions", s1, nil, nil); code != http.StatusNoContent {
+			t.Fatalf("log out everywhere: status %d", code)
+		}
+		for _, p := range phones {
+			if code := p.closeCode(t); code != notify.CloseUnauthorized {
+				t.Fatalf("closed with %d, want %d", code, notify.CloseUnauthorized)
+			}
+		}
+	})
 }

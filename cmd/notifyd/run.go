@@ -143,7 +143,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	reg, metrics := newMetrics()
 	st.SetMetrics(metrics)
 
-	accounts, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: cfg.Auth.SessionTTL.D()})
+	accounts, err := notify.NewAccounts(st, notify.AccountsConfig{
+		SessionTTL: cfg.Auth.SessionTTL.D(), MaxSessionsPerUser: cfg.Auth.MaxSessionsPerUser})
 	if err != nil {
 		return err
 	}

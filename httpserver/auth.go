@@ -40,7 +40,7 @@ func (s *Server) requireUser(c *gin.Context) {
 		return
 	}
 	if viaCookie && !safeMethod(c.Request.Method) && !s.originAllowed(c.Request) {
-		s.renderError(c, errForbiddenOrigin())
+		s.refuseOrigin(c)
 		return
 	}
 	u, sess, err := s.deps.Accounts.Authenticate(c.Request.Context(), secret)

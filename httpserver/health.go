@@ -17,6 +17,10 @@ type healthAPI struct {
 	store Store
 	ready func(ctx context.Context) error // Deps.Ready; nil: the database alone decides
 	wsURL string                          // ws.public_url
+	// allowedOrigins is ws.allowed_origins: a page compares its own
+	// origin with it to say what is wrong, since a browser cannot read
+	// why a websocket upgrade was refused.
+	allowedOrigins []string
 }
 
 type statusResponse struct {
@@ -52,10 +56,16 @@ func (h *healthAPI) readyz(c *gin.Context) {
 }
 
 type configResponse struct {
-	WSURL string `json:"ws_url"`
+	WSURL          string   `json:"ws_url"`
+	AllowedOrigins []string `json:"allowed_origins"`
 }
 
-// config handles GET /api/config: where a frontend opens the websocket.
+// config handles GET /api/config: where a frontend opens the websocket,
+// and which page origins may open it and use the session cookie.
 func (h *healthAPI) config(c *gin.Context) {
-	writeJSON(c, http.StatusOK, configResponse{WSURL: h.wsURL})
+	origins := h.allowedOrigins
+	if origins == nil {
+		origins = []string{}
+	}
+	writeJSON(c, http.StatusOK, configResponse{WSURL: h.wsURL, AllowedOrigins: origins})
 }

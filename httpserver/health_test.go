@@ -24,7 +24,8 @@ func TestHealth(t *testing.T) {
 		t.Fatalf("readyz = %+v", status)
 	}
 	var cfg struct {
-		WSURL string `json:"ws_url"`
+		WSURL          string   `json:"ws_url"`
+		AllowedOrigins []string `json:"allowed_origins"`
 	}
 	e.do(t, req{method: "GET", path: "/api/config"}).want(t, http.StatusOK).decode(t, &cfg)
 	if cfg.WSURL != testWSURL {

@@ -20,7 +20,9 @@ func (s *Server) routes(static fs.FS) {
 	notifications := &notificationAPI{responder: r, store: s.deps.Store, service: s.deps.Service}
 	publisher := &publisherAPI{responder: r, accounts: s.deps.Accounts, service: s.deps.Service, sessionCap: sessionCap}
 	tasks := &taskAPI{responder: r, tasks: s.deps.Tasks}
-	health := &healthAPI{responder: r, store: s.deps.Store, ready: s.deps.Ready, wsURL: s.cfg.WSPublicURL}
+	health := &healthAPI{responder: r, store: s.deps.Store, ready: s.deps.Ready, wsURL: s.cfg.WSPublicURL,
+		allowedOrigins: s.cfg.AllowedOrigins}
+	probe := &probeAPI{responder: r, accounts: s.deps.Accounts, cookieName: s.cookie.name}
 	files := newStaticFiles(r, static, s.cfg.WSPublicURL)
 
 	e := s.engine
@@ -31,6 +33,7 @@ func (s *Server) routes(static fs.FS) {
 	api.GET("/config", health.config)
 	api.POST("/users", users.signup)
 	api.POST("/sessions", sessions.login)
+	api.GET("/session", probe.session)
 
 	user := api.Group("", s.requireUser)
 	user.DELETE("/sessions/current", sessions.logout)

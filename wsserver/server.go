@@ -136,7 +136,7 @@ func (s *Server) begin() bool {
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !s.originAllowed(r) {
-		writeError(w, http.StatusForbidden, notify.EFORBIDDEN, "origin not allowed")
+		s.refuseOrigin(w, r)
 		return
 	}
 	if !s.begin() {
@@ -168,6 +168,28 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// for it.
 	c := newConn(s, ws, hj.conn, cookie)
 	c.serve(s.base)
+}
+
+// maxLoggedOrigin bounds how much of a refused Origin header is logged and
+// echoed: the header comes from the client.
+const maxLoggedOrigin = 200
+
+// refuseOrigin answers an upgrade from a page whose origin is not in
+// ws.allowed_origins with 403 before any upgrade, and logs it at WARN
+// with the origin and the allowed list. A browser cannot read this answer
+// (the page only sees the socket fail), so the log is where the operator
+// learns that the page was opened at another address than
+// http.public_url.
+func (s *Server) refuseOrigin(w http.ResponseWriter, r *http.Request) {
+	origin := strings.Join(r.Header.Values("Origin"), ", ")
+	if len(origin) > maxLoggedOrigin {
+		origin = origin[:maxLoggedOrigin] + "…"
+	}
+	s.logger.Warn("websocket upgrade refused: origin not allowed",
+		"origin", origin, "allowed_origins", s.cfg.AllowedOrigins,
+		"hint", "set http.public_url (or ws.allowed_origins) to the address the page is opened at")
+	writeError(w, http.StatusForbidden, notify.EFORBIDDEN,
+		"origin "+origin+" not allowed; set http.public_url (or ws.allowed_origins) to the address of this page")
 }
 
 // sessionCookie returns the session secret the upgrade request carries in

@@ -156,5 +156,16 @@ func (s *Server) requirePublisher(c *gin.Context) {
 		s.renderError(c, errBadAPIKey())
 		return
 	}
+	// Idempotency keys are scoped to the API key that used them.
+	scope := sha256.Sum256([]byte(key))
+	c.Set(keyPublisher, scope[:])
 	c.Next()
+}
+
+// publisherScope returns the SHA-256 of the API key requirePublisher
+// admitted.
+func publisherScope(c *gin.Context) []byte {
+	scope, _ := c.Get(keyPublisher)
+	b, _ := scope.([]byte)
+	return b
 }

@@ -34,6 +34,14 @@ func errTooLarge(limit int64) error {
 // Then it must be one JSON object with only known fields; every other
 // failure is a 400 whose message names the field when there is one.
 func (s *responder) decodeJSON(c *gin.Context, dst any, mode bodyMode) error {
+	_, err := s.decodeJSONBody(c, dst, mode)
+	return err
+}
+
+// decodeJSONBody is decodeJSON that also returns the body it read, with
+// blanks around it trimmed (what an idempotency key's request hash
+// covers).
+func (s *responder) decodeJSONBody(c *gin.Context, dst any, mode bodyMode) ([]byte, error) {
 	r := c.Request
 	if r.Body == nil {
 		r.Body = http.NoBody
@@ -43,11 +51,16 @@ func (s *responder) decodeJSON(c *gin.Context, dst any, mode bodyMode) error {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return errTooLarge(tooBig.Limit)
+			return nil, errTooLarge(tooBig.Limit)
 		}
-		return notify.Errorf(notify.EINVALID, "body: could not be read")
+		return nil, notify.Errorf(notify.EINVALID, "body: could not be read")
 	}
 	body = bytes.TrimSpace(body)
+	return body, decodeBytes(body, dst, mode)
+}
+
+// decodeBytes decodes a trimmed body into dst (see decodeJSON).
+func decodeBytes(body []byte, dst any, mode bodyMode) error {
 	if len(body) == 0 {
 		if mode == bodyOptional {
 			return nil

@@ -11,22 +11,22 @@ import (
 
 // bodyRoutes are the routes that read a body, with the credentials they
 // need.
-func bodyRoutes(userID int64, secret string) []req {
+func bodyRoutes(externalID, secret string) []req {
 	return []req{
 		{method: "POST", path: "/api/users"},
 		{method: "POST", path: "/api/sessions"},
 		{method: "POST", path: "/api/notifications/read-all", secret: secret},
 		{method: "POST", path: "/api/tasks", secret: secret},
-		{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey},
-		{method: "POST", path: fmt.Sprintf("/api/publisher/users/%d/notifications", userID), apiKey: testAPIKey},
-		{method: "POST", path: fmt.Sprintf("/api/publisher/users/%d/events", userID), apiKey: testAPIKey},
+		{method: "PUT", path: "/api/publisher/users/" + externalID, apiKey: testAPIKey},
+		{method: "POST", path: "/api/publisher/users/" + externalID + "/notifications", apiKey: testAPIKey},
+		{method: "POST", path: "/api/publisher/users/" + externalID + "/events", apiKey: testAPIKey},
 		{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey},
 	}
 }
 
 func TestBodyTooLarge(t *testing.T) {
 	e := newEnv(t)
-	alice, secret := e.user(t, "alice")
+	_, secret := e.user(t, "alice")
 	// Valid JSON, invalid JSON and a JSON object whose fields would also
 	// fail validation: all are 413, decided before anything is parsed.
 	bodies := map[string]string{
@@ -37,7 +37,7 @@ func TestBodyTooLarge(t *testing.T) {
 	if n := len(bodies["just over"]); n != 64<<10+1 {
 		t.Fatalf("just over is %d bytes", n)
 	}
-	for _, r := range bodyRoutes(alice.ID, secret) {
+	for _, r := range bodyRoutes("alice", secret) {
 		for name, body := range bodies {
 			t.Run(r.path+" "+name, func(t *testing.T) {
 				r.body = body
@@ -46,7 +46,7 @@ func TestBodyTooLarge(t *testing.T) {
 		}
 	}
 	t.Run("chunked, no Content-Length", func(t *testing.T) {
-		for _, r := range bodyRoutes(alice.ID, secret) {
+		for _, r := range bodyRoutes("alice", secret) {
 			r.body = strings.NewReader(`{"title":"` + strings.Repeat("x", 65<<10) + `"}`)
 			e.do(t, r).wantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
 		}
@@ -54,7 +54,7 @@ func TestBodyTooLarge(t *testing.T) {
 	t.Run("routes that take no body", func(t *testing.T) {
 		big := strings.Repeat("x", 65<<10)
 		for _, r := range []req{
-			{method: "POST", path: fmt.Sprintf("/api/publisher/users/%d/sessions", alice.ID), apiKey: testAPIKey},
+			{method: "POST", path: "/api/publisher/users/alice/sessions", apiKey: testAPIKey},
 			{method: "DELETE", path: "/api/sessions/current", secret: secret},
 			{method: "GET", path: "/api/me", secret: secret},
 		} {
@@ -65,13 +65,13 @@ func TestBodyTooLarge(t *testing.T) {
 		e.do(t, req{method: "GET", path: "/api/me", secret: secret}).want(t, http.StatusOK)
 	})
 	t.Run("64 KiB exactly is read", func(t *testing.T) {
-		body := `{"username":"` + strings.Repeat("a", 64<<10-15) + `"}`
+		body := `{"name":"` + strings.Repeat("a", 64<<10-11) + `"}`
 		if len(body) != 64<<10 {
 			t.Fatalf("%d bytes", len(body))
 		}
 		// Read in full, then refused by validation, not by size.
-		e.do(t, req{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey, body: body}).
-			wantError(t, http.StatusBadRequest, notify.EINVALID, "username")
+		e.do(t, req{method: "PUT", path: "/api/publisher/users/alice", apiKey: testAPIKey, body: body}).
+			wantError(t, http.StatusBadRequest, notify.EINVALID, "name")
 	})
 	t.Run("configured limit", func(t *testing.T) {
 		e := newEnvWith(t, envOptions{cfg: func(c *Config) { c.HTTP.MaxBodyBytes = 100 }})
@@ -84,7 +84,7 @@ func TestBodyTooLarge(t *testing.T) {
 // each answer is a JSON 4xx, never a 500.
 func TestNoPanicOnOddBodies(t *testing.T) {
 	e := newEnv(t)
-	alice, secret := e.user(t, "alice")
+	_, secret := e.user(t, "alice")
 	bodies := []string{
 		``, ` `, `null`, `true`, `0`, `"x"`, `[]`, `[{}]`, `{`, `}`, `{}`, `{}{}`, `{} x`,
 		`{"":1}`, `{"a":}`, `{"title":null,"user_ids":null,"type":null}`,
@@ -95,7 +95,7 @@ func TestNoPanicOnOddBodies(t *testing.T) {
 		`{"title":"t","title":"` + strings.Repeat("x", 300) + `"}`,
 		`{"data":` + strings.Repeat(`{"a":`, 3000) + `1` + strings.Repeat(`}`, 3000) + `,"type":"deep"}`,
 	}
-	for _, r := range bodyRoutes(alice.ID, secret) {
+	for _, r := range bodyRoutes("alice", secret) {
 		for i, body := range bodies {
 			t.Run(fmt.Sprintf("%s %d", r.path, i), func(t *testing.T) {
 				r.body = body

@@ -25,6 +25,8 @@ func statusOf(code string) (int, bool) {
 		return http.StatusNotFound, true
 	case notify.ECONFLICT:
 		return http.StatusConflict, true
+	case notify.EIDEMPOTENCY:
+		return http.StatusUnprocessableEntity, true
 	case notify.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge, true
 	case notify.ERATELIMIT:

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,12 +13,12 @@ import (
 
 func TestPublisherEvents(t *testing.T) {
 	e := newEnv(t)
-	alice, _ := e.user(t, "alice")
-	bob, _ := e.user(t, "bob")
+	alice := e.external(t, "alice")
+	bob := e.external(t, "bob")
 	sock1 := e.subscribe(t, alice.ID, 1)
 	sock2 := e.subscribe(t, alice.ID, 2)
 	bobSock := e.subscribe(t, bob.ID, 3)
-	path := fmt.Sprintf("/api/publisher/users/%d/events", alice.ID)
+	path := "/api/publisher/users/alice/events"
 
 	var out struct {
 		Sockets int `json:"sockets"`
@@ -38,8 +39,8 @@ func TestPublisherEvents(t *testing.T) {
 	wantNoFrame(t, bobSock)
 
 	t.Run("no data, no socket", func(t *testing.T) {
-		carol, _ := e.user(t, "carol")
-		e.do(t, req{method: "POST", path: fmt.Sprintf("/api/publisher/users/%d/events", carol.ID), apiKey: testAPIKey, body: `{"type":"ping"}`}).
+		e.external(t, "carol")
+		e.do(t, req{method: "POST", path: "/api/publisher/users/carol/events", apiKey: testAPIKey, body: `{"type":"ping"}`}).
 			want(t, http.StatusAccepted).decode(t, &out)
 		if out.Sockets != 0 {
 			t.Fatalf("sockets = %d", out.Sockets)
@@ -79,10 +80,28 @@ func TestPublisherEvents(t *testing.T) {
 		})
 	}
 	wantNoFrame(t, sock1)
-	for _, id := range []string{"0", "-1", "abc", "9223372036854775807"} {
-		t.Run("unknown user "+id, func(t *testing.T) {
-			e.do(t, req{method: "POST", path: "/api/publisher/users/" + id + "/events", apiKey: testAPIKey, body: `{"type":"t"}`}).
-				wantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
-		})
-	}
+	t.Run("unknown user: no socket, nothing created", func(t *testing.T) {
+		e.do(t, req{method: "POST", path: "/api/publisher/users/nobody-yet/events", apiKey: testAPIKey, body: `{"type":"t"}`}).
+			want(t, http.StatusAccepted).decode(t, &out)
+		if out.Sockets != 0 {
+			t.Fatalf("sockets = %d", out.Sockets)
+		}
+		if _, err := e.accounts.ExternalUser(context.Background(), "nobody-yet"); notify.ErrorCode(err) != notify.ENOTFOUND {
+			t.Fatalf("the event created a user: %v", err)
+		}
+	})
+	t.Run("a self-signup account is not reachable", func(t *testing.T) {
+		dave, _ := e.user(t, "dave")
+		sock := e.subscribe(t, dave.ID, 9)
+		e.do(t, req{method: "POST", path: "/api/publisher/users/dave/events", apiKey: testAPIKey, body: `{"type":"t"}`}).
+			want(t, http.StatusAccepted).decode(t, &out)
+		if out.Sockets != 0 {
+			t.Fatalf("sockets = %d", out.Sockets)
+		}
+		wantNoFrame(t, sock)
+	})
+	t.Run("invalid external id", func(t *testing.T) {
+		e.do(t, req{method: "POST", path: "/api/publisher/users/a%20b/events", apiKey: testAPIKey, body: `{"type":"t"}`}).
+			wantError(t, http.StatusBadRequest, notify.EINVALID, "external_id")
+	})
 }

@@ -40,38 +40,41 @@ func FuzzDecodeCredentials(f *testing.F) {
 }
 
 func FuzzDecodePublisherUser(f *testing.F) {
-	// POST /api/publisher/users.
-	fuzzBody(f, bodyRequired, func(req *ensureUserRequest) error {
-		return notify.ValidateUsername(req.Username)
+	// PUT /api/publisher/users/{external_id}.
+	fuzzBody(f, bodyOptional, func(req *putUserRequest) error {
+		if req.Name != nil {
+			return notify.ValidateText("name", *req.Name, 0, notify.MaxNameLen)
+		}
+		return nil
 	})
 }
 
 func FuzzDecodeNotification(f *testing.F) {
-	// POST /api/publisher/users/{id}/notifications.
+	// POST /api/publisher/users/{external_id}/notifications.
 	fuzzBody(f, bodyRequired, func(req *notify.NewNotification) error {
 		return req.Normalize()
 	})
 }
 
 func FuzzDecodeBulk(f *testing.F) {
-	// POST /api/publisher/notifications: the checks of notifyMany, then
-	// those of notify.Service.NotifyMany.
+	// POST /api/publisher/notifications: the checks of
+	// notify.Service.NotifyManyExternal.
 	fuzzBody(f, bodyRequired, func(req *notifyManyRequest) error {
 		if len(req.UserIDs) == 0 || len(req.UserIDs) > notify.MaxBulkUsers {
-			return notify.Errorf(notify.EINVALID, "user_ids: must hold 1 to %d ids", notify.MaxBulkUsers)
+			return notify.Errorf(notify.EINVALID, "user_ids: must hold 1 to %d external ids", notify.MaxBulkUsers)
 		}
 		for _, id := range req.UserIDs {
-			if id <= 0 {
-				return notify.Errorf(notify.EINVALID, "user_ids: must hold positive integer ids")
+			if err := notify.ValidateExternalID("user_ids", id); err != nil {
+				return err
 			}
 		}
-		nn := notify.NewNotification{Title: req.Title, Content: req.Content, Style: req.Style}
+		nn := notify.NewNotification{Title: req.Title, Content: req.Content, Style: req.Style, URL: req.URL, Data: req.Data}
 		return nn.Normalize()
 	})
 }
 
 func FuzzDecodeEvent(f *testing.F) {
-	// POST /api/publisher/users/{id}/events: the checks of event.
+	// POST /api/publisher/users/{external_id}/events: the checks of event.
 	fuzzBody(f, bodyRequired, func(req *eventRequest) error {
 		e := notify.Event{Type: req.Type}
 		if len(req.Data) > 0 && !bytes.Equal(req.Data, []byte("null")) {

@@ -320,3 +320,33 @@ func wantNoFrame(tb testing.TB, sub *notify.Subscriber) {
 	default:
 	}
 }
+
+// external creates (or finds) the user the app names ext through the
+// publisher API.
+func (e *env) external(tb testing.TB, ext string) notify.User {
+	tb.Helper()
+	var out struct {
+		User notify.User `json:"user"`
+	}
+	r := e.do(tb, req{method: "PUT", path: "/api/publisher/users/" + ext, apiKey: testAPIKey})
+	if r.status != http.StatusCreated {
+		r.want(tb, http.StatusOK)
+	}
+	r.decode(tb, &out)
+	return out.User
+}
+
+// externalSession creates (or finds) the external user ext and opens a
+// session for it through the publisher API.
+func (e *env) externalSession(tb testing.TB, ext string) (notify.User, string) {
+	tb.Helper()
+	u := e.external(tb, ext)
+	var out struct {
+		Secret    string      `json:"secret"`
+		ExpiresAt time.Time   `json:"expires_at"`
+		User      notify.User `json:"user"`
+	}
+	e.do(tb, req{method: "POST", path: "/api/publisher/users/" + ext + "/sessions", apiKey: testAPIKey}).
+		want(tb, http.StatusCreated).decode(tb, &out)
+	return u, out.Secret
+}

@@ -15,8 +15,8 @@ import (
 // responds, so each frame is queued by the time the response arrives.
 func TestAPIChangesReachSockets(t *testing.T) {
 	e := newEnv(t)
-	alice, aliceSecret := e.user(t, "alice")
-	bob, bobSecret := e.user(t, "bob")
+	alice, aliceSecret := e.externalSession(t, "alice")
+	bob, bobSecret := e.externalSession(t, "bob")
 	tab1 := e.subscribe(t, alice.ID, 101)
 	tab2 := e.subscribe(t, alice.ID, 102)
 	bobTab := e.subscribe(t, bob.ID, 103)
@@ -39,7 +39,7 @@ func TestAPIChangesReachSockets(t *testing.T) {
 	var created struct {
 		Notification notify.Notification `json:"notification"`
 	}
-	e.do(t, req{method: "POST", path: fmt.Sprintf("/api/publisher/users/%d/notifications", alice.ID), apiKey: testAPIKey,
+	e.do(t, req{method: "POST", path: "/api/publisher/users/alice/notifications", apiKey: testAPIKey,
 		body: `{"title":"first","style":"warning"}`}).want(t, http.StatusCreated).decode(t, &created)
 	for _, f := range next(t, "notification") {
 		if n := note(f); n["id"] != float64(created.Notification.ID) || n["title"] != "first" || n["style"] != "warning" || f["unread_count"] != 1.0 {
@@ -51,7 +51,7 @@ func TestAPIChangesReachSockets(t *testing.T) {
 
 	// Bulk → one "notification" per user.
 	e.do(t, req{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey,
-		body: fmt.Sprintf(`{"user_ids":[%d,%d],"title":"bulk"}`, alice.ID, bob.ID)}).want(t, http.StatusCreated)
+		body: `{"user_ids":["alice","bob"],"title":"bulk"}`}).want(t, http.StatusCreated)
 	for _, f := range next(t, "notification") {
 		if note(f)["title"] != "bulk" || f["unread_count"] != 3.0 {
 			t.Fatalf("frame %v", f)

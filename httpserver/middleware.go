@@ -21,6 +21,7 @@ const (
 	keyRequestID = "notifyd.request_id"
 	keyUser      = "notifyd.user"
 	keySession   = "notifyd.session"
+	keyPublisher = "notifyd.publisher" // SHA-256 of the publisher's API key
 )
 
 // requestIDHeader carries the request id back to the client (and in from a

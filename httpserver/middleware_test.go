@@ -47,7 +47,7 @@ func TestAccessLog(t *testing.T) {
 		{"client error", req{method: "GET", path: "/api/notifications?limit=0", secret: secret}, 400, "WARN", true},
 		{"unauthorized", req{method: "GET", path: "/api/me", cookie: "not-a-secret-value"}, 401, "WARN", false},
 		{"wrong password", req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": "hunter2-wrong"}}, 401, "WARN", false},
-		{"publisher", req{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey, body: `{"username":"bob"}`}, 201, "INFO", false},
+		{"publisher", req{method: "PUT", path: "/api/publisher/users/bob", apiKey: testAPIKey}, 201, "INFO", false},
 		{"panic", req{method: "GET", path: "/test/boom?secret=querysecret"}, 500, "ERROR", false},
 	}
 	for _, tc := range cases {

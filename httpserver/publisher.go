@@ -14,19 +14,21 @@ import (
 
 // publisherAccounts is what the publisher routes need from notify.Accounts.
 type publisherAccounts interface {
-	EnsureUser(ctx context.Context, username string) (notify.User, bool, error)
+	EnsureExternalUser(ctx context.Context, externalID string, name *string) (notify.User, bool, error)
+	ExternalUser(ctx context.Context, externalID string) (notify.User, error)
 	NewSession(ctx context.Context, userID int64) (string, notify.Session, error)
-	User(ctx context.Context, id int64) (notify.User, error)
 }
 
 // publisherService is what the publisher routes need from notify.Service.
 type publisherService interface {
-	Notify(ctx context.Context, userID int64, n notify.NewNotification) (notify.Notification, error)
-	NotifyMany(ctx context.Context, userIDs []int64, n notify.NewNotification) (int, error)
+	NotifyExternal(ctx context.Context, externalID string, n notify.NewNotification, idem *notify.Idempotency) (notify.Notification, *notify.Replayed, error)
+	NotifyManyExternal(ctx context.Context, externalIDs []string, n notify.NewNotification, idem *notify.Idempotency) (int, *notify.Replayed, error)
 	SendEvent(ctx context.Context, userID int64, e notify.Event) (int, error)
 }
 
 // publisherAPI serves the API-key routes another backend integrates with.
+// Users are named by the app's own id, {external_id} in the path: a
+// publisher call never reaches a self-signup account.
 type publisherAPI struct {
 	*responder
 	accounts   publisherAccounts
@@ -34,21 +36,24 @@ type publisherAPI struct {
 	sessionCap sessionCap
 }
 
-const userNotFound = "user not found"
+// externalIDParam is the path parameter naming a user by the app's id.
+const externalIDParam = "external_id"
 
-type ensureUserRequest struct {
-	Username string `json:"username"`
+type putUserRequest struct {
+	// Name is the display name; absent leaves it as it is, "" clears it.
+	Name *string `json:"name"`
 }
 
-// ensureUser handles POST /api/publisher/users {username} → 201 {"user"}
-// when created, 200 with the existing user otherwise (idempotent sync).
-func (h *publisherAPI) ensureUser(c *gin.Context) {
-	var req ensureUserRequest
-	if err := h.decodeJSON(c, &req, bodyRequired); err != nil {
+// putUser handles PUT /api/publisher/users/{external_id} with an optional
+// {"name"} → 201 {"user"} when created, 200 when it existed (its name
+// updated when given).
+func (h *publisherAPI) putUser(c *gin.Context) {
+	var req putUserRequest
+	if err := h.decodeJSON(c, &req, bodyOptional); err != nil {
 		h.renderError(c, err)
 		return
 	}
-	u, created, err := h.accounts.EnsureUser(c.Request.Context(), req.Username)
+	u, created, err := h.accounts.EnsureExternalUser(c.Request.Context(), c.Param(externalIDParam), req.Name)
 	if err != nil {
 		h.renderError(c, err)
 		return
@@ -61,87 +66,109 @@ func (h *publisherAPI) ensureUser(c *gin.Context) {
 }
 
 type publisherSessionResponse struct {
-	Secret    string    `json:"secret"`
-	ExpiresAt time.Time `json:"expires_at"`
+	Secret    string      `json:"secret"`
+	ExpiresAt time.Time   `json:"expires_at"`
+	User      notify.User `json:"user"`
 }
 
-// newSession handles POST /api/publisher/users/{id}/sessions → 201
-// {"secret","expires_at"}: the backend hands the secret to its frontend.
+// newSession handles POST /api/publisher/users/{external_id}/sessions →
+// 201 {"secret","expires_at","user"}: the backend hands the secret to its
+// frontend. An unknown external id is created: the app vouches for it.
 func (h *publisherAPI) newSession(c *gin.Context) {
-	u, ok := h.user(c)
-	if !ok {
-		return
-	}
-	secret, sess, err := h.accounts.NewSession(c.Request.Context(), u.ID)
+	ctx := c.Request.Context()
+	u, _, err := h.accounts.EnsureExternalUser(ctx, c.Param(externalIDParam), nil)
 	if err != nil {
 		h.renderError(c, err)
 		return
 	}
-	h.sessionCap.enforce(c.Request.Context(), u.ID)
-	writeJSON(c, http.StatusCreated, publisherSessionResponse{Secret: secret, ExpiresAt: sess.ExpiresAt})
+	secret, sess, err := h.accounts.NewSession(ctx, u.ID)
+	if err != nil {
+		h.renderError(c, err)
+		return
+	}
+	h.sessionCap.enforce(ctx, u.ID)
+	writeJSON(c, http.StatusCreated, publisherSessionResponse{Secret: secret, ExpiresAt: sess.ExpiresAt, User: u})
 }
 
-// createNotification handles POST /api/publisher/users/{id}/notifications {title,
-// content, style} → 201 {"notification"}.
+// createNotification handles POST
+// /api/publisher/users/{external_id}/notifications {title, content, style,
+// url, data} → 201 {"notification"}. An unknown external id is created in
+// the same transaction, so the notification waits for that person's
+// first visit. With an Idempotency-Key, a retry gets the first answer.
 func (h *publisherAPI) createNotification(c *gin.Context) {
-	id, err := pathID(c, userNotFound)
-	if err != nil {
-		h.renderError(c, err)
-		return
-	}
 	var req notify.NewNotification
-	if err := h.decodeJSON(c, &req, bodyRequired); err != nil {
+	body, err := h.decodeJSONBody(c, &req, bodyRequired)
+	if err != nil {
 		h.renderError(c, err)
 		return
 	}
-	n, err := h.service.Notify(c.Request.Context(), id, req)
+	idem, err := idempotency(c, body, func(rows []notify.Inserted) any {
+		return notificationResponse{Notification: rows[0].Notification}
+	})
 	if err != nil {
-		h.renderError(c, notFoundAs(err, userNotFound))
+		h.renderError(c, err)
 		return
 	}
-	writeJSON(c, http.StatusCreated, notificationResponse{Notification: n})
+	n, replayed, err := h.service.NotifyExternal(c.Request.Context(), c.Param(externalIDParam), req, idem)
+	switch {
+	case err != nil:
+		h.renderError(c, err)
+	case replayed != nil:
+		writeReplayed(c, replayed)
+	default:
+		writeJSON(c, http.StatusCreated, notificationResponse{Notification: n})
+	}
 }
 
 // notifyManyRequest spells out the notification fields rather than
 // embedding notify.NewNotification: encoding/json would name an embedded
 // field "NewNotification.title" in its type errors.
 type notifyManyRequest struct {
-	UserIDs []int64      `json:"user_ids"`
-	Title   string       `json:"title"`
-	Content string       `json:"content"`
-	Style   notify.Style `json:"style"`
+	UserIDs []string        `json:"user_ids"`
+	Title   string          `json:"title"`
+	Content string          `json:"content"`
+	Style   notify.Style    `json:"style"`
+	URL     string          `json:"url"`
+	Data    json.RawMessage `json:"data"`
 }
 
 type notifyManyResponse struct {
 	Created int `json:"created"`
 }
 
-// notifyMany handles POST /api/publisher/notifications {user_ids, title,
-// content, style} → 201 {"created":n}: unknown ids are skipped and
-// duplicates merged, n counts the rows created.
+// notifyMany handles POST /api/publisher/notifications {user_ids (external
+// ids), title, content, style, url, data} → 201 {"created":n}: duplicates
+// are merged and unknown ids created, so n is the number of distinct ids.
 func (h *publisherAPI) notifyMany(c *gin.Context) {
 	var req notifyManyRequest
-	if err := h.decodeJSON(c, &req, bodyRequired); err != nil {
-		h.renderError(c, err)
-		return
-	}
-	if len(req.UserIDs) == 0 || len(req.UserIDs) > notify.MaxBulkUsers {
-		h.renderError(c, notify.Errorf(notify.EINVALID, "user_ids: must hold 1 to %d ids", notify.MaxBulkUsers))
-		return
-	}
-	for _, id := range req.UserIDs {
-		if id <= 0 {
-			h.renderError(c, notify.Errorf(notify.EINVALID, "user_ids: must hold positive integer ids"))
-			return
-		}
-	}
-	nn := notify.NewNotification{Title: req.Title, Content: req.Content, Style: req.Style}
-	n, err := h.service.NotifyMany(c.Request.Context(), req.UserIDs, nn)
+	body, err := h.decodeJSONBody(c, &req, bodyRequired)
 	if err != nil {
 		h.renderError(c, err)
 		return
 	}
-	writeJSON(c, http.StatusCreated, notifyManyResponse{Created: n})
+	idem, err := idempotency(c, body, func(rows []notify.Inserted) any {
+		created := 0
+		for _, r := range rows {
+			if r.ID != 0 {
+				created++
+			}
+		}
+		return notifyManyResponse{Created: created}
+	})
+	if err != nil {
+		h.renderError(c, err)
+		return
+	}
+	nn := notify.NewNotification{Title: req.Title, Content: req.Content, Style: req.Style, URL: req.URL, Data: req.Data}
+	n, replayed, err := h.service.NotifyManyExternal(c.Request.Context(), req.UserIDs, nn, idem)
+	switch {
+	case err != nil:
+		h.renderError(c, err)
+	case replayed != nil:
+		writeReplayed(c, replayed)
+	default:
+		writeJSON(c, http.StatusCreated, notifyManyResponse{Created: n})
+	}
 }
 
 type eventRequest struct {
@@ -153,14 +180,11 @@ type eventResponse struct {
 	Sockets int `json:"sockets"`
 }
 
-// event handles POST /api/publisher/users/{id}/events {type, data} → 202
-// {"sockets":n}: pushed live to the user's open sockets, never stored.
+// event handles POST /api/publisher/users/{external_id}/events {type,
+// data} → 202 {"sockets":n}: pushed live to the user's open sockets, never
+// stored. An unknown external id has no socket: 202 {"sockets":0}, and
+// nothing is created.
 func (h *publisherAPI) event(c *gin.Context) {
-	id, err := pathID(c, userNotFound)
-	if err != nil {
-		h.renderError(c, err)
-		return
-	}
 	var req eventRequest
 	if err := h.decodeJSON(c, &req, bodyRequired); err != nil {
 		h.renderError(c, err)
@@ -181,31 +205,25 @@ func (h *publisherAPI) event(c *gin.Context) {
 		h.renderError(c, err)
 		return
 	}
-	ctx := c.Request.Context()
-	if _, err := h.accounts.User(ctx, id); err != nil {
-		h.renderError(c, notFoundAs(err, userNotFound))
+	ext := c.Param(externalIDParam)
+	if err := notify.ValidateExternalID(externalIDParam, ext); err != nil {
+		h.renderError(c, err)
 		return
 	}
-	n, err := h.service.SendEvent(ctx, id, e)
+	ctx := c.Request.Context()
+	u, err := h.accounts.ExternalUser(ctx, ext)
+	if notify.ErrorCode(err) == notify.ENOTFOUND {
+		writeJSON(c, http.StatusAccepted, eventResponse{Sockets: 0})
+		return
+	}
+	if err != nil {
+		h.renderError(c, err)
+		return
+	}
+	n, err := h.service.SendEvent(ctx, u.ID, e)
 	if err != nil {
 		h.renderError(c, err)
 		return
 	}
 	writeJSON(c, http.StatusAccepted, eventResponse{Sockets: n})
-}
-
-// user resolves the {id} path parameter to an existing user, rendering
-// 404 otherwise.
-func (h *publisherAPI) user(c *gin.Context) (notify.User, bool) {
-	id, err := pathID(c, userNotFound)
-	if err != nil {
-		h.renderError(c, err)
-		return notify.User{}, false
-	}
-	u, err := h.accounts.User(c.Request.Context(), id)
-	if err != nil {
-		h.renderError(c, notFoundAs(err, userNotFound))
-		return notify.User{}, false
-	}
-	return u, true
 }

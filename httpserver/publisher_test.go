@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -14,11 +15,11 @@ func TestPublisherAuth(t *testing.T) {
 	e := newEnv(t)
 	_, secret := e.user(t, "alice")
 	routes := []req{
-		{method: "POST", path: "/api/publisher/users", body: `{"username":"x1x"}`},
-		{method: "POST", path: "/api/publisher/users/1/sessions"},
-		{method: "POST", path: "/api/publisher/users/1/notifications", body: `{"title":"t"}`},
-		{method: "POST", path: "/api/publisher/users/1/events", body: `{"type":"t"}`},
-		{method: "POST", path: "/api/publisher/notifications", body: `{"user_ids":[1],"title":"t"}`},
+		{method: "PUT", path: "/api/publisher/users/x1x"},
+		{method: "POST", path: "/api/publisher/users/alice/sessions"},
+		{method: "POST", path: "/api/publisher/users/alice/notifications", body: `{"title":"t"}`},
+		{method: "POST", path: "/api/publisher/users/alice/events", body: `{"type":"t"}`},
+		{method: "POST", path: "/api/publisher/notifications", body: `{"user_ids":["alice"],"title":"t"}`},
 	}
 	creds := []struct {
 		name string
@@ -43,13 +44,16 @@ func TestPublisherAuth(t *testing.T) {
 	}
 	t.Run("every configured key works", func(t *testing.T) {
 		for _, k := range []string{testAPIKey, testAPIKey2} {
-			e.do(t, req{method: "POST", path: "/api/publisher/users", apiKey: k, body: `{"username":"alice"}`}).want(t, http.StatusOK)
+			r := e.do(t, req{method: "PUT", path: "/api/publisher/users/alice", apiKey: k})
+			if r.status != http.StatusCreated && r.status != http.StatusOK {
+				t.Fatalf("key %q: status %d", k, r.status)
+			}
 		}
 	})
 	t.Run("no key configured refuses all", func(t *testing.T) {
 		e := newEnvWith(t, envOptions{cfg: func(c *Config) { c.Auth.APIKeys = []string{""} }})
 		for _, k := range []string{"", " ", testAPIKey} {
-			got := e.do(t, req{method: "POST", path: "/api/publisher/users", header: map[string]string{"Authorization": "Bearer " + k}, body: `{"username":"alice"}`}).
+			got := e.do(t, req{method: "PUT", path: "/api/publisher/users/alice", header: map[string]string{"Authorization": "Bearer " + k}}).
 				wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 			if want := "publisher API disabled: no auth.api_keys configured"; got.Error.Message != want {
 				t.Errorf("message = %q, want %q", got.Error.Message, want)
@@ -57,7 +61,7 @@ func TestPublisherAuth(t *testing.T) {
 		}
 	})
 	t.Run("wrong key is told apart from no key", func(t *testing.T) {
-		got := e.do(t, req{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey + "x", body: `{"username":"alice"}`}).
+		got := e.do(t, req{method: "PUT", path: "/api/publisher/users/alice", apiKey: testAPIKey + "x"}).
 			wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 		if got.Error.Message != "missing or invalid API key" {
 			t.Errorf("message = %q, want the wrong-key message", got.Error.Message)
@@ -72,47 +76,121 @@ func TestPublisherAuth(t *testing.T) {
 
 func TestPublisherUsers(t *testing.T) {
 	e := newEnv(t)
-	var first, again struct {
+	type userJSON struct {
 		User notify.User `json:"user"`
 	}
-	e.do(t, req{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey, body: `{"username":"Bob"}`}).
+	var first, again, renamed userJSON
+	e.do(t, req{method: "PUT", path: "/api/publisher/users/auth0|5f7c", apiKey: testAPIKey}).
 		want(t, http.StatusCreated).decode(t, &first)
-	if first.User.Username != "Bob" || first.User.ID == 0 {
+	if first.User.ExternalID != "auth0|5f7c" || first.User.ID == 0 || first.User.Username != "" || first.User.Name != "" {
 		t.Fatalf("user = %+v", first.User)
 	}
-	e.do(t, req{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey, body: `{"username":"bob"}`}).
+	e.do(t, req{method: "PUT", path: "/api/publisher/users/auth0|5f7c", apiKey: testAPIKey}).
 		want(t, http.StatusOK).decode(t, &again)
-	if again.User.ID != first.User.ID || again.User.Username != "Bob" {
+	if again.User.ID != first.User.ID {
 		t.Fatalf("existing user = %+v, want %+v", again.User, first.User)
 	}
-	bad := []struct{ name, body, field string }{
-		{"no username", `{}`, "username"},
-		{"short", `{"username":"ab"}`, "username"},
-		{"bad characters", `{"username":"a/b/c"}`, "username"},
-		{"not a string", `{"username":["bob"]}`, "username"},
-		{"unknown field", `{"username":"bob","password":"x"}`, "password"},
-		{"empty body", ``, "body"},
+	e.do(t, req{method: "PUT", path: "/api/publisher/users/auth0|5f7c", apiKey: testAPIKey, body: `{"name":"Alice A."}`}).
+		want(t, http.StatusOK).decode(t, &renamed)
+	if renamed.User.ID != first.User.ID || renamed.User.Name != "Alice A." {
+		t.Fatalf("renamed user = %+v", renamed.User)
+	}
+	t.Run("case-sensitive", func(t *testing.T) {
+		var other userJSON
+		e.do(t, req{method: "PUT", path: "/api/publisher/users/AUTH0|5f7c", apiKey: testAPIKey}).
+			want(t, http.StatusCreated).decode(t, &other)
+		if other.User.ID == first.User.ID {
+			t.Fatal("AUTH0|5f7c resolved to auth0|5f7c")
+		}
+	})
+	t.Run("JSON shape", func(t *testing.T) {
+		r := e.do(t, req{method: "PUT", path: "/api/publisher/users/shape", apiKey: testAPIKey, body: `{"name":"S"}`}).want(t, http.StatusCreated)
+		var raw map[string]map[string]any
+		if err := json.Unmarshal(r.body, &raw); err != nil {
+			t.Fatal(err)
+		}
+		u := raw["user"]
+		if u["username"] != nil || u["external_id"] != "shape" || u["name"] != "S" || len(u) != 5 {
+			t.Fatalf("user JSON %s", r.body)
+		}
+	})
+	bad := []struct{ name, path, body, field string }{
+		{"bad characters", "/api/publisher/users/a%20b", ``, "external_id"},
+		{"non-ASCII", "/api/publisher/users/%C3%A4", ``, "external_id"},
+		{"129 characters", "/api/publisher/users/" + strings.Repeat("x", 129), ``, "external_id"},
+		{"name not a string", "/api/publisher/users/ok", `{"name":1}`, "name"},
+		{"name too long", "/api/publisher/users/ok", `{"name":"` + strings.Repeat("n", 201) + `"}`, "name"},
+		{"unknown field", "/api/publisher/users/ok", `{"username":"bob"}`, "username"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
-			e.do(t, req{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey, body: tc.body}).
+			e.do(t, req{method: "PUT", path: tc.path, apiKey: testAPIKey, body: tc.body}).
 				wantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
 		})
 	}
+	t.Run("the old routes are gone", func(t *testing.T) {
+		e.do(t, req{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey, body: `{"username":"bob"}`}).
+			wantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
+	})
+}
+
+// TestPublisherCannotReachSignupAccount reproduces the takeover of issue
+// 8: an attacker signs up as "Dave", then the app publishes to its own
+// user "dave". The app's user is a distinct user, and the attacker sees
+// nothing of what was sent to it, over HTTP or on a socket.
+func TestPublisherCannotReachSignupAccount(t *testing.T) {
+	e := newEnv(t)
+	attacker, attackerSecret := e.user(t, "Dave")
+	sub := e.subscribe(t, attacker.ID, 0)
+
+	var created struct {
+		User notify.User `json:"user"`
+	}
+	e.do(t, req{method: "PUT", path: "/api/publisher/users/dave", apiKey: testAPIKey}).
+		want(t, http.StatusCreated).decode(t, &created)
+	if created.User.ID == attacker.ID {
+		t.Fatal("the publisher's dave is the attacker's account")
+	}
+	for _, r := range []req{
+		{method: "POST", path: "/api/publisher/users/dave/notifications", body: `{"title":"Invoice 42","content":"private"}`},
+		{method: "POST", path: "/api/publisher/users/Dave/notifications", body: `{"title":"Invoice 43","content":"private"}`},
+		{method: "POST", path: "/api/publisher/notifications", body: `{"user_ids":["dave","Dave","DAVE"],"title":"Invoice 44"}`},
+	} {
+		r.apiKey = testAPIKey
+		e.do(t, r).want(t, http.StatusCreated)
+	}
+	var l listJSON
+	e.do(t, req{method: "GET", path: "/api/notifications", secret: attackerSecret}).want(t, http.StatusOK).decode(t, &l)
+	if len(l.Notifications) != 0 {
+		t.Fatalf("the attacker sees %d notifications", len(l.Notifications))
+	}
+	wantNoFrame(t, sub)
+	_, daveSecret := e.externalSession(t, "dave")
+	e.do(t, req{method: "GET", path: "/api/notifications", secret: daveSecret}).want(t, http.StatusOK).decode(t, &l)
+	if len(l.Notifications) != 2 {
+		t.Fatalf("the app's dave has %d notifications, want 2", len(l.Notifications))
+	}
+	t.Run("signup cannot claim an external id", func(t *testing.T) {
+		// A self-signup account is found by name only: the external
+		// user "erin" does not make the name taken, nor does the
+		// signup reach it.
+		ext := e.external(t, "erin")
+		erin, _ := e.user(t, "erin")
+		if erin.ID == ext.ID || erin.ExternalID != "" {
+			t.Fatalf("external erin %+v; signup erin %+v", ext, erin)
+		}
+	})
 }
 
 func TestPublisherSessions(t *testing.T) {
 	e := newEnv(t)
-	var u struct {
-		User notify.User `json:"user"`
-	}
-	e.do(t, req{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey, body: `{"username":"bob"}`}).
-		want(t, http.StatusCreated).decode(t, &u)
+	u := e.external(t, "bob")
 	var out struct {
-		Secret    string    `json:"secret"`
-		ExpiresAt time.Time `json:"expires_at"`
+		Secret    string      `json:"secret"`
+		ExpiresAt time.Time   `json:"expires_at"`
+		User      notify.User `json:"user"`
 	}
-	e.do(t, req{method: "POST", path: fmt.Sprintf("/api/publisher/users/%d/sessions", u.User.ID), apiKey: testAPIKey}).
+	e.do(t, req{method: "POST", path: "/api/publisher/users/bob/sessions", apiKey: testAPIKey}).
 		want(t, http.StatusCreated).decode(t, &out)
 	if out.Secret == "" || time.Until(out.ExpiresAt) < 59*time.Minute {
 		t.Fatalf("session = %+v", out)
@@ -124,21 +202,27 @@ func TestPublisherSessions(t *testing.T) {
 		WSURL         string                `json:"ws_url"`
 	}
 	e.do(t, req{method: "GET", path: "/api/me", secret: out.Secret}).want(t, http.StatusOK).decode(t, &me)
-	if me.User.ID != u.User.ID {
+	if me.User.ID != u.ID || me.User.ExternalID != "bob" {
 		t.Fatalf("me = %+v", me.User)
 	}
-	for _, id := range []string{"0", "-1", "x", "9223372036854775807", "99999999999999999999"} {
-		t.Run("unknown user "+id, func(t *testing.T) {
-			e.do(t, req{method: "POST", path: "/api/publisher/users/" + id + "/sessions", apiKey: testAPIKey}).
-				wantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
-		})
-	}
+	t.Run("unknown id is created", func(t *testing.T) {
+		e.do(t, req{method: "POST", path: "/api/publisher/users/new-user/sessions", apiKey: testAPIKey}).
+			want(t, http.StatusCreated).decode(t, &out)
+		e.do(t, req{method: "GET", path: "/api/me", secret: out.Secret}).want(t, http.StatusOK).decode(t, &me)
+		if me.User.ExternalID != "new-user" {
+			t.Fatalf("me = %+v", me.User)
+		}
+	})
+	t.Run("invalid id", func(t *testing.T) {
+		e.do(t, req{method: "POST", path: "/api/publisher/users/a%20b/sessions", apiKey: testAPIKey}).
+			wantError(t, http.StatusBadRequest, notify.EINVALID, "external_id")
+	})
 }
 
 func TestPublisherNotify(t *testing.T) {
 	e := newEnv(t)
-	alice, secret := e.user(t, "alice")
-	path := fmt.Sprintf("/api/publisher/users/%d/notifications", alice.ID)
+	_, secret := e.externalSession(t, "alice")
+	path := "/api/publisher/users/alice/notifications"
 
 	var out struct {
 		Notification notify.Notification `json:"notification"`
@@ -146,7 +230,7 @@ func TestPublisherNotify(t *testing.T) {
 	e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: `{"title":"Hi","content":"there"}`}).
 		want(t, http.StatusCreated).decode(t, &out)
 	n := out.Notification
-	if n.ID == 0 || n.Title != "Hi" || n.Content != "there" || n.Style != notify.StyleInfo || n.Read || n.ReadAt != nil || n.CreatedAt.IsZero() {
+	if n.ID == 0 || n.Title != "Hi" || n.Content != "there" || n.Style != notify.StyleInfo || n.Read || n.ReadAt != nil || n.CreatedAt.IsZero() || n.URL != nil || string(n.Data) != "null" {
 		t.Fatalf("notification = %+v", n)
 	}
 	var l listJSON
@@ -161,6 +245,10 @@ func TestPublisherNotify(t *testing.T) {
 		{"200 emoji title", `{"title":"` + strings.Repeat("😀", 200) + `"}`},
 		{"4000 code point content", `{"title":"t","content":"` + strings.Repeat("é", 4000) + `"}`},
 		{"null content", `{"title":"t","content":null}`},
+		{"path url", `{"title":"t","url":"/capsules/42"}`},
+		{"https url", `{"title":"t","url":"https://app.example/capsules/42"}`},
+		{"data object", `{"title":"t","data":{"capsule_id":42}}`},
+		{"null url and data", `{"title":"t","url":null,"data":null}`},
 	}
 	for _, tc := range good {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,6 +269,14 @@ func TestPublisherNotify(t *testing.T) {
 		{"unknown field", `{"title":"t","user_id":2}`, "user_id"},
 		{"empty body", ``, "body"},
 		{"trailing data", `{"title":"t"}x`, "body"},
+		{"javascript url", `{"title":"t","url":"javascript:alert(1)"}`, "url"},
+		{"data url", `{"title":"t","url":"data:text/html,x"}`, "url"},
+		{"protocol-relative url", `{"title":"t","url":"//evil.example/"}`, "url"},
+		{"url with a control character", `{"title":"t","url":"/a\u0007b"}`, "url"},
+		{"url too long", `{"title":"t","url":"/` + strings.Repeat("a", 2048) + `"}`, "url"},
+		{"url not a string", `{"title":"t","url":1}`, "url"},
+		{"data not an object", `{"title":"t","data":[1]}`, "data"},
+		{"data too large", `{"title":"t","data":{"k":"` + strings.Repeat("x", 4096) + `"}}`, "data"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
@@ -188,85 +284,105 @@ func TestPublisherNotify(t *testing.T) {
 				wantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
 		})
 	}
-	for _, id := range []string{"0", "-1", "abc", "9223372036854775807", "99999999999999999999"} {
-		t.Run("unknown user "+id, func(t *testing.T) {
-			r := e.do(t, req{method: "POST", path: "/api/publisher/users/" + id + "/notifications", apiKey: testAPIKey, body: `{"title":"t"}`})
-			if got := r.wantError(t, http.StatusNotFound, notify.ENOTFOUND, ""); got.Error.Message != userNotFound {
-				t.Fatalf("message %q", got.Error.Message)
-			}
+	t.Run("url and data come back as given", func(t *testing.T) {
+		var out struct {
+			Notification notify.Notification `json:"notification"`
+		}
+		e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: `{"title":"t","url":"/capsules/42","data":{"capsule_id": 42, "tags":["a"]}}`}).
+			want(t, http.StatusCreated).decode(t, &out)
+		if out.Notification.URL == nil || *out.Notification.URL != "/capsules/42" || string(out.Notification.Data) != `{"capsule_id":42,"tags":["a"]}` {
+			t.Fatalf("notification = %+v", out.Notification)
+		}
+		var l listJSON
+		e.do(t, req{method: "GET", path: "/api/notifications?limit=1", secret: secret}).want(t, http.StatusOK).decode(t, &l)
+		if got := l.Notifications[0]; got.ID != out.Notification.ID || *got.URL != "/capsules/42" || string(got.Data) != string(out.Notification.Data) {
+			t.Fatalf("listed %+v", got)
+		}
+	})
+	t.Run("unknown user is created", func(t *testing.T) {
+		var out struct {
+			Notification notify.Notification `json:"notification"`
+		}
+		e.do(t, req{method: "POST", path: "/api/publisher/users/left-before-the-end/notifications", apiKey: testAPIKey, body: `{"title":"Your video is ready"}`}).
+			want(t, http.StatusCreated).decode(t, &out)
+		_, s := e.externalSession(t, "left-before-the-end")
+		var l listJSON
+		e.do(t, req{method: "GET", path: "/api/notifications", secret: s}).want(t, http.StatusOK).decode(t, &l)
+		if len(l.Notifications) != 1 || l.Notifications[0].ID != out.Notification.ID {
+			t.Fatalf("inbox = %v", listIDs(l))
+		}
+	})
+	for _, id := range []string{"a%20b", "%C3%A4", strings.Repeat("x", 129)} {
+		t.Run("invalid external id "+id[:min(len(id), 8)], func(t *testing.T) {
+			e.do(t, req{method: "POST", path: "/api/publisher/users/" + id + "/notifications", apiKey: testAPIKey, body: `{"title":"t"}`}).
+				wantError(t, http.StatusBadRequest, notify.EINVALID, "external_id")
 		})
 	}
 }
 
 func TestPublisherNotifyMany(t *testing.T) {
 	e := newEnv(t)
-	alice, aliceSecret := e.user(t, "alice")
-	bob, bobSecret := e.user(t, "bob")
-	_, carolSecret := e.user(t, "carol")
+	_, aliceSecret := e.externalSession(t, "alice")
+	_, bobSecret := e.externalSession(t, "bob")
+	_, carolSecret := e.externalSession(t, "carol")
 
 	var out struct {
 		Created int `json:"created"`
 	}
-	body := fmt.Sprintf(`{"user_ids":[%d,%d,%d,%d,999999],"title":"Maintenance","style":"warning"}`, alice.ID, bob.ID, alice.ID, alice.ID)
+	body := `{"user_ids":["alice","bob","alice","alice","newcomer"],"title":"Maintenance","style":"warning","url":"/status"}`
 	e.do(t, req{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey, body: body}).
 		want(t, http.StatusCreated).decode(t, &out)
-	if out.Created != 2 {
-		t.Fatalf("created = %d, want 2 (duplicates merged, unknown skipped)", out.Created)
+	if out.Created != 3 {
+		t.Fatalf("created = %d, want 3 (duplicates merged, unknown created)", out.Created)
 	}
+	_, newcomerSecret := e.externalSession(t, "newcomer")
 	for _, c := range []struct {
 		secret string
 		want   int
-	}{{aliceSecret, 1}, {bobSecret, 1}, {carolSecret, 0}} {
+	}{{aliceSecret, 1}, {bobSecret, 1}, {carolSecret, 0}, {newcomerSecret, 1}} {
 		var l listJSON
 		e.do(t, req{method: "GET", path: "/api/notifications", secret: c.secret}).want(t, http.StatusOK).decode(t, &l)
 		if len(l.Notifications) != c.want {
 			t.Fatalf("inbox has %d, want %d", len(l.Notifications), c.want)
 		}
-		if c.want == 1 && (l.Notifications[0].Title != "Maintenance" || l.Notifications[0].Style != notify.StyleWarning) {
+		if c.want == 1 && (l.Notifications[0].Title != "Maintenance" || l.Notifications[0].Style != notify.StyleWarning || *l.Notifications[0].URL != "/status") {
 			t.Fatalf("notification = %+v", l.Notifications[0])
 		}
 	}
 
-	t.Run("only unknown ids", func(t *testing.T) {
-		e.do(t, req{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey, body: `{"user_ids":[999998,999999],"title":"t"}`}).
-			want(t, http.StatusCreated).decode(t, &out)
-		if out.Created != 0 {
-			t.Fatalf("created = %d", out.Created)
-		}
-	})
 	t.Run("1000 ids", func(t *testing.T) {
 		ids := make([]string, 1000)
 		for i := range ids {
-			ids[i] = fmt.Sprint(i + 1)
+			ids[i] = fmt.Sprintf(`"u%d"`, i)
 		}
 		e.do(t, req{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey,
 			body: `{"user_ids":[` + strings.Join(ids, ",") + `],"title":"t"}`}).want(t, http.StatusCreated).decode(t, &out)
-		if out.Created != 3 {
-			t.Fatalf("created = %d, want 3", out.Created)
+		if out.Created != 1000 {
+			t.Fatalf("created = %d, want 1000", out.Created)
 		}
 	})
 
 	many := make([]string, 1001)
 	for i := range many {
-		many[i] = fmt.Sprint(i + 1)
+		many[i] = fmt.Sprintf(`"u%d"`, i)
 	}
 	bad := []struct{ name, body, field string }{
 		{"no ids", `{"title":"t"}`, "user_ids"},
 		{"empty ids", `{"user_ids":[],"title":"t"}`, "user_ids"},
 		{"null ids", `{"user_ids":null,"title":"t"}`, "user_ids"},
 		{"1001 ids", `{"user_ids":[` + strings.Join(many, ",") + `],"title":"t"}`, "user_ids"},
-		{"zero id", `{"user_ids":[1,0],"title":"t"}`, "user_ids"},
-		{"negative id", `{"user_ids":[-1],"title":"t"}`, "user_ids"},
-		{"string id", `{"user_ids":["1"],"title":"t"}`, "user_ids"},
-		{"float id", `{"user_ids":[1.5],"title":"t"}`, "user_ids"},
-		{"overflowing id", `{"user_ids":[9223372036854775808],"title":"t"}`, "user_ids"},
-		{"not a list", `{"user_ids":1,"title":"t"}`, "user_ids"},
-		{"no title", fmt.Sprintf(`{"user_ids":[%d]}`, alice.ID), "title"},
-		{"NUL in content", fmt.Sprintf(`{"user_ids":[%d],"title":"t","content":"x\u0000"}`, alice.ID), "content"},
-		{"title not a string", fmt.Sprintf(`{"user_ids":[%d],"title":1}`, alice.ID), "title"},
-		{"style not a string", fmt.Sprintf(`{"user_ids":[%d],"title":"t","style":[]}`, alice.ID), "style"},
-		{"bad style", fmt.Sprintf(`{"user_ids":[%d],"title":"t","style":"huge"}`, alice.ID), "style"},
-		{"unknown field", fmt.Sprintf(`{"user_ids":[%d],"title":"t","users":[1]}`, alice.ID), "users"},
+		{"empty id", `{"user_ids":["a",""],"title":"t"}`, "user_ids"},
+		{"id with a space", `{"user_ids":["a b"],"title":"t"}`, "user_ids"},
+		{"numeric id", `{"user_ids":[1],"title":"t"}`, "user_ids"},
+		{"not a list", `{"user_ids":"a","title":"t"}`, "user_ids"},
+		{"no title", `{"user_ids":["alice"]}`, "title"},
+		{"NUL in content", `{"user_ids":["alice"],"title":"t","content":"x\u0000"}`, "content"},
+		{"title not a string", `{"user_ids":["alice"],"title":1}`, "title"},
+		{"style not a string", `{"user_ids":["alice"],"title":"t","style":[]}`, "style"},
+		{"bad style", `{"user_ids":["alice"],"title":"t","style":"huge"}`, "style"},
+		{"bad url", `{"user_ids":["alice"],"title":"t","url":"javascript:x"}`, "url"},
+		{"bad data", `{"user_ids":["alice"],"title":"t","data":"x"}`, "data"},
+		{"unknown field", `{"user_ids":["alice"],"title":"t","users":[1]}`, "users"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

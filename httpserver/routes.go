@@ -47,10 +47,10 @@ func (s *Server) routes(static fs.FS) {
 	user.POST("/tasks", tasks.start)
 
 	pub := api.Group("/publisher", s.requirePublisher)
-	pub.POST("/users", publisher.ensureUser)
-	pub.POST("/users/:id/sessions", publisher.newSession)
-	pub.POST("/users/:id/notifications", publisher.createNotification)
-	pub.POST("/users/:id/events", publisher.event)
+	pub.PUT("/users/:"+externalIDParam, publisher.putUser)
+	pub.POST("/users/:"+externalIDParam+"/sessions", publisher.newSession)
+	pub.POST("/users/:"+externalIDParam+"/notifications", publisher.createNotification)
+	pub.POST("/users/:"+externalIDParam+"/events", publisher.event)
 	pub.POST("/notifications", publisher.notifyMany)
 
 	// The web inbox: GET and HEAD for each embedded file, "/" for

@@ -1,7 +1,6 @@
 package httpserver
 
 import (
-	"fmt"
 	"net/http"
 	"testing"
 
@@ -86,7 +85,7 @@ func TestLogoutEverywhere(t *testing.T) {
 // oldest, whose socket is closed with 4401.
 func TestSessionCap(t *testing.T) {
 	e := newEnvWith(t, envOptions{cfg: func(c *Config) { c.Auth.MaxSessionsPerUser = 2 }})
-	alice := e.signup(t, "alice")
+	e.signup(t, "alice")
 	e.signup(t, "bob")
 	b := e.openSession(t, "bob")
 	s1, s2 := e.openSession(t, "alice"), e.openSession(t, "alice")
@@ -96,10 +95,26 @@ func TestSessionCap(t *testing.T) {
 	e.wantRevoked(t, s1)
 	e.wantAlive(t, s2)
 	e.wantAlive(t, s3)
-
-	e.do(t, req{method: "POST", path: fmt.Sprintf("/api/publisher/users/%d/sessions", alice.ID), apiKey: testAPIKey}).
-		want(t, http.StatusCreated)
-	e.wantRevoked(t, s2)
-	e.wantAlive(t, s3)
 	e.wantAlive(t, b)
+
+	t.Run("publisher sessions", func(t *testing.T) {
+		var p []sessionSocket
+		for range 3 {
+			var out struct {
+				Secret    string      `json:"secret"`
+				ExpiresAt string      `json:"expires_at"`
+				User      notify.User `json:"user"`
+			}
+			e.do(t, req{method: "POST", path: "/api/publisher/users/app-user-7/sessions", apiKey: testAPIKey}).
+				want(t, http.StatusCreated).decode(t, &out)
+			_, sess, err := e.accounts.Authenticate(t.Context(), out.Secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p = append(p, sessionSocket{secret: out.Secret, sock: e.subscribe(t, out.User.ID, sess.ID)})
+		}
+		e.wantRevoked(t, p[0])
+		e.wantAlive(t, p[1])
+		e.wantAlive(t, p[2])
+	})
 }

@@ -78,9 +78,8 @@ func TestLogin(t *testing.T) {
 		})
 	}
 
-	t.Run("publisher-created user has no password", func(t *testing.T) {
-		e.do(t, req{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey, body: `{"username":"synced"}`}).
-			want(t, http.StatusCreated)
+	t.Run("an external user cannot log in by its external id", func(t *testing.T) {
+		e.external(t, "synced")
 		e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "synced", "password": ""}}).
 			wantError(t, http.StatusBadRequest, notify.EINVALID, "password")
 		e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "synced", "password": "anything at all"}}).

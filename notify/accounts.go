@@ -14,10 +14,14 @@ type AccountStore interface {
 	// CreateUser fails with ECONFLICT when the name is taken, compared
 	// case-insensitively.
 	CreateUser(ctx context.Context, username, passwordHash string, now time.Time) (User, error)
-	// EnsureUser returns the user with that name, creating it (with no
-	// password) when there is none; created tells which happened.
-	EnsureUser(ctx context.Context, username string, now time.Time) (u User, created bool, err error)
-	// UserByName finds a user case-insensitively (ENOTFOUND).
+	// EnsureExternalUser returns the external user with that id, creating
+	// it when there is none; created tells which happened. A non-nil name
+	// is stored as the display name either way. It never returns a
+	// self-signup account.
+	EnsureExternalUser(ctx context.Context, externalID string, name *string, now time.Time) (u User, created bool, err error)
+	// UserByExternalID finds an external user, case-sensitively (ENOTFOUND).
+	UserByExternalID(ctx context.Context, externalID string) (User, error)
+	// UserByName finds a self-signup account case-insensitively (ENOTFOUND).
 	UserByName(ctx context.Context, username string) (User, error)
 	// UserByID finds a user (ENOTFOUND).
 	UserByID(ctx context.Context, id int64) (User, error)
@@ -184,17 +188,32 @@ func (a *Accounts) Logout(ctx context.Context, s Session) error {
 	return nil
 }
 
-// EnsureUser returns the user named username, creating it without a
-// password if needed (publisher user sync).
-func (a *Accounts) EnsureUser(ctx context.Context, username string) (User, bool, error) {
-	if err := ValidateUsername(username); err != nil {
+// EnsureExternalUser returns the external user the app's backend names
+// externalID, creating it if needed (publisher user sync, tokens, session
+// secrets minted for the app). A non-nil name sets the display name.
+func (a *Accounts) EnsureExternalUser(ctx context.Context, externalID string, name *string) (User, bool, error) {
+	if err := ValidateExternalID("external_id", externalID); err != nil {
 		return User{}, false, err
 	}
-	u, created, err := a.store.EnsureUser(ctx, username, a.now())
+	if name != nil {
+		if err := ValidateText("name", *name, 0, MaxNameLen); err != nil {
+			return User{}, false, err
+		}
+	}
+	u, created, err := a.store.EnsureExternalUser(ctx, externalID, name, a.now())
 	if err != nil {
-		return User{}, false, fmt.Errorf("notify: ensure user: %w", err)
+		return User{}, false, fmt.Errorf("notify: ensure external user: %w", err)
 	}
 	return u, created, nil
+}
+
+// ExternalUser returns the external user named externalID (ENOTFOUND when
+// there is none, or when the id is not a valid external id).
+func (a *Accounts) ExternalUser(ctx context.Context, externalID string) (User, error) {
+	if ValidateExternalID("external_id", externalID) != nil {
+		return User{}, Errorf(ENOTFOUND, "user not found")
+	}
+	return a.store.UserByExternalID(ctx, externalID)
 }
 
 // User returns the user with id (ENOTFOUND).

@@ -33,16 +33,19 @@ func (s Style) Valid() bool {
 }
 
 // Notification is a stored message for one user. UserID is not part of the
-// JSON: a client only ever sees its own notifications.
+// JSON: a client only ever sees its own notifications. URL and Data are
+// null when the publisher gave none.
 type Notification struct {
-	ID        int64      `json:"id"`
-	UserID    int64      `json:"-"`
-	Title     string     `json:"title"`
-	Content   string     `json:"content"`
-	Style     Style      `json:"style"`
-	Read      bool       `json:"read"`
-	CreatedAt time.Time  `json:"created_at"`
-	ReadAt    *time.Time `json:"read_at"`
+	ID        int64           `json:"id"`
+	UserID    int64           `json:"-"`
+	Title     string          `json:"title"`
+	Content   string          `json:"content"`
+	Style     Style           `json:"style"`
+	URL       *string         `json:"url"`
+	Data      json.RawMessage `json:"data"`
+	Read      bool            `json:"read"`
+	CreatedAt time.Time       `json:"created_at"`
+	ReadAt    *time.Time      `json:"read_at"`
 }
 
 // NewNotification is what a publisher asks to store.
@@ -50,10 +53,15 @@ type NewNotification struct {
 	Title   string `json:"title"`
 	Content string `json:"content"`
 	Style   Style  `json:"style"`
+	// URL is what the notification links to (link.go); "" for nothing.
+	URL string `json:"url"`
+	// Data is the app's own JSON object, returned as given; nil for none.
+	Data json.RawMessage `json:"data"`
 }
 
 // Normalize fills defaults and validates n, returning an EINVALID error that
-// names the offending field.
+// names the offending field. Data is compacted (the JSON form every
+// response carries) and null becomes none.
 func (n *NewNotification) Normalize() error {
 	if n.Style == "" {
 		n.Style = StyleInfo
@@ -67,6 +75,14 @@ func (n *NewNotification) Normalize() error {
 	if !n.Style.Valid() {
 		return Errorf(EINVALID, "style: must be one of info, warning, error")
 	}
+	if err := ValidateURL("url", n.URL); err != nil {
+		return err
+	}
+	data, err := normalizeData("data", n.Data)
+	if err != nil {
+		return err
+	}
+	n.Data = data
 	return nil
 }
 

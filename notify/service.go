@@ -21,8 +21,17 @@ type NotificationStore interface {
 	// transaction, with one multi-row INSERT per chunk. Per user, ids
 	// follow the order of items and commit order (the user rows are
 	// locked first). It returns one Inserted per item, in the order of
-	// items; an item whose user does not exist has ID 0.
-	InsertBatch(ctx context.Context, items []NewItem, now time.Time) ([]Inserted, error)
+	// items; an item whose user does not exist has ID 0. Items named by
+	// external id create their user if needed.
+	//
+	// Each claim's key is claimed in the same transaction: the items of a
+	// claim whose key is already taken are not stored (ID 0), and its
+	// outcome carries the answer stored with the key; a won claim stores
+	// its Answer. One outcome per claim, in order.
+	InsertBatch(ctx context.Context, items []NewItem, claims []Claim, now time.Time) ([]Inserted, []ClaimOutcome, error)
+	// IdempotencyRecord returns what is stored with an idempotency key;
+	// found is false when the key is not taken.
+	IdempotencyRecord(ctx context.Context, scope []byte, key string) (o ClaimOutcome, found bool, err error)
 	// SetRead marks one notification of userID read or unread (ENOTFOUND
 	// when it is not that user's).
 	SetRead(ctx context.Context, userID, id int64, read bool, now time.Time) (n Notification, unread int64, err error)
@@ -40,9 +49,13 @@ type NotificationStore interface {
 	UnreadCounts(ctx context.Context, userIDs []int64) (map[int64]int64, error)
 }
 
-// NewItem is one notification to store for one user.
+// NewItem is one notification to store for one user, named by UserID or,
+// when ExternalID is set, by the app's id: the store then creates the
+// user if needed, in the same transaction, and fills in the UserID of the
+// row it returns.
 type NewItem struct {
-	UserID int64
+	UserID     int64
+	ExternalID string
 	NewNotification
 }
 
@@ -80,6 +93,12 @@ type Service struct {
 	// settle tracks the users whose last insert failed without proving
 	// that nothing was stored, and catches their sockets up (settle.go).
 	settle settler
+
+	// external caches the user ids of external ids (service_external.go).
+	external knownExternal
+
+	// flights are the idempotency keys being carried out (idempotency.go).
+	flights flights
 }
 
 // NewService returns a Service that stores in store and pushes through hub,
@@ -101,13 +120,27 @@ func (s *Service) stripe(userID int64) int {
 // lockUsers locks the stripes of userIDs in index order, so that two bulk
 // calls cannot deadlock, and returns the unlock function.
 func (s *Service) lockUsers(userIDs ...int64) func() {
-	if s.bell != nil {
-		// Nothing is pushed here; the database orders the doorbells.
-		return func() {}
-	}
 	idx := make([]int, 0, len(userIDs))
 	for _, id := range userIDs {
 		idx = append(idx, s.stripe(id))
+	}
+	return s.lockStripes(idx)
+}
+
+// lockAllUsers locks every stripe: for a batch that creates users, whose
+// ids are not known before its transaction.
+func (s *Service) lockAllUsers() func() {
+	idx := make([]int, len(s.userLocks))
+	for i := range idx {
+		idx[i] = i
+	}
+	return s.lockStripes(idx)
+}
+
+func (s *Service) lockStripes(idx []int) func() {
+	if s.bell != nil {
+		// Nothing is pushed here; the database orders the doorbells.
+		return func() {}
 	}
 	slices.Sort(idx)
 	idx = slices.Compact(idx)
@@ -130,7 +163,7 @@ func (s *Service) Notify(ctx context.Context, userID int64, n NewNotification) (
 	if err := n.Normalize(); err != nil {
 		return Notification{}, err
 	}
-	rows, err := s.insert(ctx, []NewItem{{UserID: userID, NewNotification: n}})
+	rows, _, err := s.insert(ctx, []NewItem{{UserID: userID, NewNotification: n}}, nil)
 	if err != nil {
 		return Notification{}, fmt.Errorf("notify: insert: %w", err)
 	}
@@ -163,7 +196,7 @@ func (s *Service) NotifyMany(ctx context.Context, userIDs []int64, n NewNotifica
 	for i, id := range ids {
 		items[i] = NewItem{UserID: id, NewNotification: n}
 	}
-	rows, err := s.insert(ctx, items)
+	rows, _, err := s.insert(ctx, items, nil)
 	if err != nil {
 		return 0, fmt.Errorf("notify: insert many: %w", err)
 	}

@@ -54,14 +54,16 @@ const (
 type insertRequest struct {
 	ctx   context.Context
 	items []NewItem
-	at    time.Time // when it was queued
+	idem  *Idempotency // nil: no idempotency key
+	at    time.Time    // when it was queued
 	state atomic.Int32
 	done  chan insertResult // buffered: the committer never blocks on it
 }
 
 type insertResult struct {
-	rows []Inserted
-	err  error
+	rows    []Inserted
+	outcome ClaimOutcome // with idem: whether its key was claimed
+	err     error
 }
 
 // batcher is the queue of the committer and its state.
@@ -93,17 +95,18 @@ func (b *batcher) init(c BatchConfig) {
 // insert queues items for the committer and waits for the outcome. A
 // caller whose ctx ends before its batch starts gets ctx.Err() and nothing
 // is stored; once the batch has started, it gets the batch's outcome (a
-// committed row must not be reported as failed).
-func (s *Service) insert(ctx context.Context, items []NewItem) ([]Inserted, error) {
+// committed row must not be reported as failed). With idem, the items are
+// stored only if the transaction claims its key (the outcome says).
+func (s *Service) insert(ctx context.Context, items []NewItem, idem *Idempotency) ([]Inserted, ClaimOutcome, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, ClaimOutcome{}, err
 	}
-	req := &insertRequest{ctx: ctx, items: items, at: time.Now(), done: make(chan insertResult, 1)}
+	req := &insertRequest{ctx: ctx, items: items, idem: idem, at: time.Now(), done: make(chan insertResult, 1)}
 	b := &s.batch
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
-		return nil, Errorf(EUNAVAILABLE, "service is shutting down")
+		return nil, ClaimOutcome{}, Errorf(EUNAVAILABLE, "service is shutting down")
 	}
 	b.queue = append(b.queue, req)
 	b.rows += len(items)
@@ -122,13 +125,13 @@ func (s *Service) insert(ctx context.Context, items []NewItem) ([]Inserted, erro
 
 	select {
 	case res := <-req.done:
-		return res.rows, res.err
+		return res.rows, res.outcome, res.err
 	case <-ctx.Done():
 		if req.state.CompareAndSwap(reqQueued, reqDropped) {
-			return nil, ctx.Err()
+			return nil, ClaimOutcome{}, ctx.Err()
 		}
 		res := <-req.done // already in a batch: its real outcome
-		return res.rows, res.err
+		return res.rows, res.outcome, res.err
 	}
 }
 
@@ -257,21 +260,45 @@ func (b *batcher) take() ([]*insertRequest, int) {
 // fails every call of the batch and pushes nothing; its users are marked
 // unsettled, since the rows may commit all the same (settle.go).
 func (s *Service) commit(batch []*insertRequest) {
-	var items []NewItem
+	var (
+		items  []NewItem
+		claims []Claim
+	)
 	for _, req := range batch {
+		if req.idem != nil {
+			claims = append(claims, Claim{Idempotency: *req.idem, First: len(items), Count: len(req.items)})
+		}
 		items = append(items, req.items...)
-	}
-	users := make([]int64, len(items))
-	for i, it := range items {
-		users[i] = it.UserID
 	}
 	// Taken before the transaction, as SetRead, MarkAllRead and Delete
 	// do: a change committed meanwhile for one of these users cannot
-	// reach a socket ahead of the notification it changes.
-	unlock := s.lockUsers(users...)
-	rows, err := s.store.InsertBatch(context.Background(), items, s.now())
-	if err == nil && len(rows) != len(items) {
-		err = fmt.Errorf("store returned %d rows for %d notifications", len(rows), len(items))
+	// reach a socket ahead of the notification it changes. A batch naming
+	// an external id not seen yet locks every stripe: its user may be
+	// created by the transaction, with an id known only after it.
+	var unlock func()
+	if s.external.resolve(items) {
+		users := make([]int64, len(items))
+		for i, it := range items {
+			users[i] = it.UserID
+		}
+		unlock = s.lockUsers(users...)
+	} else {
+		unlock = s.lockAllUsers()
+	}
+	rows, outcomes, err := s.store.InsertBatch(context.Background(), items, claims, s.now())
+	if err == nil && (len(rows) != len(items) || len(outcomes) != len(claims)) {
+		err = fmt.Errorf("store returned %d rows for %d notifications, %d outcomes for %d keys", len(rows), len(items), len(outcomes), len(claims))
+	}
+	if err == nil {
+		s.external.learn(items, rows)
+	}
+	users := make([]int64, 0, len(rows))
+	for i, it := range items {
+		if it.UserID != 0 {
+			users = append(users, it.UserID)
+		} else if err == nil {
+			users = append(users, rows[i].UserID)
+		}
 	}
 	if err != nil {
 		// Nothing proves that nothing was stored: the transaction may
@@ -282,13 +309,18 @@ func (s *Service) commit(batch []*insertRequest) {
 	}
 	unlock()
 
-	off := 0
+	off, claim := 0, 0
 	for _, req := range batch {
 		if err != nil {
 			req.done <- insertResult{err: err}
 			continue
 		}
-		req.done <- insertResult{rows: rows[off : off+len(req.items) : off+len(req.items)]}
+		res := insertResult{rows: rows[off : off+len(req.items) : off+len(req.items)]}
+		if req.idem != nil {
+			res.outcome = outcomes[claim]
+			claim++
+		}
+		req.done <- res
 		off += len(req.items)
 	}
 }

@@ -36,10 +36,10 @@ func newGatedStore(st *store.Store) *gatedStore {
 	return &gatedStore{Store: st, calls: make(chan []notify.NewItem, 100), release: make(chan struct{})}
 }
 
-func (g *gatedStore) InsertBatch(ctx context.Context, items []notify.NewItem, now time.Time) ([]notify.Inserted, error) {
+func (g *gatedStore) InsertBatch(ctx context.Context, items []notify.NewItem, claims []notify.Claim, now time.Time) ([]notify.Inserted, []notify.ClaimOutcome, error) {
 	g.calls <- items
 	<-g.release
-	return g.Store.InsertBatch(ctx, items, now)
+	return g.Store.InsertBatch(ctx, items, claims, now)
 }
 
 // nextCall returns the items of the next InsertBatch call.

@@ -41,20 +41,20 @@ func (l *lostAnswerStore) failNextReads(n int) {
 	l.failReads = n
 }
 
-func (l *lostAnswerStore) InsertBatch(ctx context.Context, items []notify.NewItem, now time.Time) ([]notify.Inserted, error) {
+func (l *lostAnswerStore) InsertBatch(ctx context.Context, items []notify.NewItem, claims []notify.Claim, now time.Time) ([]notify.Inserted, []notify.ClaimOutcome, error) {
 	l.mu.Lock()
 	armed, commit := l.armed, l.commit
 	l.armed = false
 	l.mu.Unlock()
 	if !armed {
-		return l.Store.InsertBatch(ctx, items, now)
+		return l.Store.InsertBatch(ctx, items, claims, now)
 	}
 	if commit {
-		if _, err := l.Store.InsertBatch(ctx, items, now); err != nil {
-			return nil, err
+		if _, _, err := l.Store.InsertBatch(ctx, items, claims, now); err != nil {
+			return nil, nil, err
 		}
 	}
-	return nil, notify.Errorf(notify.EUNAVAILABLE, "database answer lost")
+	return nil, nil, notify.Errorf(notify.EUNAVAILABLE, "database answer lost")
 }
 
 func (l *lostAnswerStore) NotificationsAfter(ctx context.Context, after map[int64]int64, limit int) ([]notify.Notification, error) {

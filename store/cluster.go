@@ -60,8 +60,8 @@ func (s *Store) NotificationsAfter(ctx context.Context, after map[int64]int64, l
 			args = append(args, uid, after[uid])
 		}
 		sql.WriteString(`)
-			SELECT id, user_id, title, content, style, read, created_at, read_at FROM (
-				SELECT n.id, n.user_id, n.title, n.content, n.style, n.read, n.created_at, n.read_at,
+			SELECT id, user_id, title, content, style, url, data, read, created_at, read_at FROM (
+				SELECT n.id, n.user_id, n.title, n.content, n.style, n.url, n.data, n.read, n.created_at, n.read_at,
 					ROW_NUMBER() OVER (PARTITION BY n.user_id ORDER BY n.id) AS rn
 				FROM notifications n JOIN floors f ON n.user_id = f.user_id AND n.id > f.after_id
 			) t WHERE rn <= ? ORDER BY id`)

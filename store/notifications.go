@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"time"
 
@@ -22,6 +23,8 @@ type notificationRow struct {
 	Title     string
 	Content   string
 	Style     string
+	URL       *string
+	Data      *string // the app's JSON object, as text
 	Read      bool
 	CreatedAt time.Time
 	ReadAt    *time.Time
@@ -36,8 +39,12 @@ func (r notificationRow) notification() notify.Notification {
 		Title:     r.Title,
 		Content:   r.Content,
 		Style:     notify.Style(r.Style),
+		URL:       r.URL,
 		Read:      r.Read,
 		CreatedAt: r.CreatedAt.UTC(),
+	}
+	if r.Data != nil {
+		n.Data = json.RawMessage(*r.Data)
 	}
 	if r.ReadAt != nil {
 		t := r.ReadAt.UTC()

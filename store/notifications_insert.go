@@ -16,7 +16,7 @@ import (
 
 // Bounds on bind parameters per statement, well under Postgres' 65535 and
 // SQLite's 32766: at most maxIDsPerQuery ids in an IN list, and
-// insertBatch rows (5 parameters each) per INSERT on SQLite.
+// insertBatch rows (7 parameters each) per INSERT on SQLite.
 const (
 	maxIDsPerQuery = 1000
 	insertBatch    = 500
@@ -40,23 +40,31 @@ const (
 //
 // In cluster mode the transaction ends with the doorbell of every row, in
 // id order.
-func (s *Store) InsertBatch(ctx context.Context, items []notify.NewItem, now time.Time) ([]notify.Inserted, error) {
+//
+// Each claim's idempotency key is claimed in the same transaction
+// (idempotency.go): the items of a claim whose key is taken are not stored
+// and its outcome carries what is stored with the key; a won claim's
+// answer is rendered from its rows and stored with the key.
+func (s *Store) InsertBatch(ctx context.Context, items []notify.NewItem, claims []notify.Claim, now time.Time) ([]notify.Inserted, []notify.ClaimOutcome, error) {
 	out := make([]notify.Inserted, len(items))
 	if len(items) == 0 {
-		return out, nil
+		return out, nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	var err error
+	var (
+		outcomes []notify.ClaimOutcome
+		err      error
+	)
 	if s.dialect == migrations.Postgres {
-		err = s.insertPostgres(ctx, items, utc(now), out)
+		outcomes, err = s.insertPostgres(ctx, items, claims, utc(now), out)
 	} else {
-		err = s.insertSQLite(ctx, items, utc(now), out)
+		outcomes, err = s.insertSQLite(ctx, items, claims, utc(now), out)
 	}
 	if err != nil {
-		return nil, s.translate(ctx, "insert notifications", err)
+		return nil, nil, s.translate(ctx, "insert notifications", err)
 	}
-	return out, nil
+	return out, outcomes, nil
 }
 
 // insertSQLite is InsertBatch on SQLite, where a statement costs no round
@@ -64,8 +72,20 @@ func (s *Store) InsertBatch(ctx context.Context, items []notify.NewItem, now tim
 // exist), insert in chunks, add the rows to the counts. The immediate
 // transaction holds the database's write lock from its start, so no user
 // row needs locking.
-func (s *Store) insertSQLite(ctx context.Context, items []notify.NewItem, created time.Time, out []notify.Inserted) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+func (s *Store) insertSQLite(ctx context.Context, items []notify.NewItem, claims []notify.Claim, created time.Time, out []notify.Inserted) ([]notify.ClaimOutcome, error) {
+	var outcomes []notify.ClaimOutcome
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if outcomes, err = claimSQLite(tx, claims, created); err != nil {
+			return err
+		}
+		if ext := externalIDs(items); len(ext) > 0 {
+			byExternal, err := ensureExternalSQLite(tx, ext, created)
+			if err != nil {
+				return err
+			}
+			items = resolveExternal(items, byExternal)
+		}
 		userIDs := make([]int64, len(items))
 		for i, it := range items {
 			userIDs[i] = it.UserID
@@ -75,8 +95,8 @@ func (s *Store) insertSQLite(ctx context.Context, items []notify.NewItem, create
 			return err
 		}
 		todo := make([]int, 0, len(items))
-		for i, it := range items {
-			if _, ok := before[it.UserID]; ok {
+		for _, i := range claimedItems(len(items), claims, outcomes) {
+			if _, ok := before[items[i].UserID]; ok {
 				todo = append(todo, i)
 			}
 		}
@@ -97,23 +117,29 @@ func (s *Store) insertSQLite(ctx context.Context, items []notify.NewItem, create
 				added[items[i].UserID]++
 			}
 		}
-		return addUnreadMany(tx, added) // no doorbell: cluster mode needs Postgres
+		if err := addUnreadMany(tx, added); err != nil {
+			return err
+		}
+		answers(claims, outcomes, out)
+		return storeAnswers(tx, claims, outcomes) // no doorbell: cluster mode needs Postgres
 	})
+	return outcomes, err
 }
 
 // insertValues inserts the items at the indexes of chunk in a single
 // multi-row INSERT and returns the new rows.
 func insertValues(tx *gorm.DB, items []notify.NewItem, chunk []int, created time.Time) ([]insertedRow, error) {
 	var sql strings.Builder
-	sql.WriteString("INSERT INTO notifications (user_id, title, content, style, created_at) VALUES ")
-	args := make([]any, 0, 5*len(chunk))
+	sql.WriteString("INSERT INTO notifications (user_id, title, content, style, url, data, created_at) VALUES ")
+	args := make([]any, 0, 7*len(chunk))
 	for k, i := range chunk {
 		if k > 0 {
 			sql.WriteString(", ")
 		}
-		sql.WriteString("(?, ?, ?, ?, ?)")
+		sql.WriteString("(?, ?, ?, ?, ?, ?, ?)")
 		it := items[i]
-		args = append(args, it.UserID, it.Title, it.Content, string(styleOf(it.NewNotification)), created)
+		args = append(args, it.UserID, it.Title, it.Content, string(styleOf(it.NewNotification)),
+			urlOf(it.NewNotification), dataOf(it.NewNotification), created)
 	}
 	sql.WriteString(" RETURNING id, user_id")
 	var rows []insertedRow
@@ -163,7 +189,8 @@ func assign(items []notify.NewItem, chunk []int, rows []insertedRow, created tim
 		out[i] = notify.Inserted{
 			Notification: notify.Notification{
 				ID: rows[k].ID, UserID: it.UserID, Title: it.Title, Content: it.Content,
-				Style: styleOf(it.NewNotification), CreatedAt: created,
+				Style: styleOf(it.NewNotification), URL: urlOf(it.NewNotification), Data: it.Data,
+				CreatedAt: created,
 			},
 			Unread: rows[k].Unread + got[it.UserID],
 		}
@@ -189,7 +216,7 @@ func (s *Store) InsertNotifications(ctx context.Context, userIDs []int64, n noti
 			items = append(items, notify.NewItem{UserID: id, NewNotification: n})
 		}
 	}
-	rows, err := s.InsertBatch(ctx, items, now)
+	rows, _, err := s.InsertBatch(ctx, items, nil, now)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -202,6 +229,23 @@ func (s *Store) InsertNotifications(ctx context.Context, userIDs []int64, n noti
 		}
 	}
 	return out, counts, nil
+}
+
+// urlOf is n's link as the nullable column holds it.
+func urlOf(n notify.NewNotification) *string {
+	if n.URL == "" {
+		return nil
+	}
+	return &n.URL
+}
+
+// dataOf is n's data as the nullable column holds it.
+func dataOf(n notify.NewNotification) *string {
+	if len(n.Data) == 0 {
+		return nil
+	}
+	s := string(n.Data)
+	return &s
 }
 
 // styleOf is n's style, info when unset.

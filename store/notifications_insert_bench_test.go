@@ -30,7 +30,7 @@ func BenchmarkInsertBatch(b *testing.B) {
 			}
 			b.ResetTimer()
 			for b.Loop() {
-				if _, err := st.InsertBatch(context.Background(), items, t0); err != nil {
+				if _, _, err := st.InsertBatch(context.Background(), items, nil, t0); err != nil {
 					b.Fatal(err)
 				}
 			}

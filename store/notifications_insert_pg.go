@@ -26,10 +26,22 @@ import (
 // with itself, so inserts for one user queue up, but not with the
 // key-share lock a foreign key check takes, so creating a session is not
 // held up.
-const lockUsersSQL = `SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
+const lockUsersSQL = `SELECT id, external_id FROM users WHERE id = ANY($1) OR external_id = ANY($2) ORDER BY id FOR NO KEY UPDATE`
+
+// insertExternalUsersSQL creates the users named by external ids ($1,
+// sorted, so that two transactions creating the same users take the
+// unique index in one order) that do not exist yet (external_users.go).
+const insertExternalUsersSQL = `INSERT INTO users (username, external_id, created_at)
+SELECT '', e, $2 FROM unnest($1::text[]) AS e ORDER BY e
+ON CONFLICT (external_id) DO NOTHING`
 
 // insertNotificationsSQL inserts the items given as arrays ($1 user ids,
-// $2 titles, $3 contents, $4 styles; $5 the creation time) for users that
+// NULL for an item named by $8 its external id; $2 titles, $3 contents, $4
+// styles, $6 urls, $7 data, NULL for none; $9 and $10 the scope and key of
+// the item's idempotency claim, NULL for none; $5 the creation time),
+// except those whose claim this transaction did not win (its own claims,
+// and only those, are visible with status 0: see idempotency.go), for
+// users that
 // exist, in array order, adds each user's new rows to its kept unread
 // count (unread.go), and returns each new row with its user's count
 // before the statement. The users' rows are already locked by
@@ -42,10 +54,13 @@ const lockUsersSQL = `SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR NO
 // new rows), so it matches them exactly. RETURNING sees the updated
 // unread_count; minus the rows added it is the count before.
 const insertNotificationsSQL = `WITH ins AS (
-	INSERT INTO notifications (user_id, title, content, style, created_at)
-	SELECT v.user_id, v.title, v.content, v.style::notification_style, $5
-	FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS v (user_id, title, content, style, ord)
-	WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = v.user_id)
+	INSERT INTO notifications (user_id, title, content, style, url, data, created_at)
+	SELECT u.id, v.title, v.content, v.style::notification_style, v.url, v.data, $5
+	FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $6::text[], $7::text[], $8::text[], $9::bytea[], $10::text[])
+		WITH ORDINALITY AS v (user_id, title, content, style, url, data, ext, cscope, ckey, ord)
+	JOIN users u ON u.id = COALESCE(v.user_id, (SELECT x.id FROM users x WHERE x.external_id = v.ext))
+	WHERE v.ckey IS NULL OR EXISTS (SELECT 1 FROM idempotency_keys k
+		WHERE k.scope = v.cscope AND k.key = v.ckey AND k.status = 0)
 	ORDER BY v.ord
 	RETURNING id, user_id
 ), added AS (
@@ -60,37 +75,75 @@ FROM ins JOIN counts ON counts.user_id = ins.user_id`
 
 // insertPostgres is InsertBatch on Postgres, on a connection of the pool
 // used through pgx directly.
-func (s *Store) insertPostgres(ctx context.Context, items []notify.NewItem, created time.Time, out []notify.Inserted) error {
+func (s *Store) insertPostgres(ctx context.Context, items []notify.NewItem, claims []notify.Claim, created time.Time, out []notify.Inserted) ([]notify.ClaimOutcome, error) {
 	conn, err := s.sqlDB.Conn(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer conn.Close()
-	return conn.Raw(func(driverConn any) error {
+	var outcomes []notify.ClaimOutcome
+	err = conn.Raw(func(driverConn any) error {
 		c, ok := driverConn.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("unexpected driver connection %T", driverConn)
 		}
-		return s.pipelineInsert(ctx, c.Conn(), items, created, out)
+		outcomes, err = s.pipelineInsert(ctx, c.Conn(), items, claims, created, out)
+		return err
 	})
+	return outcomes, err
 }
 
-// pipelineInsert sends the transaction of a batch as one pipeline (two in
-// cluster mode). Without the doorbell the rows are committed by the time
-// assign checks them: a mismatch there (identities no longer drawn in
-// ORDER BY order by some future Postgres) fails the batch although its
-// rows are stored, which beats pushing a row to the wrong caller.
-func (s *Store) pipelineInsert(ctx context.Context, c *pgx.Conn, items []notify.NewItem, created time.Time, out []notify.Inserted) (err error) {
+// insertArgs are the items of a batch as the arrays insertNotificationsSQL
+// takes.
+type insertArgs struct {
+	users                       []int64 // 0 for an item named by external id
+	userIDs                     []*int64
+	titles, contents, styles    []string
+	urls, data, exts, claimKeys []*string
+	claimScopes                 [][]byte
+}
+
+func newInsertArgs(items []notify.NewItem, claims []notify.Claim) insertArgs {
 	n := len(items)
-	users, titles, contents, styles := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
-	all := make([]int, n)
-	for i, it := range items {
-		users[i], titles[i], contents[i], styles[i] = it.UserID, it.Title, it.Content, string(styleOf(it.NewNotification))
-		all[i] = i
+	a := insertArgs{
+		users: make([]int64, n), userIDs: make([]*int64, n),
+		titles: make([]string, n), contents: make([]string, n), styles: make([]string, n),
+		urls: make([]*string, n), data: make([]*string, n), exts: make([]*string, n),
+		claimKeys: make([]*string, n), claimScopes: make([][]byte, n),
 	}
+	for i, it := range items {
+		a.titles[i], a.contents[i], a.styles[i] = it.Title, it.Content, string(styleOf(it.NewNotification))
+		a.urls[i], a.data[i] = urlOf(it.NewNotification), dataOf(it.NewNotification)
+		if it.ExternalID != "" {
+			a.exts[i] = &items[i].ExternalID
+		} else {
+			a.users[i], a.userIDs[i] = it.UserID, &items[i].UserID
+		}
+	}
+	for k := range claims {
+		c := &claims[k]
+		for i := c.First; i < c.First+c.Count; i++ {
+			a.claimKeys[i], a.claimScopes[i] = &c.Key, c.Scope
+		}
+	}
+	return a
+}
+
+// pipelineInsert sends the transaction of a batch as one pipeline, or as
+// two when it must look at what the first returned before committing:
+// cluster mode rings the doorbell of the new ids, and idempotency keys
+// store the answer rendered from the new rows. Without either, the rows
+// are committed by the time assign checks them: a mismatch there
+// (identities no longer drawn in ORDER BY order by some future Postgres)
+// fails the batch although its rows are stored, which beats pushing a row
+// to the wrong caller.
+func (s *Store) pipelineInsert(ctx context.Context, c *pgx.Conn, items []notify.NewItem, claims []notify.Claim, created time.Time, out []notify.Inserted) (outcomes []notify.ClaimOutcome, err error) {
+	args := newInsertArgs(items, claims)
+	ext := externalIDs(items)
+	twoPhase := s.doorbell || len(claims) > 0
 
 	var b pgx.Batch
-	if s.doorbell {
+	if twoPhase {
 		b.Queue("BEGIN")
 		defer func() {
 			if err != nil && c.PgConn().TxStatus() != 'I' {
@@ -102,31 +155,47 @@ func (s *Store) pipelineInsert(ctx context.Context, c *pgx.Conn, items []notify.
 			}
 		}()
 	}
-	b.Queue(lockUsersSQL, sortedDistinct(users))
-	b.Queue(insertNotificationsSQL, users, titles, contents, styles, created)
+	if len(claims) > 0 {
+		queueClaims(&b, claims, created)
+	}
+	if len(ext) > 0 {
+		b.Queue(insertExternalUsersSQL, ext, created)
+	}
+	b.Queue(lockUsersSQL, sortedDistinct(args.users), ext)
+	b.Queue(insertNotificationsSQL, args.userIDs, args.titles, args.contents, args.styles, created,
+		args.urls, args.data, args.exts, args.claimScopes, args.claimKeys)
 	br := c.SendBatch(ctx, &b)
-	rows, err := readInserted(br, s.doorbell)
+	res, err := readPipeline(br, twoPhase, claims, len(ext) > 0)
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	done, err := assign(items, all, rows, created, out)
-	if err != nil || !s.doorbell {
-		return err // without the doorbell, committed at the pipeline's end
+	if len(ext) > 0 {
+		items = resolveExternal(items, res.byExternal)
+	}
+	done, err := assign(items, claimedItems(len(items), claims, res.outcomes), res.rows, created, out)
+	if err != nil || !twoPhase {
+		return res.outcomes, err // one phase: committed at the pipeline's end
 	}
 
-	payloads, err := newRowsBell(out, done).Payloads()
-	if err != nil {
-		return err
-	}
 	var end pgx.Batch
-	for _, p := range payloads {
-		end.Queue("SELECT pg_notify($1, $2)", notify.DoorbellChannel, p)
+	if len(claims) > 0 {
+		answers(claims, res.outcomes, out)
+		queueAnswers(&end, claims, res.outcomes)
+	}
+	if s.doorbell {
+		payloads, err := newRowsBell(out, done).Payloads()
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range payloads {
+			end.Queue("SELECT pg_notify($1, $2)", notify.DoorbellChannel, p)
+		}
 	}
 	end.Queue("COMMIT")
-	return c.SendBatch(ctx, &end).Close()
+	return res.outcomes, c.SendBatch(ctx, &end).Close()
 }
 
 // newRowsBell announces the rows of out at the indexes done, in that
@@ -139,29 +208,69 @@ func newRowsBell(out []notify.Inserted, done []int) notify.Doorbell {
 	return bell
 }
 
-// readInserted reads the results of the pipeline: BEGIN when begun, the
-// lock, then the rows of the INSERT.
-func readInserted(br pgx.BatchResults, begun bool) ([]insertedRow, error) {
+// pipelineResult is what the first pipeline of a batch returned.
+type pipelineResult struct {
+	outcomes   []notify.ClaimOutcome
+	byExternal map[string]int64
+	rows       []insertedRow
+}
+
+// readPipeline reads the results of the first pipeline, in the order
+// pipelineInsert queued them: BEGIN when begun, the claims when there are
+// any, the creation of external users when there are any, the lock (which
+// maps external ids to user ids), then the rows of the INSERT.
+func readPipeline(br pgx.BatchResults, begun bool, claims []notify.Claim, external bool) (pipelineResult, error) {
+	var res pipelineResult
 	if begun {
 		if _, err := br.Exec(); err != nil {
-			return nil, err
+			return res, err
 		}
 	}
-	if _, err := br.Exec(); err != nil {
-		return nil, err
+	if len(claims) > 0 {
+		outcomes, err := readClaims(br, claims)
+		if err != nil {
+			return res, err
+		}
+		res.outcomes = outcomes
 	}
-	res, err := br.Query()
+	if external {
+		if _, err := br.Exec(); err != nil {
+			return res, err
+		}
+	}
+	res.byExternal = make(map[string]int64)
+	locked, err := br.Query()
 	if err != nil {
-		return nil, err
+		return res, err
 	}
-	defer res.Close()
-	var rows []insertedRow
-	for res.Next() {
-		var r insertedRow
-		if err := res.Scan(&r.ID, &r.UserID, &r.Unread); err != nil {
-			return nil, err
+	for locked.Next() {
+		var (
+			id  int64
+			ext *string
+		)
+		if err := locked.Scan(&id, &ext); err != nil {
+			locked.Close()
+			return res, err
 		}
-		rows = append(rows, r)
+		if ext != nil {
+			res.byExternal[*ext] = id
+		}
 	}
-	return rows, res.Err()
+	locked.Close()
+	if err := locked.Err(); err != nil {
+		return res, err
+	}
+	inserted, err := br.Query()
+	if err != nil {
+		return res, err
+	}
+	defer inserted.Close()
+	for inserted.Next() {
+		var r insertedRow
+		if err := inserted.Scan(&r.ID, &r.UserID, &r.Unread); err != nil {
+			return res, err
+		}
+		res.rows = append(res.rows, r)
+	}
+	return res, inserted.Err()
 }

@@ -73,7 +73,7 @@ func TestInsertBatch(t *testing.T) {
 					unread[n.UserID]++
 				}
 			}
-			got, err := st.InsertBatch(context.Background(), tt.items, t0)
+			got, _, err := st.InsertBatch(context.Background(), tt.items, nil, t0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,7 +133,7 @@ func TestInsertBatchAtomic(t *testing.T) {
 	alice := storetest.User(t, st, "alice").ID
 	items := manyItems(alice, alice, 700)
 	items[650].Style = "shouting" // in the second INSERT statement
-	if _, err := st.InsertBatch(context.Background(), items, t0); err == nil {
+	if _, _, err := st.InsertBatch(context.Background(), items, nil, t0); err == nil {
 		t.Fatal("InsertBatch with a bad style succeeded")
 	}
 	if n := len(storedByID(t, st, alice)); n != 0 {
@@ -149,8 +149,8 @@ func TestDoorbellBatch(t *testing.T) {
 	b := listen(t, cfg)
 	alice := storetest.User(t, st, "alice").ID
 	bob := storetest.User(t, st, "bob").ID
-	got, err := st.InsertBatch(context.Background(),
-		[]notify.NewItem{item(alice, "a1"), item(bob, "b1"), item(alice, "a2")}, t0)
+	got, _, err := st.InsertBatch(context.Background(),
+		[]notify.NewItem{item(alice, "a1"), item(bob, "b1"), item(alice, "a2")}, nil, t0)
 	if err != nil {
 		t.Fatal(err)
 	}

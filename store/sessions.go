@@ -57,6 +57,8 @@ type sessionUserRow struct {
 	SessionExpiresAt time.Time
 	UserID           int64
 	UserName         string
+	UserExternalID   *string
+	UserDisplayName  *string
 	UserPasswordHash string
 	UserCreatedAt    time.Time
 }
@@ -70,7 +72,8 @@ func (s *Store) SessionBySecretHash(ctx context.Context, hash []byte) (notify.Se
 	var rows []sessionUserRow
 	err := db.Raw(`SELECT s.id AS session_id, s.user_id AS session_user_id, s.secret_hash AS session_hash,
 			s.created_at AS session_created_at, s.expires_at AS session_expires_at,
-			u.id AS user_id, u.username AS user_name, u.password_hash AS user_password_hash,
+			u.id AS user_id, u.username AS user_name, u.external_id AS user_external_id,
+			u.name AS user_display_name, u.password_hash AS user_password_hash,
 			u.created_at AS user_created_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.secret_hash = ?`, hash).Scan(&rows).Error
@@ -88,7 +91,10 @@ func (s *Store) SessionBySecretHash(ctx context.Context, hash []byte) (notify.Se
 		CreatedAt:  r.SessionCreatedAt,
 		ExpiresAt:  r.SessionExpiresAt,
 	}.session()
-	u := userRow{ID: r.UserID, Username: r.UserName, PasswordHash: r.UserPasswordHash, CreatedAt: r.UserCreatedAt}.user()
+	u := userRow{
+		ID: r.UserID, Username: r.UserName, ExternalID: r.UserExternalID, Name: r.UserDisplayName,
+		PasswordHash: r.UserPasswordHash, CreatedAt: r.UserCreatedAt,
+	}.user()
 	return sess, u, nil
 }
 

@@ -80,8 +80,8 @@ func storeCalls(userID int64) map[string]func(context.Context, *store.Store) err
 			_, err := st.CreateUser(ctx, "newuser", "", t0)
 			return err
 		},
-		"EnsureUser": func(ctx context.Context, st *store.Store) error {
-			_, _, err := st.EnsureUser(ctx, "newuser", t0)
+		"EnsureExternalUser": func(ctx context.Context, st *store.Store) error {
+			_, _, err := st.EnsureExternalUser(ctx, "newuser", nil, t0)
 			return err
 		},
 		"UserByName": func(ctx context.Context, st *store.Store) error {

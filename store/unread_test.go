@@ -91,7 +91,7 @@ func TestUnreadCountNoDrift(t *testing.T) {
 				at := t0.Add(-time.Duration(r.IntN(60)) * time.Minute)
 				switch op := r.IntN(10); op {
 				case 0, 1: // single insert
-					rows, err := st.InsertBatch(ctx, []notify.NewItem{{UserID: user, NewNotification: notify.NewNotification{Title: "one"}}}, at)
+					rows, _, err := st.InsertBatch(ctx, []notify.NewItem{{UserID: user, NewNotification: notify.NewNotification{Title: "one"}}}, nil, at)
 					check("insert", err)
 					remember(rows)
 				case 2: // bulk: every user, one twice, and a user that does not exist
@@ -99,7 +99,7 @@ func TestUnreadCountNoDrift(t *testing.T) {
 					for _, u := range []int64{users[0], users[1], users[2], user} {
 						items = append(items, notify.NewItem{UserID: u, NewNotification: notify.NewNotification{Title: "bulk"}})
 					}
-					rows, err := st.InsertBatch(ctx, items, at)
+					rows, _, err := st.InsertBatch(ctx, items, nil, at)
 					check("bulk insert", err)
 					remember(rows)
 				case 3, 4:

@@ -11,10 +11,14 @@ import (
 	"github.com/notifyd/notifyd/notify"
 )
 
-// userRow is a row of the users table.
+// userRow is a row of the users table. An external user has Username ""
+// and an ExternalID; a self-signup account a Username and no ExternalID
+// (migration 00005).
 type userRow struct {
 	ID           int64
 	Username     string
+	ExternalID   *string
+	Name         *string
 	PasswordHash string
 	CreatedAt    time.Time
 }
@@ -22,7 +26,17 @@ type userRow struct {
 func (userRow) TableName() string { return "users" }
 
 func (r userRow) user() notify.User {
-	return notify.User{ID: r.ID, Username: r.Username, PasswordHash: r.PasswordHash, CreatedAt: r.CreatedAt.UTC()}
+	return notify.User{
+		ID: r.ID, Username: r.Username, ExternalID: deref(r.ExternalID), Name: deref(r.Name),
+		PasswordHash: r.PasswordHash, CreatedAt: r.CreatedAt.UTC(),
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // CreateUser stores a new user. It fails with ECONFLICT when the name is
@@ -38,29 +52,70 @@ func (s *Store) CreateUser(ctx context.Context, username, passwordHash string, n
 	return r.user(), nil
 }
 
-// EnsureUser returns the user named username (case-insensitively),
-// creating it without a password when there is none. It is safe against a
-// concurrent EnsureUser or CreateUser for the same name: the insert does
-// nothing on conflict and the existing row is read instead.
-func (s *Store) EnsureUser(ctx context.Context, username string, now time.Time) (notify.User, bool, error) {
+// EnsureExternalUser returns the external user with that id, creating it
+// when there is none; created tells which happened. A non-nil name is
+// stored as the display name either way ("" clears it). It is safe against
+// a concurrent call for the same id: the insert does nothing on conflict
+// and the existing row is read instead. It never returns a self-signup
+// account: those have no external id.
+func (s *Store) EnsureExternalUser(ctx context.Context, externalID string, name *string, now time.Time) (notify.User, bool, error) {
 	db, ctx, cancel := s.query(ctx)
 	defer cancel()
-	r := userRow{Username: username, CreatedAt: utc(now)}
-	res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&r)
+	r := userRow{ExternalID: &externalID, Name: nonEmpty(name), CreatedAt: utc(now)}
+	res := db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "external_id"}}, DoNothing: true}).Create(&r)
 	if res.Error != nil {
-		return notify.User{}, false, s.translate(ctx, "ensure user", res.Error)
+		return notify.User{}, false, s.translate(ctx, "ensure external user", res.Error)
 	}
 	if res.RowsAffected == 1 {
 		return r.user(), true, nil
 	}
-	u, err := s.userByName(db, username)
+	if name != nil {
+		err := db.Model(&userRow{}).Where("external_id = ?", externalID).Update("name", nonEmpty(name)).Error
+		if err != nil {
+			return notify.User{}, false, s.translate(ctx, "ensure external user", err)
+		}
+	}
+	u, err := s.userByExternalID(db, externalID)
 	if err != nil {
-		return notify.User{}, false, s.translate(ctx, "ensure user", err)
+		return notify.User{}, false, s.translate(ctx, "ensure external user", err)
 	}
 	return u, false, nil
 }
 
-// UserByName finds a user case-insensitively (ENOTFOUND).
+// nonEmpty maps "" to NULL: a name is either set or absent.
+func nonEmpty(s *string) *string {
+	if s == nil || *s == "" {
+		return nil
+	}
+	return s
+}
+
+// UserByExternalID finds an external user by the app's id, compared
+// case-sensitively (ENOTFOUND).
+func (s *Store) UserByExternalID(ctx context.Context, externalID string) (notify.User, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	u, err := s.userByExternalID(db, externalID)
+	if err != nil {
+		return notify.User{}, s.translate(ctx, "user by external id", err)
+	}
+	return u, nil
+}
+
+func (s *Store) userByExternalID(db *gorm.DB, externalID string) (notify.User, error) {
+	var r userRow
+	err := db.Where("external_id = ?", externalID).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return notify.User{}, errNotFound("user by external id", "user")
+	}
+	if err != nil {
+		return notify.User{}, err
+	}
+	return r.user(), nil
+}
+
+// UserByName finds a self-signup account case-insensitively (ENOTFOUND);
+// external users have no name to find.
 func (s *Store) UserByName(ctx context.Context, username string) (notify.User, error) {
 	db, ctx, cancel := s.query(ctx)
 	defer cancel()
@@ -74,7 +129,7 @@ func (s *Store) UserByName(ctx context.Context, username string) (notify.User, e
 func (s *Store) userByName(db *gorm.DB, username string) (notify.User, error) {
 	var r userRow
 	// lower() on both sides matches the unique index on both dialects.
-	err := db.Where("lower(username) = lower(?)", username).Take(&r).Error
+	err := db.Where("lower(username) = lower(?) AND username <> '' AND external_id IS NULL", username).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return notify.User{}, errNotFound("user by name", "user")
 	}

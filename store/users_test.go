@@ -82,56 +82,74 @@ func TestCreateUserConcurrentSameName(t *testing.T) {
 	}
 }
 
-func TestEnsureUser(t *testing.T) {
+// TestEnsureExternalUser: external ids are a namespace of their own,
+// case-sensitive, never resolving to a self-signup account (the account
+// takeover of issue 8: a self-signup "Dave" must not receive what the app
+// sends to its user "dave").
+func TestEnsureExternalUser(t *testing.T) {
 	t.Parallel()
 	st := storetest.Open(t)
 	ctx := context.Background()
-	existing, err := st.CreateUser(ctx, "Dave", "hash-d", t0)
+	signup, err := st.CreateUser(ctx, "Dave", "hash-d", t0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	name := func(s string) *string { return &s }
 	tests := []struct {
 		name        string
-		username    string
+		external    string
+		display     *string
 		wantCreated bool
-		wantID      int64 // 0: a new id
+		wantSame    string // external id of an earlier step that must be the same user; "" for a new one
 		wantName    string
 	}{
-		{"existing exact", "Dave", false, existing.ID, "Dave"},
-		{"existing other case", "dAVE", false, existing.ID, "Dave"},
-		{"new", "erin", true, 0, "erin"},
-		{"new again", "ERIN", false, -1, "erin"},
+		{"new, same name as a self-signup account", "dave", nil, true, "", ""},
+		{"again", "dave", nil, false, "dave", ""},
+		{"other case is another user", "Dave", name("Dave B."), true, "", "Dave B."},
+		{"name updated", "dave", name("Dave A."), false, "dave", "Dave A."},
+		{"absent name kept", "dave", nil, false, "dave", "Dave A."},
+		{"empty name clears", "dave", name(""), false, "dave", ""},
 	}
-	var erinID int64
+	ids := map[string]int64{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u, created, err := st.EnsureUser(ctx, tt.username, t0)
+			u, created, err := st.EnsureExternalUser(ctx, tt.external, tt.display, t0)
 			if err != nil {
-				t.Fatalf("ensure %q: %v", tt.username, err)
+				t.Fatal(err)
 			}
-			if created != tt.wantCreated || u.Username != tt.wantName {
-				t.Fatalf("ensure %q = %+v, created %v; want name %q, created %v", tt.username, u, created, tt.wantName, tt.wantCreated)
+			if created != tt.wantCreated || u.ExternalID != tt.external || u.Name != tt.wantName || u.Username != "" || u.PasswordHash != "" {
+				t.Fatalf("ensure %q = %+v, created %v", tt.external, u, created)
 			}
-			switch tt.wantID {
-			case 0:
-				erinID = u.ID
-				if u.ID <= 0 || u.ID == existing.ID || u.PasswordHash != "" {
-					t.Fatalf("new user %+v", u)
+			if u.ID == signup.ID {
+				t.Fatal("an external id resolved to the self-signup account")
+			}
+			if tt.wantSame != "" && ids[tt.wantSame] != u.ID {
+				t.Fatalf("id %d, want %d", u.ID, ids[tt.wantSame])
+			}
+			if tt.wantCreated {
+				for ext, id := range ids {
+					if id == u.ID {
+						t.Fatalf("new user has the id of %q", ext)
+					}
 				}
-			case -1:
-				if u.ID != erinID {
-					t.Fatalf("id = %d, want erin's %d", u.ID, erinID)
-				}
-			default:
-				if u.ID != tt.wantID || u.PasswordHash != "hash-d" {
-					t.Fatalf("got %+v, want the existing user", u)
-				}
+				ids[tt.external] = u.ID
 			}
 		})
 	}
+	t.Run("lookups stay in their namespace", func(t *testing.T) {
+		if u, err := st.UserByName(ctx, "dave"); err != nil || u.ID != signup.ID {
+			t.Fatalf("UserByName(dave) = %+v, %v; want the self-signup account", u, err)
+		}
+		if u, err := st.UserByExternalID(ctx, "dave"); err != nil || u.ID != ids["dave"] {
+			t.Fatalf("UserByExternalID(dave) = %+v, %v", u, err)
+		}
+		if _, err := st.UserByExternalID(ctx, "DAVE"); notify.ErrorCode(err) != notify.ENOTFOUND {
+			t.Fatalf("UserByExternalID(DAVE): %v, want not found", err)
+		}
+	})
 }
 
-func TestEnsureUserConcurrent(t *testing.T) {
+func TestEnsureExternalUserConcurrent(t *testing.T) {
 	t.Parallel()
 	st := storetest.Open(t)
 	const n = 8
@@ -143,7 +161,7 @@ func TestEnsureUserConcurrent(t *testing.T) {
 	)
 	for range n {
 		wg.Go(func() {
-			u, c, err := st.EnsureUser(context.Background(), "frank", t0)
+			u, c, err := st.EnsureExternalUser(context.Background(), "frank", nil, t0)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

@@ -91,8 +91,11 @@ async function enter(u) {
   el.boot.hidden = true;
   auth.hide();
   el.pageError.hidden = true;
-  el.username.textContent = u.username;
-  el.hello.textContent = `Hello, ${u.username}`;
+  // A self-signup account has a username; an app's user (signed in by its
+  // backend) a display name or at least its external id.
+  const shown = u.name || u.username || u.external_id;
+  el.username.textContent = shown;
+  el.hello.textContent = `Hello, ${shown}`;
   el.session.hidden = false;
   el.app.hidden = false;
   setPanel(sessionStorage.getItem(panelKey) === 'open');

@@ -46,6 +46,10 @@ func (b *bench) runNotifyd(ctx context.Context) (*targetSummary, error) {
 	if err != nil {
 		return nil, err
 	}
+	api.ext = make(map[int64]string, len(users))
+	for _, u := range users {
+		api.ext[u.ID] = u.Ext
+	}
 	fmt.Fprintf(b.stderr, "[notifyd] %d users and sessions ready in %.1fs (prefix %q)\n", len(users), time.Since(start).Seconds(), o.prefix)
 	if per := (o.sockets + o.users - 1) / o.users; per > 16 {
 		fmt.Fprintf(b.stderr, "warning: %d sockets per user is past notifyd's default ws.max_connections_per_user (16): extra sockets get 4429\n", per)

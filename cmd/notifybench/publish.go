@@ -21,9 +21,9 @@ type target interface {
 	publishMany(ctx context.Context, userIDs []int64, content string) (int, error)
 }
 
-// publishOne is POST /api/publisher/users/{id}/notifications.
+// publishOne is POST /api/publisher/users/{external_id}/notifications.
 func (a *apiClient) publishOne(ctx context.Context, userID int64, content string) (int, error) {
-	path := "/api/publisher/users/" + strconv.FormatInt(userID, 10) + "/notifications"
+	path := "/api/publisher/users/" + a.ext[userID] + "/notifications"
 	body := map[string]string{"title": "bench", "content": content}
 	if err := a.post(ctx, path, body, nil); err != nil {
 		return 0, err
@@ -33,11 +33,15 @@ func (a *apiClient) publishOne(ctx context.Context, userID int64, content string
 
 // publishMany is POST /api/publisher/notifications with user_ids.
 func (a *apiClient) publishMany(ctx context.Context, userIDs []int64, content string) (int, error) {
+	exts := make([]string, len(userIDs))
+	for i, id := range userIDs {
+		exts[i] = a.ext[id]
+	}
 	body := struct {
-		UserIDs []int64 `json:"user_ids"`
-		Title   string  `json:"title"`
-		Content string  `json:"content"`
-	}{userIDs, "bench", content}
+		UserIDs []string `json:"user_ids"`
+		Title   string   `json:"title"`
+		Content string   `json:"content"`
+	}{exts, "bench", content}
 	var out struct {
 		Created int `json:"created"`
 	}

@@ -28,6 +28,9 @@ type apiClient struct {
 	base string // e.g. http://127.0.0.1:8000
 	key  string
 	hc   *http.Client
+	// ext maps the user ids of the run to the external ids the publisher
+	// API names them by; set once after setup, read-only while publishing.
+	ext map[int64]string
 }
 
 // apiError is a non-2xx answer, with the code of notifyd's error body.
@@ -124,6 +127,7 @@ func (a *apiClient) postRetry(ctx context.Context, path string, body, out any) e
 // benchUser is a notifyd user created for the run, with one session.
 type benchUser struct {
 	ID     int64
+	Ext    string // the external id the publisher API names it by
 	Secret string
 }
 
@@ -136,25 +140,20 @@ func setupUsers(ctx context.Context, api *apiClient, prefix string, n int, done 
 	for i := range n {
 		g.Go(func() error {
 			name := prefix + "-" + strconv.Itoa(i)
-			var u struct {
-				User struct {
+			// The session route creates the user when it is new.
+			var s struct {
+				Secret string `json:"secret"`
+				User   struct {
 					ID int64 `json:"id"`
 				} `json:"user"`
 			}
-			if err := api.postRetry(ctx, "/api/publisher/users", map[string]string{"username": name}, &u); err != nil {
-				return fmt.Errorf("create user %s: %w", name, err)
+			if err := api.postRetry(ctx, "/api/publisher/users/"+name+"/sessions", struct{}{}, &s); err != nil {
+				return fmt.Errorf("create user %s and its session: %w", name, err)
 			}
-			var s struct {
-				Secret string `json:"secret"`
-			}
-			path := "/api/publisher/users/" + strconv.FormatInt(u.User.ID, 10) + "/sessions"
-			if err := api.postRetry(ctx, path, struct{}{}, &s); err != nil {
-				return fmt.Errorf("create session for %s: %w", name, err)
-			}
-			if u.User.ID <= 0 || s.Secret == "" {
+			if s.User.ID <= 0 || s.Secret == "" {
 				return fmt.Errorf("user %s: answer without id or secret", name)
 			}
-			users[i] = benchUser{ID: u.User.ID, Secret: s.Secret}
+			users[i] = benchUser{ID: s.User.ID, Ext: name, Secret: s.Secret}
 			done.Add(1)
 			return nil
 		})

@@ -20,7 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -137,20 +136,20 @@ func openTab(tb testing.TB, browser context.Context, name, url string, before ..
 // beforeLoad runs js in every document of the tab before the page's own
 // scripts.
 func beforeLoad(js string) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: js})
-		return chromedp.Void{}, err
-	}
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: js})
+		return err
+	})
 }
 
 // setCookie stores an HttpOnly cookie for url in the browser, as a login
 // at that address would.
 func setCookie(url, name, value string) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		httpOnly := true
-		_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{Name: name, Value: value, URL: url, Path: "/", HTTPOnly: &httpOnly})
-		return chromedp.Void{}, err
-	}
+	httpOnly := true
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: name, Value: value, URL: url, Path: "/", HTTPOnly: &httpOnly})
+		return err
+	})
 }
 
 // networkErrors returns the failed requests the console showed.
@@ -275,25 +274,37 @@ func (t *tab) openPanel() {
 	t.waitFor("panel open", `!`+q("panel")+`.hidden && `+q("bell")+`.getAttribute("aria-expanded") === "true"`, settle)
 }
 
-// publisherUserID finds the id of a user through the publisher API.
-func publisherUserID(tb testing.TB, in *instance, name string) int64 {
-	tb.Helper()
-	var out struct {
+// signInExternal is the flow of an app that embeds notifyd: its backend
+// creates its user ext through the publisher API, opens a session for it,
+// and hands the secret to the browser as the session cookie; the page
+// then shows that user's inbox. It returns the user's id.
+func (t *tab) signInExternal(in *instance, ext string) int64 {
+	t.tb.Helper()
+	var u struct {
 		User struct{ ID int64 } `json:"user"`
 	}
-	if code := in.api(tb, "POST", "/api/publisher/users", testAPIKey, map[string]string{"username": name}, &out); code != http.StatusOK {
-		tb.Fatalf("publisher user lookup: %d", code)
+	if code := in.api(t.tb, "PUT", "/api/publisher/users/"+ext, testAPIKey, map[string]string{"name": ext}, &u); code != http.StatusCreated && code != http.StatusOK {
+		t.tb.Fatalf("create external user %s: %d", ext, code)
 	}
-	return out.User.ID
+	var s struct{ Secret string }
+	if code := in.api(t.tb, "POST", "/api/publisher/users/"+ext+"/sessions", testAPIKey, nil, &s); code != http.StatusCreated {
+		t.tb.Fatalf("session of %s: %d", ext, code)
+	}
+	t.do(setCookie(in.HTTPURL, "notifyd_session", s.Secret), chromedp.Reload())
+	t.waitFor("inbox shown for "+ext, `!`+q("app")+`.hidden && `+q("username")+`.textContent === "`+ext+`"`, settle)
+	t.waitConnected()
+	return u.User.ID
 }
 
-func publish(tb testing.TB, in *instance, userID int64, title, content, style string) int64 {
+// publish creates a notification for the app's user ext through the
+// publisher API and returns its id.
+func publish(tb testing.TB, in *instance, ext, title, content, style string) int64 {
 	tb.Helper()
 	var out struct {
 		Notification struct{ ID int64 } `json:"notification"`
 	}
 	body := map[string]string{"title": title, "content": content, "style": style}
-	if code := in.api(tb, "POST", fmt.Sprintf("/api/publisher/users/%d/notifications", userID), testAPIKey, body, &out); code != http.StatusCreated {
+	if code := in.api(tb, "POST", "/api/publisher/users/"+ext+"/notifications", testAPIKey, body, &out); code != http.StatusCreated {
 		tb.Fatalf("publish: %d", code)
 	}
 	return out.Notification.ID

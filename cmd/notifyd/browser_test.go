@@ -64,13 +64,13 @@ func TestBrowserInbox(t *testing.T) {
 	in := start(t, browserEnv(t))
 	browser := newBrowser(t)
 	a := openTab(t, browser, "tab A", in.HTTPURL)
-	a.signUp("erin")
-	uid := publisherUserID(t, in, "erin")
+	const ext = "erin"
+	a.signInExternal(in, ext)
 	a.openPanel()
 	a.waitFor("empty state", `!`+q("empty")+`.hidden && `+badgeIs(0), settle)
 
 	// A publisher POST: a toast and the badge 0→1 within 1 s.
-	n1 := publish(t, in, uid, "Build #42 passed", "All 318 tests green.", "info")
+	n1 := publish(t, in, ext, "Build #42 passed", "All 318 tests green.", "info")
 	a.waitFor("toast and badge 1", fmt.Sprintf(`%s && document.querySelector('[data-testid="toast"][data-id="%d"]') !== null`, badgeIs(1), n1), liveWithin)
 	a.waitFor("unread item", itemJS(n1)+`?.dataset.read === "false" && `+q("empty")+`.hidden`, liveWithin)
 	if got := evalIn[string](a, itemJS(n1)+`.querySelector("time").textContent`); got != "just now" {
@@ -92,7 +92,7 @@ func TestBrowserInbox(t *testing.T) {
 	a.waitFor("tab A follows the unread", itemJS(n1)+`.dataset.read === "false" && `+badgeIs(1), liveWithin)
 
 	// Titles and contents are text, never markup; style is colour and icon.
-	n2 := publish(t, in, uid, `<img src=x id=xss onerror="document.title='pwned'">`, "<b>bold</b>", "warning")
+	n2 := publish(t, in, ext, `<img src=x id=xss onerror="document.title='pwned'">`, "<b>bold</b>", "warning")
 	a.waitFor("warning item", itemJS(n2)+`?.dataset.style === "warning" && `+badgeIs(2), liveWithin)
 	if got := evalIn[string](a, itemJS(n2)+`.querySelector(".item-title").textContent`); !strings.HasPrefix(got, "<img") {
 		t.Errorf("title text = %q", got)
@@ -110,7 +110,7 @@ func TestBrowserInbox(t *testing.T) {
 	b.waitFor("tab B follows the delete", itemJS(n2)+` === null && `+badgeIs(1), liveWithin)
 
 	// Mark all as read.
-	n3 := publish(t, in, uid, "Disk almost full", "93% used on /var.", "error")
+	n3 := publish(t, in, ext, "Disk almost full", "93% used on /var.", "error")
 	a.waitFor("badge 2", badgeIs(2), liveWithin)
 	a.do(chromedp.Click(sel("mark-all")))
 	for _, tb := range []*tab{a, b} {
@@ -120,7 +120,7 @@ func TestBrowserInbox(t *testing.T) {
 	// 99+ above 99, and paging with "Load older" (20 per page).
 	var created struct{ Created int }
 	for i := 0; i < 100; i++ {
-		body := map[string]any{"user_ids": []int64{uid}, "title": fmt.Sprintf("Batch item %d", i+1), "style": "info"}
+		body := map[string]any{"user_ids": []string{"erin"}, "title": fmt.Sprintf("Batch item %d", i+1), "style": "info"}
 		if code := in.api(t, "POST", "/api/publisher/notifications", testAPIKey, body, &created); code != http.StatusCreated {
 			t.Fatalf("bulk publish: %d", code)
 		}
@@ -165,12 +165,12 @@ func TestBrowserInbox(t *testing.T) {
 func TestBrowserTaskDemo(t *testing.T) {
 	in := start(t, browserEnv(t))
 	a := openTab(t, newBrowser(t), "tab", in.HTTPURL)
-	a.signUp("finn")
-	uid := publisherUserID(t, in, "finn")
+	const ext = "finn"
+	a.signInExternal(in, ext)
 	a.openPanel()
-	publish(t, in, uid, "Welcome to notifyd", "Notifications for your account show up here, live.", "info")
-	publish(t, in, uid, "Certificate expires in 7 days", "api.example.com: renew before Friday.", "warning")
-	publish(t, in, uid, "Payment failed", "The card ending in 4242 was declined.", "error")
+	publish(t, in, ext, "Welcome to notifyd", "Notifications for your account show up here, live.", "info")
+	publish(t, in, ext, "Certificate expires in 7 days", "api.example.com: renew before Friday.", "warning")
+	publish(t, in, ext, "Payment failed", "The card ending in 4242 was declined.", "error")
 	a.waitFor("three items", badgeIs(3), settle)
 
 	// An out-of-range duration: the API's message, inline.
@@ -207,10 +207,10 @@ func TestBrowserReconnect(t *testing.T) {
 	env := browserEnv(t)
 	in := start(t, env)
 	a := openTab(t, newBrowser(t), "tab", in.HTTPURL)
-	a.signUp("gus")
-	uid := publisherUserID(t, in, "gus")
+	const ext = "gus"
+	uid := a.signInExternal(in, ext)
 	a.openPanel()
-	n1 := publish(t, in, uid, "Before the outage", "", "info")
+	n1 := publish(t, in, ext, "Before the outage", "", "info")
 	a.waitFor("first notification", itemJS(n1)+` !== null && `+badgeIs(1), liveWithin)
 
 	if err := in.stop(t); err != nil {
@@ -228,7 +228,7 @@ func TestBrowserReconnect(t *testing.T) {
 	a.waitFor("missed notification shown once", once(missed)+` && `+badgeIs(2), settle)
 
 	// Live delivery still works, and the resumed one is still there once.
-	n3 := publish(t, in, uid, "After the outage", "", "info")
+	n3 := publish(t, in, ext, "After the outage", "", "info")
 	a.waitFor("live after reconnect", once(n3)+` && `+once(missed)+` && `+badgeIs(3)+
 		` && document.querySelectorAll('[data-testid="item"]').length === 3`, liveWithin)
 	a.noConsoleErrors()

@@ -46,29 +46,15 @@ func clWaitFor(tb testing.TB, what string, cond func() bool) {
 	}
 }
 
-// clUser creates a user through the publisher API of in and returns its
-// id and a session secret.
-func clUser(tb testing.TB, in *instance, name string) (int64, string) {
-	tb.Helper()
-	var u struct {
-		User struct {
-			ID int64 `json:"id"`
-		} `json:"user"`
-	}
-	if code := in.api(tb, "POST", "/api/publisher/users", testAPIKey, map[string]string{"username": name}, &u); code != http.StatusCreated {
-		tb.Fatalf("create user %s: status %d", name, code)
-	}
-	return u.User.ID, clSession(tb, in, u.User.ID)
-}
-
-// clSession opens another session of userID and returns its secret.
-func clSession(tb testing.TB, in *instance, userID int64) string {
+// clSession opens another session of the app's user ext and returns its
+// secret.
+func clSession(tb testing.TB, in *instance, ext string) string {
 	tb.Helper()
 	var s struct {
 		Secret string `json:"secret"`
 	}
-	if code := in.api(tb, "POST", fmt.Sprintf("/api/publisher/users/%d/sessions", userID), testAPIKey, nil, &s); code != http.StatusCreated {
-		tb.Fatalf("session of %d: status %d", userID, code)
+	if code := in.api(tb, "POST", "/api/publisher/users/"+ext+"/sessions", testAPIKey, nil, &s); code != http.StatusCreated {
+		tb.Fatalf("session of %s: status %d", ext, code)
 	}
 	return s.Secret
 }
@@ -95,13 +81,13 @@ func clPost(ctx context.Context, url, bearer string, body any) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// clNotify creates a notification for userID through the publisher API at
-// httpURL.
-func clNotify(ctx context.Context, httpURL string, userID int64) error {
-	code, err := clPost(ctx, fmt.Sprintf("%s/api/publisher/users/%d/notifications", httpURL, userID), testAPIKey,
+// clNotify creates a notification for the app's user ext through the
+// publisher API at httpURL.
+func clNotify(ctx context.Context, httpURL string, ext string) error {
+	code, err := clPost(ctx, httpURL+"/api/publisher/users/"+ext+"/notifications", testAPIKey,
 		map[string]string{"title": "hello"})
 	if err == nil && code != http.StatusCreated {
-		err = fmt.Errorf("notify user %d: status %d", userID, code)
+		err = fmt.Errorf("notify user %s: status %d", ext, code)
 	}
 	return err
 }
@@ -189,7 +175,7 @@ type clPublisher struct {
 	sent   atomic.Int64
 }
 
-func clPublish(httpURL string, users ...int64) *clPublisher {
+func clPublish(httpURL string, users ...string) *clPublisher {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &clPublisher{cancel: cancel, done: make(chan error, 1)}
 	go func() {

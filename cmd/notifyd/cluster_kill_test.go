@@ -131,8 +131,8 @@ func TestClusterKill9(t *testing.T) {
 	bin := clBuild(t)
 	a := clStartProcess(t, bin, env)
 	b := clStartProcess(t, bin, clClone(env))
-	alice, aliceSecret := clUser(t, b.instance, "alice")
-	bob, bobSecret := clUser(t, b.instance, "bob")
+	alice, aliceSecret := b.instance.external(t, "alice")
+	bob, bobSecret := b.instance.external(t, "bob")
 	clients := []struct {
 		name string
 		user int64
@@ -140,11 +140,11 @@ func TestClusterKill9(t *testing.T) {
 	}{
 		{"alice tab 1", alice, clResume(t, a.WSURL, aliceSecret)},
 		{"alice tab 2", alice, clResume(t, a.WSURL, aliceSecret)},
-		{"alice tab 3", alice, clResume(t, a.WSURL, clSession(t, b.instance, alice))},
+		{"alice tab 3", alice, clResume(t, a.WSURL, clSession(t, b.instance, "alice"))},
 		{"bob", bob, clResume(t, a.WSURL, bobSecret)},
 	}
-	p1 := clPublish(b.HTTPURL, alice, bob)
-	p2 := clPublish(b.HTTPURL, bob, alice)
+	p1 := clPublish(b.HTTPURL, "alice", "bob")
+	p2 := clPublish(b.HTTPURL, "bob", "alice")
 	for _, c := range clients {
 		clWaitFor(t, c.name+" receiving through A", func() bool { return len(c.c.got()) >= 20 })
 		// From now on a reconnect goes to B; the socket stays on A.

@@ -21,8 +21,8 @@ func TestClusterListenerOutage(t *testing.T) {
 
 	a := start(t, env)
 	b := start(t, envB)
-	alice, aliceSecret := clUser(t, a, "alice")
-	bob, bobSecret := clUser(t, a, "bob")
+	alice, aliceSecret := a.external(t, "alice")
+	bob, bobSecret := a.external(t, "bob")
 	// Clients that resume like the web inbox: an outage that leaves more
 	// missed notifications than a socket's queue holds closes it with 4008.
 	sockets := []struct {
@@ -36,8 +36,8 @@ func TestClusterListenerOutage(t *testing.T) {
 	}
 	clWaitFor(t, "two listeners", func() bool { return clListeners(t, env) == 2 })
 
-	pa := clPublish(a.HTTPURL, alice, bob)
-	pb := clPublish(b.HTTPURL, bob, alice)
+	pa := clPublish(a.HTTPURL, "alice", "bob")
+	pb := clPublish(b.HTTPURL, "bob", "alice")
 	progress := func(what string) {
 		t.Helper()
 		n := pa.sent.Load() + pb.sent.Load()

@@ -27,8 +27,8 @@ func TestClusterTwoInstances(t *testing.T) {
 	env := clusterEnv(t)
 	a := start(t, env)
 	b := start(t, clClone(env))
-	alice, aliceSecret := clUser(t, a, "alice")
-	bob, bobSecret := clUser(t, b, "bob")
+	alice, aliceSecret := a.external(t, "alice")
+	bob, bobSecret := b.external(t, "bob")
 	type client struct {
 		name string
 		user int64
@@ -52,12 +52,12 @@ func TestClusterTwoInstances(t *testing.T) {
 					if i%4 == 0 {
 						var code int
 						code, err = clPost(ctx, in.HTTPURL+"/api/publisher/notifications", testAPIKey,
-							map[string]any{"user_ids": []int64{alice, bob}, "title": "bulk"})
+							map[string]any{"user_ids": []string{"alice", "bob"}, "title": "bulk"})
 						if err == nil && code != http.StatusCreated {
 							err = fmt.Errorf("bulk: status %d", code)
 						}
 					} else {
-						err = clNotify(ctx, in.HTTPURL, []int64{alice, bob}[i%2])
+						err = clNotify(ctx, in.HTTPURL, []string{"alice", "bob"}[i%2])
 					}
 					if err != nil {
 						t.Errorf("publish: %v", err)
@@ -119,7 +119,7 @@ func TestClusterTwoInstances(t *testing.T) {
 			var resp struct {
 				Sockets int `json:"sockets"`
 			}
-			path := fmt.Sprintf("/api/publisher/users/%d/events", alice)
+			path := "/api/publisher/users/alice/events"
 			if code := a.api(t, "POST", path, testAPIKey, ev, &resp); code != http.StatusAccepted {
 				t.Fatalf("event: status %d", code)
 			}
@@ -135,7 +135,7 @@ func TestClusterTwoInstances(t *testing.T) {
 	})
 
 	t.Run("logout on A closes the session's sockets on B", func(t *testing.T) {
-		other := clSession(t, a, alice)
+		other := clSession(t, a, "alice")
 		phone := clDial(t, b.WSURL, other)
 		if code := a.api(t, "DELETE", "/api/sessions/current", other, nil, nil); code != http.StatusNoContent {
 			t.Fatalf("logout: status %d", code)
@@ -145,7 +145,7 @@ func TestClusterTwoInstances(t *testing.T) {
 		}
 		// The other session's socket on B stays open.
 		n := len(onB.messages())
-		if err := clNotify(context.Background(), b.HTTPURL, alice); err != nil {
+		if err := clNotify(context.Background(), b.HTTPURL, "alice"); err != nil {
 			t.Fatal(err)
 		}
 		if m := onB.next(t, n); m.Type != "notification" {
@@ -154,7 +154,7 @@ func TestClusterTwoInstances(t *testing.T) {
 	})
 
 	t.Run("log out everywhere on A closes every session's sockets on B", func(t *testing.T) {
-		s1, s2 := clSession(t, a, alice), clSession(t, a, alice)
+		s1, s2 := clSession(t, a, "alice"), clSession(t, a, "alice")
 		phones := []*clSocket{clDial(t, b.WSURL, s1), clDial(t, b.WSURL, s2)}
 		if code := a.api(t, "DELETE", "/api/sessions", s1, nil, nil); code != http.StatusNoContent {
 			t.Fatalf("log out everywhere: status %d", code)

@@ -108,21 +108,22 @@ func (a *apiClient) do(ctx context.Context, method, path, bearer string, body an
 	return res
 }
 
-// notify publishes a notification titled title to userID.
-func (a *apiClient) notify(ctx context.Context, userID int64, title string) apiResult {
-	return a.do(ctx, "POST", fmt.Sprintf("/api/publisher/users/%d/notifications", userID), testAPIKey,
+// notify publishes a notification titled title to the app's user ext.
+func (a *apiClient) notify(ctx context.Context, ext string, title string) apiResult {
+	return a.do(ctx, "POST", "/api/publisher/users/"+ext+"/notifications", testAPIKey,
 		map[string]string{"title": title})
 }
 
-// event pushes a live event to userID's sockets.
-func (a *apiClient) event(ctx context.Context, userID int64, typ string, data any) apiResult {
-	return a.do(ctx, "POST", fmt.Sprintf("/api/publisher/users/%d/events", userID), testAPIKey,
+// event pushes a live event to the sockets of the app's user ext.
+func (a *apiClient) event(ctx context.Context, ext string, typ string, data any) apiResult {
+	return a.do(ctx, "POST", "/api/publisher/users/"+ext+"/events", testAPIKey,
 		map[string]any{"type": typ, "data": data})
 }
 
-// user creates a user through the publisher API (no password hashing) and
-// a session for it, and returns the user id and the session secret.
-func (a *apiClient) user(tb testing.TB, name string) (int64, string) {
+// user creates the app's user ext through the publisher API (no password
+// hashing) and a session for it, and returns the user id and the session
+// secret.
+func (a *apiClient) user(tb testing.TB, ext string) (int64, string) {
 	tb.Helper()
 	ctx := context.Background()
 	var u struct {
@@ -130,14 +131,14 @@ func (a *apiClient) user(tb testing.TB, name string) (int64, string) {
 			ID int64 `json:"id"`
 		} `json:"user"`
 	}
-	if err := a.decode(ctx, "POST", "/api/publisher/users", testAPIKey, map[string]string{"username": name}, http.StatusCreated, &u); err != nil {
-		tb.Fatalf("create user %s: %v", name, err)
+	if err := a.decode(ctx, "PUT", "/api/publisher/users/"+ext, testAPIKey, nil, http.StatusCreated, &u); err != nil {
+		tb.Fatalf("create user %s: %v", ext, err)
 	}
 	var s struct {
 		Secret string `json:"secret"`
 	}
-	if err := a.decode(ctx, "POST", fmt.Sprintf("/api/publisher/users/%d/sessions", u.User.ID), testAPIKey, nil, http.StatusCreated, &s); err != nil {
-		tb.Fatalf("create session for %s: %v", name, err)
+	if err := a.decode(ctx, "POST", "/api/publisher/users/"+ext+"/sessions", testAPIKey, nil, http.StatusCreated, &s); err != nil {
+		tb.Fatalf("create session for %s: %v", ext, err)
 	}
 	return u.User.ID, s.Secret
 }

@@ -36,7 +36,7 @@ func TestGarbageConnections(t *testing.T) {
 	env["NOTIFYD_LOG_LEVEL"] = "info"
 	in := start(t, env)
 	api := newAPIClient(t, in.HTTPURL)
-	userID, secret := api.user(t, "garbage")
+	_, secret := api.user(t, "garbage")
 	wsAddr := strings.TrimSuffix(strings.TrimPrefix(in.WSURL, "ws://"), "/ws")
 
 	// Baseline: once a real socket has come and gone, so that whatever
@@ -90,7 +90,7 @@ func TestGarbageConnections(t *testing.T) {
 		t.Fatalf("/readyz after the garbage: %v", res)
 	}
 	c := dialWS(t, in.WSURL, secret, 0)
-	sent := api.notify(context.Background(), userID, "still here")
+	sent := api.notify(context.Background(), "garbage", "still here")
 	if sent.status != http.StatusCreated {
 		t.Fatalf("publish after the garbage: %v", sent)
 	}

@@ -186,6 +186,27 @@ func (in *instance) signup(tb testing.TB, name string) (int64, string) {
 	return sess.User.ID, sess.Secret
 }
 
+// external creates the app's user ext through the publisher API and a
+// session for it, and returns the user id and the session secret.
+func (in *instance) external(tb testing.TB, ext string) (int64, string) {
+	tb.Helper()
+	var u struct {
+		User struct {
+			ID int64 `json:"id"`
+		} `json:"user"`
+	}
+	if code := in.api(tb, "PUT", "/api/publisher/users/"+ext, testAPIKey, nil, &u); code != http.StatusCreated {
+		tb.Fatalf("create user %s: status %d", ext, code)
+	}
+	var s struct {
+		Secret string `json:"secret"`
+	}
+	if code := in.api(tb, "POST", "/api/publisher/users/"+ext+"/sessions", testAPIKey, nil, &s); code != http.StatusCreated {
+		tb.Fatalf("session of %s: status %d", ext, code)
+	}
+	return u.User.ID, s.Secret
+}
+
 // lockedBuffer collects log lines from the server goroutine.
 type lockedBuffer struct {
 	mu  sync.Mutex

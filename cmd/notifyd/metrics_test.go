@@ -145,8 +145,8 @@ func TestMetricsEndToEnd(t *testing.T) {
 		t.Fatalf("queue_full closes = %v before anything happened", v)
 	}
 
-	aliceID, secret := in.signup(t, "alice")
-	bobID, bobSecret := in.signup(t, "bob")
+	_, secret := in.external(t, "alice")
+	_, bobSecret := in.external(t, "bob")
 	tab := dialWS(t, in.WSURL, secret, 0)
 	s = in.waitMetric(t, "one open socket with its hello", func(s scrape) bool {
 		return s.value("notifyd_ws_open_sockets") == 1 &&
@@ -157,16 +157,16 @@ func TestMetricsEndToEnd(t *testing.T) {
 	}
 
 	t.Run("publish", func(t *testing.T) {
-		id := publish(t, in, aliceID, "hello", "", "info")
+		id := publish(t, in, "alice", "hello", "", "info")
 		if n := tab.nextOfType(t, "notification"); n["notification"].(map[string]any)["id"] != float64(id) {
 			t.Fatalf("got %v, want id %d", n, id)
 		}
-		body := map[string]any{"user_ids": []int64{aliceID, bobID}, "title": "to both"}
+		body := map[string]any{"user_ids": []string{"alice", "bob"}, "title": "to both"}
 		if code := in.api(t, "POST", "/api/publisher/notifications", testAPIKey, body, nil); code != http.StatusCreated {
 			t.Fatalf("bulk publish: status %d", code)
 		}
 		tab.nextOfType(t, "notification")
-		route := "/api/publisher/users/:id/notifications"
+		route := "/api/publisher/users/:external_id/notifications"
 		s := in.waitMetric(t, "two notifications delivered", func(s scrape) bool {
 			return s.value("notifyd_ws_frames_delivered_total", "type", "notification") == 2 &&
 				s.value("notifyd_delivery_latency_seconds") == 2 &&
@@ -209,7 +209,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 			}
 			// Each event is 16 KB: the socket's TCP buffers fill, then its
 			// queue of 4. Scrape now and then, not after every event.
-			if code := in.api(t, "POST", fmt.Sprintf("/api/publisher/users/%d/events", bobID), testAPIKey, rawJSON(data), nil); code != http.StatusAccepted {
+			if code := in.api(t, "POST", "/api/publisher/users/bob/events", testAPIKey, rawJSON(data), nil); code != http.StatusAccepted {
 				t.Fatalf("event: status %d", code)
 			}
 			if i%20 == 0 && in.scrapeMetrics(t).value("notifyd_ws_queue_full_closes_total", "reason", "queue_full") > 0 {

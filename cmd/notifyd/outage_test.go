@@ -40,9 +40,9 @@ func TestDatabaseOutage(t *testing.T) {
 	api := newAPIClient(t, in.HTTPURL)
 	ctx := context.Background()
 
-	userID, secret := api.user(t, "outage")
+	_, secret := api.user(t, "outage")
 	tabs := []*wsClient{dialWS(t, in.WSURL, secret, 0), dialWS(t, in.WSURL, secret, 0)}
-	before := api.notify(ctx, userID, "before the outage")
+	before := api.notify(ctx, "outage", "before the outage")
 	if before.status != http.StatusCreated {
 		t.Fatalf("publish before the outage: %v", before)
 	}
@@ -56,7 +56,7 @@ func TestDatabaseOutage(t *testing.T) {
 	down := time.Now()
 	var slowest time.Duration
 	for round := 0; time.Since(down) < outage; round++ {
-		res := api.notify(ctx, userID, "during the outage")
+		res := api.notify(ctx, "outage", "during the outage")
 		if res.err != nil || res.status != http.StatusServiceUnavailable || res.code != notify.EUNAVAILABLE {
 			t.Fatalf("publish during the outage: %v, want 503 %s", res, notify.EUNAVAILABLE)
 		}
@@ -92,7 +92,7 @@ func TestDatabaseOutage(t *testing.T) {
 	up := time.Now()
 	var after apiResult
 	for {
-		after = api.notify(ctx, userID, "after the outage")
+		after = api.notify(ctx, "outage", "after the outage")
 		if after.status == http.StatusCreated {
 			break
 		}
@@ -141,8 +141,8 @@ func TestDatabaseHang(t *testing.T) {
 	api := newAPIClient(t, in.HTTPURL)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	userID, secret := api.user(t, "hang")
-	before := api.notify(ctx, userID, "before the hang")
+	_, secret := api.user(t, "hang")
+	before := api.notify(ctx, "hang", "before the hang")
 	if before.status != http.StatusCreated {
 		t.Fatalf("publish before the hang: %v", before)
 	}
@@ -154,7 +154,7 @@ func TestDatabaseHang(t *testing.T) {
 
 	proxy.Freeze()
 	for frozen := time.Now(); time.Since(frozen) < hang; {
-		res := api.notify(ctx, userID, "during the hang")
+		res := api.notify(ctx, "hang", "during the hang")
 		if res.err != nil || res.status != http.StatusServiceUnavailable || res.code != notify.EUNAVAILABLE {
 			t.Fatalf("publish during the hang: %v, want 503 %s", res, notify.EUNAVAILABLE)
 		}
@@ -174,7 +174,7 @@ func TestDatabaseHang(t *testing.T) {
 	thawed := time.Now()
 	var after apiResult
 	for {
-		after = api.notify(ctx, userID, "after the hang")
+		after = api.notify(ctx, "hang", "after the hang")
 		if after.status == http.StatusCreated {
 			break
 		}

@@ -41,12 +41,14 @@ func TestSIGTERMDuringPublishing(t *testing.T) {
 
 	type user struct {
 		id     int64
+		ext    string
 		secret string
 	}
 	var us []user
 	for i := range users {
-		id, secret := api.user(t, fmt.Sprintf("user%d", i))
-		us = append(us, user{id, secret})
+		ext := fmt.Sprintf("user%d", i)
+		id, secret := api.user(t, ext)
+		us = append(us, user{id, ext, secret})
 	}
 	type tab struct {
 		user int // index in us
@@ -100,7 +102,7 @@ func TestSIGTERMDuringPublishing(t *testing.T) {
 			defer pubs.Done()
 			for i := 0; i < 5000; i++ {
 				u := (p + i) % users
-				res := api.notify(ctx, us[u].id, fmt.Sprintf("p%d-%d", p, i))
+				res := api.notify(ctx, us[u].ext, fmt.Sprintf("p%d-%d", p, i))
 				mu.Lock()
 				outcomes = append(outcomes, outcome{u, res})
 				mu.Unlock()
@@ -170,7 +172,7 @@ func TestSIGTERMDuringPublishing(t *testing.T) {
 		resumed[i] = conn
 	}
 	for _, u := range us {
-		if res := api2.notify(ctx, u.id, lastTitle); res.status != http.StatusCreated {
+		if res := api2.notify(ctx, u.ext, lastTitle); res.status != http.StatusCreated {
 			t.Fatalf("publish after the restart: %v", res)
 		}
 	}

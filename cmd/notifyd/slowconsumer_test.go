@@ -39,8 +39,8 @@ func TestSlowConsumer(t *testing.T) {
 	env["NOTIFYD_WS_WRITE_TIMEOUT"] = "3s"
 	in := start(t, env)
 	api := newAPIClient(t, in.HTTPURL)
-	aliceID, aliceSecret := api.user(t, "alice")
-	bobID, bobSecret := api.user(t, "bob")
+	_, aliceSecret := api.user(t, "alice")
+	_, bobSecret := api.user(t, "bob")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -101,12 +101,12 @@ func TestSlowConsumer(t *testing.T) {
 					return fmt.Errorf("alice's socket still open after %d publishes", i)
 				}
 				if i%4 == 3 {
-					if res := api.notify(ctx, aliceID, fmt.Sprintf("alice: %d", i)); res.status != http.StatusCreated {
+					if res := api.notify(ctx, "alice", fmt.Sprintf("alice: %d", i)); res.status != http.StatusCreated {
 						return fmt.Errorf("notify alice: %v", res)
 					}
 					continue
 				}
-				res := api.event(ctx, aliceID, "flood", big)
+				res := api.event(ctx, "alice", "flood", big)
 				if res.status != http.StatusAccepted {
 					return fmt.Errorf("event to alice: %v", res)
 				}
@@ -116,7 +116,7 @@ func TestSlowConsumer(t *testing.T) {
 			}
 			close(aliceGone)
 			for i := range afterGone {
-				if res := api.notify(ctx, aliceID, fmt.Sprintf("alice: after %d", i)); res.status != http.StatusCreated {
+				if res := api.notify(ctx, "alice", fmt.Sprintf("alice: after %d", i)); res.status != http.StatusCreated {
 					return fmt.Errorf("notify alice: %v", res)
 				}
 			}
@@ -134,7 +134,7 @@ func TestSlowConsumer(t *testing.T) {
 			title = bobLast
 		}
 		sent[title] = time.Now()
-		res := api.notify(ctx, bobID, title)
+		res := api.notify(ctx, "bob", title)
 		if res.status != http.StatusCreated {
 			t.Fatalf("notify bob: %v", res)
 		}
@@ -200,7 +200,7 @@ func TestSlowConsumer(t *testing.T) {
 		t.Fatalf("alice resumes after %d: %v", last, err)
 	}
 	defer resumed.CloseNow()
-	if res := api.notify(ctx, aliceID, aliceLast); res.status != http.StatusCreated {
+	if res := api.notify(ctx, "alice", aliceLast); res.status != http.StatusCreated {
 		t.Fatalf("notify alice: %v", res)
 	}
 	cutOff := len(aliceSeen)

@@ -1,0 +1,162 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// Notifications for users the app names by its own id (the publisher API).
+// The store resolves an external id to a user inside the transaction that
+// stores the notification, creating the user when it is new, so the
+// notification is waiting when that person first connects.
+
+// NotifyExternal stores n for the user the app names externalID, creating
+// that user if needed in the same transaction, then pushes it to the
+// user's open sockets. With idem, it does so at most once per key: a
+// request whose key is already taken gets the stored answer (Replayed)
+// and nothing is created or pushed, or EIDEMPOTENCY when the key was used
+// for another request.
+func (s *Service) NotifyExternal(ctx context.Context, externalID string, n NewNotification, idem *Idempotency) (Notification, *Replayed, error) {
+	if err := ValidateExternalID("external_id", externalID); err != nil {
+		return Notification{}, nil, err
+	}
+	if err := n.Normalize(); err != nil {
+		return Notification{}, nil, err
+	}
+	rows, replayed, err := s.create(ctx, []NewItem{{ExternalID: externalID, NewNotification: n}}, idem)
+	if err != nil || replayed != nil {
+		return Notification{}, replayed, err
+	}
+	s.hub.Metrics().NotificationsCreated(PathSingle, 1)
+	return rows[0].Notification, nil, nil
+}
+
+// NotifyManyExternal stores one copy of n for each of externalIDs (1 to
+// MaxBulkUsers; duplicates merged, unknown ids created) in one
+// transaction, then pushes each, and returns how many it created: the
+// number of distinct ids. idem works as for NotifyExternal.
+func (s *Service) NotifyManyExternal(ctx context.Context, externalIDs []string, n NewNotification, idem *Idempotency) (int, *Replayed, error) {
+	if len(externalIDs) == 0 || len(externalIDs) > MaxBulkUsers {
+		return 0, nil, Errorf(EINVALID, "user_ids: must hold 1 to %d external ids", MaxBulkUsers)
+	}
+	for _, id := range externalIDs {
+		if err := ValidateExternalID("user_ids", id); err != nil {
+			return 0, nil, err
+		}
+	}
+	if err := n.Normalize(); err != nil {
+		return 0, nil, err
+	}
+	ids := slices.Clone(externalIDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	items := make([]NewItem, len(ids))
+	for i, id := range ids {
+		items[i] = NewItem{ExternalID: id, NewNotification: n}
+	}
+	rows, replayed, err := s.create(ctx, items, idem)
+	if err != nil || replayed != nil {
+		return 0, replayed, err
+	}
+	created := 0
+	for _, r := range rows {
+		if r.ID != 0 {
+			created++
+		}
+	}
+	s.hub.Metrics().NotificationsCreated(PathBulk, created)
+	return created, nil, nil
+}
+
+// create stores items, at most once per key when idem is set: while
+// another request with the key runs here, it waits for it to end; then a
+// key already stored answers with what is stored (or EIDEMPOTENCY), and
+// otherwise the key is claimed in the transaction that stores the items.
+// Another instance may claim it first: the database decides.
+func (s *Service) create(ctx context.Context, items []NewItem, idem *Idempotency) ([]Inserted, *Replayed, error) {
+	if idem == nil {
+		rows, _, err := s.insert(ctx, items, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("notify: insert: %w", err)
+		}
+		return rows, nil, nil
+	}
+	end, err := s.flights.begin(ctx, idem)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer end()
+	stored, found, err := s.store.IdempotencyRecord(ctx, idem.Scope, idem.Key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("notify: idempotency key: %w", err)
+	}
+	if found {
+		replayed, err := stored.replay(idem)
+		return nil, replayed, err
+	}
+	rows, outcome, err := s.insert(ctx, items, idem)
+	if err != nil {
+		return nil, nil, fmt.Errorf("notify: insert: %w", err)
+	}
+	if !outcome.Won {
+		replayed, err := outcome.replay(idem)
+		return nil, replayed, err
+	}
+	return rows, nil, nil
+}
+
+// maxKnownExternal bounds the cache of external ids (about 100 bytes an
+// entry): past it, entries are dropped at random.
+const maxKnownExternal = 1 << 16
+
+// knownExternal caches the user id of external ids already stored. Users
+// are never deleted and an external id never changes, so an entry never
+// goes stale. The committer uses it to lock the per-user stripes of a
+// batch before its transaction, as for any other user (see commit).
+type knownExternal struct {
+	mu  sync.Mutex
+	ids map[string]int64
+}
+
+// resolve fills in the UserID of items named by a cached external id and
+// reports whether every item now has one.
+func (k *knownExternal) resolve(items []NewItem) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	all := true
+	for i := range items {
+		if items[i].ExternalID == "" {
+			continue
+		}
+		id, ok := k.ids[items[i].ExternalID]
+		if !ok {
+			all = false
+			continue
+		}
+		items[i].UserID = id
+	}
+	return all
+}
+
+// learn records the user ids the store gave to the external ids of items.
+func (k *knownExternal) learn(items []NewItem, rows []Inserted) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ids == nil {
+		k.ids = make(map[string]int64)
+	}
+	for i, it := range items {
+		if it.ExternalID == "" || rows[i].UserID == 0 {
+			continue
+		}
+		if len(k.ids) >= maxKnownExternal {
+			for drop := range k.ids { // map order: a random entry
+				delete(k.ids, drop)
+				break
+			}
+		}
+		k.ids[it.ExternalID] = rows[i].UserID
+	}
+}

@@ -1,0 +1,75 @@
+package store
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// External users created by a notification. A publisher may name a user
+// notifyd has never seen: the user is created in the transaction that
+// stores the notification, so it is waiting at that person's first visit
+// and nothing is left behind when the transaction fails.
+
+// externalIDs returns the distinct external ids of the items that name
+// their user that way, sorted: the order in which they are inserted, so
+// two transactions creating the same users cannot deadlock.
+func externalIDs(items []notify.NewItem) []string {
+	var ids []string
+	for _, it := range items {
+		if it.ExternalID != "" {
+			ids = append(ids, it.ExternalID)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// resolveExternal sets the UserID of every item named by external id from
+// byExternal, on a copy of items (the caller's slice is left alone).
+func resolveExternal(items []notify.NewItem, byExternal map[string]int64) []notify.NewItem {
+	out := slices.Clone(items)
+	for i := range out {
+		if out[i].ExternalID != "" {
+			out[i].UserID = byExternal[out[i].ExternalID]
+		}
+	}
+	return out
+}
+
+// ensureExternalSQLite creates the users of ids that do not exist yet and
+// returns the user id of each, inside tx.
+func ensureExternalSQLite(tx *gorm.DB, ids []string, created time.Time) (map[string]int64, error) {
+	out := make(map[string]int64, len(ids))
+	for _, chunk := range chunks(ids, maxIDsPerQuery/2) {
+		var sql strings.Builder
+		args := make([]any, 0, 2*len(chunk))
+		sql.WriteString("INSERT INTO users (username, external_id, created_at) VALUES ")
+		for k, id := range chunk {
+			if k > 0 {
+				sql.WriteString(", ")
+			}
+			sql.WriteString("('', ?, ?)")
+			args = append(args, id, created)
+		}
+		sql.WriteString(" ON CONFLICT (external_id) DO NOTHING")
+		if err := tx.Exec(sql.String(), args...).Error; err != nil {
+			return nil, err
+		}
+		var rows []struct {
+			ID         int64
+			ExternalID string
+		}
+		if err := tx.Raw("SELECT id, external_id FROM users WHERE external_id IN ?", chunk).Scan(&rows).Error; err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out[r.ExternalID] = r.ID
+		}
+	}
+	return out, nil
+}

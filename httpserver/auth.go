@@ -20,6 +20,7 @@ func errBadAPIKey() error { return notify.Errorf(notify.EUNAUTHORIZED, "missing 
 func errNoAPIKeys() error {
 	return notify.Errorf(notify.EUNAUTHORIZED, "publisher API disabled: no auth.api_keys configured")
 }
+
 func errForbiddenOrigin() error {
 	return notify.Errorf(notify.EFORBIDDEN, "origin not allowed")
 }

@@ -122,6 +122,12 @@ func TestDockerCompose(t *testing.T) {
 	if dbPass := interpolate(db.Environment["POSTGRES_PASSWORD"], dotEnv); !strings.Contains(got.Database.URL, ":"+dbPass+"@") {
 		t.Errorf("database.url does not use db's POSTGRES_PASSWORD")
 	}
+	// The task demo stores notifications for anyone who asks: on in the
+	// zero-config run, off in the deployment compose describes.
+	if !config.Default().Demo.Tasks || got.Demo.Tasks {
+		t.Errorf("demo.tasks: default %v, compose %v; want on by default and off in compose",
+			config.Default().Demo.Tasks, got.Demo.Tasks)
+	}
 	if len(got.Auth.APIKeys) != 1 || got.Auth.APIKeys[0] != dotEnv["NOTIFYD_AUTH_API_KEYS"] {
 		t.Errorf("want the one API key of .env, got %d keys", len(got.Auth.APIKeys))
 	}

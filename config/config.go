@@ -16,6 +16,7 @@ type Config struct {
 	Cluster   Cluster   `toml:"cluster"`
 	Retention Retention `toml:"retention"`
 	Publisher Publisher `toml:"publisher"`
+	Demo      Demo      `toml:"demo"`
 	Metrics   Metrics   `toml:"metrics"`
 }
 
@@ -29,6 +30,9 @@ type HTTP struct {
 	MaxBodyBytes    int64    `toml:"max_body_bytes"`   // 65536
 	ReadTimeout     Duration `toml:"read_timeout"`     // "15s"
 	IdleTimeout     Duration `toml:"idle_timeout"`     // "60s"
+	// WriteTimeout bounds writing a response, so a client that never reads
+	// cannot hold a connection and its buffers (not the websocket listener).
+	WriteTimeout Duration `toml:"write_timeout"` // "30s"
 }
 
 // WS configures the websocket listener.
@@ -44,6 +48,10 @@ type WS struct {
 	WriteTimeout          Duration `toml:"write_timeout"`            // "10s"
 	SendQueue             int      `toml:"send_queue"`               // 256
 	MaxConnectionsPerUser int      `toml:"max_connections_per_user"` // 16
+	// Sockets that have not authenticated yet, per client address (IPv6
+	// by /64) and in total; one more is refused with 429 at once.
+	MaxUnauthPerAddress int `toml:"max_unauthenticated_per_address"` // 32
+	MaxUnauth           int `toml:"max_unauthenticated"`             // 1024
 }
 
 // Database selects the store: Postgres when URL is set, else embedded
@@ -66,7 +74,13 @@ type Auth struct {
 	CookieSecure       bool     `toml:"cookie_secure"`         // false (set true behind HTTPS)
 	SessionTTL         Duration `toml:"session_ttl"`           // "720h"
 	LoginPerMinuteIP   int      `toml:"login_per_minute_ip"`   // 20
-	LoginPerMinuteUser int      `toml:"login_per_minute_user"` // 10
+	LoginPerMinuteUser int      `toml:"login_per_minute_user"` // 10: failed logins per username and address
+	// LoginPerMinute bounds logins and sign-ups of every client together.
+	LoginPerMinute int `toml:"login_per_minute"` // 600
+	// Password hashes computed at once (0: the number of CPUs) and requests
+	// allowed to wait for one; beyond them, 503 with Retry-After.
+	HashConcurrency int `toml:"hash_concurrency"` // 0
+	HashQueue       int `toml:"hash_queue"`       // 16
 	// MaxSessionsPerUser caps the sessions of one user: opening one more
 	// ends the oldest (its sockets are closed with 4401).
 	MaxSessionsPerUser int `toml:"max_sessions_per_user"` // 50
@@ -120,6 +134,14 @@ type Retention struct {
 	Interval    Duration `toml:"interval"`     // "1h"
 }
 
+// Demo configures the demonstration features of the web page.
+type Demo struct {
+	// Tasks turns on POST /api/tasks, whose tasks store a notification
+	// each: on for the zero-config run, off in production deployments.
+	Tasks          bool `toml:"tasks"`            // true
+	TasksPerMinute int  `toml:"tasks_per_minute"` // 10: tasks a user may start per minute
+}
+
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
@@ -130,6 +152,7 @@ func Default() Config {
 			MaxBodyBytes:    64 << 10,
 			ReadTimeout:     Duration(15 * time.Second),
 			IdleTimeout:     Duration(60 * time.Second),
+			WriteTimeout:    Duration(30 * time.Second),
 		},
 		WS: WS{
 			Addr:                  ":8001",
@@ -142,6 +165,8 @@ func Default() Config {
 			WriteTimeout:          Duration(10 * time.Second),
 			SendQueue:             256,
 			MaxConnectionsPerUser: 16,
+			MaxUnauthPerAddress:   32,
+			MaxUnauth:             1024,
 		},
 		Database: Database{
 			SQLitePath:   "notifyd.db",
@@ -155,6 +180,8 @@ func Default() Config {
 			SessionTTL:         Duration(720 * time.Hour),
 			LoginPerMinuteIP:   20,
 			LoginPerMinuteUser: 10,
+			LoginPerMinute:     600,
+			HashQueue:          16,
 			MaxSessionsPerUser: 50,
 			JWT: JWT{
 				JWKSMinRefresh: Duration(10 * time.Second),
@@ -165,6 +192,7 @@ func Default() Config {
 		Cluster:   Cluster{MaxListenerLag: Duration(5 * time.Second)},
 		Retention: Retention{ReadAfter: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour)},
 		Publisher: Publisher{IdempotencyTTL: Duration(24 * time.Hour)},
+		Demo:      Demo{Tasks: true, TasksPerMinute: 10},
 		Metrics:   Metrics{Addr: "127.0.0.1:9464"},
 	}
 }

@@ -53,6 +53,7 @@ func (c Config) Validate() error {
 	v.positive("http.shutdown_timeout", c.HTTP.ShutdownTimeout)
 	v.positive("http.read_timeout", c.HTTP.ReadTimeout)
 	v.positive("http.idle_timeout", c.HTTP.IdleTimeout)
+	v.positive("http.write_timeout", c.HTTP.WriteTimeout)
 	if c.HTTP.MaxBodyBytes < 1024 {
 		v.add("http.max_body_bytes", "must be at least 1024, got %d", c.HTTP.MaxBodyBytes)
 	}
@@ -68,6 +69,8 @@ func (c Config) Validate() error {
 	v.between("ws.max_replay", int64(c.WS.MaxReplay), 0, 100000)
 	v.between("ws.send_queue", int64(c.WS.SendQueue), 1, 65536)
 	v.between("ws.max_connections_per_user", int64(c.WS.MaxConnectionsPerUser), 1, 1000)
+	v.between("ws.max_unauthenticated_per_address", int64(c.WS.MaxUnauthPerAddress), 1, 100000)
+	v.between("ws.max_unauthenticated", int64(c.WS.MaxUnauth), 1, 1000000)
 
 	if c.Database.URL == "" {
 		if strings.TrimSpace(c.Database.SQLitePath) == "" {
@@ -103,6 +106,11 @@ func (c Config) Validate() error {
 	if c.Auth.LoginPerMinuteUser < 1 {
 		v.add("auth.login_per_minute_user", "must be at least 1, got %d", c.Auth.LoginPerMinuteUser)
 	}
+	if c.Auth.LoginPerMinute < 1 {
+		v.add("auth.login_per_minute", "must be at least 1, got %d", c.Auth.LoginPerMinute)
+	}
+	v.between("auth.hash_concurrency", int64(c.Auth.HashConcurrency), 0, 1024)
+	v.between("auth.hash_queue", int64(c.Auth.HashQueue), 1, 100000)
 	v.between("auth.max_sessions_per_user", int64(c.Auth.MaxSessionsPerUser), 1, 10000)
 
 	switch c.Log.Level {
@@ -133,6 +141,8 @@ func (c Config) Validate() error {
 	if c.Metrics.Addr != "" {
 		v.addr("metrics.addr", c.Metrics.Addr)
 	}
+
+	v.between("demo.tasks_per_minute", int64(c.Demo.TasksPerMinute), 1, 10000)
 
 	return errors.Join(v.errs...)
 }

@@ -47,6 +47,7 @@ func TestValidate(t *testing.T) {
 		{"http.shutdown_timeout 0", func(c *config.Config) { c.HTTP.ShutdownTimeout = 0 }, "http.shutdown_timeout"},
 		{"http.read_timeout negative", func(c *config.Config) { c.HTTP.ReadTimeout = sec("-1s") }, "http.read_timeout"},
 		{"http.idle_timeout 0", func(c *config.Config) { c.HTTP.IdleTimeout = 0 }, "http.idle_timeout"},
+		{"http.write_timeout 0", func(c *config.Config) { c.HTTP.WriteTimeout = 0 }, "http.write_timeout"},
 		{"http.max_body_bytes 1023", func(c *config.Config) { c.HTTP.MaxBodyBytes = 1023 }, "http.max_body_bytes"},
 		{"http.max_body_bytes 1024", func(c *config.Config) { c.HTTP.MaxBodyBytes = 1024 }, ""},
 
@@ -66,6 +67,8 @@ func TestValidate(t *testing.T) {
 		{"ws.send_queue 65537", func(c *config.Config) { c.WS.SendQueue = 65537 }, "ws.send_queue"},
 		{"ws.max_connections_per_user 0", func(c *config.Config) { c.WS.MaxConnectionsPerUser = 0 }, "ws.max_connections_per_user"},
 		{"ws.max_connections_per_user 1001", func(c *config.Config) { c.WS.MaxConnectionsPerUser = 1001 }, "ws.max_connections_per_user"},
+		{"ws.max_unauthenticated_per_address 0", func(c *config.Config) { c.WS.MaxUnauthPerAddress = 0 }, "ws.max_unauthenticated_per_address"},
+		{"ws.max_unauthenticated 0", func(c *config.Config) { c.WS.MaxUnauth = 0 }, "ws.max_unauthenticated"},
 
 		{"database.sqlite_path empty", func(c *config.Config) { c.Database.SQLitePath = "" }, "database.sqlite_path"},
 		{"database.sqlite_path empty with postgres", func(c *config.Config) {
@@ -99,6 +102,10 @@ func TestValidate(t *testing.T) {
 		{"auth.session_ttl 0", func(c *config.Config) { c.Auth.SessionTTL = 0 }, "auth.session_ttl"},
 		{"auth.login_per_minute_ip 0", func(c *config.Config) { c.Auth.LoginPerMinuteIP = 0 }, "auth.login_per_minute_ip"},
 		{"auth.login_per_minute_user 0", func(c *config.Config) { c.Auth.LoginPerMinuteUser = 0 }, "auth.login_per_minute_user"},
+		{"auth.login_per_minute 0", func(c *config.Config) { c.Auth.LoginPerMinute = 0 }, "auth.login_per_minute"},
+		{"auth.hash_concurrency -1", func(c *config.Config) { c.Auth.HashConcurrency = -1 }, "auth.hash_concurrency"},
+		{"auth.hash_queue 0", func(c *config.Config) { c.Auth.HashQueue = 0 }, "auth.hash_queue"},
+		{"demo.tasks_per_minute 0", func(c *config.Config) { c.Demo.TasksPerMinute = 0 }, "demo.tasks_per_minute"},
 
 		{"log.level trace", func(c *config.Config) { c.Log.Level = "trace" }, "log.level"},
 		{"log.level warn", func(c *config.Config) { c.Log.Level = "warn" }, ""},

@@ -99,6 +99,27 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	return o != "null" && slices.Contains(s.cfg.AllowedOrigins, o)
 }
 
+// requireSameSite guards log-in and sign-up, which need no session and so
+// pass no requireUser: a request a browser sends from another site's page
+// (an Origin outside the allowed origins, or no Origin but Sec-Fetch-Site
+// cross-site) is refused, so a foreign page cannot log the visitor into
+// the attacker's account (login CSRF).
+func (s *Server) requireSameSite(c *gin.Context) {
+	r := c.Request
+	crossSite := r.Header.Get("Origin") == "" && strings.EqualFold(r.Header.Get("Sec-Fetch-Site"), "cross-site")
+	if crossSite {
+		s.renderError(c, errForbiddenOrigin())
+		return
+	}
+	if !s.originAllowed(r) {
+		// Logged, and explained: usually the page was opened at another
+		// address than http.public_url.
+		s.refuseOrigin(c)
+		return
+	}
+	c.Next()
+}
+
 // userOf returns the user requireUser authenticated.
 func userOf(c *gin.Context) (notify.User, bool) {
 	v, ok := c.Get(keyUser)

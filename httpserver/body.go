@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -56,6 +57,13 @@ func (s *responder) decodeJSONBody(c *gin.Context, dst any, mode bodyMode) ([]by
 		return nil, notify.Errorf(notify.EINVALID, "body: could not be read")
 	}
 	body = bytes.TrimSpace(body)
+	// A body must be declared as JSON. A cross-site HTML form can only send
+	// text/plain, urlencoded or multipart bodies without a CORS preflight,
+	// so this is what stops a form from posting JSON-looking text (login
+	// CSRF). An optional body that is absent needs no Content-Type.
+	if (len(body) > 0 || mode == bodyRequired) && !isJSON(r.Header.Get("Content-Type")) {
+		return nil, notify.Errorf(notify.EMEDIATYPE, "Content-Type: must be application/json")
+	}
 	return body, decodeBytes(body, dst, mode)
 }
 
@@ -79,6 +87,21 @@ func decodeBytes(body []byte, dst any, mode bodyMode) error {
 		return notify.Errorf(notify.EINVALID, "body: unexpected data after the JSON object")
 	}
 	return nil
+}
+
+// isJSON reports whether a Content-Type header is application/json, with
+// at most a charset=utf-8 parameter (compared case-insensitively).
+func isJSON(contentType string) bool {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	for k, v := range params {
+		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeError turns an encoding/json error into a client-safe EINVALID

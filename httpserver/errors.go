@@ -31,8 +31,10 @@ func statusOf(code string) (int, bool) {
 		return http.StatusRequestEntityTooLarge, true
 	case notify.ERATELIMIT:
 		return http.StatusTooManyRequests, true
-	case notify.EUNAVAILABLE:
+	case notify.EUNAVAILABLE, notify.EBUSY:
 		return http.StatusServiceUnavailable, true
+	case notify.EMEDIATYPE:
+		return http.StatusUnsupportedMediaType, true
 	}
 	return http.StatusInternalServerError, false
 }
@@ -47,6 +49,10 @@ type errorDetail struct {
 	Message string `json:"message"`
 }
 
+// busyRetryAfter is the Retry-After, in seconds, of a 503 "busy": a
+// password hash takes tens of milliseconds, so slots free up quickly.
+const busyRetryAfter = "1"
+
 // internalMessage is all a client learns about an unexpected error.
 const internalMessage = "internal error"
 
@@ -60,7 +66,8 @@ type responder struct {
 // renderError writes err as the JSON error body with the status of its
 // code and aborts the handler chain. Errors that are not *notify.Error,
 // or carry an unknown code, become a 500 "internal" whose text stays in
-// the log, keyed by the request id; 5xx errors are always logged.
+// the log, keyed by the request id; 5xx errors are logged, except "busy",
+// which gets a Retry-After instead.
 func (s *responder) renderError(c *gin.Context, err error) {
 	code := notify.ErrorCode(err)
 	status, known := statusOf(code)
@@ -68,7 +75,11 @@ func (s *responder) renderError(c *gin.Context, err error) {
 	if !known {
 		code, status, msg = notify.EINTERNAL, http.StatusInternalServerError, internalMessage
 	}
-	if status >= 500 {
+	if code == notify.EBUSY {
+		// Overload is expected under a flood: tell the client when to come
+		// back, and do not log an error per refused request.
+		c.Header("Retry-After", busyRetryAfter)
+	} else if status >= 500 {
 		s.logger.Error("request failed",
 			"request_id", requestIDOf(c), "method", c.Request.Method, "path", c.Request.URL.Path,
 			"code", code, "error", err)

@@ -153,7 +153,8 @@ func fuzzBody[T any](f *testing.F, mode bodyMode, validate func(*T) error) {
 // only the request's body; a bare context keeps each run cheap, which the
 // fuzzer's minimisation of large inputs needs.
 func decode(r *responder, body []byte, dst any, mode bodyMode) error {
-	c := &gin.Context{Request: &http.Request{Method: "POST", Body: io.NopCloser(bytes.NewReader(body))}}
+	c := &gin.Context{Request: &http.Request{Method: "POST", Body: io.NopCloser(bytes.NewReader(body)),
+		Header: http.Header{"Content-Type": {"application/json"}}}}
 	return r.decodeJSON(c, dst, mode)
 }
 

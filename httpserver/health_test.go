@@ -24,10 +24,11 @@ func TestHealth(t *testing.T) {
 	}
 	var cfg struct {
 		WSURL          string   `json:"ws_url"`
+		Tasks          bool     `json:"tasks"`
 		AllowedOrigins []string `json:"allowed_origins"`
 	}
 	e.do(t, req{method: "GET", path: "/api/config"}).want(t, http.StatusOK).decode(t, &cfg)
-	if cfg.WSURL != testWSURL {
+	if cfg.WSURL != testWSURL || !cfg.Tasks {
 		t.Fatalf("config = %+v", cfg)
 	}
 }

@@ -72,7 +72,9 @@ func testConfig() Config {
 	// Every request of a test comes from 127.0.0.1: the rate-limit tests
 	// set their own per-IP limit.
 	d.Auth.LoginPerMinuteIP = 1000
-	return Config{HTTP: d.HTTP, Auth: d.Auth, WSPublicURL: testWSURL, AllowedOrigins: []string{testOrigin}}
+	// The suites start many tasks: no per-minute limit in their way.
+	d.Demo.TasksPerMinute = 10000
+	return Config{HTTP: d.HTTP, Auth: d.Auth, Demo: d.Demo, WSPublicURL: testWSURL, AllowedOrigins: []string{testOrigin}}
 }
 
 func newEnv(tb testing.TB) *env { tb.Helper(); return newEnvWith(tb, envOptions{}) }

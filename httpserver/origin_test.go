@@ -35,10 +35,27 @@ func TestOriginRefusalExplained(t *testing.T) {
 
 	var cfg struct {
 		WSURL          string   `json:"ws_url"`
+		Tasks          bool     `json:"tasks"`
 		AllowedOrigins []string `json:"allowed_origins"`
 	}
 	e.do(t, req{method: "GET", path: "/api/config"}).want(t, http.StatusOK).decode(t, &cfg)
 	if len(cfg.AllowedOrigins) != 1 || cfg.AllowedOrigins[0] != testOrigin {
 		t.Fatalf("allowed_origins = %q, want [%s]", cfg.AllowedOrigins, testOrigin)
+	}
+}
+
+// TestLoginOriginRefusalExplained: a login from a page at another address
+// than http.public_url is refused with the same explanation and WARN log.
+func TestLoginOriginRefusalExplained(t *testing.T) {
+	e := newEnv(t)
+	e.signup(t, "alice")
+	got := e.do(t, req{method: "POST", path: "/api/sessions", origin: "http://127.0.0.1:8000",
+		body: map[string]string{"username": "alice", "password": testPass}}).
+		wantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
+	if want := "origin http://127.0.0.1:8000 not allowed; set http.public_url"; !strings.HasPrefix(got.Error.Message, want) {
+		t.Errorf("message = %q, want it to start with %q", got.Error.Message, want)
+	}
+	if !strings.Contains(e.logs.String(), `"msg":"cookie request refused: origin not allowed"`) {
+		t.Errorf("no WARN log of the refused login:\n%s", e.logs.String())
 	}
 }

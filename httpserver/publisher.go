@@ -110,13 +110,19 @@ func (h *publisherAPI) createNotification(c *gin.Context) {
 		return
 	}
 	n, replayed, err := h.service.NotifyExternal(c.Request.Context(), c.Param(externalIDParam), req, idem)
+	h.created(c, err, replayed, notificationResponse{Notification: n})
+}
+
+// created answers a create: the error, the answer replayed for an
+// Idempotency-Key already used, or 201 with v.
+func (h *publisherAPI) created(c *gin.Context, err error, replayed *notify.Replayed, v any) {
 	switch {
 	case err != nil:
 		h.renderError(c, err)
 	case replayed != nil:
 		writeReplayed(c, replayed)
 	default:
-		writeJSON(c, http.StatusCreated, notificationResponse{Notification: n})
+		writeJSON(c, http.StatusCreated, v)
 	}
 }
 
@@ -147,13 +153,7 @@ func (h *publisherAPI) notifyMany(c *gin.Context) {
 		return
 	}
 	idem, err := idempotency(c, body, func(rows []notify.Inserted) any {
-		created := 0
-		for _, r := range rows {
-			if r.ID != 0 {
-				created++
-			}
-		}
-		return notifyManyResponse{Created: created}
+		return notifyManyResponse{Created: notify.Created(rows)}
 	})
 	if err != nil {
 		h.renderError(c, err)
@@ -161,14 +161,7 @@ func (h *publisherAPI) notifyMany(c *gin.Context) {
 	}
 	nn := notify.NewNotification{Title: req.Title, Content: req.Content, Style: req.Style, URL: req.URL, Data: req.Data}
 	n, replayed, err := h.service.NotifyManyExternal(c.Request.Context(), req.UserIDs, nn, idem)
-	switch {
-	case err != nil:
-		h.renderError(c, err)
-	case replayed != nil:
-		writeReplayed(c, replayed)
-	default:
-		writeJSON(c, http.StatusCreated, notifyManyResponse{Created: n})
-	}
+	h.created(c, err, replayed, notifyManyResponse{Created: n})
 }
 
 type eventRequest struct {

@@ -9,14 +9,16 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/time/rate"
 
+	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/notify"
 )
 
-// Default login rate limits, per minute (auth.login_per_minute_ip and
-// auth.login_per_minute_user).
+// Default login rate limits, per minute (auth.login_per_minute_ip,
+// auth.login_per_minute_user and auth.login_per_minute).
 const (
 	DefaultLoginPerMinuteIP   = 20
 	DefaultLoginPerMinuteUser = 10
+	DefaultLoginPerMinute     = 600
 )
 
 // keyedLimiter is one token bucket per key (a client IP, a username):
@@ -71,6 +73,24 @@ func (l *keyedLimiter) take(key string) time.Duration {
 	return 0
 }
 
+// check returns how long until key has an attempt, like take, but spends
+// nothing.
+func (l *keyedLimiter) check(key string) time.Duration {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil || b.lim.TokensAt(now) >= 1 {
+		return 0
+	}
+	r := b.lim.ReserveN(now, 1)
+	defer r.CancelAt(now)
+	if !r.OK() {
+		return refillPeriod
+	}
+	return r.DelayFrom(now)
+}
+
 // sweepLocked drops the buckets idle for a refill period, at most once per
 // refill period, so the map holds only recently active keys.
 func (l *keyedLimiter) sweepLocked(now time.Time) {
@@ -92,21 +112,46 @@ func (l *keyedLimiter) size() int {
 	return len(l.buckets)
 }
 
-// loginLimits are the two login limiters: per client IP and per canonical
-// username.
+// loginLimits are the login limiters: attempts per client address (IPv6
+// by /64), attempts of all clients together, and failed logins per
+// (username, client address).
+//
+// Failures are counted per username and address, not per username: a
+// per-username count let anyone lock a user out by trying wrong passwords
+// from elsewhere. An address with no failures is never refused by it.
 type loginLimits struct {
-	ip   *keyedLimiter
-	user *keyedLimiter
+	ip       *keyedLimiter
+	all      *keyedLimiter // one bucket, key ""
+	failures *keyedLimiter
 }
 
-func newLoginLimits(perIP, perUser int, now func() time.Time) loginLimits {
+func newLoginLimits(cfg config.Auth, now func() time.Time) loginLimits {
+	perIP, perUser, all := cfg.LoginPerMinuteIP, cfg.LoginPerMinuteUser, cfg.LoginPerMinute
 	if perIP <= 0 {
 		perIP = DefaultLoginPerMinuteIP
 	}
 	if perUser <= 0 {
 		perUser = DefaultLoginPerMinuteUser
 	}
-	return loginLimits{ip: newKeyedLimiter(perIP, now), user: newKeyedLimiter(perUser, now)}
+	if all <= 0 {
+		all = DefaultLoginPerMinute
+	}
+	return loginLimits{ip: newKeyedLimiter(perIP, now), all: newKeyedLimiter(all, now),
+		failures: newKeyedLimiter(perUser, now)}
+}
+
+// admit spends one attempt of the client's address and one of the global
+// rate: it returns 0 when both allow the attempt, else how long to wait.
+func (l loginLimits) admit(clientIP string) time.Duration {
+	if wait := l.ip.take(notify.AddressKey(clientIP)); wait > 0 {
+		return wait
+	}
+	return l.all.take("")
+}
+
+// failureKey is the bucket of failed logins for username from clientIP.
+func failureKey(username, clientIP string) string {
+	return notify.CanonicalUsername(username) + " " + notify.AddressKey(clientIP)
 }
 
 // rateLimited renders 429 with a Retry-After header in whole seconds

@@ -19,9 +19,9 @@ func (s *Server) routes(static fs.FS) {
 		limits: s.limits, cookie: s.cookie, sessionCap: sessionCap}
 	notifications := &notificationAPI{responder: r, store: s.deps.Store, service: s.deps.Service}
 	publisher := &publisherAPI{responder: r, accounts: s.deps.Accounts, service: s.deps.Service, sessionCap: sessionCap}
-	tasks := &taskAPI{responder: r, tasks: s.deps.Tasks}
+	tasks := newTaskAPI(r, s.deps.Tasks, s.cfg.Demo, s.clock)
 	health := &healthAPI{responder: r, store: s.deps.Store, ready: s.deps.Ready, wsURL: s.cfg.WSPublicURL,
-		allowedOrigins: s.cfg.AllowedOrigins}
+		tasks: s.cfg.Demo.Tasks, allowedOrigins: s.cfg.AllowedOrigins}
 	probe := &probeAPI{responder: r, accounts: s.deps.Accounts, cookieName: s.cookie.name}
 	files := newStaticFiles(r, static, s.cfg.WSPublicURL)
 
@@ -31,8 +31,8 @@ func (s *Server) routes(static fs.FS) {
 
 	api := e.Group("/api")
 	api.GET("/config", health.config)
-	api.POST("/users", users.signup)
-	api.POST("/sessions", sessions.login)
+	api.POST("/users", s.requireSameSite, users.signup)
+	api.POST("/sessions", s.requireSameSite, sessions.login)
 	api.GET("/session", probe.session)
 
 	user := api.Group("", s.requireUser)

@@ -28,6 +28,7 @@ const DefaultMaxBodyBytes = 64 << 10
 type Config struct {
 	HTTP config.HTTP
 	Auth config.Auth
+	Demo config.Demo // zero: the task demo is off
 	// WSPublicURL is ws.public_url: handed to clients by /api/me and
 	// /api/config, and allowed as a connect-src in the page's CSP.
 	WSPublicURL string
@@ -104,7 +105,7 @@ func newServer(cfg Config, d Deps, static fs.FS) *Server {
 		cookie:    newCookieSettings(cfg.HTTP.PublicURL, cfg.Auth.CookieSecure),
 		now:       time.Now,
 	}
-	s.limits = newLoginLimits(cfg.Auth.LoginPerMinuteIP, cfg.Auth.LoginPerMinuteUser, s.clock)
+	s.limits = newLoginLimits(cfg.Auth, s.clock)
 	s.engine = s.newEngine()
 	s.routes(static)
 	return s

@@ -42,9 +42,10 @@ type loginResponse struct {
 
 // login handles POST /api/sessions {username, password} → 201
 // {"secret","user"} and sets the session cookie. Attempts are limited per
-// client IP (checked first, before any work) and per canonical username.
+// client address and globally (checked first, before any work), and failed
+// ones per (canonical username, client address).
 func (h *sessionAPI) login(c *gin.Context) {
-	if wait := h.limits.ip.take(c.ClientIP()); wait > 0 {
+	if wait := h.limits.admit(c.ClientIP()); wait > 0 {
 		h.rateLimited(c, wait)
 		return
 	}
@@ -54,15 +55,20 @@ func (h *sessionAPI) login(c *gin.Context) {
 		return
 	}
 	// A name that breaks the username rules can belong to no account, so
-	// it needs no bucket of its own; the IP limit still applies.
+	// it needs no bucket of its own; the address limit still applies.
+	failures := ""
 	if notify.ValidateUsername(req.Username) == nil {
-		if wait := h.limits.user.take(notify.CanonicalUsername(req.Username)); wait > 0 {
+		failures = failureKey(req.Username, c.ClientIP())
+		if wait := h.limits.failures.check(failures); wait > 0 {
 			h.rateLimited(c, wait)
 			return
 		}
 	}
 	u, secret, _, err := h.accounts.Login(c.Request.Context(), req.Username, req.Password)
 	if err != nil {
+		if failures != "" && notify.ErrorCode(err) == notify.EUNAUTHORIZED {
+			h.limits.failures.take(failures)
+		}
 		h.renderError(c, err)
 		return
 	}

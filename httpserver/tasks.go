@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -19,10 +21,30 @@ type taskStarter interface {
 	Start(userID int64, name string, d time.Duration, fail bool) (notify.Task, error)
 }
 
-// taskAPI serves the long-task demo.
+// DefaultTasksPerMinute is demo.tasks_per_minute when not set.
+const DefaultTasksPerMinute = 10
+
+// taskAPI serves the long-task demo. Each task stores a notification, so
+// the demo is off unless demo.tasks is set, and a user may start only
+// demo.tasks_per_minute tasks a minute (besides notify.MaxTasksPerUser
+// running at once).
 type taskAPI struct {
 	*responder
-	tasks taskStarter
+	tasks   taskStarter
+	enabled bool          // demo.tasks
+	perUser *keyedLimiter // by user id
+}
+
+func newTaskAPI(r *responder, tasks taskStarter, cfg config.Demo, now func() time.Time) *taskAPI {
+	perMinute := cfg.TasksPerMinute
+	if perMinute <= 0 {
+		perMinute = DefaultTasksPerMinute
+	}
+	return &taskAPI{responder: r, tasks: tasks, enabled: cfg.Tasks, perUser: newKeyedLimiter(perMinute, now)}
+}
+
+func errTasksOff() error {
+	return notify.Errorf(notify.ENOTFOUND, "the task demo is off on this server (demo.tasks = false)")
 }
 
 type taskRequest struct {
@@ -39,7 +61,15 @@ type taskResponse struct {
 
 // start handles POST /api/tasks {name, duration_ms, fail} → 202 {"task"}.
 func (h *taskAPI) start(c *gin.Context) {
+	if !h.enabled {
+		h.renderError(c, errTasksOff())
+		return
+	}
 	u, _ := userOf(c)
+	if wait := h.perUser.take(strconv.FormatInt(u.ID, 10)); wait > 0 {
+		h.rateLimited(c, wait)
+		return
+	}
 	var req taskRequest
 	if err := h.decodeJSON(c, &req, bodyRequired); err != nil {
 		h.renderError(c, err)

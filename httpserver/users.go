@@ -19,7 +19,7 @@ type userAPI struct {
 	*responder
 	accounts    userAccounts
 	store       Store
-	limits      loginLimits // sign-ups share the per-IP login limit: each costs an argon2 hash
+	limits      loginLimits // sign-ups share the address and global login limits: each costs an argon2 hash
 	allowSignup bool        // auth.allow_signup
 	wsURL       string      // ws.public_url
 }
@@ -39,7 +39,7 @@ func (h *userAPI) signup(c *gin.Context) {
 		h.renderError(c, notify.Errorf(notify.EFORBIDDEN, "sign-up is disabled"))
 		return
 	}
-	if wait := h.limits.ip.take(c.ClientIP()); wait > 0 {
+	if wait := h.limits.admit(c.ClientIP()); wait > 0 {
 		h.rateLimited(c, wait)
 		return
 	}

@@ -3,10 +3,6 @@ package migrations_test
 import (
 	"context"
 	"testing"
-
-	"github.com/pressly/goose/v3"
-
-	"github.com/notifyd/notifyd/migrations"
 )
 
 // TestUnreadCountBackfill migrates a database holding notifications from
@@ -16,18 +12,7 @@ func TestUnreadCountBackfill(t *testing.T) {
 	t.Parallel()
 	db, dialect := openDB(t)
 	ctx := context.Background()
-	fsys, err := migrations.FS(dialect)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gooseDialect := goose.DialectSQLite3
-	if dialect == migrations.Postgres {
-		gooseDialect = goose.DialectPostgres
-	}
-	p, err := goose.NewProvider(gooseDialect, db, fsys, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := provider(t, db, dialect)
 	if _, err := p.UpTo(ctx, 3); err != nil {
 		t.Fatal(err)
 	}

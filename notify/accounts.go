@@ -43,9 +43,15 @@ type AccountStore interface {
 
 // AccountsConfig tunes Accounts.
 type AccountsConfig struct {
-	SessionTTL         time.Duration  // auth.session_ttl, default 720h
-	Password           PasswordParams // argon2id cost; DefaultPasswordParams() in production
-	MaxSessionsPerUser int            // auth.max_sessions_per_user, default 50
+	SessionTTL time.Duration  // auth.session_ttl, default 720h
+	Password   PasswordParams // argon2id cost; DefaultPasswordParams() in production
+	// HashConcurrency bounds the hashes computed at once, process-wide
+	// (auth.hash_concurrency; 0: the number of CPUs), and HashQueue the
+	// callers waiting for one (auth.hash_queue; 0: DefaultHashQueue).
+	HashConcurrency int
+	HashQueue       int
+	// MaxSessionsPerUser is auth.max_sessions_per_user, default 50.
+	MaxSessionsPerUser int
 }
 
 // Accounts signs users up and in, and resolves session secrets. Both the
@@ -57,6 +63,7 @@ type Accounts struct {
 	// dummyHash is checked against for unknown usernames, so a login for a
 	// name that does not exist costs the same as a wrong password.
 	dummyHash string
+	hashes    *hashGate
 }
 
 // NewAccounts returns an Accounts over store.
@@ -74,7 +81,8 @@ func NewAccounts(store AccountStore, cfg AccountsConfig) (*Accounts, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Accounts{store: store, cfg: cfg, now: time.Now, dummyHash: dummy}, nil
+	return &Accounts{store: store, cfg: cfg, now: time.Now, dummyHash: dummy,
+		hashes: newHashGate(cfg.HashConcurrency, cfg.HashQueue)}, nil
 }
 
 // SessionTTL is how long a new session lives.
@@ -90,7 +98,11 @@ func (a *Accounts) Signup(ctx context.Context, username, password string) (User,
 	if err := ValidatePassword(password); err != nil {
 		return User{}, err
 	}
-	hash, err := HashPassword(password, a.cfg.Password)
+	var hash string
+	var err error
+	if gateErr := a.hashes.run(ctx, func() { hash, err = HashPassword(password, a.cfg.Password) }); gateErr != nil {
+		return User{}, gateErr
+	}
 	if err != nil {
 		return User{}, err
 	}
@@ -113,15 +125,25 @@ func (a *Accounts) Login(ctx context.Context, username, password string) (User, 
 	if password == "" {
 		return User{}, "", Session{}, Errorf(EINVALID, "password: is required")
 	}
+	// No account has a password this long, whoever asks: refusing it before
+	// the lookup takes the same time for known and unknown names.
+	if len(password) > 4*MaxPasswordLen {
+		return User{}, "", Session{}, errBadLogin()
+	}
 	u, err := a.store.UserByName(ctx, username)
+	found, hash := true, u.PasswordHash
 	switch {
 	case ErrorCode(err) == ENOTFOUND:
-		CheckPassword(password, a.dummyHash, a.cfg.Password)
-		return User{}, "", Session{}, errBadLogin()
+		// An unknown name costs the same hash as a wrong password.
+		found, hash = false, a.dummyHash
 	case err != nil:
 		return User{}, "", Session{}, fmt.Errorf("notify: login: %w", err)
 	}
-	if len(password) > 4*MaxPasswordLen || !CheckPassword(password, u.PasswordHash, a.cfg.Password) {
+	ok := false
+	if err := a.hashes.run(ctx, func() { ok = CheckPassword(password, hash, a.cfg.Password) }); err != nil {
+		return User{}, "", Session{}, err
+	}
+	if !ok || !found {
 		return User{}, "", Session{}, errBadLogin()
 	}
 	secret, s, err := a.NewSession(ctx, u.ID)

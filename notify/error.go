@@ -8,15 +8,17 @@ import (
 // Error codes. Each maps to exactly one HTTP status in httpserver and is the
 // "code" field of the JSON error body, so clients can switch on it.
 const (
-	EINVALID      = "invalid_request"   // 400: the message names the field
-	EUNAUTHORIZED = "unauthorized"      // 401
-	EFORBIDDEN    = "forbidden"         // 403
-	ENOTFOUND     = "not_found"         // 404
-	ECONFLICT     = "conflict"          // 409
-	ETOOLARGE     = "payload_too_large" // 413
-	ERATELIMIT    = "rate_limited"      // 429
-	EUNAVAILABLE  = "unavailable"       // 503: the database does not answer
-	EINTERNAL     = "internal"          // 500: details only in logs
+	EINVALID      = "invalid_request"        // 400: the message names the field
+	EUNAUTHORIZED = "unauthorized"           // 401
+	EFORBIDDEN    = "forbidden"              // 403
+	ENOTFOUND     = "not_found"              // 404
+	ECONFLICT     = "conflict"               // 409
+	ETOOLARGE     = "payload_too_large"      // 413
+	ERATELIMIT    = "rate_limited"           // 429
+	EUNAVAILABLE  = "unavailable"            // 503: the database does not answer
+	EBUSY         = "busy"                   // 503 with Retry-After: too much work at once
+	EMEDIATYPE    = "unsupported_media_type" // 415: the body is not declared as JSON
+	EINTERNAL     = "internal"               // 500: details only in logs
 )
 
 // Error is the application error: a machine-readable code and a message that

@@ -1,5 +1,7 @@
 package notify
 
+import "context"
+
 // QueuedRows returns how many rows wait for the group committer, so tests
 // can line calls up behind a batch before letting it commit.
 func (s *Service) QueuedRows() int {
@@ -14,4 +16,15 @@ func (s *Service) Unsettled() (users int, running bool) {
 	s.settle.mu.Lock()
 	defer s.settle.mu.Unlock()
 	return len(s.settle.users), s.settle.running
+}
+
+// HoldHash runs hold in one of the password-hashing slots of a, as a hash
+// would, so tests can fill the gate.
+func (a *Accounts) HoldHash(ctx context.Context, hold func()) error { return a.hashes.run(ctx, hold) }
+
+// HashWaiting returns how many callers wait for a hashing slot.
+func (a *Accounts) HashWaiting() int {
+	a.hashes.mu.Lock()
+	defer a.hashes.mu.Unlock()
+	return a.hashes.waiting
 }

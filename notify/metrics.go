@@ -23,6 +23,8 @@ const (
 	RetentionRead    = "read_notifications"
 	RetentionUnread  = "unread_notifications"
 	RetentionSession = "expired_sessions"
+	// RetentionIdempotencyKey counts the publisher's expired idempotency keys.
+	RetentionIdempotencyKey = "idempotency_keys"
 )
 
 // Metrics are notifyd's Prometheus metrics. One value is built in run on
@@ -110,7 +112,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, p := range []string{PathSingle, PathBulk} {
 		m.created.WithLabelValues(p)
 	}
-	for _, k := range []string{RetentionRead, RetentionUnread, RetentionSession} {
+	for _, k := range []string{RetentionRead, RetentionUnread, RetentionSession, RetentionIdempotencyKey} {
 		m.retention.WithLabelValues(k)
 	}
 	return m
@@ -218,7 +220,7 @@ func (m *Metrics) DBError(op, code string) {
 }
 
 // RetentionDeleted counts n rows of kind (RetentionRead, RetentionUnread,
-// RetentionSession) deleted by the sweeper.
+// RetentionSession, RetentionIdempotencyKey) deleted by the sweeper.
 func (m *Metrics) RetentionDeleted(kind string, n int64) {
 	if m == nil || n <= 0 {
 		return

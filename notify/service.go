@@ -29,6 +29,9 @@ type NotificationStore interface {
 	// outcome carries the answer stored with the key; a won claim stores
 	// its Answer. One outcome per claim, in order.
 	InsertBatch(ctx context.Context, items []NewItem, claims []Claim, now time.Time) ([]Inserted, []ClaimOutcome, error)
+	// ExternalUserIDs returns the user id of each of externalIDs that
+	// exists.
+	ExternalUserIDs(ctx context.Context, externalIDs []string) (map[string]int64, error)
 	// IdempotencyRecord returns what is stored with an idempotency key;
 	// found is false when the key is not taken.
 	IdempotencyRecord(ctx context.Context, scope []byte, key string) (o ClaimOutcome, found bool, err error)
@@ -200,14 +203,20 @@ func (s *Service) NotifyMany(ctx context.Context, userIDs []int64, n NewNotifica
 	if err != nil {
 		return 0, fmt.Errorf("notify: insert many: %w", err)
 	}
-	created := 0
-	for _, r := range rows {
-		if r.ID != 0 {
-			created++
-		}
-	}
+	created := Created(rows)
 	s.hub.Metrics().NotificationsCreated(PathBulk, created)
 	return created, nil
+}
+
+// Created counts the rows stored (an Inserted with an ID).
+func Created(rows []Inserted) int {
+	n := 0
+	for _, r := range rows {
+		if r.ID != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // push sends freshly committed rows to their users' sockets, in the order

@@ -276,7 +276,7 @@ func (s *Service) commit(batch []*insertRequest) {
 	// an external id not seen yet locks every stripe: its user may be
 	// created by the transaction, with an id known only after it.
 	var unlock func()
-	if s.external.resolve(items) {
+	if s.resolveUsers(items) {
 		users := make([]int64, len(items))
 		for i, it := range items {
 			users[i] = it.UserID

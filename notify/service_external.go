@@ -60,12 +60,7 @@ func (s *Service) NotifyManyExternal(ctx context.Context, externalIDs []string, 
 	if err != nil || replayed != nil {
 		return 0, replayed, err
 	}
-	created := 0
-	for _, r := range rows {
-		if r.ID != 0 {
-			created++
-		}
-	}
+	created := Created(rows)
 	s.hub.Metrics().NotificationsCreated(PathBulk, created)
 	return created, nil, nil
 }
@@ -121,23 +116,65 @@ type knownExternal struct {
 }
 
 // resolve fills in the UserID of items named by a cached external id and
-// reports whether every item now has one.
-func (k *knownExternal) resolve(items []NewItem) bool {
+// returns the external ids it does not know.
+func (k *knownExternal) resolve(items []NewItem) []string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	all := true
+	var missing []string
 	for i := range items {
 		if items[i].ExternalID == "" {
 			continue
 		}
 		id, ok := k.ids[items[i].ExternalID]
 		if !ok {
-			all = false
+			missing = append(missing, items[i].ExternalID)
 			continue
 		}
 		items[i].UserID = id
 	}
-	return all
+	return missing
+}
+
+// add records user ids read from the store.
+func (k *knownExternal) add(ids map[string]int64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ids == nil {
+		k.ids = make(map[string]int64)
+	}
+	for ext, id := range ids {
+		k.put(ext, id)
+	}
+}
+
+// put records one entry, dropping a random one when full. Call with mu
+// held.
+func (k *knownExternal) put(ext string, id int64) {
+	if len(k.ids) >= maxKnownExternal {
+		for drop := range k.ids { // map order: a random entry
+			delete(k.ids, drop)
+			break
+		}
+	}
+	k.ids[ext] = id
+}
+
+// resolveUsers fills in the UserID of every item named by an external id
+// that exists, from the cache or else from the store (one read for the
+// batch), and reports whether every item has one now. An id still
+// unknown belongs to a user the batch's transaction creates.
+func (s *Service) resolveUsers(items []NewItem) bool {
+	missing := s.external.resolve(items)
+	if len(missing) == 0 {
+		return true
+	}
+	ids, err := s.store.ExternalUserIDs(context.Background(), missing)
+	if err != nil {
+		// The insert will fail too, or create them: lock every stripe.
+		return false
+	}
+	s.external.add(ids)
+	return len(s.external.resolve(items)) == 0
 }
 
 // learn records the user ids the store gave to the external ids of items.
@@ -151,12 +188,6 @@ func (k *knownExternal) learn(items []NewItem, rows []Inserted) {
 		if it.ExternalID == "" || rows[i].UserID == 0 {
 			continue
 		}
-		if len(k.ids) >= maxKnownExternal {
-			for drop := range k.ids { // map order: a random entry
-				delete(k.ids, drop)
-				break
-			}
-		}
-		k.ids[it.ExternalID] = rows[i].UserID
+		k.put(it.ExternalID, rows[i].UserID)
 	}
 }

@@ -24,6 +24,8 @@ type RetentionStore interface {
 	DeleteUnreadBefore(ctx context.Context, t time.Time, limit int) (int64, error)
 	// DeleteExpiredSessions deletes the sessions expired at now.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+	// DeleteIdempotencyKeys deletes idempotency keys created before t.
+	DeleteIdempotencyKeys(ctx context.Context, t time.Time, limit int) (int64, error)
 }
 
 // SweeperConfig tunes the Sweeper (the [retention] section).
@@ -36,6 +38,10 @@ type SweeperConfig struct {
 	UnreadAfter time.Duration
 	// Interval is the time between two sweeps (retention.interval, 1h).
 	Interval time.Duration
+	// IdempotencyTTL deletes the publisher's idempotency keys older than
+	// this (publisher.idempotency_ttl, 24h); 0 keeps them. A key is
+	// honoured until the first sweep after it expires.
+	IdempotencyTTL time.Duration
 	// Batch is the number of rows one DELETE statement may remove (1000):
 	// short statements keep the locks, and SQLite's single write lock,
 	// short for concurrent writers.
@@ -61,6 +67,7 @@ type SweepResult struct {
 	Read     int64 // read notifications
 	Unread   int64 // unread notifications
 	Sessions int64 // expired sessions
+	Keys     int64 // idempotency keys
 }
 
 // NewSweeper returns a Sweeper over st. Zero Interval, Batch and Pause
@@ -96,15 +103,15 @@ func (w *Sweeper) Run(ctx context.Context) {
 			return
 		case err != nil:
 			w.logger.Warn("retention: sweep failed", "error", err,
-				"read_deleted", res.Read, "unread_deleted", res.Unread, "sessions_deleted", res.Sessions)
+				"read_deleted", res.Read, "unread_deleted", res.Unread, "sessions_deleted", res.Sessions, "keys_deleted", res.Keys)
 		default:
 			level := slog.LevelDebug
-			if res.Read+res.Unread+res.Sessions > 0 {
+			if res.Read+res.Unread+res.Sessions+res.Keys > 0 {
 				level = slog.LevelInfo
 			}
 			w.logger.Log(ctx, level, "retention: swept",
 				"read_deleted", res.Read, "unread_deleted", res.Unread, "sessions_deleted", res.Sessions,
-				"duration", time.Since(start))
+				"keys_deleted", res.Keys, "duration", time.Since(start))
 		}
 		select {
 		case <-ctx.Done():
@@ -142,6 +149,14 @@ func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	w.metrics.RetentionDeleted(RetentionSession, n)
 	if err != nil {
 		return res, fmt.Errorf("notify: sweep sessions: %w", err)
+	}
+	if w.cfg.IdempotencyTTL > 0 {
+		n, err := w.drain(ctx, w.store.DeleteIdempotencyKeys, now.Add(-w.cfg.IdempotencyTTL))
+		res.Keys = n
+		w.metrics.RetentionDeleted(RetentionIdempotencyKey, n)
+		if err != nil {
+			return res, fmt.Errorf("notify: sweep idempotency keys: %w", err)
+		}
 	}
 	return res, nil
 }

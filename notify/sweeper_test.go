@@ -205,3 +205,41 @@ func TestSweeperRun(t *testing.T) {
 		t.Fatal("Run did not return after its context ended")
 	}
 }
+
+// TestSweepIdempotencyKeys: keys older than publisher.idempotency_ttl are
+// forgotten, newer ones kept; a TTL of 0 keeps them all.
+func TestSweepIdempotencyKeys(t *testing.T) {
+	for _, ttl := range []time.Duration{24 * time.Hour, 0} {
+		t.Run(ttl.String(), func(t *testing.T) {
+			st := storetest.Open(t)
+			ctx := context.Background()
+			now := time.Now()
+			for key, at := range map[string]time.Time{"old": now.Add(-25 * time.Hour), "new": now.Add(-time.Hour)} {
+				c := notify.Claim{Idempotency: *idem(key, "req"), Count: 1}
+				items := []notify.NewItem{{ExternalID: "u", NewNotification: notify.NewNotification{Title: key}}}
+				if _, _, err := st.InsertBatch(ctx, items, []notify.Claim{c}, at); err != nil {
+					t.Fatal(err)
+				}
+			}
+			reg := prometheus.NewRegistry()
+			res, err := notify.NewSweeper(st, notify.SweeperConfig{IdempotencyTTL: ttl}, nil, notify.NewMetrics(reg)).Sweep(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantGone := ttl > 0
+			if _, found, _ := st.IdempotencyRecord(ctx, []byte("publisher-one"), "old"); found == wantGone {
+				t.Fatalf("old key found %v, want %v", found, !wantGone)
+			}
+			if _, found, _ := st.IdempotencyRecord(ctx, []byte("publisher-one"), "new"); !found {
+				t.Fatal("the new key was deleted")
+			}
+			want := 0.0
+			if wantGone {
+				want = 1
+			}
+			if res.Keys != int64(want) || metricstest.Value(t, reg, "notifyd_retention_deleted_total", "kind", notify.RetentionIdempotencyKey) != want {
+				t.Fatalf("deleted %d keys, want %v", res.Keys, want)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"database/sql/driver"
 	"errors"
 	"slices"
 	"strings"
@@ -21,6 +22,13 @@ import (
 // same key waits on the primary key until the first ends, then finds it
 // taken (or claims it, if the first rolled back): the database decides,
 // across instances. Rows with status 0 are never visible to others.
+
+// blob passes a []byte to gorm as one value: gorm expands a bare slice
+// argument into a list of placeholders.
+type blob []byte
+
+// Value implements driver.Valuer.
+func (b blob) Value() (driver.Value, error) { return []byte(b), nil }
 
 // idempotencyRow is a row of the idempotency_keys table.
 type idempotencyRow struct {
@@ -44,7 +52,7 @@ func (s *Store) IdempotencyRecord(ctx context.Context, scope []byte, key string)
 	db, ctx, cancel := s.query(ctx)
 	defer cancel()
 	var r idempotencyRow
-	err := db.Where("scope = ? AND key = ?", scope, key).Take(&r).Error
+	err := db.Where("scope = ? AND key = ?", blob(scope), key).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return notify.ClaimOutcome{}, false, nil
 	}
@@ -118,7 +126,7 @@ func claimSQLite(tx *gorm.DB, claims []notify.Claim, created time.Time) ([]notif
 	for _, i := range claimOrder(claims) {
 		c := claims[i]
 		res := tx.Exec(`INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (scope, key) DO NOTHING`, c.Scope, c.Key, c.RequestHash, created)
+			ON CONFLICT (scope, key) DO NOTHING`, blob(c.Scope), c.Key, blob(c.RequestHash), created)
 		if res.Error != nil {
 			return nil, res.Error
 		}
@@ -127,7 +135,7 @@ func claimSQLite(tx *gorm.DB, claims []notify.Claim, created time.Time) ([]notif
 			continue
 		}
 		var r idempotencyRow
-		if err := tx.Where("scope = ? AND key = ?", c.Scope, c.Key).Take(&r).Error; err != nil {
+		if err := tx.Where("scope = ? AND key = ?", blob(c.Scope), c.Key).Take(&r).Error; err != nil {
 			return nil, err
 		}
 		outcomes[i] = r.outcome()
@@ -142,7 +150,7 @@ func storeAnswers(tx *gorm.DB, claims []notify.Claim, outcomes []notify.ClaimOut
 			continue
 		}
 		err := tx.Exec("UPDATE idempotency_keys SET status = ?, response = ? WHERE scope = ? AND key = ?",
-			outcomes[i].Status, string(outcomes[i].Body), c.Scope, c.Key).Error
+			outcomes[i].Status, string(outcomes[i].Body), blob(c.Scope), c.Key).Error
 		if err != nil {
 			return err
 		}

@@ -82,6 +82,26 @@ func (s *Store) EnsureExternalUser(ctx context.Context, externalID string, name 
 	return u, false, nil
 }
 
+// ExternalUserIDs returns the user id of each of externalIDs that exists.
+func (s *Store) ExternalUserIDs(ctx context.Context, externalIDs []string) (map[string]int64, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	out := make(map[string]int64, len(externalIDs))
+	for _, chunk := range chunks(externalIDs, maxIDsPerQuery) {
+		var rows []struct {
+			ID         int64
+			ExternalID string
+		}
+		if err := db.Raw("SELECT id, external_id FROM users WHERE external_id IN ?", chunk).Scan(&rows).Error; err != nil {
+			return nil, s.translate(ctx, "external user ids", err)
+		}
+		for _, r := range rows {
+			out[r.ExternalID] = r.ID
+		}
+	}
+	return out, nil
+}
+
 // nonEmpty maps "" to NULL: a name is either set or absent.
 func nonEmpty(s *string) *string {
 	if s == nil || *s == "" {

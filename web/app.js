@@ -66,6 +66,7 @@ async function boot() {
   try {
     const cfg = await api('GET', '/api/config');
     wsUrl = cfg.ws_url;
+    tasks.enable(cfg.tasks !== false);
     checkOrigin(cfg.allowed_origins);
     // 200 {"user": null} when signed out: no failed request in the console.
     const probe = await api('GET', '/api/session');

@@ -75,6 +75,10 @@ export function createTasks(root, { api, onUnauthorized }) {
   });
 
   return {
+    /** enable shows the task form, or hides it when the server's demo is off (GET /api/config "tasks"). */
+    enable(on) {
+      form.hidden = !on;
+    },
     /** event handles a live event; only task_progress is ours. */
     event(ev) {
       if (ev.type !== 'task_progress' || !ev.data || typeof ev.data.task_id !== 'string') return;

@@ -32,6 +32,10 @@ type conn struct {
 	id     uint64
 	start  time.Time
 
+	// authenticated stops counting the socket as unauthenticated; called
+	// once auth is decided, and again (a no-op) when it ends.
+	authenticated func()
+
 	first     chan message    // the first message; sent once
 	readDone  chan readResult // why the reader ended; sent once
 	readEnded bool            // readDone was received (by the writer)
@@ -82,7 +86,7 @@ func serverClose(code int, reason string) closing {
 	return closing{code: code, reason: reason, send: true, by: "server"}
 }
 
-func newConn(s *Server, ws *websocket.Conn, tcp net.Conn, cookie string) *conn {
+func newConn(s *Server, ws *websocket.Conn, tcp net.Conn, cookie string, authenticated func()) *conn {
 	c := &conn{
 		srv:      s,
 		cfg:      s.cfg,
@@ -95,6 +99,7 @@ func newConn(s *Server, ws *websocket.Conn, tcp net.Conn, cookie string) *conn {
 		readDone: make(chan readResult, 1),
 	}
 	c.writerFn = c.writer
+	c.authenticated = authenticated
 	return c
 }
 
@@ -117,6 +122,7 @@ func (c *conn) serve(base context.Context) {
 // and the server stops counting the connection.
 func (c *conn) finish(cl closing) {
 	defer c.srv.conns.Done()
+	c.authenticated() // before the close frame: the client may dial again at once
 	if c.pinger != nil {
 		c.pinger.Stop()
 		c.stopWake()
@@ -152,6 +158,7 @@ func (c *conn) run(ctx context.Context) (cl closing, live bool) {
 		return cl, false
 	}
 	req, sess, cl, ok := c.authenticate(ctx, msg)
+	c.authenticated()
 	if !ok {
 		return cl, false
 	}

@@ -67,6 +67,7 @@ type Server struct {
 	cancel context.CancelFunc
 
 	nextConnID atomic.Uint64
+	unauth     *pending // sockets not authenticated yet
 
 	// mu guards closed and the Add side of conns, so that no connection
 	// starts after Close has begun waiting.
@@ -97,12 +98,19 @@ func New(cfg config.WS, d Deps) *Server {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = def.WriteTimeout
 	}
+	if cfg.MaxUnauthPerAddress <= 0 {
+		cfg.MaxUnauthPerAddress = def.MaxUnauthPerAddress
+	}
+	if cfg.MaxUnauth <= 0 {
+		cfg.MaxUnauth = def.MaxUnauth
+	}
 	logger := d.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: cfg, deps: d, logger: logger, base: base, cancel: cancel}
+	return &Server{cfg: cfg, deps: d, logger: logger, base: base, cancel: cancel,
+		unauth: newPending(cfg.MaxUnauthPerAddress, cfg.MaxUnauth)}
 }
 
 // Handler returns the HTTP handler of the websocket listener: /ws only.
@@ -139,6 +147,14 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.refuseOrigin(w, r)
 		return
 	}
+	// Refused before the upgrade, so the excess costs no goroutine.
+	release, ok := s.unauth.acquire(r)
+	if !ok {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusTooManyRequests, notify.ERATELIMIT, "too many sockets waiting to authenticate")
+		return
+	}
+	defer release()
 	if !s.begin() {
 		writeError(w, http.StatusServiceUnavailable, notify.EUNAVAILABLE, "server is shutting down")
 		return
@@ -166,7 +182,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// serve returns once the socket is live; the connection is counted
 	// in conns until it has ended (conn.finish), so Close still waits
 	// for it.
-	c := newConn(s, ws, hj.conn, cookie)
+	c := newConn(s, ws, hj.conn, cookie, release)
 	c.serve(s.base)
 }
 

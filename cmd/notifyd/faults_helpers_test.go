@@ -54,25 +54,35 @@ func (r apiResult) String() string {
 	return fmt.Sprintf("status %d code %q after %v", r.status, r.code, r.elapsed)
 }
 
-// do sends a JSON request with a Bearer credential and decodes the answer.
-func (a *apiClient) do(ctx context.Context, method, path, bearer string, body any) apiResult {
+// newRequest builds a request with body, when not nil, as JSON (declared
+// so: the API answers 415 otherwise) and a Bearer credential.
+func (a *apiClient) newRequest(ctx context.Context, method, path, bearer string, body any) (*http.Request, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return apiResult{err: err}
+			return nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, a.baseURL+path, rd)
 	if err != nil {
-		return apiResult{err: err}
+		return nil, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	return req, nil
+}
+
+// do sends a JSON request with a Bearer credential and decodes the answer.
+func (a *apiClient) do(ctx context.Context, method, path, bearer string, body any) apiResult {
+	req, err := a.newRequest(ctx, method, path, bearer, body)
+	if err != nil {
+		return apiResult{err: err}
 	}
 	began := time.Now()
 	resp, err := a.client.Do(req)
@@ -145,20 +155,9 @@ func (a *apiClient) user(tb testing.TB, ext string) (int64, string) {
 
 // decode sends a request, checks the status and decodes the body into out.
 func (a *apiClient) decode(ctx context.Context, method, path, bearer string, body any, want int, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, a.baseURL+path, rd)
+	req, err := a.newRequest(ctx, method, path, bearer, body)
 	if err != nil {
 		return err
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
 	resp, err := a.client.Do(req)
 	if err != nil {

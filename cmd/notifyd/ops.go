@@ -22,11 +22,14 @@ func newMetrics() (*prometheus.Registry, *notify.Metrics) {
 	return reg, notify.NewMetrics(reg)
 }
 
-// newSweeper returns the retention sweeper of the [retention] section.
-func newSweeper(cfg config.Retention, st notify.RetentionStore, logger *slog.Logger, m *notify.Metrics) *notify.Sweeper {
+// newSweeper returns the retention sweeper of the [retention] section,
+// which also forgets the publisher's idempotency keys after
+// publisher.idempotency_ttl.
+func newSweeper(cfg config.Retention, keyTTL config.Duration, st notify.RetentionStore, logger *slog.Logger, m *notify.Metrics) *notify.Sweeper {
 	return notify.NewSweeper(st, notify.SweeperConfig{
-		ReadAfter:   cfg.ReadAfter.D(),
-		UnreadAfter: cfg.UnreadAfter.D(),
-		Interval:    cfg.Interval.D(),
+		ReadAfter:      cfg.ReadAfter.D(),
+		UnreadAfter:    cfg.UnreadAfter.D(),
+		Interval:       cfg.Interval.D(),
+		IdempotencyTTL: keyTTL.D(),
 	}, logger, m)
 }

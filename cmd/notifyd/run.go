@@ -143,8 +143,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	reg, metrics := newMetrics()
 	st.SetMetrics(metrics)
 
-	accounts, err := notify.NewAccounts(st, notify.AccountsConfig{
-		SessionTTL: cfg.Auth.SessionTTL.D(), MaxSessionsPerUser: cfg.Auth.MaxSessionsPerUser})
+	accounts, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: cfg.Auth.SessionTTL.D(),
+		HashConcurrency: cfg.Auth.HashConcurrency, HashQueue: cfg.Auth.HashQueue,
+		MaxSessionsPerUser: cfg.Auth.MaxSessionsPerUser})
 	if err != nil {
 		return err
 	}
@@ -170,6 +171,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	api := httpserver.New(httpserver.Config{
 		HTTP:           cfg.HTTP,
 		Auth:           cfg.Auth,
+		Demo:           cfg.Demo,
 		WSPublicURL:    cfg.WS.PublicURL,
 		AllowedOrigins: cfg.WS.AllowedOrigins,
 	}, httpserver.Deps{Store: st, Service: svc, Accounts: accounts, Tasks: tasks, Logger: logger,
@@ -177,8 +179,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	ws := wsserver.New(cfg.WS, wsserver.Deps{Hub: hub, Accounts: accounts, Store: st, Logger: logger, Metrics: metrics})
 	defer ws.Close()
 
-	httpSrv := newHTTPServer(api.Handler(), cfg.HTTP, logger)
-	wsSrv := newHTTPServer(ws.Handler(), cfg.HTTP, logger)
+	httpSrv := newHTTPServer(api.Handler(), cfg.HTTP, cfg.HTTP.WriteTimeout.D(), logger)
+	// No write timeout on the websocket listener: its one HTTP response is
+	// the upgrade, and each socket write has ws.write_timeout.
+	wsSrv := newHTTPServer(ws.Handler(), cfg.HTTP, 0, logger)
 
 	logger.Info("listening",
 		"http_addr", httpLn.Addr().String(), "ws_addr", wsLn.Addr().String(),
@@ -189,7 +193,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	g.Go(func() error { return serveHTTP(httpSrv, httpLn) })
 	g.Go(func() error { return serveHTTP(wsSrv, wsLn) })
 	if metricsLn != nil {
-		metricsSrv := newHTTPServer(httpserver.MetricsHandler(reg, logger), cfg.HTTP, logger)
+		metricsSrv := newHTTPServer(httpserver.MetricsHandler(reg, logger), cfg.HTTP, cfg.HTTP.WriteTimeout.D(), logger)
 		g.Go(func() error { return serveHTTP(metricsSrv, metricsLn) })
 		g.Go(func() error {
 			// A scrape can simply be retried: no graceful drain.
@@ -202,7 +206,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	g.Go(func() error {
 		// Stops with gctx, before the store is closed.
-		newSweeper(cfg.Retention, st, logger, metrics).Run(gctx)
+		newSweeper(cfg.Retention, cfg.Publisher.IdempotencyTTL, st, logger, metrics).Run(gctx)
 		return nil
 	})
 	g.Go(func() error {
@@ -242,15 +246,18 @@ func closeService(svc *notify.Service, timeout time.Duration, logger *slog.Logge
 	}
 }
 
-func newHTTPServer(h http.Handler, cfg config.HTTP, logger *slog.Logger) *http.Server {
+// newHTTPServer returns a server with cfg's timeouts. writeTimeout (0:
+// none) bounds writing each response: without it a client that pipelines
+// requests and never reads keeps its connection, and the kernel buffers
+// behind it, past every other timeout.
+func newHTTPServer(h http.Handler, cfg config.HTTP, writeTimeout time.Duration, logger *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       cfg.ReadTimeout.D(),
-		// No WriteTimeout: it would also cut hijacked websocket connections;
-		// writes on sockets have their own ws.write_timeout.
-		IdleTimeout: cfg.IdleTimeout.D(),
-		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       cfg.IdleTimeout.D(),
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }
 

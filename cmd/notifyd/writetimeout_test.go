@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestWriteTimeoutDropsNonReader: a client that pipelines requests and
+// never reads used to keep its connection, and the kernel buffers behind
+// it, past every timeout. With http.write_timeout the server gives up on
+// the blocked write and closes the connection. The websocket listener has
+// no such timeout: a socket open all along still gets its notification.
+func TestWriteTimeoutDropsNonReader(t *testing.T) {
+	env := testEnv(t)
+	env["NOTIFYD_HTTP_WRITE_TIMEOUT"] = "1s"
+	env["NOTIFYD_LOG_LEVEL"] = "info" // not a debug line per pipelined request
+	in := start(t, env)
+	_, secret := in.signup(t, "alice")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sock, err := openSocket(ctx, in.WSURL, secret, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.CloseNow()
+
+	if !droppedWithoutReading(t, strings.TrimPrefix(in.HTTPURL, "http://"), 30*time.Second) {
+		t.Fatal("the server kept, for 30 s, a connection that never reads (http.write_timeout is 1s)")
+	}
+
+	// The socket outlived the write timeout, idle, and still delivers.
+	if code := in.api(t, "POST", "/api/tasks", secret, map[string]any{"name": "after", "duration_ms": 0}, nil); code != http.StatusAccepted {
+		t.Fatalf("start task: status %d", code)
+	}
+	for {
+		m, err := readMsg(ctx, sock)
+		if err != nil {
+			t.Fatalf("socket after the write timeout: %v", err)
+		}
+		if m.Type == "notification" {
+			return
+		}
+	}
+}
+
+// droppedWithoutReading pipelines GET requests on one connection with a
+// tiny receive buffer and never reads, until a write fails with anything
+// but a timeout (the server closed the connection) or limit has passed.
+func droppedWithoutReading(tb testing.TB, addr string, limit time.Duration) bool {
+	tb.Helper()
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+		return errors.Join(err, serr)
+	}}
+	conn, err := d.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close()
+	batch := []byte(strings.Repeat("GET /app.js HTTP/1.1\r\nHost: notifyd\r\n\r\n", 100))
+	off := 0
+	for end := time.Now().Add(limit); time.Now().Before(end); {
+		conn.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+		// Resume a partly written batch where it stopped: a torn request
+		// would make the server close for a bad request instead.
+		n, err := conn.Write(batch[off:])
+		off = (off + n) % len(batch)
+		var ne net.Error
+		if err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
+			return true
+		}
+	}
+	return false
+}

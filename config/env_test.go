@@ -229,7 +229,7 @@ func TestEnvUnknownVariable(t *testing.T) {
 		{"test and tool variables", map[string]string{
 			"NOTIFYD_TEST_DATABASE_URL": "postgres://x", "NOTIFYD_TEST_CHROMIUM": "/usr/bin/chromium",
 			"NOTIFYD_REQUIRE_BROWSER": "1", "NOTIFYD_SCREENSHOTS": "/tmp", "NOTIFYD_PPROF_ADDR": ":6060",
-			"NOTIFYD_MEMPROFILERATE": "1",
+			"NOTIFYD_MEMPROFILERATE": "1", "NOTIFYD_JWT_SECRET": "x", "NOTIFYD_KEY": "x",
 		}, nil, ""},
 		{"other programs", map[string]string{"HOME": "/root", "NOTIFYBENCH_KEY": "x", "notifyd_http_addr": "x"}, nil, ""},
 	}

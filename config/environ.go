@@ -12,11 +12,14 @@ import (
 //   - NOTIFYD_TEST_CHROMIUM, NOTIFYD_REQUIRE_BROWSER, NOTIFYD_SCREENSHOTS:
 //     the browser tests (cmd/notifyd/browser_test.go);
 //   - NOTIFYD_PPROF_ADDR, NOTIFYD_MEMPROFILERATE: profiling builds
-//     (BENCHMARKS.md).
+//     (BENCHMARKS.md);
+//   - NOTIFYD_JWT_SECRET, NOTIFYD_KEY: the token-signing examples
+//     (examples/) and the Go client's documentation (client/).
 func isToolVariable(name string) bool {
 	switch name {
 	case "NOTIFYD_TEST_DATABASE_URL", "NOTIFYD_TEST_CHROMIUM", "NOTIFYD_REQUIRE_BROWSER",
-		"NOTIFYD_SCREENSHOTS", "NOTIFYD_PPROF_ADDR", "NOTIFYD_MEMPROFILERATE":
+		"NOTIFYD_SCREENSHOTS", "NOTIFYD_PPROF_ADDR", "NOTIFYD_MEMPROFILERATE",
+		"NOTIFYD_JWT_SECRET", "NOTIFYD_KEY":
 		return true
 	}
 	return false

@@ -243,7 +243,20 @@ test('a server resync is emitted and the next resume omits after_id', () => {
   c.close();
 });
 
-test('offline pauses and online reconnects at once', () => {
+test('a browser that says offline still connects (loopback only)', () => {
+  const f = fakeEnv({ online: false });
+  const c = connect({ wsUrl: 'ws://localhost:8001/ws', env: f.env });
+  const got = record(c);
+  f.clock.advance(0);
+  assert.equal(f.sockets.length, 1, 'tried although navigator.onLine is false');
+  assert.equal(states(got).at(-1), 'offline');
+  f.last().open();
+  f.last().msg({ type: 'hello', unread_count: 0 });
+  assert.equal(states(got).at(-1), 'connected');
+  c.close();
+});
+
+test('offline shows, keeps a live socket, and keeps retrying', () => {
   const f = fakeEnv();
   const c = connect({ wsUrl: 'ws://x/ws', env: f.env });
   const got = record(c);
@@ -251,12 +264,19 @@ test('offline pauses and online reconnects at once', () => {
   f.last().open();
   f.last().msg({ type: 'hello', unread_count: 0 });
   f.setOnline(false);
+  assert.equal(f.last().closedWith, null, 'a live socket is not closed by the offline event');
+  assert.equal(states(got).at(-1), 'connected');
+  f.last().end(1006);
   assert.equal(states(got).at(-1), 'offline');
-  assert.equal(f.last().closedWith, 1000);
-  f.clock.advance(120_000);
-  assert.equal(f.sockets.length, 1, 'no retries while offline');
+  for (let i = 0; i < 3; i++) {
+    f.clock.advance(60_000);
+    f.last().end(1006); // nothing answers: the network is really down
+    assert.equal(states(got).at(-1), 'offline');
+  }
+  assert.equal(f.sockets.length, 4, 'retries go on while offline');
+  const before = f.sockets.length;
   f.setOnline(true);
-  assert.equal(f.sockets.length, 2);
+  assert.equal(f.sockets.length, before + 1, 'online retries at once');
   assert.equal(states(got).at(-1), 'connecting');
   c.close();
 });

@@ -213,13 +213,16 @@ export function connect({ wsUrl, secret, afterId, env = {}, options = {} } = {})
   function open() {
     retryTimer = null;
     if (stopped) return;
+    // navigator.onLine is only a hint: a machine whose only network is
+    // loopback says "offline" and still reaches ws://localhost. Show it,
+    // and try anyway.
     if (!e.isOnline()) {
-      setStatus({ state: 'offline' });
-      return;
+      if (status.state !== 'offline') setStatus({ state: 'offline' });
+    } else if (status.state !== 'reconnecting') {
+      // While retrying the indicator keeps its "reconnecting" countdown;
+      // the first connect and a return from offline say "connecting".
+      setStatus({ state: 'connecting' });
     }
-    // While retrying the indicator keeps its "reconnecting" countdown; the
-    // first connect and a return from offline say "connecting".
-    if (status.state !== 'reconnecting') setStatus({ state: 'connecting' });
     let sock;
     try {
       sock = new e.WebSocket(wsUrl);
@@ -337,29 +340,23 @@ export function connect({ wsUrl, secret, afterId, env = {}, options = {} } = {})
     scheduleRetry(code);
   }
 
+  // scheduleRetry tries again after a backoff delay, also while the browser
+  // says it is offline (a hint only, see open): the status then says
+  // "offline", and the retries go on.
   function scheduleRetry(code) {
-    if (!e.isOnline()) {
-      setStatus({ state: 'offline', code });
-      return;
-    }
     const retryInMs = backoffDelay(attempt, { baseMs: opt.backoffBaseMs, capMs: opt.backoffCapMs, random: e.random });
     attempt++;
-    setStatus({ state: 'reconnecting', retryInMs, attempt, code });
+    const state = e.isOnline() ? 'reconnecting' : 'offline';
+    setStatus({ state, retryInMs, attempt, code });
     retryTimer = e.setTimeout(open, retryInMs);
   }
 
+  // onOffline only changes what is shown: a live socket is kept (loopback
+  // still works when the browser says offline; a dead one is found by the
+  // ping watchdog), and pending retries go on.
   function onOffline() {
-    if (stopped) return;
-    e.clearTimeout(retryTimer);
-    retryTimer = null;
-    const sock = ws;
-    ws = null;
-    clearSocketTimers();
-    connectedAt = 0;
-    if (sock) {
-      try { sock.close(1000, 'offline'); } catch { /* already closing */ }
-    }
-    setStatus({ state: 'offline' });
+    if (stopped || status.state === 'connected') return;
+    setStatus({ ...status, state: 'offline' });
   }
 
   function onOnline() {

@@ -23,8 +23,10 @@ COPY --from=build /notifyd /notifyd
 # /data to keep a SQLite database across containers.
 COPY --from=build --chown=nonroot:nonroot /out/data /data
 WORKDIR /data
-# 8000: HTTP API and web page (http.addr); 8001: websockets (ws.addr).
-EXPOSE 8000 8001
+# 8000: HTTP API and web page (http.addr); 8001: websockets (ws.addr);
+# 9464: Prometheus metrics, when metrics.addr is set to ":9464" (its default,
+# 127.0.0.1:9464, answers inside the container only).
+EXPOSE 8000 8001 9464
 USER nonroot:nonroot
 # Arguments are passed through: `docker run IMAGE migrate`, `-config PATH`.
 ENTRYPOINT ["/notifyd"]

@@ -32,10 +32,13 @@ type composeFile struct {
 }
 
 // interpolate replaces ${VAR:-default} by its default, as compose does when
-// VAR is unset.
-func interpolate(s string) string {
-	re := regexp.MustCompile(`\$\{[A-Z_]+:-([^}]*)\}`)
-	return re.ReplaceAllString(s, "$1")
+// VAR is unset, and ${VAR:?message} by set[VAR], which the test provides as
+// the README's .env would.
+func interpolate(s string, set map[string]string) string {
+	s = regexp.MustCompile(`\$\{[A-Z_]+:-([^}]*)\}`).ReplaceAllString(s, "$1")
+	return regexp.MustCompile(`\$\{([A-Z_]+):\?[^}]*\}`).ReplaceAllStringFunc(s, func(m string) string {
+		return set[regexp.MustCompile(`[A-Z_]+`).FindString(m)]
+	})
 }
 
 func TestDockerCompose(t *testing.T) {
@@ -78,9 +81,16 @@ func TestDockerCompose(t *testing.T) {
 	if got := strings.Join(app.Healthcheck.Test, " "); got != "CMD /notifyd healthcheck" {
 		t.Errorf("notifyd healthcheck = %q, want the binary's healthcheck command", got)
 	}
-	for _, p := range []string{"8000:8000", "8001:8001"} {
+	// Published on the host's loopback only: the metrics, and an API
+	// without TLS, must not face the network.
+	for _, p := range []string{"127.0.0.1:8000:8000", "127.0.0.1:8001:8001", "127.0.0.1:9464:9464"} {
 		if !slices.Contains(app.Ports, p) {
 			t.Errorf("notifyd ports = %q, want %s", app.Ports, p)
+		}
+	}
+	for _, p := range app.Ports {
+		if !strings.HasPrefix(p, "127.0.0.1:") {
+			t.Errorf("notifyd port %q is published on every interface", p)
 		}
 	}
 	if c := app.DependsOn["db"].Condition; c != "service_healthy" {
@@ -92,9 +102,15 @@ func TestDockerCompose(t *testing.T) {
 
 	// The service's environment, with compose's defaults, must be a valid
 	// notifyd configuration that uses the db service.
+	// The publisher key has no default: compose refuses to start until
+	// .env sets it (${VAR:?...}).
+	if k := app.Environment["NOTIFYD_AUTH_API_KEYS"]; !regexp.MustCompile(`^\$\{NOTIFYD_AUTH_API_KEYS:\?[^}]+\}$`).MatchString(k) {
+		t.Errorf("NOTIFYD_AUTH_API_KEYS = %q, want ${NOTIFYD_AUTH_API_KEYS:?message}: required from .env, no placeholder", k)
+	}
+	dotEnv := map[string]string{"NOTIFYD_AUTH_API_KEYS": strings.Repeat("7f", 32)} // as `openssl rand -hex 32` writes
 	vars := map[string]string{}
 	for k, v := range app.Environment {
-		vars[k] = interpolate(v)
+		vars[k] = interpolate(v, dotEnv)
 	}
 	got, err := config.Load(writeFile(t, ""), true, env(vars))
 	if err != nil {
@@ -103,7 +119,7 @@ func TestDockerCompose(t *testing.T) {
 	if !strings.Contains(got.Database.URL, "@db:5432/notifyd") {
 		t.Errorf("database.url does not point at the db service")
 	}
-	if dbPass := interpolate(db.Environment["POSTGRES_PASSWORD"]); !strings.Contains(got.Database.URL, ":"+dbPass+"@") {
+	if dbPass := interpolate(db.Environment["POSTGRES_PASSWORD"], dotEnv); !strings.Contains(got.Database.URL, ":"+dbPass+"@") {
 		t.Errorf("database.url does not use db's POSTGRES_PASSWORD")
 	}
 	// The task demo stores notifications for anyone who asks: on in the
@@ -112,8 +128,30 @@ func TestDockerCompose(t *testing.T) {
 		t.Errorf("demo.tasks: default %v, compose %v; want on by default and off in compose",
 			config.Default().Demo.Tasks, got.Demo.Tasks)
 	}
-	if len(got.Auth.APIKeys) != 1 || !strings.Contains(got.Auth.APIKeys[0], "dev") {
-		t.Errorf("want one clearly dev-only placeholder API key, got %d keys", len(got.Auth.APIKeys))
+	if len(got.Auth.APIKeys) != 1 || got.Auth.APIKeys[0] != dotEnv["NOTIFYD_AUTH_API_KEYS"] {
+		t.Errorf("want the one API key of .env, got %d keys", len(got.Auth.APIKeys))
+	}
+	if got.Metrics.Addr != ":9464" {
+		t.Errorf("metrics.addr = %q, want :9464 in the container (published on 127.0.0.1)", got.Metrics.Addr)
+	}
+}
+
+// TestDotEnvIgnored: the .env the README has you create holds the key; it
+// must never be committed.
+func TestDotEnvIgnored(t *testing.T) {
+	b, err := os.ReadFile("../.gitignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(strings.Split(string(b), "\n"), "/.env") {
+		t.Error(".gitignore does not list /.env")
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), `echo "NOTIFYD_AUTH_API_KEYS=$(openssl rand -hex 32)" > .env`) {
+		t.Error("README does not show how to create .env with a random key")
 	}
 }
 

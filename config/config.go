@@ -17,6 +17,7 @@ type Config struct {
 	Retention Retention `toml:"retention"`
 	Publisher Publisher `toml:"publisher"`
 	Demo      Demo      `toml:"demo"`
+	Metrics   Metrics   `toml:"metrics"`
 }
 
 // HTTP configures the API listener.
@@ -80,6 +81,9 @@ type Auth struct {
 	// allowed to wait for one; beyond them, 503 with Retry-After.
 	HashConcurrency int `toml:"hash_concurrency"` // 0
 	HashQueue       int `toml:"hash_queue"`       // 16
+	// MaxSessionsPerUser caps the sessions of one user: opening one more
+	// ends the oldest (its sockets are closed with 4401).
+	MaxSessionsPerUser int `toml:"max_sessions_per_user"` // 50
 	// JWT: tokens signed by the app's backend ([auth.jwt]).
 	JWT JWT `toml:"jwt"`
 }
@@ -102,6 +106,12 @@ type Publisher struct {
 	// IdempotencyTTL is how long an Idempotency-Key is remembered; the
 	// retention sweeper deletes older keys.
 	IdempotencyTTL Duration `toml:"idempotency_ttl"` // "24h"
+}
+
+// Metrics configures the Prometheus listener. It is separate from the API
+// listener because the metrics tell traffic and login-failure rates.
+type Metrics struct {
+	Addr string `toml:"addr"` // "127.0.0.1:9464"; "": no metrics listener
 }
 
 // Log configures the slog logger.
@@ -172,6 +182,7 @@ func Default() Config {
 			LoginPerMinuteUser: 10,
 			LoginPerMinute:     600,
 			HashQueue:          16,
+			MaxSessionsPerUser: 50,
 			JWT: JWT{
 				JWKSMinRefresh: Duration(10 * time.Second),
 				Leeway:         Duration(30 * time.Second),
@@ -182,6 +193,7 @@ func Default() Config {
 		Retention: Retention{ReadAfter: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour)},
 		Publisher: Publisher{IdempotencyTTL: Duration(24 * time.Hour)},
 		Demo:      Demo{Tasks: true, TasksPerMinute: 10},
+		Metrics:   Metrics{Addr: "127.0.0.1:9464"},
 	}
 }
 

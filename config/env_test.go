@@ -43,7 +43,7 @@ func envSamples() map[string]envSample {
 		"NOTIFYD_DATABASE_QUERY_TIMEOUT":             {"250ms", config.Duration(250 * time.Millisecond)},
 		"NOTIFYD_DATABASE_BATCH_MAX_ROWS":            {"64", 64},
 		"NOTIFYD_DATABASE_BATCH_MAX_WAIT":            {"500us", config.Duration(500 * time.Microsecond)},
-		"NOTIFYD_AUTH_API_KEYS":                      {"0123456789abcdef,fedcba9876543210", []string{"0123456789abcdef", "fedcba9876543210"}},
+		"NOTIFYD_AUTH_API_KEYS":                      {testKey1 + "," + testKey2, []string{testKey1, testKey2}},
 		"NOTIFYD_AUTH_ALLOW_SIGNUP":                  {"false", false},
 		"NOTIFYD_AUTH_COOKIE_SECURE":                 {"true", true},
 		"NOTIFYD_AUTH_SESSION_TTL":                   {"24h", config.Duration(24 * time.Hour)},
@@ -52,6 +52,7 @@ func envSamples() map[string]envSample {
 		"NOTIFYD_AUTH_LOGIN_PER_MINUTE":              {"60", 60},
 		"NOTIFYD_AUTH_HASH_CONCURRENCY":              {"4", 4},
 		"NOTIFYD_AUTH_HASH_QUEUE":                    {"4", 4},
+		"NOTIFYD_AUTH_MAX_SESSIONS_PER_USER":         {"3", 3},
 		"NOTIFYD_LOG_LEVEL":                          {"debug", "debug"},
 		"NOTIFYD_LOG_FORMAT":                         {"json", "json"},
 		"NOTIFYD_CLUSTER_ENABLED":                    {"true", true},
@@ -70,6 +71,7 @@ func envSamples() map[string]envSample {
 		"NOTIFYD_AUTH_JWT_AUDIENCE":                  {"notifyd", "notifyd"},
 		"NOTIFYD_AUTH_JWT_LEEWAY":                    {"5s", config.Duration(5 * time.Second)},
 		"NOTIFYD_PUBLISHER_IDEMPOTENCY_TTL":          {"2h", config.Duration(2 * time.Hour)},
+		"NOTIFYD_METRICS_ADDR":                       {"off", ""},
 	}
 }
 
@@ -153,10 +155,10 @@ func TestEnvLists(t *testing.T) {
 		env  string
 		want []string
 	}{
-		{"one", "0123456789abcdef", []string{"0123456789abcdef"}},
-		{"two", "0123456789abcdef,fedcba9876543210", []string{"0123456789abcdef", "fedcba9876543210"}},
-		{"blanks trimmed", " 0123456789abcdef ,\tfedcba9876543210 ", []string{"0123456789abcdef", "fedcba9876543210"}},
-		{"empty items dropped", ",0123456789abcdef,,", []string{"0123456789abcdef"}},
+		{"one", testKey1, []string{testKey1}},
+		{"two", testKey1 + "," + testKey2, []string{testKey1, testKey2}},
+		{"blanks trimmed", " " + testKey1 + " ,\t" + testKey2 + " ", []string{testKey1, testKey2}},
+		{"empty items dropped", "," + testKey1 + ",,", []string{testKey1}},
 		{"only commas is empty", " , ,", nil},
 	}
 	for _, tt := range tests {
@@ -199,12 +201,45 @@ func TestEnvBadValues(t *testing.T) {
 // TestEnvNestedTable: a key of a nested table ([auth.jwt]) has its variable
 // (NOTIFYD_AUTH_JWT_LEEWAY), and a duration there is checked like any other.
 func TestEnvNestedTable(t *testing.T) {
-	env := map[string]string{"NOTIFYD_AUTH_JWT_LEEWAY": "45s", "NOTIFYD_PUBLISHER_IDEMPOTENCY_TTL": "1h"}
-	c, err := config.Load("", false, func(k string) string { return env[k] })
+	vars := map[string]string{"NOTIFYD_AUTH_JWT_LEEWAY": "45s", "NOTIFYD_PUBLISHER_IDEMPOTENCY_TTL": "1h"}
+	c, err := config.Load("", false, env(vars))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Auth.JWT.Leeway.D() != 45*time.Second || c.Publisher.IdempotencyTTL.D() != time.Hour {
 		t.Fatalf("leeway %v, idempotency ttl %v", c.Auth.JWT.Leeway.D(), c.Publisher.IdempotencyTTL.D())
+	}
+}
+
+// TestEnvUnknownVariable: a misspelled NOTIFYD_* variable stops start-up
+// naming it, like a misspelled file key, while the project's own test and
+// tool variables and other programs' variables pass.
+func TestEnvUnknownVariable(t *testing.T) {
+	tests := []struct {
+		name     string
+		vars     map[string]string
+		wantKeys []string
+		wantText string
+	}{
+		{"typo", map[string]string{"NOTIFYD_HTTP_ADRR": ":9000"}, []string{"NOTIFYD_HTTP_ADRR"},
+			"environment: NOTIFYD_HTTP_ADRR: unknown variable: did you mean NOTIFYD_HTTP_ADDR?"},
+		{"no near key", map[string]string{"NOTIFYD_COLOUR": "blue"}, []string{"NOTIFYD_COLOUR"},
+			"NOTIFYD_COLOUR: unknown variable: no configuration key has this name"},
+		{"empty counts as unset", map[string]string{"NOTIFYD_HTTP_ADRR": ""}, nil, ""},
+		{"test and tool variables", map[string]string{
+			"NOTIFYD_TEST_DATABASE_URL": "postgres://x", "NOTIFYD_TEST_CHROMIUM": "/usr/bin/chromium",
+			"NOTIFYD_REQUIRE_BROWSER": "1", "NOTIFYD_SCREENSHOTS": "/tmp", "NOTIFYD_PPROF_ADDR": ":6060",
+			"NOTIFYD_MEMPROFILERATE": "1", "NOTIFYD_JWT_SECRET": "x", "NOTIFYD_KEY": "x",
+		}, nil, ""},
+		{"other programs", map[string]string{"HOME": "/root", "NOTIFYBENCH_KEY": "x", "notifyd_http_addr": "x"}, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Load(writeFile(t, ""), true, env(tt.vars))
+			wantKeys(t, err, tt.wantKeys...)
+			if err != nil && !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("error %q does not contain %q", err, tt.wantText)
+			}
+		})
 	}
 }

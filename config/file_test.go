@@ -17,7 +17,7 @@ const repoConfig = "../config.toml"
 // TestRepoConfigIsDefault keeps config.toml, the documentation of every key,
 // equal to the code's defaults.
 func TestRepoConfigIsDefault(t *testing.T) {
-	got, err := config.Load(repoConfig, true, noEnv)
+	got, err := config.Load(repoConfig, true, nil)
 	if err != nil {
 		t.Fatalf("the repository's config.toml does not load: %v", err)
 	}

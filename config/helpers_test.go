@@ -10,13 +10,15 @@ import (
 	"github.com/notifyd/notifyd/config"
 )
 
-// env returns a getenv reading from m.
-func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+// env returns an environment ("KEY=value" entries, as os.Environ returns
+// them) holding m.
+func env(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	return out
 }
-
-// noEnv is a getenv with nothing set.
-func noEnv(string) string { return "" }
 
 // writeFile writes a config file in a temporary directory and returns its path.
 func writeFile(tb testing.TB, content string) string {
@@ -72,3 +74,9 @@ func wantKeys(tb testing.TB, err error, want ...string) {
 
 // defaults is Default() as Load returns it with nothing set.
 func defaults() config.Config { return config.Default().Normalized() }
+
+// Publisher keys long enough for auth.api_keys (32 characters at least).
+const (
+	testKey1 = "0123456789abcdef0123456789abcdef"
+	testKey2 = "fedcba9876543210fedcba9876543210"
+)

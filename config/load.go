@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -33,8 +34,10 @@ func (e *KeyError) Error() string {
 }
 
 // Load builds the configuration: Default(), then the TOML file at path, then
-// the NOTIFYD_<SECTION>_<KEY> environment variables read through getenv, then
-// derived defaults (Normalized) and Validate.
+// the NOTIFYD_<SECTION>_<KEY> environment variables found in environ
+// ("KEY=value" entries, as os.Environ returns them), then derived defaults
+// (Normalized) and Validate. A set NOTIFYD_* variable that names no key is
+// an error, like an unknown key in the file.
 //
 // explicit says whether path was given by the user (-config): an explicit
 // file must exist, while the default ./config.toml is skipped when absent so
@@ -45,7 +48,7 @@ func (e *KeyError) Error() string {
 // errors.Join of *KeyError, one per line when printed. On
 // error the returned Config is the zero value, so it cannot be used by
 // accident.
-func Load(path string, explicit bool, getenv func(string) string) (Config, error) {
+func Load(path string, explicit bool, environ []string) (Config, error) {
 	c := Default()
 	if path == "" {
 		if explicit {
@@ -64,7 +67,10 @@ func Load(path string, explicit bool, getenv func(string) string) (Config, error
 	default:
 		return Config{}, fmt.Errorf("config: read %s: %w", path, err)
 	}
-	if err := applyEnv(&c, getenv); err != nil {
+	if errs := unknownVariables(&c, environ); len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	if err := applyEnv(&c, getenvFrom(environ)); err != nil {
 		return Config{}, err
 	}
 	c = c.Normalized()
@@ -102,9 +108,8 @@ func decodeTOML(c *Config, name string, doc []byte) error {
 		line, _ := de.Position()
 		key := strings.Join(de.Key(), ".")
 		reason := strings.TrimPrefix(de.Error(), "toml: ")
-		if f, ok := fieldByKey(c, key); ok && f.secret {
-			// The decoder's message may quote the value.
-			reason = "invalid value; expected " + describe(f.value.Type())
+		if f, ok := fieldByKey(c, key); ok {
+			reason = typeErrorReason(f, reason)
 		}
 		if key == "" {
 			key = "syntax"
@@ -112,6 +117,37 @@ func decodeTOML(c *Config, name string, doc []byte) error {
 		return &KeyError{Source: name + ":" + strconv.Itoa(line), Key: key, Reason: reason}
 	}
 	return fmt.Errorf("config: decode %s: %w", name, err)
+}
+
+// typeErrorReason says a decoder error about field f in the config's own
+// words: "must be a string, got an integer" rather than the decoder's
+// "cannot decode TOML integer into struct field config.HTTP.Addr of type
+// string". Other messages (a bad duration) are kept, except for a secret,
+// whose value the decoder's message may quote.
+func typeErrorReason(f field, msg string) string {
+	want := describe(f.value.Type())
+	if f.value.Kind() == reflect.Slice {
+		want = "a list of strings"
+	}
+	var got string
+	if rest, ok := strings.CutPrefix(msg, "cannot decode TOML "); ok {
+		got, _, ok = strings.Cut(rest, " into ")
+		if ok && got != "" {
+			return "must be " + want + ", got " + article(got)
+		}
+	}
+	if f.secret {
+		return "invalid value; expected " + want
+	}
+	return msg
+}
+
+// article prefixes a TOML type name with "a" or "an": "an integer".
+func article(typ string) string {
+	if strings.ContainsRune("aeiou", rune(typ[0])) {
+		return "an " + typ
+	}
+	return "a " + typ
 }
 
 // checkDurations refuses a bare number where a duration string is expected:

@@ -16,7 +16,7 @@ import (
 
 func TestLoadDefaults(t *testing.T) {
 	t.Chdir(t.TempDir()) // no ./config.toml here
-	got, err := config.Load("", false, noEnv)
+	got, err := config.Load("", false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ ping_interval = "1m30s"
 [auth]
 allow_signup = false
 `)
-	got, err := config.Load(path, true, noEnv)
+	got, err := config.Load(path, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,13 +112,18 @@ func TestLoadFileErrors(t *testing.T) {
 		{"unknown section", "[htp]\naddr = \":1\"\n", []string{"htp"}, "unknown key"},
 		{"bad duration", "[http]\nshutdown_timeout = \"ten\"\n", []string{"http.shutdown_timeout"}, `invalid duration "ten"`},
 		{"duration without unit", "[ws]\nauth_timeout = 10\n", []string{"ws.auth_timeout"}, "config.toml: ws.auth_timeout: must be a duration string with a unit"},
-		{"wrong type", "[ws]\nsend_queue = \"many\"\n", []string{"ws.send_queue"}, "ws.send_queue"},
+		{"wrong type", "[ws]\nsend_queue = \"many\"\n", []string{"ws.send_queue"}, "config.toml:2: ws.send_queue: must be an integer, got a string"},
+		{"integer for a string", "[http]\n\naddr = 9000\n", []string{"http.addr"}, "config.toml:3: http.addr: must be a string, got an integer"},
+		{"string for a bool", "[auth]\nallow_signup = \"yes\"\n", []string{"auth.allow_signup"}, "auth.allow_signup: must be true or false, got a string"},
+		{"string for a list", "[http]\ncors_origins = \"https://a.example\"\n", []string{"http.cors_origins"}, "http.cors_origins: must be a list of strings, got a string"},
+		{"table for a string", "[http]\naddr = {port = 1}\n", []string{"http.addr"}, "http.addr: must be a string, got an inline table"},
+		{"nested table", "[auth.jwt]\nissuer = 3\n", []string{"auth.jwt.issuer"}, "auth.jwt.issuer: must be a string, got an integer"},
 		{"syntax", "[http\n", []string{"syntax"}, "config.toml:1"},
 		{"valid file, invalid value", "[ws]\nsend_queue = 0\n", []string{"ws.send_queue"}, "ws.send_queue: must be from 1 to 65536, got 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := config.Load(writeFile(t, tt.content), true, noEnv)
+			_, err := config.Load(writeFile(t, tt.content), true, nil)
 			if err == nil {
 				t.Fatal("Load succeeded, want an error")
 			}
@@ -165,14 +170,14 @@ func TestLoadMissingFile(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 
-	_, err := config.Load(filepath.Join(dir, "nope.toml"), true, noEnv)
+	_, err := config.Load(filepath.Join(dir, "nope.toml"), true, nil)
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("explicit missing file: err = %v, want fs.ErrNotExist", err)
 	}
-	if _, err := config.Load(config.DefaultPath, false, noEnv); err != nil {
+	if _, err := config.Load(config.DefaultPath, false, nil); err != nil {
 		t.Errorf("implicit missing ./config.toml: err = %v, want nil (skipped)", err)
 	}
-	if _, err := config.Load("", true, noEnv); err == nil {
+	if _, err := config.Load("", true, nil); err == nil {
 		t.Error("explicit empty path: want an error")
 	}
 
@@ -180,7 +185,7 @@ func TestLoadMissingFile(t *testing.T) {
 	if err := os.WriteFile(config.DefaultPath, []byte("[ws]\nsend_queue = 7\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	got, err := config.Load("", false, noEnv)
+	got, err := config.Load("", false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +215,7 @@ func TestNestedDurationMustBeString(t *testing.T) {
 	if err := os.WriteFile(path, []byte("[auth.jwt]\nleeway = 30\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := config.Load(path, true, noEnv)
+	_, err := config.Load(path, true, nil)
 	if err == nil || !strings.Contains(err.Error(), "auth.jwt.leeway") {
 		t.Fatalf("err = %v, want one naming auth.jwt.leeway", err)
 	}

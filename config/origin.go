@@ -80,7 +80,9 @@ func originOf(u *url.URL, raw string) (string, error) {
 //   - an empty ws.allowed_origins becomes the origin of http.public_url, the
 //     page that opens the sockets;
 //   - empty lists become nil, so that a file saying `api_keys = []` loads
-//     equal to Default().
+//     equal to Default();
+//   - metrics.addr "off" becomes "" (no metrics listener): an empty
+//     environment variable counts as unset, so it cannot say "".
 //
 // c is not modified: lists are copied.
 func (c Config) Normalized() Config {
@@ -90,6 +92,9 @@ func (c Config) Normalized() Config {
 		if o, err := publicOrigin(c.HTTP.PublicURL); err == nil {
 			c.WS.AllowedOrigins = []string{o}
 		}
+	}
+	if strings.EqualFold(c.Metrics.Addr, "off") {
+		c.Metrics.Addr = ""
 	}
 	for _, f := range fields(&c) {
 		if f.value.Kind() == reflect.Slice && f.value.Len() == 0 {

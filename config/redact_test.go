@@ -38,12 +38,12 @@ func TestRedacted(t *testing.T) {
 
 func TestRedactedAPIKeys(t *testing.T) {
 	c := config.Default()
-	c.Auth.APIKeys = []string{"0123456789abcdef", "fedcba9876543210"}
+	c.Auth.APIKeys = []string{testKey1, testKey2}
 	r := c.Redacted()
 	if len(r.Auth.APIKeys) != 2 || r.Auth.APIKeys[0] != "REDACTED" || r.Auth.APIKeys[1] != "REDACTED" {
 		t.Errorf("api_keys = %q, want two REDACTED", r.Auth.APIKeys)
 	}
-	if c.Auth.APIKeys[0] != "0123456789abcdef" {
+	if c.Auth.APIKeys[0] != testKey1 {
 		t.Error("Redacted modified its receiver's keys")
 	}
 	if r := config.Default().Redacted(); r.Auth.APIKeys != nil {
@@ -53,7 +53,7 @@ func TestRedactedAPIKeys(t *testing.T) {
 
 func TestLogValue(t *testing.T) {
 	c := config.Default()
-	c.Auth.APIKeys = []string{"0123456789abcdef"}
+	c.Auth.APIKeys = []string{testKey1}
 	c.Database.URL = "postgres://notifyd:s3cret@db:5432/notifyd"
 	for _, h := range []func(*bytes.Buffer) slog.Handler{
 		func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },

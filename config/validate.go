@@ -14,8 +14,25 @@ import (
 )
 
 // MinAPIKeyLength is the shortest publisher key accepted: keys are bearer
-// secrets, so a short one can be guessed.
-const MinAPIKeyLength = 16
+// secrets, so a short one can be guessed. `openssl rand -hex 32` gives 64.
+const MinAPIKeyLength = 32
+
+// isPlaceholderKey reports whether key is one of the placeholders written
+// in the repository's documentation and compose file, or looks like one:
+// a key anyone can read must not open the publisher API.
+func isPlaceholderKey(key string) bool {
+	k := strings.ToLower(key)
+	switch k {
+	case "change-me-to-a-long-random-key", "dev-only-insecure-publisher-key":
+		return true
+	}
+	for _, word := range []string{"change-me", "changeme", "insecure", "placeholder"} {
+		if strings.Contains(k, word) {
+			return true
+		}
+	}
+	return false
+}
 
 // Validate reports every invalid value, each as a *KeyError naming its key,
 // joined with errors.Join; nil when c is usable. Messages never contain
@@ -74,7 +91,9 @@ func (c Config) Validate() error {
 	for i, k := range c.Auth.APIKeys {
 		// Never print the key, not even in part.
 		if utf8.RuneCountInString(k) < MinAPIKeyLength {
-			v.add(index("auth.api_keys", i), "must be at least %d characters (key not shown)", MinAPIKeyLength)
+			v.add(index("auth.api_keys", i), "must be at least %d characters (key not shown); generate one with `openssl rand -hex 32`", MinAPIKeyLength)
+		} else if isPlaceholderKey(k) {
+			v.add(index("auth.api_keys", i), "is a documented placeholder, not a secret; generate one with `openssl rand -hex 32`")
 		}
 		if strings.ContainsFunc(k, func(r rune) bool { return unicode.IsSpace(r) || r == ',' }) {
 			v.add(index("auth.api_keys", i), "must not contain spaces or commas (key not shown)")
@@ -93,6 +112,7 @@ func (c Config) Validate() error {
 	}
 	v.between("auth.hash_concurrency", int64(c.Auth.HashConcurrency), 0, 1024)
 	v.between("auth.hash_queue", int64(c.Auth.HashQueue), 1, 100000)
+	v.between("auth.max_sessions_per_user", int64(c.Auth.MaxSessionsPerUser), 1, 10000)
 
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
@@ -118,6 +138,10 @@ func (c Config) Validate() error {
 	v.notNegative("retention.unread_after", c.Retention.UnreadAfter)
 	v.positive("retention.interval", c.Retention.Interval)
 	v.positive("publisher.idempotency_ttl", c.Publisher.IdempotencyTTL)
+	// "" turns the metrics listener off.
+	if c.Metrics.Addr != "" {
+		v.addr("metrics.addr", c.Metrics.Addr)
+	}
 
 	v.between("demo.tasks_per_minute", int64(c.Demo.TasksPerMinute), 1, 10000)
 

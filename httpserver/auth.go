@@ -12,11 +12,15 @@ import (
 	"github.com/notifyd/notifyd/notify"
 )
 
-// sessionCookie is the name of the cookie holding the session secret.
-const sessionCookie = "notifyd_session"
-
 func errNoSession() error { return notify.Errorf(notify.EUNAUTHORIZED, "missing or invalid session") }
 func errBadAPIKey() error { return notify.Errorf(notify.EUNAUTHORIZED, "missing or invalid API key") }
+
+// errNoAPIKeys tells an operator trying the publisher API that no key can
+// work, rather than that theirs is wrong.
+func errNoAPIKeys() error {
+	return notify.Errorf(notify.EUNAUTHORIZED, "publisher API disabled: no auth.api_keys configured")
+}
+
 func errForbiddenOrigin() error {
 	return notify.Errorf(notify.EFORBIDDEN, "origin not allowed")
 }
@@ -33,13 +37,13 @@ func errForbiddenOrigin() error {
 // forged cross-site, and one without an Origin header does not come from
 // a browser page.
 func (s *Server) requireUser(c *gin.Context) {
-	secret, viaCookie, ok := sessionSecret(c.Request)
+	secret, viaCookie, ok := sessionSecret(c.Request, s.cookie.name)
 	if !ok {
 		s.renderError(c, errNoSession())
 		return
 	}
 	if viaCookie && !safeMethod(c.Request.Method) && !s.originAllowed(c.Request) {
-		s.renderError(c, errForbiddenOrigin())
+		s.refuseOrigin(c)
 		return
 	}
 	if !viaCookie && notify.IsToken(secret) {
@@ -65,12 +69,12 @@ func (s *Server) requireUser(c *gin.Context) {
 // sessionSecret returns the secret the request authenticates with. A
 // present Authorization header wins over the cookie, and must be a Bearer
 // token.
-func sessionSecret(r *http.Request) (secret string, viaCookie, ok bool) {
+func sessionSecret(r *http.Request, cookieName string) (secret string, viaCookie, ok bool) {
 	if r.Header.Get("Authorization") != "" {
 		token, ok := bearerToken(r)
 		return token, false, ok
 	}
-	ck, err := r.Cookie(sessionCookie)
+	ck, err := r.Cookie(cookieName)
 	if err != nil || ck.Value == "" {
 		return "", false, false
 	}
@@ -115,8 +119,14 @@ func (s *Server) originAllowed(r *http.Request) bool {
 func (s *Server) requireSameSite(c *gin.Context) {
 	r := c.Request
 	crossSite := r.Header.Get("Origin") == "" && strings.EqualFold(r.Header.Get("Sec-Fetch-Site"), "cross-site")
-	if crossSite || !s.originAllowed(r) {
+	if crossSite {
 		s.renderError(c, errForbiddenOrigin())
+		return
+	}
+	if !s.originAllowed(r) {
+		// Logged, and explained: usually the page was opened at another
+		// address than http.public_url.
+		s.refuseOrigin(c)
 		return
 	}
 	c.Next()
@@ -170,8 +180,12 @@ func (k apiKeys) match(key string) bool {
 }
 
 // requirePublisher admits requests bearing one of auth.api_keys. With no
-// key configured every call is refused.
+// key configured every call is refused, with a message saying so.
 func (s *Server) requirePublisher(c *gin.Context) {
+	if len(s.apiKeys) == 0 {
+		s.renderError(c, errNoAPIKeys())
+		return
+	}
 	key, ok := bearerToken(c.Request)
 	if !ok || !s.apiKeys.match(key) {
 		s.renderError(c, errBadAPIKey())

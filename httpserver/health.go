@@ -18,6 +18,10 @@ type healthAPI struct {
 	ready func(ctx context.Context) error // Deps.Ready; nil: the database alone decides
 	wsURL string                          // ws.public_url
 	tasks bool                            // demo.tasks
+	// allowedOrigins is ws.allowed_origins: a page compares its own
+	// origin with it to say what is wrong, since a browser cannot read
+	// why a websocket upgrade was refused.
+	allowedOrigins []string
 }
 
 type statusResponse struct {
@@ -53,12 +57,18 @@ func (h *healthAPI) readyz(c *gin.Context) {
 }
 
 type configResponse struct {
-	WSURL string `json:"ws_url"`
-	Tasks bool   `json:"tasks"`
+	WSURL          string   `json:"ws_url"`
+	Tasks          bool     `json:"tasks"`
+	AllowedOrigins []string `json:"allowed_origins"`
 }
 
 // config handles GET /api/config: where a frontend opens the websocket,
-// and whether the task demo is on (the page hides its form when not).
+// whether the task demo is on (the page hides its form when not), and
+// which page origins may open the websocket and use the session cookie.
 func (h *healthAPI) config(c *gin.Context) {
-	writeJSON(c, http.StatusOK, configResponse{WSURL: h.wsURL, Tasks: h.tasks})
+	origins := h.allowedOrigins
+	if origins == nil {
+		origins = []string{}
+	}
+	writeJSON(c, http.StatusOK, configResponse{WSURL: h.wsURL, Tasks: h.tasks, AllowedOrigins: origins})
 }

@@ -23,8 +23,9 @@ func TestHealth(t *testing.T) {
 		t.Fatalf("readyz = %+v", status)
 	}
 	var cfg struct {
-		WSURL string `json:"ws_url"`
-		Tasks bool   `json:"tasks"`
+		WSURL          string   `json:"ws_url"`
+		Tasks          bool     `json:"tasks"`
+		AllowedOrigins []string `json:"allowed_origins"`
 	}
 	e.do(t, req{method: "GET", path: "/api/config"}).want(t, http.StatusOK).decode(t, &cfg)
 	if cfg.WSURL != testWSURL || !cfg.Tasks {

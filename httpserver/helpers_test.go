@@ -23,8 +23,8 @@ import (
 
 // Test settings.
 const (
-	testAPIKey  = "publisher-key-one"
-	testAPIKey2 = "publisher-key-two"
+	testAPIKey  = "publisher-key-one-0123456789abcdef"
+	testAPIKey2 = "publisher-key-two-0123456789abcdef"
 	testOrigin  = "http://localhost:8000"
 	testWSURL   = "ws://localhost:8001/ws"
 	testPass    = "correct horse battery"
@@ -99,7 +99,7 @@ func newEnvWith(tb testing.TB, o envOptions) *env {
 	}
 	hub := notify.NewHub(notify.HubConfig{})
 	svc := notify.NewService(st, hub, logger)
-	acc, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: ttl, Password: cheapPasswords()},
+	acc, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: ttl, MaxSessionsPerUser: cfg.Auth.MaxSessionsPerUser, Password: cheapPasswords()},
 		jwtauthtest.Verifier(tb, cfg.Auth.JWT))
 	if err != nil {
 		tb.Fatalf("new accounts: %v", err)
@@ -176,7 +176,7 @@ func (e *env) do(tb testing.TB, r req) resp {
 		hr.Header.Set("Authorization", "Bearer "+r.apiKey)
 	}
 	if r.cookie != "" {
-		hr.AddCookie(&http.Cookie{Name: sessionCookie, Value: r.cookie})
+		hr.AddCookie(&http.Cookie{Name: e.server.cookie.name, Value: r.cookie})
 	}
 	if r.origin != "" {
 		hr.Header.Set("Origin", r.origin)

@@ -2,8 +2,10 @@ package httpserver
 
 import (
 	"log/slog"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -16,18 +18,20 @@ func (s *Server) countRequests(c *gin.Context) {
 	s.deps.Metrics.HTTPRequest(c.FullPath(), c.Request.Method, c.Writer.Status())
 }
 
-// metricsRoute registers GET /metrics, the Prometheus scrape endpoint over
-// Deps.Gatherer, when there is one. It is not authenticated: it tells
-// traffic and error rates, so it must not be exposed publicly
-// (docs/api.md).
-func (s *Server) metricsRoute(e *gin.Engine) {
-	if s.deps.Gatherer == nil {
-		return
+// MetricsHandler serves GET /metrics, the Prometheus scrape endpoint over
+// g, and 404 for every other path. It runs on a listener of its own
+// (metrics.addr), never on the API's: the metrics tell traffic and
+// login-failure rates, and have no authentication.
+func MetricsHandler(g prometheus.Gatherer, logger *slog.Logger) http.Handler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
-	h := promhttp.HandlerFor(s.deps.Gatherer, promhttp.HandlerOpts{
+	h := promhttp.HandlerFor(g, promhttp.HandlerOpts{
 		// A collector that fails is logged, and the rest is still served.
-		ErrorLog:      slog.NewLogLogger(s.logger.Handler(), slog.LevelError),
+		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
 	})
-	e.GET("/metrics", gin.WrapH(h))
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	return mux
 }

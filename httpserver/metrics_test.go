@@ -15,9 +15,9 @@ import (
 	"github.com/notifyd/notifyd/web"
 )
 
-// newMetricsServer starts the API with metrics on reg, served at /metrics
-// when serve is set.
-func newMetricsServer(tb testing.TB, reg *prometheus.Registry, serve bool) metricsEnv {
+// newMetricsServer starts the API with metrics on reg, and MetricsHandler
+// over reg on a listener of its own, as run does.
+func newMetricsServer(tb testing.TB, reg *prometheus.Registry) metricsEnv {
 	tb.Helper()
 	st := storetest.Open(tb)
 	m := notify.NewMetrics(reg)
@@ -30,16 +30,15 @@ func newMetricsServer(tb testing.TB, reg *prometheus.Registry, serve bool) metri
 	tasks := notify.NewTasks(svc, nil)
 	tb.Cleanup(tasks.Close)
 	d := Deps{Store: st, Service: svc, Accounts: acc, Tasks: tasks, Metrics: m}
-	if serve {
-		d.Gatherer = reg
-	}
 	srv := httptest.NewServer(newServer(testConfig(), d, web.Files()).Handler())
+	metrics := httptest.NewServer(MetricsHandler(reg, nil))
 	transport := &http.Transport{MaxConnsPerHost: 1}
 	tb.Cleanup(func() {
 		transport.CloseIdleConnections()
 		srv.Close()
+		metrics.Close()
 	})
-	return metricsEnv{url: srv.URL, client: &http.Client{Transport: transport}}
+	return metricsEnv{url: srv.URL, metricsURL: metrics.URL, client: &http.Client{Transport: transport}}
 }
 
 // metricsEnv is the API with metrics and a client that sends every
@@ -48,13 +47,18 @@ func newMetricsServer(tb testing.TB, reg *prometheus.Registry, serve bool) metri
 // returned, so each request is counted before the next one (a scrape) is
 // served.
 type metricsEnv struct {
-	url    string
-	client *http.Client
+	url        string // the API
+	metricsURL string // MetricsHandler
+	client     *http.Client
 }
 
 func (e metricsEnv) get(tb testing.TB, path string) (*http.Response, string) {
 	tb.Helper()
-	url := e.url + path
+	return e.getURL(tb, e.url+path)
+}
+
+func (e metricsEnv) getURL(tb testing.TB, url string) (*http.Response, string) {
+	tb.Helper()
 	resp, err := e.client.Get(url)
 	if err != nil {
 		tb.Fatalf("GET %s: %v", url, err)
@@ -70,12 +74,12 @@ func (e metricsEnv) get(tb testing.TB, path string) (*http.Response, string) {
 func TestMetricsEndpoint(t *testing.T) {
 	t.Run("served from the given registry", func(t *testing.T) {
 		reg := prometheus.NewRegistry()
-		e := newMetricsServer(t, reg, true)
+		e := newMetricsServer(t, reg)
 		e.get(t, "/healthz")
 		e.get(t, "/api/notifications/424242/read") // GET on a POST route: 405
 		e.get(t, "/no/such/page/31337")
 
-		resp, body := e.get(t, "/metrics")
+		resp, body := e.getURL(t, e.metricsURL+"/metrics")
 		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
 			t.Fatalf("GET /metrics: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
@@ -102,11 +106,15 @@ notifyd_ws_open_sockets 0
 		}
 	})
 
-	t.Run("absent without a gatherer", func(t *testing.T) {
-		e := newMetricsServer(t, prometheus.NewRegistry(), false)
-		resp, _ := e.get(t, "/metrics")
+	t.Run("not on the API", func(t *testing.T) {
+		e := newMetricsServer(t, prometheus.NewRegistry())
+		resp, body := e.get(t, "/metrics")
+		if resp.StatusCode != http.StatusNotFound || strings.Contains(body, "notifyd_") {
+			t.Fatalf("GET /metrics on the API: %d %q, want the JSON 404", resp.StatusCode, body)
+		}
+		resp, _ = e.getURL(t, e.metricsURL+"/api/config")
 		if resp.StatusCode != http.StatusNotFound {
-			t.Fatalf("GET /metrics without a gatherer: %d, want 404", resp.StatusCode)
+			t.Fatalf("GET /api/config on the metrics listener: %d, want 404", resp.StatusCode)
 		}
 	})
 }

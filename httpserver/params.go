@@ -41,8 +41,9 @@ func positiveInt(s string) (int64, bool) {
 }
 
 // listQuery parses the query string of GET /api/notifications:
-// limit (1..200, default 50), before and after (positive ids, not both)
-// and unread (true|false).
+// limit (1..200, default 50), before (a positive id), after (an id, 0
+// for "from the start", as after_id on the socket; not with before) and
+// unread (true|false).
 func listQuery(c *gin.Context) (notify.ListQuery, error) {
 	q := notify.ListQuery{Limit: defaultListLimit}
 	if v, ok := c.GetQuery("limit"); ok {
@@ -61,12 +62,12 @@ func listQuery(c *gin.Context) (notify.ListQuery, error) {
 	}
 	if v, ok := c.GetQuery("after"); ok {
 		n, valid := positiveInt(v)
-		if !valid {
-			return q, notify.Errorf(notify.EINVALID, "after: must be a positive integer id")
+		if !valid && v != "0" {
+			return q, notify.Errorf(notify.EINVALID, "after: must be 0 or a positive integer id")
 		}
-		q.After = n
+		q.After, q.Forward = n, true
 	}
-	if q.Before != 0 && q.After != 0 {
+	if q.Before != 0 && q.Forward {
 		return q, notify.Errorf(notify.EINVALID, "before: cannot be combined with after")
 	}
 	if v, ok := c.GetQuery("unread"); ok {

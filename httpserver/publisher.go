@@ -31,8 +31,9 @@ type publisherService interface {
 // publisher call never reaches a self-signup account.
 type publisherAPI struct {
 	*responder
-	accounts publisherAccounts
-	service  publisherService
+	accounts   publisherAccounts
+	service    publisherService
+	sessionCap sessionCap
 }
 
 // externalIDParam is the path parameter naming a user by the app's id.
@@ -85,6 +86,7 @@ func (h *publisherAPI) newSession(c *gin.Context) {
 		h.renderError(c, err)
 		return
 	}
+	h.sessionCap.enforce(ctx, u.ID)
 	writeJSON(c, http.StatusCreated, publisherSessionResponse{Secret: secret, ExpiresAt: sess.ExpiresAt, User: u})
 }
 

@@ -53,8 +53,18 @@ func TestPublisherAuth(t *testing.T) {
 	t.Run("no key configured refuses all", func(t *testing.T) {
 		e := newEnvWith(t, envOptions{cfg: func(c *Config) { c.Auth.APIKeys = []string{""} }})
 		for _, k := range []string{"", " ", testAPIKey} {
-			e.do(t, req{method: "PUT", path: "/api/publisher/users/alice", header: map[string]string{"Authorization": "Bearer " + k}}).
+			got := e.do(t, req{method: "PUT", path: "/api/publisher/users/alice", header: map[string]string{"Authorization": "Bearer " + k}}).
 				wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+			if want := "publisher API disabled: no auth.api_keys configured"; got.Error.Message != want {
+				t.Errorf("message = %q, want %q", got.Error.Message, want)
+			}
+		}
+	})
+	t.Run("wrong key is told apart from no key", func(t *testing.T) {
+		got := e.do(t, req{method: "PUT", path: "/api/publisher/users/alice", apiKey: testAPIKey + "x"}).
+			wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+		if got.Error.Message != "missing or invalid API key" {
+			t.Errorf("message = %q, want the wrong-key message", got.Error.Message)
 		}
 	})
 	t.Run("keys never logged", func(t *testing.T) {

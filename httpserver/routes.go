@@ -14,27 +14,30 @@ func (s *Server) routes(static fs.FS) {
 	r := s.responder
 	users := &userAPI{responder: r, accounts: s.deps.Accounts, store: s.deps.Store,
 		limits: s.limits, allowSignup: s.cfg.Auth.AllowSignup, wsURL: s.cfg.WSPublicURL}
+	sessionCap := sessionCap{accounts: s.deps.Accounts, sockets: s.deps.Service, logger: s.logger}
 	sessions := &sessionAPI{responder: r, accounts: s.deps.Accounts, sockets: s.deps.Service,
-		limits: s.limits, cookieSecure: s.cfg.Auth.CookieSecure}
+		limits: s.limits, cookie: s.cookie, sessionCap: sessionCap}
 	notifications := &notificationAPI{responder: r, store: s.deps.Store, service: s.deps.Service}
-	publisher := &publisherAPI{responder: r, accounts: s.deps.Accounts, service: s.deps.Service}
+	publisher := &publisherAPI{responder: r, accounts: s.deps.Accounts, service: s.deps.Service, sessionCap: sessionCap}
 	tasks := newTaskAPI(r, s.deps.Tasks, s.cfg.Demo, s.clock)
 	health := &healthAPI{responder: r, store: s.deps.Store, ready: s.deps.Ready, wsURL: s.cfg.WSPublicURL,
-		tasks: s.cfg.Demo.Tasks}
+		tasks: s.cfg.Demo.Tasks, allowedOrigins: s.cfg.AllowedOrigins}
+	probe := &probeAPI{responder: r, accounts: s.deps.Accounts, cookieName: s.cookie.name}
 	files := newStaticFiles(r, static, s.cfg.WSPublicURL)
 
 	e := s.engine
 	e.GET("/healthz", health.healthz)
 	e.GET("/readyz", health.readyz)
-	s.metricsRoute(e)
 
 	api := e.Group("/api")
 	api.GET("/config", health.config)
 	api.POST("/users", s.requireSameSite, users.signup)
 	api.POST("/sessions", s.requireSameSite, sessions.login)
+	api.GET("/session", probe.session)
 
 	user := api.Group("", s.requireUser)
 	user.DELETE("/sessions/current", sessions.logout)
+	user.DELETE("/sessions", sessions.logoutAll)
 	user.GET("/me", users.me)
 	user.GET("/notifications", notifications.list)
 	user.POST("/notifications/read-all", notifications.readAll)

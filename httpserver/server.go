@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/notify"
@@ -62,11 +61,9 @@ type Deps struct {
 	// ping: in cluster mode, the listener's (cluster.Listener.Ready). An
 	// error makes /readyz answer 503. nil: no extra check.
 	Ready func(ctx context.Context) error
-	// Metrics counts requests by route; nil records nothing.
+	// Metrics counts requests by route; nil records nothing. They are
+	// served by MetricsHandler on their own listener, not by this API.
 	Metrics *notify.Metrics
-	// Gatherer is served at GET /metrics (the process's own registry);
-	// nil: no /metrics route.
-	Gatherer prometheus.Gatherer
 }
 
 // Server is the HTTP API. It holds no goroutines: there is nothing to
@@ -77,6 +74,7 @@ type Server struct {
 	deps    Deps
 	engine  *gin.Engine
 	apiKeys apiKeys
+	cookie  cookieSettings
 	limits  loginLimits
 	now     func() time.Time
 }
@@ -104,6 +102,7 @@ func newServer(cfg Config, d Deps, static fs.FS) *Server {
 		cfg:       cfg,
 		deps:      d,
 		apiKeys:   newAPIKeys(cfg.Auth.APIKeys),
+		cookie:    newCookieSettings(cfg.HTTP.PublicURL, cfg.Auth.CookieSecure),
 		now:       time.Now,
 	}
 	s.limits = newLoginLimits(cfg.Auth, s.clock)

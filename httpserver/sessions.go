@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -14,21 +15,24 @@ import (
 type sessionAccounts interface {
 	Login(ctx context.Context, username, password string) (notify.User, string, notify.Session, error)
 	Logout(ctx context.Context, s notify.Session) error
+	LogoutAll(ctx context.Context, userID int64) ([]int64, error)
 	SessionTTL() time.Duration
 }
 
-// socketCloser closes the sockets of a revoked session (notify.Service).
+// socketCloser closes the sockets of revoked sessions (notify.Service).
 type socketCloser interface {
 	CloseSession(ctx context.Context, sessionID int64) int
+	CloseSessions(ctx context.Context, sessionIDs []int64) int
 }
 
 // sessionAPI serves log-in and log-out.
 type sessionAPI struct {
 	*responder
-	accounts     sessionAccounts
-	sockets      socketCloser
-	limits       loginLimits
-	cookieSecure bool // auth.cookie_secure
+	accounts   sessionAccounts
+	sockets    socketCloser
+	limits     loginLimits
+	cookie     cookieSettings // from http.public_url and auth.cookie_secure
+	sessionCap sessionCap
 }
 
 type loginResponse struct {
@@ -68,6 +72,7 @@ func (h *sessionAPI) login(c *gin.Context) {
 		h.renderError(c, err)
 		return
 	}
+	h.sessionCap.enforce(c.Request.Context(), u.ID)
 	c.Set(keyUser, u) // for the access log
 	h.setCookie(c, secret, h.accounts.SessionTTL())
 	writeJSON(c, http.StatusCreated, loginResponse{Secret: secret, User: u})
@@ -94,6 +99,48 @@ func (h *sessionAPI) logout(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
+// logoutAll handles DELETE /api/sessions → 204 ("log out everywhere"):
+// every session of the user is deleted, this one included, their sockets
+// are closed with 4401, and the cookie is cleared.
+func (h *sessionAPI) logoutAll(c *gin.Context) {
+	u, _ := userOf(c)
+	ctx := c.Request.Context()
+	ids, err := h.accounts.LogoutAll(ctx, u.ID)
+	if err != nil {
+		h.renderError(c, err)
+		return
+	}
+	h.sockets.CloseSessions(ctx, ids)
+	h.setCookie(c, "", 0)
+	c.Status(http.StatusNoContent)
+}
+
+// sessionTrimmer ends a user's sessions beyond the cap (notify.Accounts).
+type sessionTrimmer interface {
+	TrimSessions(ctx context.Context, userID int64) ([]int64, error)
+}
+
+// sessionCap ends a user's oldest sessions beyond
+// auth.max_sessions_per_user once a new one is opened, and closes their
+// sockets with 4401. Login and the publisher's session route share it.
+type sessionCap struct {
+	accounts sessionTrimmer
+	sockets  socketCloser
+	logger   *slog.Logger
+}
+
+// enforce runs after the new session of userID was made. The new session
+// stands either way: a failure is logged, and the next session opened
+// trims again.
+func (sc sessionCap) enforce(ctx context.Context, userID int64) {
+	ids, err := sc.accounts.TrimSessions(ctx, userID)
+	if err != nil {
+		sc.logger.Error("trim sessions", "user_id", userID, "error", err)
+		return
+	}
+	sc.sockets.CloseSessions(ctx, ids)
+}
+
 // setCookie sets the session cookie for ttl, or clears it when ttl is 0.
 // HttpOnly keeps it from scripts; SameSite=Lax keeps it off cross-site
 // POSTs (the Origin check in requireUser is the second line).
@@ -103,12 +150,12 @@ func (h *sessionAPI) setCookie(c *gin.Context, secret string, ttl time.Duration)
 		maxAge = -1 // "Max-Age=0": delete now
 	}
 	http.SetCookie(c.Writer, &http.Cookie{
-		Name:     sessionCookie,
+		Name:     h.cookie.name,
 		Value:    secret,
 		Path:     "/",
 		MaxAge:   maxAge,
 		HttpOnly: true,
-		Secure:   h.cookieSecure,
+		Secure:   h.cookie.secure,
 		SameSite: http.SameSiteLaxMode,
 	})
 }

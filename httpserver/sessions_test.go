@@ -12,12 +12,18 @@ import (
 // sessionCookieOf returns the notifyd_session cookie a response sets.
 func sessionCookieOf(tb testing.TB, r resp) *http.Cookie {
 	tb.Helper()
+	return cookieNamed(tb, r, sessionCookie)
+}
+
+// cookieNamed returns the cookie called name that a response sets.
+func cookieNamed(tb testing.TB, r resp, name string) *http.Cookie {
+	tb.Helper()
 	for _, c := range (&http.Response{Header: r.header}).Cookies() {
-		if c.Name == sessionCookie {
+		if c.Name == name {
 			return c
 		}
 	}
-	tb.Fatalf("no %s cookie in %v", sessionCookie, r.header.Values("Set-Cookie"))
+	tb.Fatalf("no %s cookie in %v", name, r.header.Values("Set-Cookie"))
 	return nil
 }
 
@@ -88,6 +94,31 @@ func TestCookieSecure(t *testing.T) {
 		want(t, http.StatusCreated)
 	if ck := sessionCookieOf(t, r); !ck.Secure || !ck.HttpOnly {
 		t.Fatalf("cookie = %+v", ck)
+	}
+}
+
+// TestCookieOverHTTPS: with an https http.public_url the session cookie is
+// Secure and named __Host-notifyd_session (Path=/, no Domain), it
+// authenticates, and the plain name no longer does.
+func TestCookieOverHTTPS(t *testing.T) {
+	e := newEnvWith(t, envOptions{cfg: func(c *Config) {
+		c.HTTP.PublicURL = "HTTPS://notify.example.com/inbox/"
+		c.AllowedOrigins = []string{"https://notify.example.com"}
+	}})
+	e.signup(t, "alice")
+	r := e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": testPass}}).
+		want(t, http.StatusCreated)
+	ck := cookieNamed(t, r, "__Host-notifyd_session")
+	if !ck.Secure || !ck.HttpOnly || ck.Path != "/" || ck.Domain != "" {
+		t.Fatalf("cookie = %+v (raw %q)", ck, r.header.Get("Set-Cookie"))
+	}
+	e.do(t, req{method: "GET", path: "/api/me", cookie: ck.Value}).want(t, http.StatusOK)
+	plain := e.do(t, req{method: "GET", path: "/api/me", header: map[string]string{"Cookie": "notifyd_session=" + ck.Value}})
+	plain.wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+	out := e.do(t, req{method: "DELETE", path: "/api/sessions/current", cookie: ck.Value, origin: "https://notify.example.com"}).
+		want(t, http.StatusNoContent)
+	if cleared := cookieNamed(t, out, "__Host-notifyd_session"); cleared.MaxAge >= 0 || !cleared.Secure {
+		t.Fatalf("cookie not cleared: %q", out.header.Get("Set-Cookie"))
 	}
 }
 

@@ -17,8 +17,9 @@ func TestTaskDemoOff(t *testing.T) {
 	e.do(t, req{method: "POST", path: "/api/tasks", secret: secret, body: `{"name":"x","duration_ms":0}`}).
 		wantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
 	var cfg struct {
-		WSURL string `json:"ws_url"`
-		Tasks bool   `json:"tasks"`
+		WSURL          string   `json:"ws_url"`
+		Tasks          bool     `json:"tasks"`
+		AllowedOrigins []string `json:"allowed_origins"`
 	}
 	e.do(t, req{method: "GET", path: "/api/config"}).want(t, http.StatusOK).decode(t, &cfg)
 	if cfg.Tasks {

@@ -41,8 +41,25 @@ func TestTasks(t *testing.T) {
 	t.Run("failing task", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/tasks", secret: secret, body: `{"name":"deploy","duration_ms":0,"fail":true}`}).
 			want(t, http.StatusAccepted)
-		for range 10 {
-			frame(t, sock, 10*time.Second)
+		// It stops partway: its last progress is below 1 and says failed,
+		// so the page never shows 100 % before "Task failed".
+		var last map[string]any
+		for {
+			f := frame(t, sock, 10*time.Second)
+			if f["type"] != "event" {
+				t.Fatalf("frame = %v, want progress events then the notification", f)
+			}
+			ev, _ := f["event"].(map[string]any)
+			last, _ = ev["data"].(map[string]any)
+			if p, _ := last["progress"].(float64); p >= 1 {
+				t.Fatalf("a failing task reached progress %v", p)
+			}
+			if last["failed"] == true {
+				break
+			}
+		}
+		if p, _ := last["progress"].(float64); p != 0.6 {
+			t.Errorf("failed at progress %v, want 0.6", p)
 		}
 		f := frame(t, sock, 10*time.Second)
 		if n, _ := f["notification"].(map[string]any); n["title"] != "Task failed" || n["style"] != "error" {

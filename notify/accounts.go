@@ -33,6 +33,12 @@ type AccountStore interface {
 	SessionBySecretHash(ctx context.Context, hash []byte) (Session, User, error)
 	// DeleteSession deletes a session; deleting a missing one is no error.
 	DeleteSession(ctx context.Context, id int64) error
+	// DeleteUserSessions deletes every session of userID and returns their
+	// ids.
+	DeleteUserSessions(ctx context.Context, userID int64) ([]int64, error)
+	// TrimSessions deletes the sessions of userID but the keep newest and
+	// returns the deleted ids.
+	TrimSessions(ctx context.Context, userID int64, keep int) ([]int64, error)
 }
 
 // AccountsConfig tunes Accounts.
@@ -44,6 +50,8 @@ type AccountsConfig struct {
 	// callers waiting for one (auth.hash_queue; 0: DefaultHashQueue).
 	HashConcurrency int
 	HashQueue       int
+	// MaxSessionsPerUser is auth.max_sessions_per_user, default 50.
+	MaxSessionsPerUser int
 }
 
 // Accounts signs users up and in, and resolves session secrets. Both the
@@ -65,6 +73,9 @@ type Accounts struct {
 func NewAccounts(store AccountStore, cfg AccountsConfig, tokens TokenVerifier) (*Accounts, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 720 * time.Hour
+	}
+	if cfg.MaxSessionsPerUser <= 0 {
+		cfg.MaxSessionsPerUser = 50
 	}
 	if cfg.Password == (PasswordParams{}) {
 		cfg.Password = DefaultPasswordParams()
@@ -233,4 +244,27 @@ func (a *Accounts) ExternalUser(ctx context.Context, externalID string) (User, e
 // User returns the user with id (ENOTFOUND).
 func (a *Accounts) User(ctx context.Context, id int64) (User, error) {
 	return a.store.UserByID(ctx, id)
+}
+
+// LogoutAll deletes every session of userID ("log out everywhere") and
+// returns their ids; the caller closes their sockets
+// (Service.CloseSessions).
+func (a *Accounts) LogoutAll(ctx context.Context, userID int64) ([]int64, error) {
+	ids, err := a.store.DeleteUserSessions(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("notify: logout all: %w", err)
+	}
+	return ids, nil
+}
+
+// TrimSessions ends the oldest sessions of userID beyond
+// auth.max_sessions_per_user, after a new one was opened, and returns
+// their ids; the caller closes their sockets (Service.CloseSessions). The
+// cap keeps a script that logs in forever from filling the table.
+func (a *Accounts) TrimSessions(ctx context.Context, userID int64) ([]int64, error) {
+	ids, err := a.store.TrimSessions(ctx, userID, a.cfg.MaxSessionsPerUser)
+	if err != nil {
+		return nil, fmt.Errorf("notify: trim sessions: %w", err)
+	}
+	return ids, nil
 }

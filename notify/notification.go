@@ -110,15 +110,20 @@ func ValidateText(field, s string, min, max int) error {
 
 // ListQuery selects a page of a user's notifications.
 //
-// Without After the page is newest first, with ids below Before (when set).
-// With After it is oldest first, ids above After: the forward catch-up a
-// reconnecting client uses.
+// Without After or Forward the page is newest first, with ids below Before
+// (when set). With After set, or Forward, it is oldest first, ids above
+// After: the forward catch-up a reconnecting client uses, from the start
+// when After is 0.
 type ListQuery struct {
 	Limit      int
 	Before     int64 // 0: no upper bound
-	After      int64 // 0: not a forward query
+	After      int64 // 0: not a forward query, unless Forward
+	Forward    bool  // oldest first, ids above After, even when After is 0
 	UnreadOnly bool
 }
+
+// IsForward reports whether q asks for the oldest first, ids above After.
+func (q ListQuery) IsForward() bool { return q.Forward || q.After > 0 }
 
 // Event is a live-only message (task progress...): pushed to open sockets,
 // never stored.

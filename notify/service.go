@@ -298,8 +298,22 @@ func (s *Service) SendEvent(ctx context.Context, userID int64, e Event) (int, er
 // CloseSession closes every socket authenticated by sessionID with
 // CloseUnauthorized: the session was revoked.
 func (s *Service) CloseSession(ctx context.Context, sessionID int64) int {
-	if s.bell != nil {
-		return s.broadcastLogout(ctx, sessionID)
+	return s.CloseSessions(ctx, []int64{sessionID})
+}
+
+// CloseSessions closes every socket authenticated by one of sessionIDs
+// with CloseUnauthorized, on every instance in cluster mode: the sessions
+// were revoked (log out everywhere, or the oldest beyond the cap).
+func (s *Service) CloseSessions(ctx context.Context, sessionIDs []int64) int {
+	if len(sessionIDs) == 0 {
+		return 0
 	}
-	return s.hub.CloseSession(sessionID, CloseUnauthorized, "session revoked")
+	if s.bell != nil {
+		return s.broadcastLogout(ctx, sessionIDs)
+	}
+	n := 0
+	for _, id := range sessionIDs {
+		n += s.hub.CloseSession(id, CloseUnauthorized, "session revoked")
+	}
+	return n
 }

@@ -40,15 +40,21 @@ func (s *Service) broadcastEvent(ctx context.Context, userID int64, e Event) (in
 	return s.hub.UserCount(userID), nil
 }
 
-// broadcastLogout closes the sockets of sessionID here at once and asks
-// every instance to close theirs. The session row is already gone (the
-// secret no longer authenticates), so a failed broadcast leaves remote
-// sockets open only until their instance's listener next catches up: a
-// catch-up also closes the sockets of deleted sessions.
-func (s *Service) broadcastLogout(ctx context.Context, sessionID int64) int {
-	n := s.hub.CloseSession(sessionID, CloseUnauthorized, "session revoked")
-	if err := s.bell.Broadcast(ctx, Doorbell{Kind: BellSession, Session: sessionID}); err != nil && s.logger != nil {
-		s.logger.Error("notify: broadcast logout", "session_id", sessionID, "error", err)
+// broadcastLogout closes the sockets of sessionIDs here at once and asks
+// every instance to close theirs, one doorbell per session in one
+// transaction. The session rows are already gone (the secrets no longer
+// authenticate), so a failed broadcast leaves remote sockets open only
+// until their instance's listener next catches up: a catch-up also closes
+// the sockets of deleted sessions.
+func (s *Service) broadcastLogout(ctx context.Context, sessionIDs []int64) int {
+	n := 0
+	bells := make([]Doorbell, len(sessionIDs))
+	for i, id := range sessionIDs {
+		n += s.hub.CloseSession(id, CloseUnauthorized, "session revoked")
+		bells[i] = Doorbell{Kind: BellSession, Session: id}
+	}
+	if err := s.bell.Broadcast(ctx, bells...); err != nil && s.logger != nil {
+		s.logger.Error("notify: broadcast logout", "sessions", len(sessionIDs), "error", err)
 	}
 	return n
 }

@@ -16,6 +16,7 @@ const (
 	MaxTasksPerUser = 4
 	MaxTaskDuration = 60 * time.Second
 	taskSteps       = 10
+	taskFailStep    = 6 // a failing task stops at 60 %
 )
 
 // Task is a running demo job.
@@ -86,19 +87,29 @@ func (t *Tasks) done(userID int64) {
 
 func (t *Tasks) run(userID int64, task Task, d time.Duration, fail bool) {
 	step := d / taskSteps
-	for i := 1; i <= taskSteps; i++ {
+	// A failing task stops partway, as a real job would: its bar must not
+	// reach 100 % before "Task failed".
+	last := taskSteps
+	if fail {
+		last = taskFailStep
+	}
+	for i := 1; i <= last; i++ {
 		select {
 		case <-t.ctx.Done():
 			t.logger.Info("task cancelled by shutdown", "user_id", userID, "task_id", task.ID)
 			return
 		case <-time.After(step):
 		}
-		data, _ := json.Marshal(map[string]any{"task_id": task.ID, "name": task.Name, "progress": float64(i) / taskSteps})
+		progress := map[string]any{"task_id": task.ID, "name": task.Name, "progress": float64(i) / taskSteps}
+		if fail && i == last {
+			progress["failed"] = true
+		}
+		data, _ := json.Marshal(progress)
 		_, _ = t.svc.SendEvent(t.ctx, userID, Event{Type: "task_progress", Data: data})
 	}
 	n := NewNotification{Title: "Task finished", Content: fmt.Sprintf("%q finished after %s.", task.Name, d), Style: StyleInfo}
 	if fail {
-		n = NewNotification{Title: "Task failed", Content: fmt.Sprintf("%q failed after %s.", task.Name, d), Style: StyleError}
+		n = NewNotification{Title: "Task failed", Content: fmt.Sprintf("%q failed after %s, at %d %%.", task.Name, step*taskFailStep, 100*taskFailStep/taskSteps), Style: StyleError}
 	}
 	if _, err := t.svc.Notify(t.ctx, userID, n); err != nil {
 		t.logger.Error("task notification", "user_id", userID, "task_id", task.ID, "error", err)

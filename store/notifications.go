@@ -56,9 +56,10 @@ func (r notificationRow) notification() notify.Notification {
 // ListNotifications returns one page of userID's notifications and whether
 // there are more beyond it.
 //
-// Without q.After the page is newest first, ids below q.Before when it is
-// set. With q.After it is oldest first, ids above q.After (and below
-// q.Before if both are set). q.UnreadOnly keeps unread rows only.
+// Without q.After (or q.Forward) the page is newest first, ids below
+// q.Before when it is set. With q.After or q.Forward it is oldest first,
+// ids above q.After (and below q.Before if both are set). q.UnreadOnly
+// keeps unread rows only.
 func (s *Store) ListNotifications(ctx context.Context, userID int64, q notify.ListQuery) ([]notify.Notification, bool, error) {
 	db, ctx, cancel := s.query(ctx)
 	defer cancel()
@@ -71,7 +72,7 @@ func (s *Store) ListNotifications(ctx context.Context, userID int64, q notify.Li
 	if q.Before > 0 {
 		tx = tx.Where("id < ?", q.Before)
 	}
-	if q.After > 0 {
+	if q.IsForward() {
 		tx = tx.Where("id > ?", q.After).Order("id ASC")
 	} else {
 		tx = tx.Order("id DESC")

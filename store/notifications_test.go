@@ -138,6 +138,8 @@ func TestListNotifications(t *testing.T) {
 		{"after, oldest first", alice.ID, notify.ListQuery{Limit: 3, After: a[1]}, []int64{a[2], a[3], a[4]}, true},
 		{"after, last page", alice.ID, notify.ListQuery{Limit: 3, After: a[4]}, []int64{a[5], a[6]}, false},
 		{"after the newest", alice.ID, notify.ListQuery{Limit: 3, After: a[6]}, []int64{}, false},
+		{"forward from the start", alice.ID, notify.ListQuery{Limit: 3, Forward: true}, []int64{a[0], a[1], a[2]}, true},
+		{"forward from the start, unread", alice.ID, notify.ListQuery{Limit: 2, Forward: true, UnreadOnly: true}, []int64{a[0], a[2]}, true},
 		{"after and before", alice.ID, notify.ListQuery{Limit: 10, After: a[1], Before: a[4]}, []int64{a[2], a[3]}, false},
 		{"unread only", alice.ID, notify.ListQuery{Limit: 10, UnreadOnly: true}, []int64{a[6], a[4], a[3], a[2], a[0]}, false},
 		{"unread only, paged", alice.ID, notify.ListQuery{Limit: 2, UnreadOnly: true, Before: a[4]}, []int64{a[3], a[2]}, true},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -116,4 +118,39 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64
 		return 0, s.translate(ctx, "delete expired sessions", res.Error)
 	}
 	return res.RowsAffected, nil
+}
+
+// DeleteUserSessions deletes every session of userID ("log out
+// everywhere") and returns their ids, so their sockets can be closed.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) ([]int64, error) {
+	return s.deleteSessionsBeyond(ctx, "delete user sessions", userID, 0)
+}
+
+// TrimSessions keeps the keep newest sessions of userID, deletes the
+// older ones and returns their ids (none when there are at most keep).
+func (s *Store) TrimSessions(ctx context.Context, userID int64, keep int) ([]int64, error) {
+	return s.deleteSessionsBeyond(ctx, "trim sessions", userID, keep)
+}
+
+// deleteSessionsBeyond deletes the sessions of userID but the keep newest
+// (highest ids), in one transaction, and returns the deleted ids.
+func (s *Store) deleteSessionsBeyond(ctx context.Context, op string, userID int64, keep int) ([]int64, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	var ended []int64
+	err := db.Transaction(func(tx *gorm.DB) error {
+		var ids []int64
+		if err := tx.Model(&sessionRow{}).Where("user_id = ?", userID).Order("id DESC").Pluck("id", &ids).Error; err != nil {
+			return err
+		}
+		if len(ids) <= keep {
+			return nil
+		}
+		ended = ids[keep:]
+		return tx.Where("id IN ?", ended).Delete(&sessionRow{}).Error
+	})
+	if err != nil {
+		return nil, s.translate(ctx, op, err)
+	}
+	return ended, nil
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -161,5 +162,54 @@ func TestDeleteExpiredSessions(t *testing.T) {
 	}
 	if n, err := st.DeleteExpiredSessions(ctx, now); err != nil || n != 0 {
 		t.Fatalf("second sweep deleted %d, %v; want 0", n, err)
+	}
+}
+
+// TestTrimAndDeleteUserSessions: trimming keeps the newest sessions of one
+// user and returns the others' ids; deleting a user's sessions ends them
+// all; another user's sessions are never touched.
+func TestTrimAndDeleteUserSessions(t *testing.T) {
+	t.Parallel()
+	st := storetest.Open(t)
+	ctx := context.Background()
+	alice := storetest.User(t, st, "alice")
+	bob := storetest.User(t, st, "bob")
+	var a []notify.Session
+	for _, secret := range []string{"a1", "a2", "a3", "a4"} {
+		a = append(a, newSession(t, st, alice.ID, secret, t0.Add(time.Hour)))
+	}
+	newSession(t, st, bob.ID, "b1", t0.Add(time.Hour))
+	alive := func(secret string) bool {
+		_, _, err := st.SessionBySecretHash(ctx, notify.HashSecret(secret))
+		return err == nil
+	}
+
+	ended, err := st.TrimSessions(ctx, alice.ID, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ended, []int64{a[1].ID, a[0].ID}) {
+		t.Fatalf("trim ended %v, want the two oldest [%d %d]", ended, a[1].ID, a[0].ID)
+	}
+	if alive("a1") || alive("a2") || !alive("a3") || !alive("a4") || !alive("b1") {
+		t.Fatal("trim kept the wrong sessions")
+	}
+	if ended, err := st.TrimSessions(ctx, alice.ID, 2); err != nil || len(ended) != 0 {
+		t.Fatalf("trim at the cap: %v %v, want nothing ended", ended, err)
+	}
+
+	ended, err = st.DeleteUserSessions(ctx, alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ended)
+	if !slices.Equal(ended, []int64{a[2].ID, a[3].ID}) {
+		t.Fatalf("delete ended %v, want [%d %d]", ended, a[2].ID, a[3].ID)
+	}
+	if alive("a3") || alive("a4") || !alive("b1") {
+		t.Fatal("delete user sessions: wrong sessions left")
+	}
+	if ended, err := st.DeleteUserSessions(ctx, alice.ID); err != nil || len(ended) != 0 {
+		t.Fatalf("again: %v %v, want nothing", ended, err)
 	}
 }

@@ -9,7 +9,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -131,6 +133,9 @@ func openSQL(cfg config.Database) (*sql.DB, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
+		if err := createPrivate(cfg.SQLitePath); err != nil {
+			return nil, "", err
+		}
 		sqlDB, err = sql.Open("sqlite", dsn)
 		if err != nil {
 			return nil, "", fmt.Errorf("store: open: %w", err)
@@ -145,6 +150,28 @@ func openSQL(cfg config.Database) (*sql.DB, string, error) {
 	// picked up without waiting for a broken connection to be used.
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	return sqlDB, dialect, nil
+}
+
+// createPrivate creates the SQLite file at path, readable and writable by
+// its owner only (0600), when it does not exist yet: it holds password
+// hashes and every notification. SQLite creates the -wal and -shm files
+// with the permissions of the database file, so they are private too. An
+// existing file is left as it is: its owner chose its mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: open: create database.sqlite_path: %w", err)
+	}
+	// A umask such as 0277 would leave the owner without write access;
+	// Chmod makes the mode exactly 0600 whatever the umask.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("store: open: chmod database.sqlite_path: %w", err)
+	}
+	return f.Close()
 }
 
 // sqliteDSN builds the DSN of the SQLite file at path: foreign keys on,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -238,4 +240,39 @@ func holdWriteLock(tb testing.TB, cfg config.Database, userID int64) (release fu
 	release = func() { conn.ExecContext(ctx, "ROLLBACK"); conn.Close(); db.Close() }
 	tb.Cleanup(release)
 	return release
+}
+
+// TestSQLiteFilePrivate: a new SQLite database, and its -wal and -shm
+// files, are readable and writable by their owner only; an existing file
+// keeps the mode its owner gave it.
+func TestSQLiteFilePrivate(t *testing.T) {
+	if storetest.Postgres(t) {
+		t.Skip("SQLite only")
+	}
+	cfg := storetest.Config(t)
+	cfg.SQLitePath = filepath.Join(t.TempDir(), "private.db")
+	st := storetest.OpenConfig(t, cfg)
+	storetest.User(t, st, "alice") // a write, so the WAL exists
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		fi, err := os.Stat(cfg.SQLitePath + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s: mode %o, want 600", filepath.Base(cfg.SQLitePath+suffix), mode)
+		}
+	}
+
+	shared := filepath.Join(t.TempDir(), "shared.db")
+	if err := os.WriteFile(shared, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	cfg.SQLitePath = shared
+	storetest.OpenConfig(t, cfg)
+	if fi, err := os.Stat(shared); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("existing file: mode %v (%v), want 640 kept", fi.Mode().Perm(), err)
+	}
 }

@@ -24,10 +24,13 @@ const el = {
   app: $('app'), session: $('session'), username: $('username'), hello: $('hello'),
   bell: $('bell'), badge: $('badge'), panel: $('panel'), panelError: $('panel-error'),
   markAll: $('mark-all'), loadOlder: $('load-older'), logout: $('logout'),
-  pageError: $('page-error'),
+  pageError: $('page-error'), originWarning: $('origin-warning'),
 };
 
 let wsUrl = '';
+// originProblem explains why this page's origin will be refused; '' when it
+// is allowed.
+let originProblem = '';
 let user = null;
 let client = null;
 let unread = 0;
@@ -62,11 +65,18 @@ async function boot() {
   el.bootText.textContent = 'Loading…';
   el.bootRetry.hidden = true;
   try {
-    const config = await api('GET', '/api/config');
-    wsUrl = config.ws_url;
-    tasks.enable(config.tasks !== false);
-    const me = await api('GET', '/api/me');
-    enter(me.user);
+    const cfg = await api('GET', '/api/config');
+    wsUrl = cfg.ws_url;
+    tasks.enable(cfg.tasks !== false);
+    checkOrigin(cfg.allowed_origins);
+    // 200 {"user": null} when signed out: no failed request in the console.
+    const probe = await api('GET', '/api/session');
+    if (!probe.user) {
+      el.boot.hidden = true;
+      auth.show();
+      return;
+    }
+    enter(probe.user);
   } catch (err) {
     if (err.code === 'unauthorized') {
       el.boot.hidden = true;
@@ -99,11 +109,34 @@ async function enter(u) {
   startClient(loaded ? inbox.newestId() : undefined);
 }
 
+// checkOrigin compares the address this page was opened at with the origins
+// notifyd accepts. A refused websocket upgrade cannot be read by a browser
+// (it only sees the socket fail, again and again), so the page says what is
+// wrong itself.
+function checkOrigin(allowed) {
+  originProblem = '';
+  if (!Array.isArray(allowed) || allowed.length === 0 || allowed.includes(location.origin.toLowerCase())) {
+    el.originWarning.hidden = true;
+    return;
+  }
+  originProblem = `This page is open at ${location.origin}, but this notifyd only accepts pages from ` +
+    `${allowed.join(', ')}: live updates and changes will be refused. Open ${allowed[0]} instead, ` +
+    `or set http.public_url (or ws.allowed_origins) to ${location.origin} and restart notifyd.`;
+  el.originWarning.textContent = originProblem;
+  el.originWarning.hidden = false;
+}
+
 function startClient(afterId) {
   client?.close();
   client = null;
   if (!wsUrl) {
     conn.unavailable('The server did not say where its websocket is (GET /api/config has no ws_url).');
+    return;
+  }
+  if (originProblem) {
+    // The upgrade would be refused on every attempt: say why instead of
+    // "Reconnecting" forever.
+    conn.unavailable(originProblem);
     return;
   }
   const c = connect({ wsUrl, afterId });

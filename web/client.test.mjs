@@ -243,7 +243,20 @@ test('a server resync is emitted and the next resume omits after_id', () => {
   c.close();
 });
 
-test('offline pauses and online reconnects at once', () => {
+test('a browser that says offline still connects (loopback only)', () => {
+  const f = fakeEnv({ online: false });
+  const c = connect({ wsUrl: 'ws://localhost:8001/ws', env: f.env });
+  const got = record(c);
+  f.clock.advance(0);
+  assert.equal(f.sockets.length, 1, 'tried although navigator.onLine is false');
+  assert.equal(states(got).at(-1), 'offline');
+  f.last().open();
+  f.last().msg({ type: 'hello', unread_count: 0 });
+  assert.equal(states(got).at(-1), 'connected');
+  c.close();
+});
+
+test('offline shows, keeps a live socket, and keeps retrying', () => {
   const f = fakeEnv();
   const c = connect({ wsUrl: 'ws://x/ws', env: f.env });
   const got = record(c);
@@ -251,12 +264,19 @@ test('offline pauses and online reconnects at once', () => {
   f.last().open();
   f.last().msg({ type: 'hello', unread_count: 0 });
   f.setOnline(false);
+  assert.equal(f.last().closedWith, null, 'a live socket is not closed by the offline event');
+  assert.equal(states(got).at(-1), 'connected');
+  f.last().end(1006);
   assert.equal(states(got).at(-1), 'offline');
-  assert.equal(f.last().closedWith, 1000);
-  f.clock.advance(120_000);
-  assert.equal(f.sockets.length, 1, 'no retries while offline');
+  for (let i = 0; i < 3; i++) {
+    f.clock.advance(60_000);
+    f.last().end(1006); // nothing answers: the network is really down
+    assert.equal(states(got).at(-1), 'offline');
+  }
+  assert.equal(f.sockets.length, 4, 'retries go on while offline');
+  const before = f.sockets.length;
   f.setOnline(true);
-  assert.equal(f.sockets.length, 2);
+  assert.equal(f.sockets.length, before + 1, 'online retries at once');
   assert.equal(states(got).at(-1), 'connecting');
   c.close();
 });
@@ -556,23 +576,18 @@ test('getToken resolving null means signed out, at connect and at refresh', asyn
   });
 });
 
-test('close() or offline while getToken is pending opens no socket', async (t) => {
-  for (const how of ['close', 'offline']) {
-    await t.test(how, async () => {
-      const f = fakeEnv();
-      let resolve;
-      const c = connect({ wsUrl: 'ws://x/ws', getToken: () => new Promise((r) => { resolve = r; }), env: f.env });
-      const got = record(c);
-      f.clock.advance(0);
-      if (how === 'close') c.close();
-      else f.setOnline(false);
-      resolve(jwt({ exp: 9e9 }));
-      await flush();
-      assert.equal(f.sockets.length, 0);
-      assert.equal(states(got).at(-1), how === 'close' ? 'connecting' : 'offline');
-      c.close();
-    });
-  }
+test('close() while getToken is pending opens no socket', async () => {
+  const f = fakeEnv();
+  let resolve;
+  const c = connect({ wsUrl: 'ws://x/ws', getToken: () => new Promise((r) => { resolve = r; }), env: f.env });
+  const got = record(c);
+  f.clock.advance(0);
+  c.close();
+  resolve(jwt({ exp: 9e9 }));
+  await flush();
+  assert.equal(f.sockets.length, 0);
+  assert.deepEqual(states(got), ['connecting']);
+  assert.equal(f.clock.pending(), 0);
 });
 
 test('no refresh before the hello: the server would ignore it', async () => {
@@ -593,5 +608,18 @@ test('no refresh before the hello: the server would ignore it', async () => {
   f.clock.advance(1);
   await flush();
   assert.deepEqual(s.sent.at(-1), { type: 'refresh', token: tk.issued[1] });
+  c.close();
+});
+
+test('coming back online while getToken is pending opens one socket', async () => {
+  const f = fakeEnv({ online: false });
+  const pending = [];
+  const c = connect({ wsUrl: 'ws://x/ws', getToken: () => new Promise((r) => pending.push(r)), env: f.env });
+  f.clock.advance(0);
+  f.setOnline(true);
+  assert.equal(pending.length, 2, 'a fresh token for the new attempt');
+  for (const r of pending) r(jwt({ exp: 9e9 }));
+  await flush();
+  assert.equal(f.sockets.length, 1);
   c.close();
 });

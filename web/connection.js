@@ -60,7 +60,9 @@ export function createConnection(el, { wsUrl }) {
           break;
         }
         case 'offline':
-          show('offline', 'Offline', 'Your browser is offline. Live updates resume when the network is back.');
+          // navigator.onLine is only a hint (a loopback-only machine says
+          // offline): the client keeps trying, so say so.
+          show('offline', 'Offline', 'Your browser says it is offline. Still trying to reach live updates; they resume as soon as the server answers.');
           break;
         case 'unauthorized':
           show('unauthorized', 'Signed out', 'The live connection refused this session.');

@@ -293,13 +293,16 @@ export function connect({ wsUrl, getToken, secret, afterId, env = {}, options = 
   function open() {
     retryTimer = null;
     if (stopped) return;
+    // navigator.onLine is only a hint: a machine whose only network is
+    // loopback says "offline" and still reaches ws://localhost. Show it,
+    // and try anyway.
     if (!e.isOnline()) {
-      setStatus({ state: 'offline' });
-      return;
+      if (status.state !== 'offline') setStatus({ state: 'offline' });
+    } else if (status.state !== 'reconnecting') {
+      // While retrying the indicator keeps its "reconnecting" countdown;
+      // the first connect and a return from offline say "connecting".
+      setStatus({ state: 'connecting' });
     }
-    // While retrying the indicator keeps its "reconnecting" countdown; the
-    // first connect and a return from offline say "connecting".
-    if (status.state !== 'reconnecting') setStatus({ state: 'connecting' });
     if (!getToken) {
       dial(null);
       return;
@@ -461,14 +464,13 @@ export function connect({ wsUrl, getToken, secret, afterId, env = {}, options = 
     stopped = true;
   }
 
+  // scheduleRetry tries again after a backoff delay, also while the browser
+  // says it is offline (a hint only, see open): the status then says
+  // "offline", and the retries go on. error: why getToken() rejected.
   function scheduleRetry(code, error) {
-    if (!e.isOnline()) {
-      setStatus({ state: 'offline', code });
-      return;
-    }
     const retryInMs = backoffDelay(attempt, { baseMs: opt.backoffBaseMs, capMs: opt.backoffCapMs, random: e.random });
     attempt++;
-    const s = { state: 'reconnecting', retryInMs, attempt };
+    const s = { state: e.isOnline() ? 'reconnecting' : 'offline', retryInMs, attempt };
     if (code !== undefined) s.code = code;
     if (error !== undefined) s.error = error;
     setStatus(s);
@@ -508,19 +510,12 @@ export function connect({ wsUrl, getToken, secret, afterId, env = {}, options = 
     }, ms);
   }
 
+  // onOffline only changes what is shown: a live socket is kept (loopback
+  // still works when the browser says offline; a dead one is found by the
+  // ping watchdog), and pending retries go on.
   function onOffline() {
-    if (stopped) return;
-    dialing++;
-    e.clearTimeout(retryTimer);
-    retryTimer = null;
-    const sock = ws;
-    ws = null;
-    clearSocketTimers();
-    connectedAt = 0;
-    if (sock) {
-      try { sock.close(1000, 'offline'); } catch { /* already closing */ }
-    }
-    setStatus({ state: 'offline' });
+    if (stopped || status.state === 'connected') return;
+    setStatus({ ...status, state: 'offline' });
   }
 
   function onOnline() {

@@ -31,7 +31,7 @@ export function createTasks(root, { api, onUnauthorized }) {
     bars.delete(id);
   }
 
-  function upsert(id, name, progress) {
+  function upsert(id, name, progress, failed = false) {
     let b = bars.get(id);
     if (!b) {
       const bar = h('progress', { max: '1', value: '0', 'aria-label': `Progress of ${name}` });
@@ -44,10 +44,12 @@ export function createTasks(root, { api, onUnauthorized }) {
     }
     const p = Math.min(1, Math.max(0, Number(progress) || 0));
     b.bar.value = p;
-    b.pct.textContent = p >= 1 ? 'Done' : `${Math.round(p * 100)}%`;
+    // A failing task stops partway: its bar stays where it stopped.
+    b.pct.textContent = failed ? `Failed at ${Math.round(p * 100)}%` : p >= 1 ? 'Done' : `${Math.round(p * 100)}%`;
     b.li.dataset.progress = String(p);
-    b.done = p >= 1;
-    b.li.classList.toggle('done', b.done);
+    b.done = failed || p >= 1;
+    b.li.classList.toggle('done', b.done && !failed);
+    b.li.classList.toggle('failed', failed);
     clearTimeout(b.timer);
     b.timer = setTimeout(() => remove(id), b.done ? doneLingerMs : staleMs);
   }
@@ -81,7 +83,7 @@ export function createTasks(root, { api, onUnauthorized }) {
     event(ev) {
       if (ev.type !== 'task_progress' || !ev.data || typeof ev.data.task_id !== 'string') return;
       const known = bars.get(ev.data.task_id);
-      upsert(ev.data.task_id, known ? known.name : String(ev.data.name ?? 'Task'), ev.data.progress);
+      upsert(ev.data.task_id, known ? known.name : String(ev.data.name ?? 'Task'), ev.data.progress, ev.data.failed === true);
     },
     /** notification removes the bar of the task that notification n ends. */
     notification(n) {

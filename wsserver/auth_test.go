@@ -30,6 +30,19 @@ func TestAuthAccepted(t *testing.T) {
 			func(string) string { return `{"type":"auth"}` },
 		},
 		{
+			// Set instead when http.public_url is https.
+			"__Host- cookie",
+			func(s string) http.Header { return http.Header{"Cookie": {SecureSessionCookie + "=" + s}} },
+			func(string) string { return `{"type":"auth"}` },
+		},
+		{
+			"__Host- cookie wins over a stale plain one",
+			func(s string) http.Header {
+				return http.Header{"Cookie": {SessionCookie + "=stale; " + SecureSessionCookie + "=" + s}}
+			},
+			func(string) string { return `{"type":"auth"}` },
+		},
+		{
 			"json secret wins over cookie",
 			func(string) http.Header { return http.Header{"Cookie": {SessionCookie + "=wrong"}} },
 			func(s string) string { return authJSON(s, -1) },

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,6 +54,8 @@ type envConfig struct {
 	// jwt configures the tokens accepted: by default jwtauthtest's;
 	// no key: tokens are refused.
 	jwt config.JWT
+	// logs, when set, receives the server's logs (JSON) too.
+	logs io.Writer
 }
 
 // newEnv starts a server; everything is closed when the test ends.
@@ -67,6 +71,9 @@ func newEnv(tb testing.TB, tune ...func(*envConfig)) *env {
 	// Shown with -v or on failure. The server's goroutines end in the
 	// cleanup below, before tb completes.
 	logger := slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if ec.logs != nil {
+		logger = slog.New(slog.NewJSONHandler(io.MultiWriter(tb.Output(), ec.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	if ec.metrics != nil {
 		ec.hub.Metrics = ec.metrics
 	}
@@ -242,4 +249,22 @@ func eventually(tb testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// syncBuffer collects logs written from the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

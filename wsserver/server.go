@@ -25,10 +25,15 @@ import (
 	"github.com/notifyd/notifyd/notify"
 )
 
-// SessionCookie is the cookie the HTTP API sets at login. A browser sends
-// it with the upgrade request, so an auth message without a secret can use
-// it.
-const SessionCookie = "notifyd_session"
+// SessionCookie and SecureSessionCookie are the cookies the HTTP API sets
+// at login: the __Host- one when http.public_url is https, the plain one
+// otherwise. A browser sends the one it got with the upgrade request, so an
+// auth message without a secret can use it. Both are read, the __Host- one
+// first, so this listener needs no knowledge of the page's URL.
+const (
+	SessionCookie       = "notifyd_session"
+	SecureSessionCookie = "__Host-notifyd_session"
+)
 
 // Store is what the websocket server reads from the database (store.Store).
 type Store interface {
@@ -141,7 +146,7 @@ func (s *Server) begin() bool {
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !s.originAllowed(r) {
-		writeError(w, http.StatusForbidden, notify.EFORBIDDEN, "origin not allowed")
+		s.refuseOrigin(w, r)
 		return
 	}
 	// Refused before the upgrade, so the excess costs no goroutine.
@@ -175,15 +180,45 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(s.cfg.MaxMessageBytes)
 	s.deps.Metrics.SocketOpened() // SocketClosed at the end of serve
 
-	var cookie string
-	if ck, err := r.Cookie(SessionCookie); err == nil {
-		cookie = ck.Value
-	}
+	cookie := sessionCookie(r)
 	// serve returns once the socket is live; the connection is counted
 	// in conns until it has ended (conn.finish), so Close still waits
 	// for it.
 	c := newConn(s, ws, hj.conn, cookie, release)
 	c.serve(s.base)
+}
+
+// maxLoggedOrigin bounds how much of a refused Origin header is logged and
+// echoed: the header comes from the client.
+const maxLoggedOrigin = 200
+
+// refuseOrigin answers an upgrade from a page whose origin is not in
+// ws.allowed_origins with 403 before any upgrade, and logs it at WARN
+// with the origin and the allowed list. A browser cannot read this answer
+// (the page only sees the socket fail), so the log is where the operator
+// learns that the page was opened at another address than
+// http.public_url.
+func (s *Server) refuseOrigin(w http.ResponseWriter, r *http.Request) {
+	origin := strings.Join(r.Header.Values("Origin"), ", ")
+	if len(origin) > maxLoggedOrigin {
+		origin = origin[:maxLoggedOrigin] + "…"
+	}
+	s.logger.Warn("websocket upgrade refused: origin not allowed",
+		"origin", origin, "allowed_origins", s.cfg.AllowedOrigins,
+		"hint", "set http.public_url (or ws.allowed_origins) to the address the page is opened at")
+	writeError(w, http.StatusForbidden, notify.EFORBIDDEN,
+		"origin "+origin+" not allowed; set http.public_url (or ws.allowed_origins) to the address of this page")
+}
+
+// sessionCookie returns the session secret the upgrade request carries in
+// a cookie, "" when none.
+func sessionCookie(r *http.Request) string {
+	for _, name := range []string{SecureSessionCookie, SessionCookie} {
+		if ck, err := r.Cookie(name); err == nil && ck.Value != "" {
+			return ck.Value
+		}
+	}
+	return ""
 }
 
 // originAllowed applies the Origin rule: no Origin header is a non-browser

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/notifyd/notifyd/config"
@@ -95,10 +96,13 @@ type tab struct {
 	ctx     context.Context
 	mu      sync.Mutex
 	errs    []string
+	netErrs []string     // failed requests, as the console shows them
 	sockets atomic.Int64 // websockets the page opened
 }
 
-func openTab(tb testing.TB, browser context.Context, name, url string) *tab {
+// openTab opens url in a new tab of browser, after the steps of before
+// (beforeLoad scripts, cookies).
+func openTab(tb testing.TB, browser context.Context, name, url string, before ...chromedp.Action[chromedp.Void]) *tab {
 	tb.Helper()
 	ctx, cancel := chromedp.NewContext(browser)
 	t := &tab{tb: tb, name: name, ctx: ctx}
@@ -124,22 +128,50 @@ func openTab(tb testing.TB, browser context.Context, name, url string) *tab {
 	}); err != nil {
 		tb.Fatal(err)
 	}
+	t.do(before...)
 	t.do(chromedp.Navigate(url))
 	return t
 }
 
+// beforeLoad runs js in every document of the tab before the page's own
+// scripts.
+func beforeLoad(js string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: js})
+		return err
+	})
+}
+
+// setCookie stores an HttpOnly cookie for url in the browser, as a login
+// at that address would.
+func setCookie(url, name, value string) chromedp.Action[chromedp.Void] {
+	httpOnly := true
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: name, Value: value, URL: url, Path: "/", HTTPOnly: &httpOnly})
+		return err
+	})
+}
+
+// networkErrors returns the failed requests the console showed.
+func (t *tab) networkErrors() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.netErrs)
+}
+
 // console keeps what a developer would see as an error. Failed requests
-// (the 401 of GET /api/me before login, websocket refusals while the
-// server restarts) are network noise the page handles, not page errors.
+// (websocket refusals while the server restarts) are network noise the
+// page handles, not page errors: they are kept apart (networkErrors).
 func (t *tab) console(m chromedp.ConsoleMessage) {
 	if m.Type != chromedp.ConsoleError && m.Type != chromedp.ConsoleException && m.Type != chromedp.ConsoleWarning {
 		return
 	}
-	if m.Source == "network" || strings.HasPrefix(m.Text, "WebSocket connection to") {
-		return
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if m.Source == "network" || strings.HasPrefix(m.Text, "WebSocket connection to") {
+		t.netErrs = append(t.netErrs, m.String())
+		return
+	}
 	t.errs = append(t.errs, m.String())
 }
 
@@ -258,13 +290,7 @@ func (t *tab) signInExternal(in *instance, ext string) int64 {
 	if code := in.api(t.tb, "POST", "/api/publisher/users/"+ext+"/sessions", testAPIKey, nil, &s); code != http.StatusCreated {
 		t.tb.Fatalf("session of %s: %d", ext, code)
 	}
-	httpOnly := true
-	t.do(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		_, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{
-			Name: "notifyd_session", Value: s.Secret, URL: in.HTTPURL, Path: "/", HTTPOnly: &httpOnly,
-		})
-		return err
-	}), chromedp.Reload())
+	t.do(setCookie(in.HTTPURL, "notifyd_session", s.Secret), chromedp.Reload())
 	t.waitFor("inbox shown for "+ext, `!`+q("app")+`.hidden && `+q("username")+`.textContent === "`+ext+`"`, settle)
 	t.waitConnected()
 	return u.User.ID

@@ -16,7 +16,7 @@ import (
 func TestClusterRefusesSQLite(t *testing.T) {
 	env := map[string]string{"NOTIFYD_CLUSTER_ENABLED": "true", "NOTIFYD_DATABASE_SQLITE_PATH": t.TempDir() + "/x.db"}
 	var out strings.Builder
-	err := run(context.Background(), []string{"-config", "/dev/null"}, func(k string) string { return env[k] }, &out, &out)
+	err := run(context.Background(), []string{"-config", "/dev/null"}, environ(env), &out, &out)
 	var ue usageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cluster.enabled") {
 		t.Fatalf("run = %v, want a usage error (exit 2) naming cluster.enabled", err)
@@ -150,6 +150,19 @@ func TestClusterTwoInstances(t *testing.T) {
 		}
 		if m := onB.next(t, n); m.Type != "notification" {
 			t.Fatalf("B got %+v", m)
+		}
+	})
+
+	t.Run("log out everywhere on A closes every session's sockets on B", func(t *testing.T) {
+		s1, s2 := clSession(t, a, "alice"), clSession(t, a, "alice")
+		phones := []*clSocket{clDial(t, b.WSURL, s1), clDial(t, b.WSURL, s2)}
+		if code := a.api(t, "DELETE", "/api/sessions", s1, nil, nil); code != http.StatusNoContent {
+			t.Fatalf("log out everywhere: status %d", code)
+		}
+		for _, p := range phones {
+			if code := p.closeCode(t); code != notify.CloseUnauthorized {
+				t.Fatalf("closed with %d, want %d", code, notify.CloseUnauthorized)
+			}
 		}
 	})
 }

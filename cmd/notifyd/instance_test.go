@@ -17,16 +17,17 @@ import (
 )
 
 // testAPIKey is the publisher key of test instances.
-const testAPIKey = "test-publisher-key-0123456789"
+const testAPIKey = "test-publisher-key-0123456789abcdef"
 
 // instance is a notifyd started through run() on free ports.
 type instance struct {
-	HTTPURL string // http://127.0.0.1:port
-	WSURL   string // ws://127.0.0.1:port/ws
-	Env     map[string]string
-	cancel  context.CancelFunc
-	done    chan error
-	logs    *lockedBuffer
+	HTTPURL    string // http://127.0.0.1:port
+	WSURL      string // ws://127.0.0.1:port/ws
+	MetricsURL string // http://127.0.0.1:port (metrics.addr)
+	Env        map[string]string
+	cancel     context.CancelFunc
+	done       chan error
+	logs       *lockedBuffer
 }
 
 // testEnv returns the environment of a test instance on a fresh database
@@ -37,6 +38,7 @@ func testEnv(tb testing.TB) map[string]string {
 	env := map[string]string{
 		"NOTIFYD_HTTP_ADDR":                "127.0.0.1:0",
 		"NOTIFYD_WS_ADDR":                  "127.0.0.1:0",
+		"NOTIFYD_METRICS_ADDR":             "127.0.0.1:0",
 		"NOTIFYD_LOG_FORMAT":               "json",
 		"NOTIFYD_LOG_LEVEL":                "debug",
 		"NOTIFYD_AUTH_API_KEYS":            testAPIKey,
@@ -48,6 +50,15 @@ func testEnv(tb testing.TB) map[string]string {
 	return env
 }
 
+// environ turns m into an environment as os.Environ returns it.
+func environ(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
 // start runs notifyd with env and waits until both listeners are up. The
 // instance is stopped in tb.Cleanup if the test did not stop it.
 func start(tb testing.TB, env map[string]string) *instance {
@@ -55,9 +66,8 @@ func start(tb testing.TB, env map[string]string) *instance {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	inst := &instance{Env: env, cancel: cancel, done: make(chan error, 1), logs: &lockedBuffer{}}
-	getenv := func(k string) string { return env[k] }
 	go func() {
-		err := run(ctx, []string{"-config", "/dev/null"}, getenv, pw, pw)
+		err := run(ctx, []string{"-config", "/dev/null"}, environ(env), pw, pw)
 		pw.CloseWithError(fmt.Errorf("run returned: %v", err))
 		inst.done <- err
 	}()
@@ -74,13 +84,15 @@ func start(tb testing.TB, env map[string]string) *instance {
 				continue
 			}
 			var rec struct {
-				Msg      string `json:"msg"`
-				HTTPAddr string `json:"http_addr"`
-				WSAddr   string `json:"ws_addr"`
+				Msg         string `json:"msg"`
+				HTTPAddr    string `json:"http_addr"`
+				WSAddr      string `json:"ws_addr"`
+				MetricsAddr string `json:"metrics_addr"`
 			}
 			if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
 				inst.HTTPURL = "http://" + rec.HTTPAddr
 				inst.WSURL = "ws://" + rec.WSAddr + "/ws"
+				inst.MetricsURL = "http://" + rec.MetricsAddr
 				sent = true
 				ready <- nil
 			}

@@ -17,10 +17,10 @@ import (
 // scrape is one read of GET /metrics, by metric name.
 type scrape map[string]*dto.MetricFamily
 
-// scrapeMetrics reads /metrics as Prometheus would.
+// scrapeMetrics reads /metrics on metrics.addr as Prometheus would.
 func (in *instance) scrapeMetrics(tb testing.TB) scrape {
 	tb.Helper()
-	resp, err := http.Get(in.HTTPURL + "/metrics")
+	resp, err := http.Get(in.MetricsURL + "/metrics")
 	if err != nil {
 		tb.Fatalf("GET /metrics: %v", err)
 	}
@@ -95,6 +95,32 @@ func (in *instance) waitMetric(tb testing.TB, what string, cond func(scrape) boo
 			tb.Fatalf("metrics never showed %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestMetricsNotOnPublicPort: the metrics answer on metrics.addr only; the
+// public API port answers /metrics with the JSON 404, and metrics.addr
+// "off" opens no listener.
+func TestMetricsNotOnPublicPort(t *testing.T) {
+	in := start(t, testEnv(t))
+	resp, err := http.Get(in.HTTPURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || strings.Contains(string(b), "notifyd_") {
+		t.Fatalf("GET /metrics on the API port: %d %.100q, want 404", resp.StatusCode, b)
+	}
+	if s := in.scrapeMetrics(t); s["notifyd_http_requests_total"] == nil {
+		t.Fatal("metrics.addr does not serve notifyd's metrics")
+	}
+
+	env := testEnv(t)
+	env["NOTIFYD_METRICS_ADDR"] = "off"
+	off := start(t, env)
+	if off.MetricsURL != "http://" {
+		t.Fatalf("metrics.addr off: listening on %s", off.MetricsURL)
 	}
 }
 

@@ -43,7 +43,9 @@ environment variables. See config.toml for every key.`
 
 // run is the whole program: it returns when ctx is cancelled (after a
 // graceful shutdown) or when something fails. It never calls os.Exit.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// environ is the process environment ("KEY=value", os.Environ): config.Load
+// reads the NOTIFYD_* variables from it and refuses unknown ones.
+func run(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("notifyd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, usage) }
@@ -66,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if !explicit {
 		path = "config.toml"
 	}
-	cfg, err := config.Load(path, explicit, getenv)
+	cfg, err := config.Load(path, explicit, environ)
 	if err != nil {
 		return usageError{err}
 	}
@@ -79,6 +81,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 		// Config.LogValue masks API keys and database passwords.
 		logger.Info("configuration", "config", cfg)
+		if len(cfg.Auth.APIKeys) == 0 {
+			logger.Warn("publisher API disabled: no auth.api_keys configured; every /api/publisher call answers 401. " +
+				"Set one with NOTIFYD_AUTH_API_KEYS=$(openssl rand -hex 32)")
+		}
 		return serve(ctx, cfg, logger)
 	case "migrate":
 		if err := store.Migrate(ctx, cfg.Database, logger); err != nil {
@@ -125,6 +131,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return fmt.Errorf("ws.addr: %w", err)
 	}
 	defer wsLn.Close()
+	metricsLn, err := listenMetrics(cfg.Metrics)
+	if err != nil {
+		return err
+	}
+	if metricsLn != nil {
+		defer metricsLn.Close()
+	}
 
 	st, err := store.Open(ctx, cfg.Database, logger)
 	if err != nil {
@@ -139,7 +152,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	accounts, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: cfg.Auth.SessionTTL.D(),
-		HashConcurrency: cfg.Auth.HashConcurrency, HashQueue: cfg.Auth.HashQueue}, tokens)
+		HashConcurrency: cfg.Auth.HashConcurrency, HashQueue: cfg.Auth.HashQueue,
+		MaxSessionsPerUser: cfg.Auth.MaxSessionsPerUser}, tokens)
 	if err != nil {
 		return err
 	}
@@ -169,7 +183,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		WSPublicURL:    cfg.WS.PublicURL,
 		AllowedOrigins: cfg.WS.AllowedOrigins,
 	}, httpserver.Deps{Store: st, Service: svc, Accounts: accounts, Tasks: tasks, Logger: logger,
-		Metrics: metrics, Gatherer: reg, Ready: readiness(listener)})
+		Metrics: metrics, Ready: readiness(listener)})
 	ws := wsserver.New(cfg.WS, wsserver.Deps{Hub: hub, Accounts: accounts, Store: st, Logger: logger, Metrics: metrics})
 	defer ws.Close()
 
@@ -180,11 +194,21 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 
 	logger.Info("listening",
 		"http_addr", httpLn.Addr().String(), "ws_addr", wsLn.Addr().String(),
+		"metrics_addr", addrOf(metricsLn),
 		"database", st.Dialect(), "ws_public_url", cfg.WS.PublicURL)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveHTTP(httpSrv, httpLn) })
 	g.Go(func() error { return serveHTTP(wsSrv, wsLn) })
+	if metricsLn != nil {
+		metricsSrv := newHTTPServer(httpserver.MetricsHandler(reg, logger), cfg.HTTP, cfg.HTTP.WriteTimeout.D(), logger)
+		g.Go(func() error { return serveHTTP(metricsSrv, metricsLn) })
+		g.Go(func() error {
+			// A scrape can simply be retried: no graceful drain.
+			<-gctx.Done()
+			return metricsSrv.Close()
+		})
+	}
 	if listener != nil {
 		g.Go(func() error { return listener.Run(gctx) })
 	}
@@ -198,6 +222,27 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return shutdown(cfg.HTTP.ShutdownTimeout.D(), logger, httpSrv, wsSrv, hub, ws)
 	})
 	return g.Wait()
+}
+
+// listenMetrics listens on metrics.addr, or returns nil when it is ""
+// (no metrics listener).
+func listenMetrics(cfg config.Metrics) (net.Listener, error) {
+	if cfg.Addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics.addr: %w", err)
+	}
+	return ln, nil
+}
+
+// addrOf is the address of ln for the logs, "" without a listener.
+func addrOf(ln net.Listener) string {
+	if ln == nil {
+		return ""
+	}
+	return ln.Addr().String()
 }
 
 // closeService drains the service's group commit, bounded by timeout.

@@ -172,12 +172,15 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		{"bad send queue", map[string]string{"NOTIFYD_WS_SEND_QUEUE": "lots"}, "NOTIFYD_WS_SEND_QUEUE"},
 		{"bad duration", map[string]string{"NOTIFYD_WS_AUTH_TIMEOUT": "10"}, "NOTIFYD_WS_AUTH_TIMEOUT"},
 		{"bad log format", map[string]string{"NOTIFYD_LOG_FORMAT": "xml"}, "log.format"},
+		{"misspelled variable", map[string]string{"NOTIFYD_HTTP_ADRR": ":9000"}, "NOTIFYD_HTTP_ADRR"},
+		{"README placeholder key", map[string]string{"NOTIFYD_AUTH_API_KEYS": "change-me-to-a-long-random-key"}, "auth.api_keys[0]"},
+		{"compose placeholder key", map[string]string{"NOTIFYD_AUTH_API_KEYS": "dev-only-insecure-publisher-key"}, "auth.api_keys[0]"},
+		{"short key", map[string]string{"NOTIFYD_AUTH_API_KEYS": "0123456789abcdef0123456789"}, "auth.api_keys[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			getenv := func(k string) string { return tt.env[k] }
 			var out strings.Builder
-			err := run(context.Background(), []string{"-config", "/dev/null"}, getenv, &out, &out)
+			err := run(context.Background(), []string{"-config", "/dev/null"}, environ(tt.env), &out, &out)
 			var ue usageError
 			if !errors.As(err, &ue) {
 				t.Fatalf("run = %v, want a usage error (exit 2)", err)
@@ -198,7 +201,7 @@ func TestRunFailsOnTakenPort(t *testing.T) {
 	env := testEnv(t)
 	env["NOTIFYD_HTTP_ADDR"] = ln.Addr().String()
 	var out strings.Builder
-	err = run(context.Background(), []string{"-config", "/dev/null"}, func(k string) string { return env[k] }, &out, &out)
+	err = run(context.Background(), []string{"-config", "/dev/null"}, environ(env), &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "http.addr") {
 		t.Fatalf("run = %v, want an http.addr error", err)
 	}
@@ -207,7 +210,7 @@ func TestRunFailsOnTakenPort(t *testing.T) {
 func TestMigrateCommand(t *testing.T) {
 	env := testEnv(t)
 	var out strings.Builder
-	err := run(context.Background(), []string{"-config", "/dev/null", "migrate"}, func(k string) string { return env[k] }, &out, &out)
+	err := run(context.Background(), []string{"-config", "/dev/null", "migrate"}, environ(env), &out, &out)
 	if err != nil {
 		t.Fatalf("migrate: %v\n%s", err, out.String())
 	}
@@ -221,7 +224,7 @@ func TestHealthcheckCommand(t *testing.T) {
 	check := func(addr string) error {
 		env := map[string]string{"NOTIFYD_HTTP_ADDR": addr}
 		var out strings.Builder
-		return run(context.Background(), []string{"-config", "/dev/null", "healthcheck"}, func(k string) string { return env[k] }, &out, &out)
+		return run(context.Background(), []string{"-config", "/dev/null", "healthcheck"}, environ(env), &out, &out)
 	}
 	if err := check(strings.TrimPrefix(in.HTTPURL, "http://")); err != nil {
 		t.Fatalf("healthcheck of a running instance: %v", err)
@@ -229,6 +232,24 @@ func TestHealthcheckCommand(t *testing.T) {
 	in.stop(t)
 	if err := check(strings.TrimPrefix(in.HTTPURL, "http://")); err == nil {
 		t.Fatal("healthcheck of a stopped instance succeeded")
+	}
+}
+
+// TestStartupWarnsWithoutAPIKey: with no publisher key, start-up says at
+// WARN that the publisher API is disabled and how to enable it; with a key
+// it says nothing of the kind.
+func TestStartupWarnsWithoutAPIKey(t *testing.T) {
+	env := testEnv(t)
+	delete(env, "NOTIFYD_AUTH_API_KEYS")
+	in := start(t, env)
+	in.stop(t)
+	if !strings.Contains(in.logs.String(), `"level":"WARN","msg":"publisher API disabled: no auth.api_keys configured`) {
+		t.Errorf("no WARN about the disabled publisher API:\n%s", in.logs.String())
+	}
+	with := start(t, testEnv(t))
+	with.stop(t)
+	if strings.Contains(with.logs.String(), "publisher API disabled") {
+		t.Errorf("warned although a key is set")
 	}
 }
 

@@ -20,7 +20,7 @@ func TestTokenStory(t *testing.T) {
 
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"-config", "/dev/null", "token", "-sub", "user-7", "-ttl", "1h"},
-		func(k string) string { return env[k] }, &out, &out); err != nil {
+		environ(env), &out, &out); err != nil {
 		t.Fatalf("notifyd token: %v", err)
 	}
 	tok := strings.TrimSpace(out.String())

@@ -22,7 +22,7 @@ func TestTokenCommand(t *testing.T) {
 	}
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), []string{"-config", "/dev/null", "token", "-sub", "auth0|alice", "-ttl", "10m"},
-		func(k string) string { return env[k] }, &out, &errOut)
+		environ(env), &out, &errOut)
 	if err != nil {
 		t.Fatalf("run: %v (stderr %s)", err, errOut.String())
 	}
@@ -68,7 +68,7 @@ func TestTokenCommandRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			args := append([]string{"-config", "/dev/null", "token"}, tt.args...)
-			err := run(context.Background(), args, func(k string) string { return tt.env[k] }, &out, &out)
+			err := run(context.Background(), args, environ(tt.env), &out, &out)
 			var ue usageError
 			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want a usage error naming %q", err, tt.want)
@@ -95,7 +95,7 @@ func TestServeRefusesBadJWTKeys(t *testing.T) {
 				tt.key:                         tt.value,
 			}
 			var out bytes.Buffer
-			err := run(context.Background(), []string{"-config", "/dev/null"}, func(k string) string { return env[k] }, &out, &out)
+			err := run(context.Background(), []string{"-config", "/dev/null"}, environ(env), &out, &out)
 			var ue usageError
 			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want a usage error naming %s", err, tt.want)

@@ -37,6 +37,12 @@ func TestSlowConsumer(t *testing.T) {
 	// long enough that Bob's notifications cross a stretch of time when
 	// Alice's writer is stuck and her queue full.
 	env["NOTIFYD_WS_WRITE_TIMEOUT"] = "3s"
+	// Alice's resume must replay all she missed, however long her socket
+	// took to fill up (at most floodLimit/4 notifications, then
+	// afterGone): past ws.max_replay she would get a resync instead,
+	// which is another test's subject. Without -race the server is quick
+	// enough to store over 1,000 before she is cut off.
+	env["NOTIFYD_WS_MAX_REPLAY"] = fmt.Sprint(floodLimit/4 + afterGone + 1)
 	in := start(t, env)
 	api := newAPIClient(t, in.HTTPURL)
 	_, aliceSecret := api.user(t, "alice")

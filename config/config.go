@@ -112,6 +112,9 @@ type Publisher struct {
 // listener because the metrics tell traffic and login-failure rates.
 type Metrics struct {
 	Addr string `toml:"addr"` // "127.0.0.1:9464"; "": no metrics listener
+	// Pprof serves net/http/pprof under /debug/pprof/ on the metrics
+	// listener and turns on block and mutex profiling.
+	Pprof bool `toml:"pprof"` // false
 }
 
 // Log configures the slog logger.

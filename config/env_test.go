@@ -71,7 +71,8 @@ func envSamples() map[string]envSample {
 		"NOTIFYD_AUTH_JWT_AUDIENCE":                  {"notifyd", "notifyd"},
 		"NOTIFYD_AUTH_JWT_LEEWAY":                    {"5s", config.Duration(5 * time.Second)},
 		"NOTIFYD_PUBLISHER_IDEMPOTENCY_TTL":          {"2h", config.Duration(2 * time.Hour)},
-		"NOTIFYD_METRICS_ADDR":                       {"off", ""},
+		"NOTIFYD_METRICS_ADDR":                       {"127.0.0.1:9999", "127.0.0.1:9999"},
+		"NOTIFYD_METRICS_PPROF":                      {"true", true},
 	}
 }
 

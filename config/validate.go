@@ -141,6 +141,8 @@ func (c Config) Validate() error {
 	// "" turns the metrics listener off.
 	if c.Metrics.Addr != "" {
 		v.addr("metrics.addr", c.Metrics.Addr)
+	} else if c.Metrics.Pprof {
+		v.add("metrics.pprof", "needs the metrics listener: metrics.addr is empty")
 	}
 
 	v.between("demo.tasks_per_minute", int64(c.Demo.TasksPerMinute), 1, 10000)

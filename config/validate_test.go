@@ -110,6 +110,8 @@ func TestValidate(t *testing.T) {
 		{"auth.max_sessions_per_user 1", func(c *config.Config) { c.Auth.MaxSessionsPerUser = 1 }, ""},
 		{"metrics.addr off", func(c *config.Config) { c.Metrics.Addr = "" }, ""},
 		{"metrics.addr bad", func(c *config.Config) { c.Metrics.Addr = "9464" }, "metrics.addr"},
+		{"metrics.pprof on", func(c *config.Config) { c.Metrics.Pprof = true }, ""},
+		{"metrics.pprof without a listener", func(c *config.Config) { c.Metrics.Addr, c.Metrics.Pprof = "", true }, "metrics.pprof"},
 		{"auth.session_ttl 0", func(c *config.Config) { c.Auth.SessionTTL = 0 }, "auth.session_ttl"},
 		{"auth.login_per_minute_ip 0", func(c *config.Config) { c.Auth.LoginPerMinuteIP = 0 }, "auth.login_per_minute_ip"},
 		{"auth.login_per_minute_user 0", func(c *config.Config) { c.Auth.LoginPerMinuteUser = 0 }, "auth.login_per_minute_user"},

@@ -201,11 +201,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	g.Go(func() error { return serveHTTP(httpSrv, httpLn) })
 	g.Go(func() error { return serveHTTP(wsSrv, wsLn) })
 	if metricsLn != nil {
-		metricsSrv := newHTTPServer(httpserver.MetricsHandler(reg, logger), cfg.HTTP, cfg.HTTP.WriteTimeout.D(), logger)
+		metricsSrv := newMetricsServer(cfg, reg, logger)
 		g.Go(func() error { return serveHTTP(metricsSrv, metricsLn) })
 		g.Go(func() error {
 			// A scrape can simply be retried: no graceful drain.
 			<-gctx.Done()
+			defer stopProfiling(cfg.Metrics)
 			return metricsSrv.Close()
 		})
 	}

@@ -9,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/notifyd/notifyd/docs"
+	"github.com/notifyd/notifyd/notify"
 )
 
 // nameOfFunc names f as gin's RouteInfo.Handler does.
@@ -66,6 +69,29 @@ func TestOpenAPIHasEveryRoute(t *testing.T) {
 	}
 	if len(server) < 20 {
 		t.Fatalf("only %d routes found: %v", len(server), server)
+	}
+}
+
+// TestOpenAPIEveryOperation sends each operation of the spec the two
+// refusals every route of its kind gives: 413 for a body over the limit
+// (every route), 401 without credentials (every route with security).
+// env.do holds each answer to the spec, so both statuses must be declared.
+func TestOpenAPIEveryOperation(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	params := strings.NewReplacer("{id}", "1", "{external_id}", "app-user-1")
+	big := strings.Repeat("x", int(e.cfg.HTTP.MaxBodyBytes)+1)
+	for path, item := range testSpec(t).doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			t.Run(method+" "+path, func(t *testing.T) {
+				r := req{method: method, path: params.Replace(path)}
+				if op.Security != nil && !slices.ContainsFunc(*op.Security, func(sr openapi3.SecurityRequirement) bool { return len(sr) == 0 }) {
+					e.do(t, r).wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+				}
+				r.body = big
+				e.do(t, r).wantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
+			})
+		}
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/notifyd/notifyd/notify"
 )
 
 // recordingTB records the errors checkSpec reports instead of failing.
@@ -96,6 +98,44 @@ func TestSpecCheckCatchesDrift(t *testing.T) {
 			}
 			if tc.want != "" && !strings.Contains(got, tc.want) {
 				t.Fatalf("errors %q, want one with %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestOpenAPIErrorCodes holds the spec's error codes to statusOf: each
+// code of the Error schema is answered with a status whose response schema
+// accepts it (internal is 500 by definition, method_not_allowed is the
+// router's 405).
+func TestOpenAPIErrorCodes(t *testing.T) {
+	t.Parallel()
+	spec := testSpec(t)
+	codes := spec.doc.Components.Schemas["Error"].Value.Properties["error"].Value.Properties["code"].Value.Enum
+	if len(codes) < 10 {
+		t.Fatalf("error codes in the spec: %v", codes)
+	}
+	for _, c := range codes {
+		code := c.(string)
+		t.Run(code, func(t *testing.T) {
+			status, known := statusOf(code)
+			switch code {
+			case notify.EINTERNAL:
+				status, known = http.StatusInternalServerError, true
+			case "method_not_allowed":
+				status, known = http.StatusMethodNotAllowed, true
+			}
+			if !known {
+				t.Fatalf("statusOf(%q) is unknown: the spec lists a code the server never sends", code)
+			}
+			body := []byte(`{"error":{"code":"` + code + `","message":"m"}}`)
+			hr, err := http.NewRequest("GET", "http://127.0.0.1:1/api/secret", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := &recordingTB{TB: t}
+			spec.checkAnyError(rec, hr, resp{status: status, body: body})
+			if len(rec.errs) > 0 {
+				t.Fatalf("code %q answered %d: %s", code, status, rec.errs)
 			}
 		})
 	}

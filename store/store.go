@@ -186,7 +186,7 @@ func sqliteDSN(path string, busyTimeout time.Duration) (string, error) {
 	}
 	if strings.Contains(path, ":memory:") {
 		// Every pooled connection would get its own empty database.
-		return "", errors.New("store: open: database.sqlite_path must be a file, not :memory:")
+		return "", errors.New("store: open: database.sqlite_path must name a file (an in-memory database is refused)")
 	}
 	if strings.ContainsAny(path, "?#") {
 		return "", errors.New("store: open: database.sqlite_path must not contain '?' or '#'")

@@ -8,7 +8,8 @@ import (
 	"io/fs"
 )
 
-// The page, its modules, styles and icon. The node tests (*.test.mjs) and
+// The page, its modules, styles and icon. The node tests (*.test.mjs), the
+// npm package's package.json and notifyd-client.d.ts, typecheck/ and
 // this Go file are not served.
 //
 //go:embed index.html *.js *.css *.svg

@@ -27,6 +27,9 @@
 //   before reporting 'unauthorized'.
 // - secret: a session secret (POST /api/publisher/users/{external_id}/sessions).
 // - neither: the notifyd_session cookie of the bundled page.
+//
+// Types: notifyd-client.d.ts beside this file (web/package.json makes web/
+// an npm package, README "With npm, and TypeScript").
 
 /** Reconnect and heartbeat tunables (milliseconds). */
 export const defaults = Object.freeze({
@@ -164,8 +167,9 @@ export function refreshDelay(token, obtainedAt, now, { refreshAt = defaults.refr
 
 /**
  * @typedef {object} Client
- * @property {(type: string, fn: (payload: any) => void) => () => void} on
- *   Subscribe to an event; returns a function that unsubscribes. Events:
+ * @property {(type: string, fn: (payload: any) => void) => () => boolean} on
+ *   Subscribe to an event; returns a function that unsubscribes (true when
+ *   it removed the handler). Events:
  *   - 'notification' ({notification, unread_count}): a new notification, live
  *     or replayed after a reconnect; never the same id twice.
  *   - 'updated' ({notification, unread_count}): marked read or unread.

@@ -193,7 +193,9 @@ func (e *env) do(tb testing.TB, r req) resp {
 	if err != nil {
 		tb.Fatalf("%s %s: read body: %v", r.method, r.path, err)
 	}
-	return resp{status: res.StatusCode, header: res.Header, body: b}
+	got := resp{status: res.StatusCode, header: res.Header, body: b}
+	checkSpec(tb, e.server, hr, got) // docs/openapi.yaml (openapi_test.go)
+	return got
 }
 
 // decode decodes the JSON body into v, failing on unknown fields so tests

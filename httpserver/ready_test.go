@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -41,22 +42,27 @@ func TestReadyzAsksDepsReady(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			check.Store(result{c.err})
-			resp, err := http.Get(srv.URL + "/readyz")
+			res, err := http.Get(srv.URL + "/readyz")
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer resp.Body.Close()
+			defer res.Body.Close()
+			b, err := io.ReadAll(res.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSpec(t, s, res.Request, resp{status: res.StatusCode, header: res.Header, body: b})
 			var body struct {
 				Status string `json:"status"`
 				Error  struct {
 					Code string `json:"code"`
 				} `json:"error"`
 			}
-			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			if err := json.Unmarshal(b, &body); err != nil {
 				t.Fatal(err)
 			}
-			if resp.StatusCode != c.status || body.Error.Code != c.wantCode {
-				t.Fatalf("status %d code %q, want %d %q", resp.StatusCode, body.Error.Code, c.status, c.wantCode)
+			if res.StatusCode != c.status || body.Error.Code != c.wantCode {
+				t.Fatalf("status %d code %q, want %d %q", res.StatusCode, body.Error.Code, c.status, c.wantCode)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/notifyd/notifyd/docs"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -24,6 +25,7 @@ func (s *Server) routes(static fs.FS) {
 		tasks: s.cfg.Demo.Tasks, allowedOrigins: s.cfg.AllowedOrigins}
 	probe := &probeAPI{responder: r, accounts: s.deps.Accounts, cookieName: s.cookie.name}
 	files := newStaticFiles(r, static, s.cfg.WSPublicURL)
+	spec := openAPIDoc{spec: []byte(docs.OpenAPI())}
 
 	e := s.engine
 	e.GET("/healthz", health.healthz)
@@ -31,6 +33,7 @@ func (s *Server) routes(static fs.FS) {
 
 	api := e.Group("/api")
 	api.GET("/config", health.config)
+	api.GET("/openapi.yaml", spec.serve)
 	api.POST("/users", s.requireSameSite, users.signup)
 	api.POST("/sessions", s.requireSameSite, sessions.login)
 	api.GET("/session", probe.session)

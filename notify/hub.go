@@ -125,13 +125,6 @@ func remove(m map[int64]map[*Subscriber]struct{}, k int64, s *Subscriber) {
 // Metrics returns the metrics of HubConfig, nil if none were given.
 func (h *Hub) Metrics() *Metrics { return h.cfg.Metrics }
 
-// Count returns the number of registered sockets.
-func (h *Hub) Count() int {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return h.count
-}
-
 // UserCount returns the number of registered sockets of userID.
 func (h *Hub) UserCount(userID int64) int {
 	h.mu.RLock()

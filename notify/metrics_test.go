@@ -140,13 +140,12 @@ func TestServiceMetrics(t *testing.T) {
 	}
 
 	for range 2 {
-		select {
-		case f := <-sub.Queue():
-			if f.Type != "notification" || f.At.Before(before) || f.At.After(time.Now()) {
-				t.Errorf("frame Type %q At %v, want a notification stamped during the test", f.Type, f.At)
-			}
-		default:
+		f, ok := sub.Next()
+		if !ok {
 			t.Fatal("fewer than 2 frames queued")
+		}
+		if f.Type != "notification" || f.At.Before(before) || f.At.After(time.Now()) {
+			t.Errorf("frame Type %q At %v, want a notification stamped during the test", f.Type, f.At)
 		}
 	}
 }

@@ -113,9 +113,6 @@ func NewService(store NotificationStore, hub *Hub, logger *slog.Logger) *Service
 	return s
 }
 
-// Hub returns the registry the service pushes to.
-func (s *Service) Hub() *Hub { return s.hub }
-
 func (s *Service) stripe(userID int64) int {
 	return int(uint64(userID) % uint64(len(s.userLocks)))
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
@@ -34,7 +35,10 @@ func BenchmarkServiceNotify(b *testing.B) {
 				sub := register(b, hub, ids[i], int64(i+1))
 				sub.GoLive(0)
 				go func() { // the socket's writer, minus the socket
-					for range sub.Queue() {
+					for {
+						if _, err := notifytest.Next(b.Context(), sub); err != nil {
+							return
+						}
 					}
 				}()
 			}

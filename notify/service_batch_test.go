@@ -228,7 +228,7 @@ func TestNotifyDatabaseFailure(t *testing.T) {
 		t.Fatalf("NotifyMany with the database gone: %v, want %s", err, notify.EUNAVAILABLE)
 	}
 	// Frames are pushed before callers are answered: none came.
-	if got := drain(sub); len(got) != 0 {
+	if got := takeAll(sub); len(got) != 0 {
 		t.Fatalf("frames pushed for failed batches: %q", got)
 	}
 	if err := svc.Close(ctx); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
 )
@@ -182,14 +183,14 @@ func closeService(tb testing.TB, svc *notify.Service) {
 func waitNotifications(tb testing.TB, s *notify.Subscriber, n int) []received {
 	tb.Helper()
 	var out []received
-	deadline := time.After(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	for len(out) < n {
-		select {
-		case f := <-s.Queue():
-			out = append(out, decodeNotification(tb, f))
-		case <-deadline:
-			tb.Fatalf("socket got %v within 10s, want %d notifications", out, n)
+		f, err := notifytest.Next(ctx, s)
+		if err != nil {
+			tb.Fatalf("socket got %v within 10s, want %d notifications (%v)", out, n, err)
 		}
+		out = append(out, decodeNotification(tb, f))
 	}
 	return out
 }

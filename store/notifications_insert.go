@@ -202,35 +202,6 @@ func assign(items []notify.NewItem, chunk []int, rows []insertedRow, created tim
 	return done, nil
 }
 
-// InsertNotifications stores one copy of n for each existing user in
-// userIDs in one transaction, skipping unknown ids and repeated ones, and
-// returns the rows in the order of userIDs with the unread count of each
-// of those users, kept in the same transaction. It is InsertBatch for one
-// notification sent to several users.
-func (s *Store) InsertNotifications(ctx context.Context, userIDs []int64, n notify.NewNotification, now time.Time) ([]notify.Notification, map[int64]int64, error) {
-	items := make([]notify.NewItem, 0, len(userIDs))
-	seen := make(map[int64]bool, len(userIDs))
-	for _, id := range userIDs {
-		if !seen[id] { // a repeated id gets one copy
-			seen[id] = true
-			items = append(items, notify.NewItem{UserID: id, NewNotification: n})
-		}
-	}
-	rows, _, err := s.InsertBatch(ctx, items, nil, now)
-	if err != nil {
-		return nil, nil, err
-	}
-	var out []notify.Notification
-	counts := make(map[int64]int64, len(rows))
-	for _, r := range rows {
-		if r.ID != 0 {
-			out = append(out, r.Notification)
-			counts[r.UserID] = r.Unread
-		}
-	}
-	return out, counts, nil
-}
-
 // urlOf is n's link as the nullable column holds it.
 func urlOf(n notify.NewNotification) *string {
 	if n.URL == "" {

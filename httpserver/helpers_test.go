@@ -98,7 +98,7 @@ func newEnvWith(tb testing.TB, o envOptions) *env {
 	if st == nil {
 		st = storetest.Open(tb)
 	}
-	hub := notify.NewHub(notify.HubConfig{})
+	hub := notify.NewHub(notifytest.HubConfig())
 	svc := notify.NewService(st, hub, logger)
 	acc, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: ttl, MaxSessionsPerUser: cfg.Auth.MaxSessionsPerUser, Password: cheapPasswords()},
 		jwtauthtest.Verifier(tb, cfg.Auth.JWT))

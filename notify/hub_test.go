@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 )
 
 // register registers a socket and fails the test on error.
@@ -292,7 +293,7 @@ func TestHubShutdown(t *testing.T) {
 		}
 	})
 	t.Run("empty hub", func(t *testing.T) {
-		h := notify.NewHub(notify.HubConfig{})
+		h := notify.NewHub(notifytest.HubConfig())
 		if err := h.Shutdown(context.Background(), notify.CloseGoingAway, ""); err != nil {
 			t.Fatalf("Shutdown: %v", err)
 		}

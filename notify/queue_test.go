@@ -35,7 +35,7 @@ func TestSubscriberNextKeepsOrderAndBound(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := notify.NewHub(notify.HubConfig{SendQueue: queue})
+			h := notify.NewHub(notify.HubConfig{SendQueue: queue, MaxPerUser: 16})
 			s := register(t, h, 1, 10)
 			s.GoLive(0)
 			var id int64
@@ -81,7 +81,7 @@ func TestSubscriberNextKeepsOrderAndBound(t *testing.T) {
 }
 
 func TestSubscriberWake(t *testing.T) {
-	h := notify.NewHub(notify.HubConfig{SendQueue: 4})
+	h := notify.NewHub(notify.HubConfig{SendQueue: 4, MaxPerUser: 16})
 	s := register(t, h, 1, 10)
 	wakes := 0
 	s.SetWake(func() { wakes++ })

@@ -105,11 +105,11 @@ type Service struct {
 }
 
 // NewService returns a Service that stores in store and pushes through hub,
-// with the default group-commit limits (SetBatchLimits). Close it to drain
-// the notifications still being committed.
+// committing each call alone until SetBatchLimits sets the group-commit
+// limits. Close it to drain the notifications still being committed.
 func NewService(store NotificationStore, hub *Hub, logger *slog.Logger) *Service {
 	s := &Service{store: store, hub: hub, logger: logger, now: time.Now}
-	s.batch.init(BatchConfig{MaxRows: DefaultBatchMaxRows, MaxWait: DefaultBatchMaxWait})
+	s.batch.init(BatchConfig{})
 	return s
 }
 

@@ -19,13 +19,10 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkServiceNotify -benchtime 5s ./notify/
 func BenchmarkServiceNotify(b *testing.B) {
-	for _, cfg := range []notify.BatchConfig{
-		{MaxRows: 1},
-		{MaxRows: notify.DefaultBatchMaxRows, MaxWait: notify.DefaultBatchMaxWait},
-	} {
+	for _, cfg := range []notify.BatchConfig{{MaxRows: 1}, notifytest.BatchConfig()} {
 		b.Run(fmt.Sprintf("rows=%d/wait=%s", cfg.MaxRows, cfg.MaxWait), func(b *testing.B) {
 			st := storetest.Open(b)
-			hub := notify.NewHub(notify.HubConfig{SendQueue: 1 << 16})
+			hub := notify.NewHub(notify.HubConfig{SendQueue: 1 << 16, MaxPerUser: 16})
 			svc := notify.NewService(st, hub, nil)
 			svc.SetBatchLimits(cfg)
 			const users = 64

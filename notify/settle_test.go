@@ -92,8 +92,9 @@ func TestUnknownOutcomeReachesOpenSocket(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			noLeaks(t)
 			st := &lostAnswerStore{Store: storetest.Open(t)}
-			hub := notify.NewHub(notify.HubConfig{SendQueue: 100})
+			hub := notify.NewHub(notify.HubConfig{SendQueue: 100, MaxPerUser: 16})
 			svc := notify.NewService(st, hub, nil)
+			svc.SetBatchLimits(notifytest.BatchConfig())
 			defer closeService(t, svc)
 			ctx := context.Background()
 			alice := storetest.User(t, st.Store, "alice")
@@ -155,7 +156,8 @@ func TestUnknownOutcomeReachesOpenSocket(t *testing.T) {
 func TestUnknownOutcomeClusterMode(t *testing.T) {
 	noLeaks(t)
 	st := &lostAnswerStore{Store: storetest.Open(t)}
-	svc := notify.NewService(st, notify.NewHub(notify.HubConfig{}), nil)
+	svc := notify.NewService(st, notify.NewHub(notifytest.HubConfig()), nil)
+	svc.SetBatchLimits(notifytest.BatchConfig())
 	svc.UseDoorbell(nopBroadcaster{})
 	defer closeService(t, svc)
 	alice := storetest.User(t, st.Store, "alice")

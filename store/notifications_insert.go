@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -129,21 +128,16 @@ func (s *Store) insertSQLite(ctx context.Context, items []notify.NewItem, claims
 // insertValues inserts the items at the indexes of chunk in a single
 // multi-row INSERT and returns the new rows.
 func insertValues(tx *gorm.DB, items []notify.NewItem, chunk []int, created time.Time) ([]insertedRow, error) {
-	var sql strings.Builder
-	sql.WriteString("INSERT INTO notifications (user_id, title, content, style, url, data, created_at) VALUES ")
 	args := make([]any, 0, 7*len(chunk))
-	for k, i := range chunk {
-		if k > 0 {
-			sql.WriteString(", ")
-		}
-		sql.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+	for _, i := range chunk {
 		it := items[i]
 		args = append(args, it.UserID, it.Title, it.Content, string(styleOf(it.NewNotification)),
 			urlOf(it.NewNotification), dataOf(it.NewNotification), created)
 	}
-	sql.WriteString(" RETURNING id, user_id")
+	sql := "INSERT INTO notifications (user_id, title, content, style, url, data, created_at) VALUES " +
+		valuesList("(?, ?, ?, ?, ?, ?, ?)", len(chunk)) + " RETURNING id, user_id"
 	var rows []insertedRow
-	err := tx.Raw(sql.String(), args...).Scan(&rows).Error
+	err := tx.Raw(sql, args...).Scan(&rows).Error
 	return rows, err
 }
 

@@ -180,11 +180,8 @@ func (s *Service) Notify(ctx context.Context, userID int64, n NewNotification) (
 // together, never in part, possibly in a transaction shared with other
 // calls.
 func (s *Service) NotifyMany(ctx context.Context, userIDs []int64, n NewNotification) (int, error) {
-	if len(userIDs) == 0 {
-		return 0, Errorf(EINVALID, "user_ids: must not be empty")
-	}
-	if len(userIDs) > MaxBulkUsers {
-		return 0, Errorf(EINVALID, "user_ids: must have at most %d ids", MaxBulkUsers)
+	if err := checkBulkSize(len(userIDs)); err != nil {
+		return 0, err
 	}
 	if err := n.Normalize(); err != nil {
 		return 0, err

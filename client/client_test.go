@@ -14,6 +14,7 @@ import (
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/httpserver"
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
 )
@@ -34,7 +35,7 @@ type stack struct {
 func newStack(tb testing.TB) *stack {
 	tb.Helper()
 	st := storetest.Open(tb)
-	hub := notify.NewHub(notify.HubConfig{})
+	hub := notify.NewHub(notifytest.HubConfig())
 	svc := notify.NewService(st, hub, nil)
 	tb.Cleanup(func() { _ = svc.Close(context.Background()) })
 	acc, err := notify.NewAccounts(st, notify.AccountsConfig{Password: notify.PasswordParams{MemoryKiB: 1024, Time: 1, Threads: 1}}, nil)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/notifyd/notifyd/cluster"
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
@@ -135,14 +136,15 @@ func TestCatchUpReachesReplayingSocket(t *testing.T) {
 	// held the others for the socket.
 	sub.GoLive(first.ID)
 	var got []int64
+	wait, cancel := context.WithTimeout(ctx, waitTimeout)
+	defer cancel()
 	for len(got) < len(missed) {
-		select {
-		case f := <-sub.Queue():
-			if f.ID != 0 {
-				got = append(got, f.ID)
-			}
-		case <-time.After(waitTimeout):
-			t.Fatalf("got %v, want %v", got, missed)
+		f, err := notifytest.Next(wait, sub)
+		if err != nil {
+			t.Fatalf("got %v, want %v (%v)", got, missed, err)
+		}
+		if f.ID != 0 {
+			got = append(got, f.ID)
 		}
 	}
 	checkExactlyOnce(t, "replaying socket", got, missed)

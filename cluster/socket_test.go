@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 )
 
 // message is what a test reads from a frame.
@@ -31,7 +32,7 @@ type message struct {
 // what is queued for it, as a websocket writer would.
 type socket struct {
 	sub  *notify.Subscriber
-	stop chan struct{}
+	stop context.CancelFunc // ends collect
 	done chan struct{}
 
 	mu   sync.Mutex
@@ -56,31 +57,33 @@ func (n *node) connect(tb testing.TB, userID, sessionID int64) *socket {
 		}
 	}
 	sub.GoLive(newest)
-	s := &socket{sub: sub, stop: make(chan struct{}), done: make(chan struct{})}
-	go s.collect()
+	ctx, stop := context.WithCancel(context.Background())
+	s := &socket{sub: sub, stop: stop, done: make(chan struct{})}
+	go s.collect(ctx)
 	tb.Cleanup(func() {
-		close(s.stop)
+		s.stop()
 		<-s.done
 		n.hub.Unregister(sub)
 	})
 	return s
 }
 
-func (s *socket) collect() {
+// collect takes the frames queued for the socket until ctx ends or the
+// hub closes it.
+func (s *socket) collect(ctx context.Context) {
 	defer close(s.done)
 	for {
-		select {
-		case f := <-s.sub.Queue():
-			var m message
-			if err := json.Unmarshal(f.Data, &m); err != nil {
-				m.Type = "undecodable: " + string(f.Data)
-			}
-			s.mu.Lock()
-			s.msgs = append(s.msgs, m)
-			s.mu.Unlock()
-		case <-s.stop:
+		f, err := notifytest.Next(ctx, s.sub)
+		if err != nil {
 			return
 		}
+		var m message
+		if err := json.Unmarshal(f.Data, &m); err != nil {
+			m.Type = "undecodable: " + string(f.Data)
+		}
+		s.mu.Lock()
+		s.msgs = append(s.msgs, m)
+		s.mu.Unlock()
 	}
 }
 

@@ -37,9 +37,13 @@ type HTTP struct {
 
 // WS configures the websocket listener.
 type WS struct {
-	Addr                  string   `toml:"addr"`                     // ":8001"
-	PublicURL             string   `toml:"public_url"`               // "ws://localhost:8001/ws"
-	AllowedOrigins        []string `toml:"allowed_origins"`          // default: origin of http.public_url
+	Addr           string   `toml:"addr"`            // ":8001"
+	PublicURL      string   `toml:"public_url"`      // "ws://localhost:8001/ws"
+	AllowedOrigins []string `toml:"allowed_origins"` // default: origin of http.public_url
+	// HandshakeTimeout bounds reading the upgrade request, headers and
+	// all, and how long a connection answered without an upgrade may stay
+	// idle; the http section's timeouts are the API listener's.
+	HandshakeTimeout      Duration `toml:"handshake_timeout"`        // "5s"
 	AuthTimeout           Duration `toml:"auth_timeout"`             // "10s"
 	MaxMessageBytes       int64    `toml:"max_message_bytes"`        // 4096
 	MaxReplay             int      `toml:"max_replay"`               // 1000
@@ -160,6 +164,7 @@ func Default() Config {
 		WS: WS{
 			Addr:                  ":8001",
 			PublicURL:             "ws://localhost:8001/ws",
+			HandshakeTimeout:      Duration(5 * time.Second),
 			AuthTimeout:           Duration(10 * time.Second),
 			MaxMessageBytes:       4096,
 			MaxReplay:             1000,

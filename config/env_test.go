@@ -27,6 +27,7 @@ func envSamples() map[string]envSample {
 		"NOTIFYD_WS_ADDR":                            {":9001", ":9001"},
 		"NOTIFYD_WS_PUBLIC_URL":                      {"wss://notify.example.com/ws", "wss://notify.example.com/ws"},
 		"NOTIFYD_WS_ALLOWED_ORIGINS":                 {"https://A.example.com,https://b.example.com:8443", []string{"https://a.example.com", "https://b.example.com:8443"}},
+		"NOTIFYD_WS_HANDSHAKE_TIMEOUT":               {"2s", config.Duration(2 * time.Second)},
 		"NOTIFYD_WS_AUTH_TIMEOUT":                    {"3s", config.Duration(3 * time.Second)},
 		"NOTIFYD_WS_MAX_MESSAGE_BYTES":               {"8192", int64(8192)},
 		"NOTIFYD_WS_MAX_REPLAY":                      {"0", 0},

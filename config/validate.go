@@ -61,6 +61,7 @@ func (c Config) Validate() error {
 	v.addr("ws.addr", c.WS.Addr)
 	v.publicURL("ws.public_url", c.WS.PublicURL, "ws", "wss")
 	v.origins("ws.allowed_origins", c.WS.AllowedOrigins)
+	v.positive("ws.handshake_timeout", c.WS.HandshakeTimeout)
 	v.positive("ws.auth_timeout", c.WS.AuthTimeout)
 	v.positive("ws.ping_interval", c.WS.PingInterval)
 	v.positive("ws.pong_timeout", c.WS.PongTimeout)

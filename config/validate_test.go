@@ -51,6 +51,7 @@ func TestValidate(t *testing.T) {
 		{"http.max_body_bytes 1023", func(c *config.Config) { c.HTTP.MaxBodyBytes = 1023 }, "http.max_body_bytes"},
 		{"http.max_body_bytes 1024", func(c *config.Config) { c.HTTP.MaxBodyBytes = 1024 }, ""},
 
+		{"ws.handshake_timeout 0", func(c *config.Config) { c.WS.HandshakeTimeout = 0 }, "ws.handshake_timeout"},
 		{"ws.auth_timeout 0", func(c *config.Config) { c.WS.AuthTimeout = 0 }, "ws.auth_timeout"},
 		{"ws.ping_interval 0", func(c *config.Config) { c.WS.PingInterval = 0 }, "ws.ping_interval"},
 		{"ws.pong_timeout 0", func(c *config.Config) { c.WS.PongTimeout = 0 }, "ws.pong_timeout"},

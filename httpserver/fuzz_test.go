@@ -60,13 +60,8 @@ func FuzzDecodeBulk(f *testing.F) {
 	// POST /api/publisher/notifications: the checks of
 	// notify.Service.NotifyManyExternal.
 	fuzzBody(f, bodyRequired, func(req *notifyManyRequest) error {
-		if len(req.UserIDs) == 0 || len(req.UserIDs) > notify.MaxBulkUsers {
-			return notify.Errorf(notify.EINVALID, "user_ids: must hold 1 to %d external ids", notify.MaxBulkUsers)
-		}
-		for _, id := range req.UserIDs {
-			if err := notify.ValidateExternalID("user_ids", id); err != nil {
-				return err
-			}
+		if err := notify.ValidateBulkExternalIDs(req.UserIDs); err != nil {
+			return err
 		}
 		nn := notify.NewNotification{Title: req.Title, Content: req.Content, Style: req.Style, URL: req.URL, Data: req.Data}
 		return nn.Normalize()

@@ -16,6 +16,7 @@ import (
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/jwtauth/jwtauthtest"
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
 	"github.com/notifyd/notifyd/web"
@@ -97,7 +98,7 @@ func newEnvWith(tb testing.TB, o envOptions) *env {
 	if st == nil {
 		st = storetest.Open(tb)
 	}
-	hub := notify.NewHub(notify.HubConfig{})
+	hub := notify.NewHub(notifytest.HubConfig())
 	svc := notify.NewService(st, hub, logger)
 	acc, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: ttl, MaxSessionsPerUser: cfg.Auth.MaxSessionsPerUser, Password: cheapPasswords()},
 		jwtauthtest.Verifier(tb, cfg.Auth.JWT))
@@ -305,26 +306,24 @@ func (e *env) subscribe(tb testing.TB, userID, sessionID int64) *notify.Subscrib
 // queued; the timeout only guards frames from background tasks.
 func frame(tb testing.TB, sub *notify.Subscriber, wait time.Duration) map[string]any {
 	tb.Helper()
-	select {
-	case f := <-sub.Queue():
-		var m map[string]any
-		if err := json.Unmarshal(f.Data, &m); err != nil {
-			tb.Fatalf("frame %s: %v", f.Data, err)
-		}
-		return m
-	case <-time.After(wait):
-		tb.Fatalf("no frame within %s", wait)
-		return nil
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	f, err := notifytest.Next(ctx, sub)
+	if err != nil {
+		tb.Fatalf("no frame within %s: %v", wait, err)
 	}
+	var m map[string]any
+	if err := json.Unmarshal(f.Data, &m); err != nil {
+		tb.Fatalf("frame %s: %v", f.Data, err)
+	}
+	return m
 }
 
 // wantNoFrame fails if sub has a frame queued.
 func wantNoFrame(tb testing.TB, sub *notify.Subscriber) {
 	tb.Helper()
-	select {
-	case f := <-sub.Queue():
+	if f, ok := sub.Next(); ok {
 		tb.Fatalf("unexpected frame %s", f.Data)
-	default:
 	}
 }
 

@@ -21,7 +21,7 @@ func newMetricsServer(tb testing.TB, reg *prometheus.Registry) metricsEnv {
 	tb.Helper()
 	st := storetest.Open(tb)
 	m := notify.NewMetrics(reg)
-	hub := notify.NewHub(notify.HubConfig{Metrics: m})
+	hub := notify.NewHub(notify.HubConfig{SendQueue: 256, MaxPerUser: 16, Metrics: m})
 	svc := notify.NewService(st, hub, nil)
 	acc, err := notify.NewAccounts(st, notify.AccountsConfig{Password: cheapPasswords()}, nil)
 	if err != nil {

@@ -45,13 +45,8 @@ type loginResponse struct {
 // client address and globally (checked first, before any work), and failed
 // ones per (canonical username, client address).
 func (h *sessionAPI) login(c *gin.Context) {
-	if wait := h.limits.admit(c.ClientIP()); wait > 0 {
-		h.rateLimited(c, wait)
-		return
-	}
-	var req credentialsRequest
-	if err := h.decodeJSON(c, &req, bodyRequired); err != nil {
-		h.renderError(c, err)
+	req, ok := h.admitCredentials(c, h.limits)
+	if !ok {
 		return
 	}
 	// A name that breaks the username rules can belong to no account, so

@@ -29,6 +29,23 @@ type credentialsRequest struct {
 	Password string `json:"password"`
 }
 
+// admitCredentials starts a login or a sign-up: the client's address and
+// the global rate are charged first, before any work (each attempt may
+// cost an argon2 hash), then the body is read. When it reports false it
+// has answered (429 or the body's error) and the handler stops.
+func (s *responder) admitCredentials(c *gin.Context, limits loginLimits) (credentialsRequest, bool) {
+	var req credentialsRequest
+	if wait := limits.admit(c.ClientIP()); wait > 0 {
+		s.rateLimited(c, wait)
+		return req, false
+	}
+	if err := s.decodeJSON(c, &req, bodyRequired); err != nil {
+		s.renderError(c, err)
+		return req, false
+	}
+	return req, true
+}
+
 type userResponse struct {
 	User notify.User `json:"user"`
 }
@@ -39,13 +56,8 @@ func (h *userAPI) signup(c *gin.Context) {
 		h.renderError(c, notify.Errorf(notify.EFORBIDDEN, "sign-up is disabled"))
 		return
 	}
-	if wait := h.limits.admit(c.ClientIP()); wait > 0 {
-		h.rateLimited(c, wait)
-		return
-	}
-	var req credentialsRequest
-	if err := h.decodeJSON(c, &req, bodyRequired); err != nil {
-		h.renderError(c, err)
+	req, ok := h.admitCredentials(c, h.limits)
+	if !ok {
 		return
 	}
 	u, err := h.accounts.Signup(c.Request.Context(), req.Username, req.Password)

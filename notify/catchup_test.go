@@ -49,11 +49,11 @@ func TestCatchUpFloors(t *testing.T) {
 		for id := int64(26); id <= 42; id++ {
 			h.Publish(1, notification(id))
 		}
-		if got := drain(live); !slices.Equal(got, []string{"n41", "n42"}) {
+		if got := takeAll(live); !slices.Equal(got, []string{"n41", "n42"}) {
 			t.Fatalf("live socket got %v, want [n41 n42]", got)
 		}
 		replaying.GoLive(35) // its replay ended at 35
-		got := drain(replaying)
+		got := takeAll(replaying)
 		if len(got) != 7 || got[0] != "n36" || got[6] != "n42" {
 			t.Fatalf("replaying socket got %v, want n36..n42", got)
 		}

@@ -28,3 +28,17 @@ func (a *Accounts) HashWaiting() int {
 	defer a.hashes.mu.Unlock()
 	return a.hashes.waiting
 }
+
+// Count returns the number of registered sockets.
+func (h *Hub) Count() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.count
+}
+
+// Cursor returns the highest notification id queued for s.
+func (s *Subscriber) Cursor() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cursor
+}

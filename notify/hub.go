@@ -6,12 +6,13 @@ import (
 	"sync/atomic"
 )
 
-// HubConfig tunes the registry of open sockets.
+// HubConfig tunes the registry of open sockets. Its defaults are those of
+// config.Default (ws section); the sizes must be positive.
 type HubConfig struct {
 	// SendQueue is the number of frames a socket may have waiting to be
-	// written before it is closed with CloseQueueFull (ws.send_queue, 256).
+	// written before it is closed with CloseQueueFull (ws.send_queue).
 	SendQueue int
-	// MaxPerUser caps the open sockets of one user (ws.max_connections_per_user, 16).
+	// MaxPerUser caps the open sockets of one user (ws.max_connections_per_user).
 	MaxPerUser int
 	// Metrics records queue-full closes and, through Service, created
 	// notifications; nil records nothing.
@@ -40,12 +41,6 @@ type Hub struct {
 
 // NewHub returns an empty hub.
 func NewHub(cfg HubConfig) *Hub {
-	if cfg.SendQueue <= 0 {
-		cfg.SendQueue = 256
-	}
-	if cfg.MaxPerUser <= 0 {
-		cfg.MaxPerUser = 16
-	}
 	return &Hub{
 		cfg:      cfg,
 		users:    make(map[int64]map[*Subscriber]struct{}),
@@ -124,13 +119,6 @@ func remove(m map[int64]map[*Subscriber]struct{}, k int64, s *Subscriber) {
 
 // Metrics returns the metrics of HubConfig, nil if none were given.
 func (h *Hub) Metrics() *Metrics { return h.cfg.Metrics }
-
-// Count returns the number of registered sockets.
-func (h *Hub) Count() int {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return h.count
-}
 
 // UserCount returns the number of registered sockets of userID.
 func (h *Hub) UserCount(userID int64) int {

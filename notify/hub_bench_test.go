@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 )
 
 // The hub's publish path, without the network: Publish hands a frame to
@@ -74,7 +75,7 @@ func mallocs() uint64 {
 func BenchmarkHubPublish(b *testing.B) {
 	for _, n := range []int{1, 2, 16} {
 		b.Run(fmt.Sprintf("subs=%d", n), func(b *testing.B) {
-			h := notify.NewHub(notify.HubConfig{})
+			h := notify.NewHub(notifytest.HubConfig())
 			subs := make([]*notify.Subscriber, n)
 			for i := range subs {
 				subs[i] = benchSubscriber(b, h, 1, int64(i+1))
@@ -97,7 +98,7 @@ func BenchmarkHubPublish(b *testing.B) {
 // the hub, and that delivering it adds nothing per socket.
 func BenchmarkHubPublishSerialised(b *testing.B) {
 	const n = 16
-	h := notify.NewHub(notify.HubConfig{})
+	h := notify.NewHub(notifytest.HubConfig())
 	subs := make([]*notify.Subscriber, n)
 	for i := range subs {
 		subs[i] = benchSubscriber(b, h, 1, int64(i+1))
@@ -118,7 +119,7 @@ func BenchmarkHubPublishSerialised(b *testing.B) {
 // GOMAXPROCS goroutines at once (the registry lock is shared by all).
 func BenchmarkHubPublishManyUsers(b *testing.B) {
 	const users, perUser = 10000, 2
-	h := notify.NewHub(notify.HubConfig{})
+	h := notify.NewHub(notifytest.HubConfig())
 	byUser := make([][]*notify.Subscriber, users)
 	for u := range byUser {
 		for k := range perUser {

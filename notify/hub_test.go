@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 )
 
 // register registers a socket and fails the test on error.
@@ -29,19 +30,6 @@ func notification(id int64) notify.Frame {
 
 // other is a frame without a notification id (an update, an event...).
 func other(label string) notify.Frame { return notify.Frame{Data: []byte(label)} }
-
-// drain returns the labels of the frames queued for s, without blocking.
-func drain(s *notify.Subscriber) []string {
-	var out []string
-	for {
-		select {
-		case f := <-s.Queue():
-			out = append(out, string(f.Data))
-		default:
-			return out
-		}
-	}
-}
 
 func closed(s *notify.Subscriber) bool {
 	select {
@@ -158,21 +146,21 @@ func TestHubPublishOrderAndDedup(t *testing.T) {
 					t.Fatalf("Publish offered to %d sockets, want 1", n)
 				}
 			}
-			if got := drain(s); len(got) != 0 {
+			if got := takeAll(s); len(got) != 0 {
 				t.Fatalf("queued before GoLive: %v", got)
 			}
 			s.GoLive(tt.cursor)
 			for _, f := range tt.after {
 				h.Publish(1, f)
 			}
-			if got := drain(s); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			if got := takeAll(s); fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("queued %v, want %v", got, tt.want)
 			}
 			if got := s.Cursor(); got != tt.wantCur {
 				t.Errorf("Cursor = %d, want %d", got, tt.wantCur)
 			}
 			bystander.GoLive(0)
-			if got := drain(bystander); len(got) != 0 {
+			if got := takeAll(bystander); len(got) != 0 {
 				t.Errorf("another user's socket got %v", got)
 			}
 		})
@@ -213,7 +201,7 @@ func TestHubQueueFull(t *testing.T) {
 			if closed(fine) {
 				t.Fatal("another user's socket was closed")
 			}
-			if got := drain(fine); fmt.Sprint(got) != "[n9]" {
+			if got := takeAll(fine); fmt.Sprint(got) != "[n9]" {
 				t.Fatalf("other socket got %v, want [n9]", got)
 			}
 		})
@@ -305,7 +293,7 @@ func TestHubShutdown(t *testing.T) {
 		}
 	})
 	t.Run("empty hub", func(t *testing.T) {
-		h := notify.NewHub(notify.HubConfig{})
+		h := notify.NewHub(notifytest.HubConfig())
 		if err := h.Shutdown(context.Background(), notify.CloseGoingAway, ""); err != nil {
 			t.Fatalf("Shutdown: %v", err)
 		}

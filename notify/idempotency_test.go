@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
@@ -34,8 +35,9 @@ func TestIdempotentRetryAfterUnavailable(t *testing.T) {
 		t.Run(fmt.Sprintf("committed %v", commit), func(t *testing.T) {
 			noLeaks(t)
 			st := &lostAnswerStore{Store: storetest.Open(t)}
-			hub := notify.NewHub(notify.HubConfig{SendQueue: 100})
+			hub := notify.NewHub(notify.HubConfig{SendQueue: 100, MaxPerUser: 16})
 			svc := notify.NewService(st, hub, nil)
+			svc.SetBatchLimits(notifytest.BatchConfig())
 			defer closeService(t, svc)
 			ctx := context.Background()
 			u, _, err := st.EnsureExternalUser(ctx, "alice", nil, time.Now())
@@ -88,8 +90,9 @@ func TestIdempotentRetryAfterUnavailable(t *testing.T) {
 func TestIdempotencyKeyRules(t *testing.T) {
 	noLeaks(t)
 	st := storetest.Open(t)
-	hub := notify.NewHub(notify.HubConfig{SendQueue: 100})
+	hub := notify.NewHub(notify.HubConfig{SendQueue: 100, MaxPerUser: 16})
 	svc := notify.NewService(st, hub, nil)
+	svc.SetBatchLimits(notifytest.BatchConfig())
 	defer closeService(t, svc)
 	ctx := context.Background()
 	n := notify.NewNotification{Title: "Video ready"}

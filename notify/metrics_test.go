@@ -9,6 +9,7 @@ import (
 
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/notify/metricstest"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
@@ -26,7 +27,7 @@ func TestMetricsNilIsSafe(t *testing.T) {
 	m.HTTPRequest("/healthz", "GET", 200)
 
 	// A hub without metrics still closes a full socket.
-	h := notify.NewHub(notify.HubConfig{SendQueue: 1})
+	h := notify.NewHub(notify.HubConfig{SendQueue: 1, MaxPerUser: 16})
 	s := register(t, h, 1, 1)
 	s.GoLive(0)
 	h.Publish(1, other("a"))
@@ -48,7 +49,7 @@ func TestQueueFullReasons(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			reg := prometheus.NewRegistry()
-			h := notify.NewHub(notify.HubConfig{SendQueue: 2, Metrics: notify.NewMetrics(reg)})
+			h := notify.NewHub(notify.HubConfig{SendQueue: 2, Metrics: notify.NewMetrics(reg), MaxPerUser: 16})
 			s := register(t, h, 1, 1)
 			if tt.live {
 				s.GoLive(0)
@@ -113,8 +114,9 @@ func TestMetricsLabelsAreBounded(t *testing.T) {
 func TestServiceMetrics(t *testing.T) {
 	st := storetest.Open(t)
 	reg := prometheus.NewRegistry()
-	hub := notify.NewHub(notify.HubConfig{Metrics: notify.NewMetrics(reg)})
+	hub := notify.NewHub(notify.HubConfig{SendQueue: 256, MaxPerUser: 16, Metrics: notify.NewMetrics(reg)})
 	svc := notify.NewService(st, hub, nil)
+	svc.SetBatchLimits(notifytest.BatchConfig())
 	ctx := context.Background()
 	alice := storetest.User(t, st, "alice")
 	bob := storetest.User(t, st, "bob")
@@ -140,13 +142,12 @@ func TestServiceMetrics(t *testing.T) {
 	}
 
 	for range 2 {
-		select {
-		case f := <-sub.Queue():
-			if f.Type != "notification" || f.At.Before(before) || f.At.After(time.Now()) {
-				t.Errorf("frame Type %q At %v, want a notification stamped during the test", f.Type, f.At)
-			}
-		default:
+		f, ok := sub.Next()
+		if !ok {
 			t.Fatal("fewer than 2 frames queued")
+		}
+		if f.Type != "notification" || f.At.Before(before) || f.At.After(time.Now()) {
+			t.Errorf("frame Type %q At %v, want a notification stamped during the test", f.Type, f.At)
 		}
 	}
 }

@@ -35,7 +35,7 @@ func TestSubscriberNextKeepsOrderAndBound(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := notify.NewHub(notify.HubConfig{SendQueue: queue})
+			h := notify.NewHub(notify.HubConfig{SendQueue: queue, MaxPerUser: 16})
 			s := register(t, h, 1, 10)
 			s.GoLive(0)
 			var id int64
@@ -81,7 +81,7 @@ func TestSubscriberNextKeepsOrderAndBound(t *testing.T) {
 }
 
 func TestSubscriberWake(t *testing.T) {
-	h := notify.NewHub(notify.HubConfig{SendQueue: 4})
+	h := notify.NewHub(notify.HubConfig{SendQueue: 4, MaxPerUser: 16})
 	s := register(t, h, 1, 10)
 	wakes := 0
 	s.SetWake(func() { wakes++ })
@@ -105,24 +105,5 @@ func TestSubscriberWake(t *testing.T) {
 	s.Close(notify.CloseGoingAway, "bye")
 	if wakes != 3 {
 		t.Fatalf("woken %d times after Close, want 3", wakes)
-	}
-}
-
-func TestSubscriberQueueTakesOverQueuedFrames(t *testing.T) {
-	h := notify.NewHub(notify.HubConfig{SendQueue: 4})
-	s := register(t, h, 1, 10)
-	s.GoLive(0)
-	h.Publish(1, notification(1))
-	h.Publish(1, notification(2))
-	ch := s.Queue()
-	h.Publish(1, notification(3))
-	if _, ok := s.Next(); ok {
-		t.Fatal("Next handed out a frame after Queue")
-	}
-	if got := drain(s); len(got) != 3 || got[0] != "n1" || got[2] != "n3" {
-		t.Fatalf("channel frames = %q, want [n1 n2 n3]", got)
-	}
-	if s.Queue() != ch {
-		t.Fatal("Queue returned a different channel")
 	}
 }

@@ -105,16 +105,13 @@ type Service struct {
 }
 
 // NewService returns a Service that stores in store and pushes through hub,
-// with the default group-commit limits (SetBatchLimits). Close it to drain
-// the notifications still being committed.
+// committing each call alone until SetBatchLimits sets the group-commit
+// limits. Close it to drain the notifications still being committed.
 func NewService(store NotificationStore, hub *Hub, logger *slog.Logger) *Service {
 	s := &Service{store: store, hub: hub, logger: logger, now: time.Now}
-	s.batch.init(BatchConfig{MaxRows: DefaultBatchMaxRows, MaxWait: DefaultBatchMaxWait})
+	s.batch.init(BatchConfig{})
 	return s
 }
-
-// Hub returns the registry the service pushes to.
-func (s *Service) Hub() *Hub { return s.hub }
 
 func (s *Service) stripe(userID int64) int {
 	return int(uint64(userID) % uint64(len(s.userLocks)))
@@ -183,11 +180,8 @@ func (s *Service) Notify(ctx context.Context, userID int64, n NewNotification) (
 // together, never in part, possibly in a transaction shared with other
 // calls.
 func (s *Service) NotifyMany(ctx context.Context, userIDs []int64, n NewNotification) (int, error) {
-	if len(userIDs) == 0 {
-		return 0, Errorf(EINVALID, "user_ids: must not be empty")
-	}
-	if len(userIDs) > MaxBulkUsers {
-		return 0, Errorf(EINVALID, "user_ids: must have at most %d ids", MaxBulkUsers)
+	if err := checkBulkSize(len(userIDs)); err != nil {
+		return 0, err
 	}
 	if err := n.Normalize(); err != nil {
 		return 0, err

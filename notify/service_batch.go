@@ -16,19 +16,15 @@ import (
 // there is work: the first call that finds it stopped starts it, and it
 // stops when the queue is empty, so an idle Service holds no goroutine.
 
-// The default group-commit limits (database.batch_max_rows and
-// database.batch_max_wait).
-const (
-	DefaultBatchMaxRows = 256
-	DefaultBatchMaxWait = time.Millisecond
-)
-
-// BatchConfig bounds group commit.
+// BatchConfig bounds group commit (database.batch_max_rows and
+// database.batch_max_wait; their defaults are in config.Default). The zero
+// BatchConfig, which a Service has until SetBatchLimits, commits each call
+// in a transaction of its own.
 type BatchConfig struct {
 	// MaxRows: the committer stops collecting once a batch holds this many
-	// rows (DefaultBatchMaxRows when 0 or less). A NotifyMany call is
-	// never split, so a batch may hold more: the rows of a call are
-	// committed together or not at all.
+	// rows; 0 or less: one call per batch. A NotifyMany call is never
+	// split, so a batch may hold more: the rows of a call are committed
+	// together or not at all.
 	MaxRows int
 	// MaxWait: how long after the first queued call the committer may
 	// wait for more before committing; 0 commits what is queued at once.
@@ -37,9 +33,9 @@ type BatchConfig struct {
 	MaxWait time.Duration
 }
 
-// SetBatchLimits replaces the group-commit limits, which are
-// DefaultBatchMaxRows and DefaultBatchMaxWait after NewService. Call it
-// before s is used.
+// SetBatchLimits replaces the group-commit limits, which are the zero
+// BatchConfig (no group commit) after NewService. Call it before s is
+// used.
 func (s *Service) SetBatchLimits(c BatchConfig) { s.batch.init(c) }
 
 // The states of a queued request: the committer takes it into a batch, or
@@ -84,9 +80,6 @@ type batcher struct {
 }
 
 func (b *batcher) init(c BatchConfig) {
-	if c.MaxRows <= 0 {
-		c.MaxRows = DefaultBatchMaxRows
-	}
 	c.MaxWait = max(c.MaxWait, 0)
 	b.cfg = c
 	b.wake = make(chan struct{}, 1)
@@ -232,7 +225,7 @@ func (b *batcher) target() int {
 func (b *batcher) take() ([]*insertRequest, int) {
 	var batch []*insertRequest
 	n, i := 0, 0
-	for ; i < len(b.queue) && n < b.cfg.MaxRows; i++ {
+	for ; i < len(b.queue) && (len(batch) == 0 || n < b.cfg.MaxRows); i++ {
 		req := b.queue[i]
 		b.rows -= len(req.items)
 		if err := req.ctx.Err(); err != nil && req.state.CompareAndSwap(reqQueued, reqDropped) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
@@ -18,13 +19,10 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkServiceNotify -benchtime 5s ./notify/
 func BenchmarkServiceNotify(b *testing.B) {
-	for _, cfg := range []notify.BatchConfig{
-		{MaxRows: 1},
-		{MaxRows: notify.DefaultBatchMaxRows, MaxWait: notify.DefaultBatchMaxWait},
-	} {
+	for _, cfg := range []notify.BatchConfig{{MaxRows: 1}, notifytest.BatchConfig()} {
 		b.Run(fmt.Sprintf("rows=%d/wait=%s", cfg.MaxRows, cfg.MaxWait), func(b *testing.B) {
 			st := storetest.Open(b)
-			hub := notify.NewHub(notify.HubConfig{SendQueue: 1 << 16})
+			hub := notify.NewHub(notify.HubConfig{SendQueue: 1 << 16, MaxPerUser: 16})
 			svc := notify.NewService(st, hub, nil)
 			svc.SetBatchLimits(cfg)
 			const users = 64
@@ -34,7 +32,10 @@ func BenchmarkServiceNotify(b *testing.B) {
 				sub := register(b, hub, ids[i], int64(i+1))
 				sub.GoLive(0)
 				go func() { // the socket's writer, minus the socket
-					for range sub.Queue() {
+					for {
+						if _, err := notifytest.Next(b.Context(), sub); err != nil {
+							return
+						}
 					}
 				}()
 			}

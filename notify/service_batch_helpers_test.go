@@ -128,12 +128,11 @@ func drainNotifications(tb testing.TB, s *notify.Subscriber) []received {
 	tb.Helper()
 	var out []received
 	for {
-		select {
-		case f := <-s.Queue():
-			out = append(out, decodeNotification(tb, f))
-		default:
+		f, ok := s.Next()
+		if !ok {
 			return out
 		}
+		out = append(out, decodeNotification(tb, f))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
@@ -23,8 +24,9 @@ import (
 func TestNotifyConcurrent(t *testing.T) {
 	noLeaks(t)
 	st := storetest.Open(t)
-	hub := notify.NewHub(notify.HubConfig{SendQueue: 1000})
+	hub := notify.NewHub(notify.HubConfig{SendQueue: 1000, MaxPerUser: 16})
 	svc := notify.NewService(st, hub, nil)
+	svc.SetBatchLimits(notifytest.BatchConfig())
 	const users, perUser = 3, 60
 	var ids []int64
 	subs := map[int64]*notify.Subscriber{}
@@ -88,8 +90,9 @@ func TestNotifyShareTransaction(t *testing.T) {
 	noLeaks(t)
 	st := storetest.Open(t)
 	gs := newGatedStore(st)
-	hub := notify.NewHub(notify.HubConfig{})
+	hub := notify.NewHub(notifytest.HubConfig())
 	svc := notify.NewService(gs, hub, nil)
+	svc.SetBatchLimits(notifytest.BatchConfig())
 	alice := storetest.User(t, st, "alice")
 	bob := storetest.User(t, st, "bob")
 	ctx := context.Background()
@@ -141,6 +144,46 @@ func TestNotifyShareTransaction(t *testing.T) {
 	}
 }
 
+// TestNotifyWithoutBatchLimits: a Service has no group-commit limits of
+// its own (they are config.Default's, set by SetBatchLimits): until they
+// are set, each call is committed in a transaction of its own, and calls
+// queued behind a held batch are not merged.
+func TestNotifyWithoutBatchLimits(t *testing.T) {
+	noLeaks(t)
+	st := storetest.Open(t)
+	gs := newGatedStore(st)
+	svc := notify.NewService(gs, notify.NewHub(notifytest.HubConfig()), nil)
+	alice := storetest.User(t, st, "alice")
+	ctx := context.Background()
+
+	first := notifyAsync(ctx, svc, alice.ID, "first")
+	if items := gs.nextCall(t); len(items) != 1 {
+		t.Fatalf("first batch has %d items, want 1", len(items))
+	}
+	var pending []<-chan result
+	for i := range 3 {
+		pending = append(pending, notifyAsync(ctx, svc, alice.ID, fmt.Sprintf("queued %d", i)))
+		waitQueued(t, svc, i+1)
+	}
+	close(gs.release)
+	for i := range pending {
+		if items := gs.nextCall(t); len(items) != 1 {
+			t.Fatalf("batch %d has %d items, want 1: no group commit without limits", i+2, len(items))
+		}
+	}
+	for _, ch := range append(pending, first) {
+		if r := receive(t, ch); r.err != nil {
+			t.Fatal(r.err)
+		}
+	}
+	if err := svc.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(storedNotifications(t, st, alice.ID)); n != 4 {
+		t.Fatalf("%d rows stored, want 4", n)
+	}
+}
+
 // TestNotifyCancelled: a caller that gives up while queued gets its
 // context's error and nothing is stored; one whose batch is already
 // committing gets the committed row.
@@ -148,7 +191,8 @@ func TestNotifyCancelled(t *testing.T) {
 	noLeaks(t)
 	st := storetest.Open(t)
 	gs := newGatedStore(st)
-	svc := notify.NewService(gs, notify.NewHub(notify.HubConfig{}), nil)
+	svc := notify.NewService(gs, notify.NewHub(notifytest.HubConfig()), nil)
+	svc.SetBatchLimits(notifytest.BatchConfig())
 	alice := storetest.User(t, st, "alice")
 
 	committingCtx, cancelCommitting := context.WithCancel(context.Background())
@@ -193,8 +237,9 @@ func TestNotifyDatabaseFailure(t *testing.T) {
 	noLeaks(t)
 	st := storetest.Open(t)
 	gs := newGatedStore(st)
-	hub := notify.NewHub(notify.HubConfig{})
+	hub := notify.NewHub(notifytest.HubConfig())
 	svc := notify.NewService(gs, hub, nil)
+	svc.SetBatchLimits(notifytest.BatchConfig())
 	alice := storetest.User(t, st, "alice")
 	bob := storetest.User(t, st, "bob")
 	sub := register(t, hub, alice.ID, 1)
@@ -228,7 +273,7 @@ func TestNotifyDatabaseFailure(t *testing.T) {
 		t.Fatalf("NotifyMany with the database gone: %v, want %s", err, notify.EUNAVAILABLE)
 	}
 	// Frames are pushed before callers are answered: none came.
-	if got := drain(sub); len(got) != 0 {
+	if got := takeAll(sub); len(got) != 0 {
 		t.Fatalf("frames pushed for failed batches: %q", got)
 	}
 	if err := svc.Close(ctx); err != nil {
@@ -242,7 +287,8 @@ func TestServiceCloseDrains(t *testing.T) {
 	noLeaks(t)
 	st := storetest.Open(t)
 	gs := newGatedStore(st)
-	svc := notify.NewService(gs, notify.NewHub(notify.HubConfig{}), nil)
+	svc := notify.NewService(gs, notify.NewHub(notifytest.HubConfig()), nil)
+	svc.SetBatchLimits(notifytest.BatchConfig())
 	alice := storetest.User(t, st, "alice")
 	ctx := context.Background()
 

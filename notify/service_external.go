@@ -38,13 +38,8 @@ func (s *Service) NotifyExternal(ctx context.Context, externalID string, n NewNo
 // transaction, then pushes each, and returns how many it created: the
 // number of distinct ids. idem works as for NotifyExternal.
 func (s *Service) NotifyManyExternal(ctx context.Context, externalIDs []string, n NewNotification, idem *Idempotency) (int, *Replayed, error) {
-	if len(externalIDs) == 0 || len(externalIDs) > MaxBulkUsers {
-		return 0, nil, Errorf(EINVALID, "user_ids: must hold 1 to %d external ids", MaxBulkUsers)
-	}
-	for _, id := range externalIDs {
-		if err := ValidateExternalID("user_ids", id); err != nil {
-			return 0, nil, err
-		}
+	if err := ValidateBulkExternalIDs(externalIDs); err != nil {
+		return 0, nil, err
 	}
 	if err := n.Normalize(); err != nil {
 		return 0, nil, err
@@ -190,4 +185,27 @@ func (k *knownExternal) learn(items []NewItem, rows []Inserted) {
 		}
 		k.put(it.ExternalID, rows[i].UserID)
 	}
+}
+
+// ValidateBulkExternalIDs checks the user_ids of a bulk call by external
+// id: 1 to MaxBulkUsers ids, each a valid external id.
+func ValidateBulkExternalIDs(ids []string) error {
+	if err := checkBulkSize(len(ids)); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := ValidateExternalID("user_ids", id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkBulkSize is the one rule on the size of a bulk call's user_ids,
+// whichever ids it names.
+func checkBulkSize(n int) error {
+	if n == 0 || n > MaxBulkUsers {
+		return Errorf(EINVALID, "user_ids: must hold 1 to %d ids", MaxBulkUsers)
+	}
+	return nil
 }

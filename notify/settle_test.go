@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
 )
@@ -91,8 +92,9 @@ func TestUnknownOutcomeReachesOpenSocket(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			noLeaks(t)
 			st := &lostAnswerStore{Store: storetest.Open(t)}
-			hub := notify.NewHub(notify.HubConfig{SendQueue: 100})
+			hub := notify.NewHub(notify.HubConfig{SendQueue: 100, MaxPerUser: 16})
 			svc := notify.NewService(st, hub, nil)
+			svc.SetBatchLimits(notifytest.BatchConfig())
 			defer closeService(t, svc)
 			ctx := context.Background()
 			alice := storetest.User(t, st.Store, "alice")
@@ -154,7 +156,8 @@ func TestUnknownOutcomeReachesOpenSocket(t *testing.T) {
 func TestUnknownOutcomeClusterMode(t *testing.T) {
 	noLeaks(t)
 	st := &lostAnswerStore{Store: storetest.Open(t)}
-	svc := notify.NewService(st, notify.NewHub(notify.HubConfig{}), nil)
+	svc := notify.NewService(st, notify.NewHub(notifytest.HubConfig()), nil)
+	svc.SetBatchLimits(notifytest.BatchConfig())
 	svc.UseDoorbell(nopBroadcaster{})
 	defer closeService(t, svc)
 	alice := storetest.User(t, st.Store, "alice")
@@ -182,14 +185,14 @@ func closeService(tb testing.TB, svc *notify.Service) {
 func waitNotifications(tb testing.TB, s *notify.Subscriber, n int) []received {
 	tb.Helper()
 	var out []received
-	deadline := time.After(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	for len(out) < n {
-		select {
-		case f := <-s.Queue():
-			out = append(out, decodeNotification(tb, f))
-		case <-deadline:
-			tb.Fatalf("socket got %v within 10s, want %d notifications", out, n)
+		f, err := notifytest.Next(ctx, s)
+		if err != nil {
+			tb.Fatalf("socket got %v within 10s, want %d notifications (%v)", out, n, err)
 		}
+		out = append(out, decodeNotification(tb, f))
 	}
 	return out
 }

@@ -5,8 +5,7 @@ import "sync"
 // Subscriber is one open socket in the hub. The websocket server owns the
 // connection: it takes each frame with Next (woken by the function given to
 // SetWake) and writes it, and closes the socket when Done is closed, with
-// the code from CloseCode. Owners that would rather wait on a channel use
-// Queue instead of Next.
+// the code from CloseCode.
 type Subscriber struct {
 	ID        uint64
 	UserID    int64
@@ -17,8 +16,7 @@ type Subscriber struct {
 	limit   int      // frames that may wait (ws.send_queue)
 
 	mu      sync.Mutex
-	frames  frameQueue // what Next returns, until Queue is called
-	queue   chan Frame // made by the first Queue call; then frames stays empty
+	frames  frameQueue // what Next returns
 	wake    func()     // SetWake; nil until then
 	closed  bool
 	code    int
@@ -35,30 +33,8 @@ type Subscriber struct {
 	missed   bool
 }
 
-// Queue returns a channel of the frames to write, in order, for an owner
-// that waits on a channel rather than pulling with Next (tests, tools). The
-// first call makes the channel, with room for ws.send_queue frames, and
-// moves the frames already queued into it; Next finds nothing from then on.
-// The websocket server uses Next: a channel's buffer is allocated in full
-// up front, and it was most of the memory of an idle socket.
-func (s *Subscriber) Queue() <-chan Frame {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.queue == nil {
-		s.queue = make(chan Frame, s.limit)
-		for {
-			f, ok := s.frames.pop()
-			if !ok {
-				break
-			}
-			s.queue <- f // at most limit frames were queued: never blocks
-		}
-	}
-	return s.queue
-}
-
 // Next removes and returns the oldest frame waiting to be written; ok is
-// false when there is none (or Queue was called).
+// false when there is none.
 func (s *Subscriber) Next() (f Frame, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -112,13 +88,6 @@ func (s *Subscriber) closeLocked(code int, reason string) {
 	s.wakeLocked()
 }
 
-// Cursor returns the highest notification id queued for this socket.
-func (s *Subscriber) Cursor() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cursor
-}
-
 // deliver queues f, or holds it while replaying. A notification at or
 // below the cursor was already sent (by the replay or earlier) and is
 // dropped, so a resuming socket sees each id once. A full queue closes the
@@ -147,20 +116,11 @@ func (s *Subscriber) enqueueLocked(f Frame) {
 		}
 		s.cursor = f.ID
 	}
-	if s.queue != nil {
-		select {
-		case s.queue <- f:
-		default:
-			s.queueFullLocked(ReasonQueueFull)
-			return
-		}
-	} else {
-		if s.frames.len() >= s.limit {
-			s.queueFullLocked(ReasonQueueFull)
-			return
-		}
-		s.frames.push(f, s.limit)
+	if s.frames.len() >= s.limit {
+		s.queueFullLocked(ReasonQueueFull)
+		return
 	}
+	s.frames.push(f, s.limit)
 	s.wakeLocked()
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/notifyd/notifyd/notify"
@@ -47,27 +46,22 @@ func (s *Store) NotificationsAfter(ctx context.Context, after map[int64]int64, l
 	users := slices.Sorted(maps.Keys(after))
 	var out []notify.Notification
 	for _, batch := range chunks(users, catchUpBatch) {
-		var sql strings.Builder
 		args := make([]any, 0, 2*len(batch)+1)
-		// The casts type the VALUES columns, which Postgres would
-		// otherwise take for text.
-		sql.WriteString("WITH floors (user_id, after_id) AS (VALUES ")
-		for i, uid := range batch {
-			if i > 0 {
-				sql.WriteString(", ")
-			}
-			sql.WriteString("(CAST(? AS BIGINT), CAST(? AS BIGINT))")
+		for _, uid := range batch {
 			args = append(args, uid, after[uid])
 		}
-		sql.WriteString(`)
+		args = append(args, limit)
+		// The casts type the VALUES columns, which Postgres would
+		// otherwise take for text.
+		sql := "WITH floors (user_id, after_id) AS (VALUES " +
+			valuesList("(CAST(? AS BIGINT), CAST(? AS BIGINT))", len(batch)) + `)
 			SELECT id, user_id, title, content, style, url, data, read, created_at, read_at FROM (
 				SELECT n.id, n.user_id, n.title, n.content, n.style, n.url, n.data, n.read, n.created_at, n.read_at,
 					ROW_NUMBER() OVER (PARTITION BY n.user_id ORDER BY n.id) AS rn
 				FROM notifications n JOIN floors f ON n.user_id = f.user_id AND n.id > f.after_id
-			) t WHERE rn <= ? ORDER BY id`)
-		args = append(args, limit)
+			) t WHERE rn <= ? ORDER BY id`
 		var rows []notificationRow
-		if err := db.Raw(sql.String(), args...).Scan(&rows).Error; err != nil {
+		if err := db.Raw(sql, args...).Scan(&rows).Error; err != nil {
 			return nil, translate(ctx, "notifications after", err)
 		}
 		for _, r := range rows {

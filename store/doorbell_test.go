@@ -141,7 +141,7 @@ func TestDoorbellsOfWrites(t *testing.T) {
 		wantCode(t, err, notify.ENOTFOUND)
 		_, err = st.DeleteNotification(ctx, u.ID, n.ID)
 		wantCode(t, err, notify.ENOTFOUND)
-		rows, _, err := st.InsertNotifications(ctx, []int64{u.ID + 1000}, notify.NewNotification{Title: "x"}, t0)
+		rows, _, err := storetest.InsertNotifications(ctx, st, []int64{u.ID + 1000}, notify.NewNotification{Title: "x"}, t0)
 		if err != nil || len(rows) != 0 {
 			t.Fatalf("insert for no user: %v, %v", rows, err)
 		}
@@ -193,7 +193,7 @@ func TestDoorbellBulkInsertSplit(t *testing.T) {
 	for i := range userIDs {
 		userIDs[i] = storetest.User(t, st, fmt.Sprintf("user%04d", i)).ID
 	}
-	rows, _, err := st.InsertNotifications(context.Background(), userIDs, notify.NewNotification{Title: "all"}, t0)
+	rows, _, err := storetest.InsertNotifications(context.Background(), st, userIDs, notify.NewNotification{Title: "all"}, t0)
 	if err != nil || len(rows) != len(userIDs) {
 		t.Fatalf("insert: %d rows, %v", len(rows), err)
 	}
@@ -236,7 +236,7 @@ func TestDoorbellOrderIsIDOrderPerUser(t *testing.T) {
 				if w%2 == 1 {
 					userIDs = []int64{bob.ID, alice.ID}
 				}
-				if _, _, err := st.InsertNotifications(context.Background(), userIDs, notify.NewNotification{Title: "x"}, t0); err != nil {
+				if _, _, err := storetest.InsertNotifications(context.Background(), st, userIDs, notify.NewNotification{Title: "x"}, t0); err != nil {
 					t.Errorf("insert: %v", err)
 					return
 				}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -46,18 +45,13 @@ func resolveExternal(items []notify.NewItem, byExternal map[string]int64) []noti
 func ensureExternalSQLite(tx *gorm.DB, ids []string, created time.Time) (map[string]int64, error) {
 	out := make(map[string]int64, len(ids))
 	for _, chunk := range chunks(ids, maxIDsPerQuery/2) {
-		var sql strings.Builder
 		args := make([]any, 0, 2*len(chunk))
-		sql.WriteString("INSERT INTO users (username, external_id, created_at) VALUES ")
-		for k, id := range chunk {
-			if k > 0 {
-				sql.WriteString(", ")
-			}
-			sql.WriteString("('', ?, ?)")
+		for _, id := range chunk {
 			args = append(args, id, created)
 		}
-		sql.WriteString(" ON CONFLICT (external_id) DO NOTHING")
-		if err := tx.Exec(sql.String(), args...).Error; err != nil {
+		sql := "INSERT INTO users (username, external_id, created_at) VALUES " +
+			valuesList("('', ?, ?)", len(chunk)) + " ON CONFLICT (external_id) DO NOTHING"
+		if err := tx.Exec(sql, args...).Error; err != nil {
 			return nil, err
 		}
 		var rows []struct {

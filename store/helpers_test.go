@@ -8,6 +8,7 @@ import (
 
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/store/storetest"
 )
 
 // t0 is the clock of the tests: a fixed UTC instant with a sub-microsecond
@@ -17,7 +18,7 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.UTC)
 // insert stores one notification titled title for userID and returns it.
 func insert(tb testing.TB, st *store.Store, userID int64, title string) notify.Notification {
 	tb.Helper()
-	rows, _, err := st.InsertNotifications(context.Background(), []int64{userID},
+	rows, _, err := storetest.InsertNotifications(context.Background(), st, []int64{userID},
 		notify.NewNotification{Title: title, Style: notify.StyleInfo}, t0)
 	if err != nil {
 		tb.Fatalf("insert %q for user %d: %v", title, userID, err)

@@ -32,7 +32,7 @@ func BenchmarkInsertNotifications(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				rows, _, err := st.InsertNotifications(ctx, ids, nn, t0)
+				rows, _, err := storetest.InsertNotifications(ctx, st, ids, nn, t0)
 				if err != nil {
 					b.Fatal(err)
 				}

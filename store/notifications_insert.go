@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -129,21 +128,16 @@ func (s *Store) insertSQLite(ctx context.Context, items []notify.NewItem, claims
 // insertValues inserts the items at the indexes of chunk in a single
 // multi-row INSERT and returns the new rows.
 func insertValues(tx *gorm.DB, items []notify.NewItem, chunk []int, created time.Time) ([]insertedRow, error) {
-	var sql strings.Builder
-	sql.WriteString("INSERT INTO notifications (user_id, title, content, style, url, data, created_at) VALUES ")
 	args := make([]any, 0, 7*len(chunk))
-	for k, i := range chunk {
-		if k > 0 {
-			sql.WriteString(", ")
-		}
-		sql.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+	for _, i := range chunk {
 		it := items[i]
 		args = append(args, it.UserID, it.Title, it.Content, string(styleOf(it.NewNotification)),
 			urlOf(it.NewNotification), dataOf(it.NewNotification), created)
 	}
-	sql.WriteString(" RETURNING id, user_id")
+	sql := "INSERT INTO notifications (user_id, title, content, style, url, data, created_at) VALUES " +
+		valuesList("(?, ?, ?, ?, ?, ?, ?)", len(chunk)) + " RETURNING id, user_id"
 	var rows []insertedRow
-	err := tx.Raw(sql.String(), args...).Scan(&rows).Error
+	err := tx.Raw(sql, args...).Scan(&rows).Error
 	return rows, err
 }
 
@@ -200,35 +194,6 @@ func assign(items []notify.NewItem, chunk []int, rows []insertedRow, created tim
 		return nil, fmt.Errorf("insert: %d rows returned for %d items", len(rows), len(done))
 	}
 	return done, nil
-}
-
-// InsertNotifications stores one copy of n for each existing user in
-// userIDs in one transaction, skipping unknown ids and repeated ones, and
-// returns the rows in the order of userIDs with the unread count of each
-// of those users, kept in the same transaction. It is InsertBatch for one
-// notification sent to several users.
-func (s *Store) InsertNotifications(ctx context.Context, userIDs []int64, n notify.NewNotification, now time.Time) ([]notify.Notification, map[int64]int64, error) {
-	items := make([]notify.NewItem, 0, len(userIDs))
-	seen := make(map[int64]bool, len(userIDs))
-	for _, id := range userIDs {
-		if !seen[id] { // a repeated id gets one copy
-			seen[id] = true
-			items = append(items, notify.NewItem{UserID: id, NewNotification: n})
-		}
-	}
-	rows, _, err := s.InsertBatch(ctx, items, nil, now)
-	if err != nil {
-		return nil, nil, err
-	}
-	var out []notify.Notification
-	counts := make(map[int64]int64, len(rows))
-	for _, r := range rows {
-		if r.ID != 0 {
-			out = append(out, r.Notification)
-			counts[r.UserID] = r.Unread
-		}
-	}
-	return out, counts, nil
 }
 
 // urlOf is n's link as the nullable column holds it.

@@ -44,7 +44,7 @@ func TestInsertNotifications(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := notify.NewNotification{Title: "Title: " + tt.name, Content: "Content ✓ " + tt.name, Style: tt.style}
-			rows, counts, err := st.InsertNotifications(ctx, tt.userIDs, in, t0)
+			rows, counts, err := storetest.InsertNotifications(ctx, st, tt.userIDs, in, t0)
 			if err != nil {
 				t.Fatalf("insert: %v", err)
 			}
@@ -86,7 +86,7 @@ func TestInsertNotificationsManyUsers(t *testing.T) {
 	for i := range n {
 		userIDs[i] = storetest.User(t, st, fmt.Sprintf("user%03d", i)).ID
 	}
-	rows, counts, err := st.InsertNotifications(context.Background(), userIDs, notify.NewNotification{Title: "hi"}, t0)
+	rows, counts, err := storetest.InsertNotifications(context.Background(), st, userIDs, notify.NewNotification{Title: "hi"}, t0)
 	if err != nil {
 		t.Fatalf("insert: %v", err)
 	}

@@ -235,7 +235,7 @@ func TestInsertNotificationsConcurrentOneUser(t *testing.T) {
 				if w%2 == 1 {
 					userIDs = []int64{other.ID, u.ID}
 				}
-				rows, counts, err := st.InsertNotifications(context.Background(), userIDs, notify.NewNotification{Title: "x"}, t0)
+				rows, counts, err := storetest.InsertNotifications(context.Background(), st, userIDs, notify.NewNotification{Title: "x"}, t0)
 				if err != nil {
 					t.Errorf("insert: %v", err)
 					return

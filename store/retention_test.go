@@ -20,7 +20,7 @@ import (
 func insertAt(tb testing.TB, st *store.Store, userID int64, created, readAt time.Time) int64 {
 	tb.Helper()
 	ctx := context.Background()
-	rows, _, err := st.InsertNotifications(ctx, []int64{userID}, notify.NewNotification{Title: "old", Style: notify.StyleInfo}, created)
+	rows, _, err := storetest.InsertNotifications(ctx, st, []int64{userID}, notify.NewNotification{Title: "old", Style: notify.StyleInfo}, created)
 	if err != nil || len(rows) != 1 {
 		tb.Fatalf("insert at %s: %v (%d rows)", created, err, len(rows))
 	}

@@ -106,7 +106,7 @@ func storeCalls(userID int64) map[string]func(context.Context, *store.Store) err
 			return err
 		},
 		"InsertNotifications": func(ctx context.Context, st *store.Store) error {
-			_, _, err := st.InsertNotifications(ctx, []int64{userID}, n, t0)
+			_, _, err := storetest.InsertNotifications(ctx, st, []int64{userID}, n, t0)
 			return err
 		},
 		"ListNotifications": func(ctx context.Context, st *store.Store) error {
@@ -195,11 +195,11 @@ func TestQueryTimeoutIsUnavailable(t *testing.T) {
 	u := storetest.User(t, st, "alice")
 	release := holdWriteLock(t, cfg, u.ID)
 
-	_, _, err := st.InsertNotifications(context.Background(), []int64{u.ID}, notify.NewNotification{Title: "t"}, t0)
+	_, _, err := storetest.InsertNotifications(context.Background(), st, []int64{u.ID}, notify.NewNotification{Title: "t"}, t0)
 	wantCode(t, err, notify.EUNAVAILABLE)
 
 	release()
-	if _, _, err := st.InsertNotifications(context.Background(), []int64{u.ID}, notify.NewNotification{Title: "t"}, t0); err != nil {
+	if _, _, err := storetest.InsertNotifications(context.Background(), st, []int64{u.ID}, notify.NewNotification{Title: "t"}, t0); err != nil {
 		t.Fatalf("insert after the lock is gone: %v", err)
 	}
 }

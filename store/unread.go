@@ -3,7 +3,6 @@ package store
 import (
 	"maps"
 	"slices"
-	"strings"
 
 	"gorm.io/gorm"
 
@@ -80,20 +79,15 @@ func addUnread(tx *gorm.DB, userID, delta int64) (int64, error) {
 func addUnreadMany(tx *gorm.DB, deltas map[int64]int64) error {
 	users := slices.Sorted(maps.Keys(deltas))
 	for _, batch := range chunks(users, catchUpBatch) {
-		var sql strings.Builder
 		args := make([]any, 0, 2*len(batch))
-		// The casts type the VALUES columns, which Postgres would
-		// otherwise take for text.
-		sql.WriteString("WITH d (id, n) AS (VALUES ")
-		for i, uid := range batch {
-			if i > 0 {
-				sql.WriteString(", ")
-			}
-			sql.WriteString("(CAST(? AS BIGINT), CAST(? AS BIGINT))")
+		for _, uid := range batch {
 			args = append(args, uid, deltas[uid])
 		}
-		sql.WriteString(") UPDATE users SET unread_count = unread_count + d.n FROM d WHERE users.id = d.id")
-		if err := tx.Exec(sql.String(), args...).Error; err != nil {
+		// The casts type the VALUES columns, which Postgres would
+		// otherwise take for text.
+		sql := "WITH d (id, n) AS (VALUES " + valuesList("(CAST(? AS BIGINT), CAST(? AS BIGINT))", len(batch)) +
+			") UPDATE users SET unread_count = unread_count + d.n FROM d WHERE users.id = d.id"
+		if err := tx.Exec(sql, args...).Error; err != nil {
 			return err
 		}
 	}

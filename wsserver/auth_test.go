@@ -122,7 +122,7 @@ func TestAuthRefused(t *testing.T) {
 			c.write(t, typ, []byte(tt.msg))
 			// No hello: the very first read is the close.
 			c.expectClose(t, tt.code)
-			eventually(t, "no socket registered", func() bool { return e.hub.Count() == 0 })
+			eventually(t, "no socket registered", func() bool { return registered(t, e, u.ID, "u1") == 0 })
 		})
 	}
 }
@@ -163,4 +163,20 @@ func (c *client) write(tb testing.TB, typ websocket.MessageType, p []byte) {
 	if err := c.ws.Write(ctx, typ, p); err != nil {
 		tb.Fatalf("write: %v", err)
 	}
+}
+
+// registered returns how many sockets the hub holds for the user userID
+// and for the user the app names ext (when it exists): the users a refused
+// auth message could have been let in as.
+func registered(tb testing.TB, e *env, userID int64, ext string) int {
+	tb.Helper()
+	n := e.hub.UserCount(userID)
+	ids, err := e.st.ExternalUserIDs(context.Background(), []string{ext})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, id := range ids {
+		n += e.hub.UserCount(id)
+	}
+	return n
 }

@@ -156,7 +156,7 @@ func TestHubShutdown(t *testing.T) {
 
 func TestServerClose(t *testing.T) {
 	e := newEnv(t)
-	_, _, secret := e.login(t, "alice")
+	u, _, secret := e.login(t, "alice")
 	before := goleak.IgnoreCurrent()
 
 	authed := e.connect(t, secret)
@@ -169,7 +169,7 @@ func TestServerClose(t *testing.T) {
 	authed.expectClose(t, notify.CloseGoingAway)
 	waiting.expectClose(t, notify.CloseGoingAway)
 	<-closed
-	if n := e.hub.Count(); n != 0 {
+	if n := e.hub.UserCount(u.ID); n != 0 {
 		t.Errorf("hub has %d sockets after Close, want 0", n)
 	}
 

@@ -128,11 +128,11 @@ func TestServerPing(t *testing.T) {
 			ec.ws.PongTimeout = config.Duration(50 * time.Millisecond)
 			ec.ws.WriteTimeout = config.Duration(200 * time.Millisecond)
 		})
-		_, _, secret := e.login(t, "alice")
+		u, _, secret := e.login(t, "alice")
 		c := e.connect(t, secret)
 		// The client reads nothing, so it answers no ping: the server
 		// closes with 4408. The close frame is read afterwards.
-		eventually(t, "socket unregistered", func() bool { return e.hub.Count() == 0 })
+		eventually(t, "socket unregistered", func() bool { return e.hub.UserCount(u.ID) == 0 })
 		c.expectClose(t, notify.CloseTimeout)
 	})
 }

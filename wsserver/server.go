@@ -78,34 +78,9 @@ type Server struct {
 	conns  sync.WaitGroup
 }
 
-// New returns a Server. Zero durations and sizes in cfg take the defaults
-// of config.Default, so tests can set only what they care about.
+// New returns a Server. cfg is the validated ws section (config.Default
+// holds the defaults; tests start from it too).
 func New(cfg config.WS, d Deps) *Server {
-	def := config.Default().WS
-	if cfg.AuthTimeout <= 0 {
-		cfg.AuthTimeout = def.AuthTimeout
-	}
-	if cfg.MaxMessageBytes <= 0 {
-		cfg.MaxMessageBytes = def.MaxMessageBytes
-	}
-	if cfg.MaxReplay <= 0 {
-		cfg.MaxReplay = def.MaxReplay
-	}
-	if cfg.PingInterval <= 0 {
-		cfg.PingInterval = def.PingInterval
-	}
-	if cfg.PongTimeout <= 0 {
-		cfg.PongTimeout = def.PongTimeout
-	}
-	if cfg.WriteTimeout <= 0 {
-		cfg.WriteTimeout = def.WriteTimeout
-	}
-	if cfg.MaxUnauthPerAddress <= 0 {
-		cfg.MaxUnauthPerAddress = def.MaxUnauthPerAddress
-	}
-	if cfg.MaxUnauth <= 0 {
-		cfg.MaxUnauth = def.MaxUnauth
-	}
 	logger := d.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

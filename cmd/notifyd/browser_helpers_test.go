@@ -26,6 +26,7 @@ import (
 
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store"
 )
 
@@ -316,7 +317,7 @@ func publishWhileDown(tb testing.TB, env map[string]string, userID int64, title 
 	tb.Helper()
 	st := openStore(tb, env)
 	defer st.Close()
-	hub := notify.NewHub(notify.HubConfig{})
+	hub := notify.NewHub(notifytest.HubConfig())
 	n, err := notify.NewService(st, hub, slog.New(slog.DiscardHandler)).Notify(context.Background(), userID, notify.NewNotification{Title: title})
 	if err != nil {
 		tb.Fatal(err)

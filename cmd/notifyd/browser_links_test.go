@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/store/storetest"
 )
 
 func TestBrowserLinks(t *testing.T) {
@@ -143,7 +144,7 @@ func storeAroundAPI(tb testing.TB, env map[string]string, userID int64, n notify
 	tb.Helper()
 	st := openStore(tb, env)
 	defer st.Close()
-	rows, _, err := st.InsertNotifications(context.Background(), []int64{userID}, n, time.Now())
+	rows, _, err := storetest.InsertNotifications(context.Background(), st, []int64{userID}, n, time.Now())
 	if err != nil || len(rows) != 1 {
 		tb.Fatalf("insert: %v (%d rows)", err, len(rows))
 	}

@@ -30,14 +30,15 @@ const (
 // newMetricsServer serves /metrics on the metrics listener, and the
 // profiler too when metrics.pprof is set.
 func newMetricsServer(cfg config.Config, reg prometheus.Gatherer, logger *slog.Logger) *http.Server {
-	h, timeout := httpserver.MetricsHandler(reg, logger), cfg.HTTP.WriteTimeout.D()
+	h, timeouts := httpserver.MetricsHandler(reg, logger), httpTimeouts(cfg.HTTP)
 	if cfg.Metrics.Pprof {
 		runtime.SetBlockProfileRate(blockProfileRate)
 		runtime.SetMutexProfileFraction(mutexProfileFraction)
-		h, timeout = httpserver.WithProfiling(h), max(timeout, profileWriteTimeout)
+		h = httpserver.WithProfiling(h)
+		timeouts.write = max(timeouts.write, profileWriteTimeout)
 		logger.Warn("profiling is on: /debug/pprof/ is served on the metrics listener", "metrics_addr", cfg.Metrics.Addr)
 	}
-	return newHTTPServer(h, cfg.HTTP, timeout, logger)
+	return newHTTPServer(h, timeouts, logger)
 }
 
 // stopProfiling turns block and mutex profiling off again when the metrics

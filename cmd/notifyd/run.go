@@ -187,10 +187,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	ws := wsserver.New(cfg.WS, wsserver.Deps{Hub: hub, Accounts: accounts, Store: st, Logger: logger, Metrics: metrics})
 	defer ws.Close()
 
-	httpSrv := newHTTPServer(api.Handler(), cfg.HTTP, cfg.HTTP.WriteTimeout.D(), logger)
-	// No write timeout on the websocket listener: its one HTTP response is
-	// the upgrade, and each socket write has ws.write_timeout.
-	wsSrv := newHTTPServer(ws.Handler(), cfg.HTTP, 0, logger)
+	httpSrv := newHTTPServer(api.Handler(), httpTimeouts(cfg.HTTP), logger)
+	wsSrv := newHTTPServer(ws.Handler(), wsTimeouts(cfg.WS), logger)
 
 	logger.Info("listening",
 		"http_addr", httpLn.Addr().String(), "ws_addr", wsLn.Addr().String(),
@@ -255,17 +253,37 @@ func closeService(svc *notify.Service, timeout time.Duration, logger *slog.Logge
 	}
 }
 
-// newHTTPServer returns a server with cfg's timeouts. writeTimeout (0:
-// none) bounds writing each response: without it a client that pipelines
-// requests and never reads keeps its connection, and the kernel buffers
-// behind it, past every other timeout.
-func newHTTPServer(h http.Handler, cfg config.HTTP, writeTimeout time.Duration, logger *slog.Logger) *http.Server {
+// serverTimeouts are the connection limits of one listener's http.Server;
+// 0 is none.
+type serverTimeouts struct {
+	readHeader, read, write, idle time.Duration
+}
+
+// httpTimeouts are the API's (and the metrics listener's). The write
+// timeout bounds writing each response: without it a client that
+// pipelines requests and never reads keeps its connection, and the kernel
+// buffers behind it, past every other timeout.
+func httpTimeouts(cfg config.HTTP) serverTimeouts {
+	return serverTimeouts{readHeader: 5 * time.Second, read: cfg.ReadTimeout.D(),
+		write: cfg.WriteTimeout.D(), idle: cfg.IdleTimeout.D()}
+}
+
+// wsTimeouts are the websocket listener's: its one HTTP request is the
+// upgrade, bounded by ws.handshake_timeout. No write timeout: it would cut
+// open sockets, and each socket write has ws.write_timeout.
+func wsTimeouts(cfg config.WS) serverTimeouts {
+	t := cfg.HandshakeTimeout.D()
+	return serverTimeouts{readHeader: t, read: t, idle: t}
+}
+
+// newHTTPServer returns a server of h with the timeouts t.
+func newHTTPServer(h http.Handler, t serverTimeouts, logger *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       cfg.ReadTimeout.D(),
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       cfg.IdleTimeout.D(),
+		ReadHeaderTimeout: t.readHeader,
+		ReadTimeout:       t.read,
+		WriteTimeout:      t.write,
+		IdleTimeout:       t.idle,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }

@@ -1,0 +1,39 @@
+package storetest
+
+import (
+	"context"
+	"time"
+
+	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/store"
+)
+
+// InsertNotifications stores one copy of n for each existing user in
+// userIDs through st.InsertBatch, in one transaction, skipping unknown ids
+// and repeated ones, and returns the rows in the order of userIDs with the
+// unread count of each of those users, kept in the same transaction. Tests
+// use it to write rows the service would refuse or to date them (now);
+// production writes through notify.Service, which calls InsertBatch too.
+func InsertNotifications(ctx context.Context, st *store.Store, userIDs []int64, n notify.NewNotification, now time.Time) ([]notify.Notification, map[int64]int64, error) {
+	items := make([]notify.NewItem, 0, len(userIDs))
+	seen := make(map[int64]bool, len(userIDs))
+	for _, id := range userIDs {
+		if !seen[id] { // a repeated id gets one copy
+			seen[id] = true
+			items = append(items, notify.NewItem{UserID: id, NewNotification: n})
+		}
+	}
+	rows, _, err := st.InsertBatch(ctx, items, nil, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []notify.Notification
+	counts := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		if r.ID != 0 {
+			out = append(out, r.Notification)
+			counts[r.UserID] = r.Unread
+		}
+	}
+	return out, counts, nil
+}

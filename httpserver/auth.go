@@ -42,9 +42,15 @@ func (s *Server) requireUser(c *gin.Context) {
 		s.renderError(c, errNoSession())
 		return
 	}
-	if viaCookie && !safeMethod(c.Request.Method) && !s.originAllowed(c.Request) {
-		s.refuseOrigin(c)
-		return
+	if viaCookie && !safeMethod(c.Request.Method) {
+		if crossSiteFetch(c.Request) {
+			s.renderError(c, errForbiddenOrigin())
+			return
+		}
+		if !s.originAllowed(c.Request) {
+			s.refuseOrigin(c)
+			return
+		}
 	}
 	if !viaCookie && notify.IsToken(secret) {
 		u, _, err := s.deps.Accounts.AuthenticateToken(c.Request.Context(), secret)
@@ -111,6 +117,14 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	return o != "null" && slices.Contains(s.cfg.AllowedOrigins, o)
 }
 
+// crossSiteFetch reports a request that a browser says comes from another
+// site's page although it sent no Origin header (Sec-Fetch-Site:
+// cross-site): refused wherever a cookie would act for the visitor. With an
+// Origin header, originAllowed decides.
+func crossSiteFetch(r *http.Request) bool {
+	return r.Header.Get("Origin") == "" && strings.EqualFold(r.Header.Get("Sec-Fetch-Site"), "cross-site")
+}
+
 // requireSameSite guards log-in and sign-up, which need no session and so
 // pass no requireUser: a request a browser sends from another site's page
 // (an Origin outside the allowed origins, or no Origin but Sec-Fetch-Site
@@ -118,8 +132,7 @@ func (s *Server) originAllowed(r *http.Request) bool {
 // the attacker's account (login CSRF).
 func (s *Server) requireSameSite(c *gin.Context) {
 	r := c.Request
-	crossSite := r.Header.Get("Origin") == "" && strings.EqualFold(r.Header.Get("Sec-Fetch-Site"), "cross-site")
-	if crossSite {
+	if crossSiteFetch(r) {
 		s.renderError(c, errForbiddenOrigin())
 		return
 	}

@@ -235,6 +235,16 @@ func TestCSRF(t *testing.T) {
 	t.Run("no Origin header", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/notifications/read-all", cookie: secret}).want(t, http.StatusOK)
 	})
+	t.Run("no Origin header, but the browser says cross-site", func(t *testing.T) {
+		cross := map[string]string{"Sec-Fetch-Site": "cross-site"}
+		for _, r := range append(routes, req{method: "DELETE", path: "/api/sessions/current"}, req{method: "DELETE", path: "/api/sessions"}) {
+			r.cookie, r.header = secret, cross
+			e.do(t, r).wantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
+		}
+		e.do(t, req{method: "GET", path: "/api/me", secret: secret}).want(t, http.StatusOK) // still logged in
+		same := map[string]string{"Sec-Fetch-Site": "same-site"}
+		e.do(t, req{method: "POST", path: "/api/notifications/read-all", cookie: secret, header: same}).want(t, http.StatusOK)
+	})
 	t.Run("bearer from a foreign origin", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: secret, origin: "https://evil.example"}).want(t, http.StatusOK)
 	})

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -53,9 +54,9 @@ type NotificationStore interface {
 }
 
 // NewItem is one notification to store for one user, named by UserID or,
-// when ExternalID is set, by the app's id: the store then creates the
-// user if needed, in the same transaction, and fills in the UserID of the
-// row it returns.
+// when ExternalID is set and UserID is not (yet) known, by the app's id:
+// the store then finds or creates the user, in the same transaction, and
+// fills in the UserID of the row it returns.
 type NewItem struct {
 	UserID     int64
 	ExternalID string
@@ -186,13 +187,7 @@ func (s *Service) NotifyMany(ctx context.Context, userIDs []int64, n NewNotifica
 	if err := n.Normalize(); err != nil {
 		return 0, err
 	}
-	ids := slices.Clone(userIDs)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	items := make([]NewItem, len(ids))
-	for i, id := range ids {
-		items[i] = NewItem{UserID: id, NewNotification: n}
-	}
+	items := bulkItems(userIDs, n, func(it *NewItem, id int64) { it.UserID = id })
 	rows, _, err := s.insert(ctx, items, nil)
 	if err != nil {
 		return 0, fmt.Errorf("notify: insert many: %w", err)
@@ -200,6 +195,20 @@ func (s *Service) NotifyMany(ctx context.Context, userIDs []int64, n NewNotifica
 	created := Created(rows)
 	s.hub.Metrics().NotificationsCreated(PathBulk, created)
 	return created, nil
+}
+
+// bulkItems is one item of n per distinct id of ids, in id order (merged
+// duplicates get one copy); name sets the item's user from an id.
+func bulkItems[ID cmp.Ordered](ids []ID, n NewNotification, name func(*NewItem, ID)) []NewItem {
+	distinct := slices.Clone(ids)
+	slices.Sort(distinct)
+	distinct = slices.Compact(distinct)
+	items := make([]NewItem, len(distinct))
+	for i, id := range distinct {
+		items[i].NewNotification = n
+		name(&items[i], id)
+	}
+	return items
 }
 
 // Created counts the rows stored (an Inserted with an ID).

@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 )
 
@@ -44,13 +43,7 @@ func (s *Service) NotifyManyExternal(ctx context.Context, externalIDs []string, 
 	if err := n.Normalize(); err != nil {
 		return 0, nil, err
 	}
-	ids := slices.Clone(externalIDs)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	items := make([]NewItem, len(ids))
-	for i, id := range ids {
-		items[i] = NewItem{ExternalID: id, NewNotification: n}
-	}
+	items := bulkItems(externalIDs, n, func(it *NewItem, id string) { it.ExternalID = id })
 	rows, replayed, err := s.create(ctx, items, idem)
 	if err != nil || replayed != nil {
 		return 0, replayed, err

@@ -128,37 +128,38 @@ func (w *Sweeper) Run(ctx context.Context) {
 func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	now := w.now()
 	var res SweepResult
-	if w.cfg.ReadAfter > 0 {
-		n, err := w.drain(ctx, w.store.DeleteReadBefore, now.Add(-w.cfg.ReadAfter))
-		res.Read = n
-		w.metrics.RetentionDeleted(RetentionRead, n)
-		if err != nil {
-			return res, fmt.Errorf("notify: sweep read: %w", err)
-		}
+	if err := w.sweepOlder(ctx, RetentionRead, w.store.DeleteReadBefore, now, w.cfg.ReadAfter, &res.Read); err != nil {
+		return res, err
 	}
-	if w.cfg.UnreadAfter > 0 {
-		n, err := w.drain(ctx, w.store.DeleteUnreadBefore, now.Add(-w.cfg.UnreadAfter))
-		res.Unread = n
-		w.metrics.RetentionDeleted(RetentionUnread, n)
-		if err != nil {
-			return res, fmt.Errorf("notify: sweep unread: %w", err)
-		}
+	if err := w.sweepOlder(ctx, RetentionUnread, w.store.DeleteUnreadBefore, now, w.cfg.UnreadAfter, &res.Unread); err != nil {
+		return res, err
 	}
 	n, err := w.store.DeleteExpiredSessions(ctx, now)
 	res.Sessions = n
 	w.metrics.RetentionDeleted(RetentionSession, n)
 	if err != nil {
-		return res, fmt.Errorf("notify: sweep sessions: %w", err)
+		return res, fmt.Errorf("notify: sweep %s: %w", RetentionSession, err)
 	}
-	if w.cfg.IdempotencyTTL > 0 {
-		n, err := w.drain(ctx, w.store.DeleteIdempotencyKeys, now.Add(-w.cfg.IdempotencyTTL))
-		res.Keys = n
-		w.metrics.RetentionDeleted(RetentionIdempotencyKey, n)
-		if err != nil {
-			return res, fmt.Errorf("notify: sweep idempotency keys: %w", err)
-		}
+	if err := w.sweepOlder(ctx, RetentionIdempotencyKey, w.store.DeleteIdempotencyKeys, now, w.cfg.IdempotencyTTL, &res.Keys); err != nil {
+		return res, err
 	}
 	return res, nil
+}
+
+// sweepOlder drains the rows of kind older than age (none when age is 0)
+// with del, counts them into *deleted and the metric.
+func (w *Sweeper) sweepOlder(ctx context.Context, kind string, del func(context.Context, time.Time, int) (int64, error),
+	now time.Time, age time.Duration, deleted *int64) error {
+	if age <= 0 {
+		return nil
+	}
+	n, err := w.drain(ctx, del, now.Add(-age))
+	*deleted = n
+	w.metrics.RetentionDeleted(kind, n)
+	if err != nil {
+		return fmt.Errorf("notify: sweep %s: %w", kind, err)
+	}
+	return nil
 }
 
 // drain calls del with batches of cfg.Batch until a batch deletes fewer

@@ -14,13 +14,18 @@ import (
 // stores the notification, so it is waiting at that person's first visit
 // and nothing is left behind when the transaction fails.
 
-// externalIDs returns the distinct external ids of the items that name
-// their user that way, sorted: the order in which they are inserted, so
-// two transactions creating the same users cannot deadlock.
+// unresolved reports whether the store must find (or create) the user of
+// it by its external id: the service fills in the UserID of external ids
+// it already knows, and those need no lookup.
+func unresolved(it notify.NewItem) bool { return it.ExternalID != "" && it.UserID == 0 }
+
+// externalIDs returns the distinct unresolved external ids of items,
+// sorted: the order in which they are inserted, so two transactions
+// creating the same users cannot deadlock.
 func externalIDs(items []notify.NewItem) []string {
 	var ids []string
 	for _, it := range items {
-		if it.ExternalID != "" {
+		if unresolved(it) {
 			ids = append(ids, it.ExternalID)
 		}
 	}
@@ -28,12 +33,12 @@ func externalIDs(items []notify.NewItem) []string {
 	return slices.Compact(ids)
 }
 
-// resolveExternal sets the UserID of every item named by external id from
+// resolveExternal sets the UserID of every unresolved item from
 // byExternal, on a copy of items (the caller's slice is left alone).
 func resolveExternal(items []notify.NewItem, byExternal map[string]int64) []notify.NewItem {
 	out := slices.Clone(items)
 	for i := range out {
-		if out[i].ExternalID != "" {
+		if unresolved(out[i]) {
 			out[i].UserID = byExternal[out[i].ExternalID]
 		}
 	}

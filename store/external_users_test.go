@@ -30,9 +30,13 @@ func TestInsertBatchExternal(t *testing.T) {
 	link := "/capsules/42"
 	withLink := extItem("dave", "linked")
 	withLink.URL, withLink.Data = link, json.RawMessage(`{"capsule_id":42}`)
+	// "k3" names app:7 by external id with its user id already known, as
+	// the service does for ids it has seen: no lookup, same user.
+	resolved := extItem("app:7", "k3")
+	resolved.UserID = known.ID
 	items := []notify.NewItem{
 		extItem("auth0|new", "n1"), withLink, extItem("app:7", "k1"),
-		item(known.ID, "k2"), extItem("auth0|new", "n2"), item(signup.ID, "s1"),
+		item(known.ID, "k2"), extItem("auth0|new", "n2"), item(signup.ID, "s1"), resolved,
 	}
 	rows, _, err := st.InsertBatch(ctx, items, nil, t0)
 	if err != nil {
@@ -54,8 +58,8 @@ func TestInsertBatchExternal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantUser := []int64{newUser.ID, daveExt.ID, known.ID, known.ID, newUser.ID, signup.ID}
-	wantUnread := []int64{1, 1, 1, 2, 2, 1}
+	wantUser := []int64{newUser.ID, daveExt.ID, known.ID, known.ID, newUser.ID, signup.ID, known.ID}
+	wantUnread := []int64{1, 1, 1, 2, 2, 1, 3}
 	for i, r := range rows {
 		if r.UserID != wantUser[i] || r.Unread != wantUnread[i] {
 			t.Errorf("row %d: user %d unread %d, want user %d unread %d", i, r.UserID, r.Unread, wantUser[i], wantUnread[i])

@@ -123,10 +123,15 @@ func (s *Store) UserByExternalID(ctx context.Context, externalID string) (notify
 }
 
 func (s *Store) userByExternalID(db *gorm.DB, externalID string) (notify.User, error) {
+	return takeUser(db, "user by external id", "external_id = ?", externalID)
+}
+
+// takeUser reads the one user matching where (ENOTFOUND when none).
+func takeUser(db *gorm.DB, op, where string, args ...any) (notify.User, error) {
 	var r userRow
-	err := db.Where("external_id = ?", externalID).Take(&r).Error
+	err := db.Where(where, args...).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return notify.User{}, errNotFound("user by external id", "user")
+		return notify.User{}, errNotFound(op, "user")
 	}
 	if err != nil {
 		return notify.User{}, err
@@ -147,29 +152,17 @@ func (s *Store) UserByName(ctx context.Context, username string) (notify.User, e
 }
 
 func (s *Store) userByName(db *gorm.DB, username string) (notify.User, error) {
-	var r userRow
 	// lower() on both sides matches the unique index on both dialects.
-	err := db.Where("lower(username) = lower(?) AND username <> '' AND external_id IS NULL", username).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return notify.User{}, errNotFound("user by name", "user")
-	}
-	if err != nil {
-		return notify.User{}, err
-	}
-	return r.user(), nil
+	return takeUser(db, "user by name", "lower(username) = lower(?) AND username <> '' AND external_id IS NULL", username)
 }
 
 // UserByID finds a user (ENOTFOUND).
 func (s *Store) UserByID(ctx context.Context, id int64) (notify.User, error) {
 	db, ctx, cancel := s.query(ctx)
 	defer cancel()
-	var r userRow
-	err := db.Where("id = ?", id).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return notify.User{}, errNotFound("user by id", "user")
-	}
+	u, err := takeUser(db, "user by id", "id = ?", id)
 	if err != nil {
 		return notify.User{}, s.translate(ctx, "user by id", err)
 	}
-	return r.user(), nil
+	return u, nil
 }

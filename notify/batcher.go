@@ -191,4 +191,3 @@ func (b *batcher) take() ([]*insertRequest, int) {
 	b.queue = b.queue[:left]
 	return batch, n
 }
-

@@ -340,7 +340,7 @@ func (r *Receiver) audit(ctx context.Context) error {
 		}
 	}
 	r.mu.Unlock()
-	if err := r.catchUp.closeRevoked(ctx, users); err != nil {
+	if err := r.catchUp.closeRevoked(ctx, r.hub.SessionIDs()); err != nil {
 		return err
 	}
 	return r.repair(ctx, behind, RepairAudit)

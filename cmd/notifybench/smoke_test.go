@@ -88,7 +88,7 @@ func TestChildProtocol(t *testing.T) {
 		done <- runChild(t.Context(), inR, outW)
 		outW.Close()
 	}()
-	in := childInput{WS: srv.url(), Timeout: 10 * time.Second, Sockets: socketSpecs(rawUsers(2), 4)}
+	in := childInput{WS: srv.url(), Timeout: 10 * time.Second, Sockets: socketSpecs(rawUsers(2), 4, nil)}
 	if err := json.NewEncoder(inW).Encode(in); err != nil {
 		t.Fatal(err)
 	}

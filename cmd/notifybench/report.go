@@ -52,12 +52,17 @@ func comparison(targets ...*targetSummary) []comparisonRow {
 		if !okA || !okB {
 			continue
 		}
-		rows = append(rows, comparisonRow{
+		r := comparisonRow{
 			Name: a.Name + " ÷ " + b.Name, Accepted: ratio(a.Accepted, b.Accepted), Frames: ratio(a.Frames, b.Frames),
 			DeliveryP50: ratio(a.DeliveryP50, b.DeliveryP50), DeliveryP99: ratio(a.DeliveryP99, b.DeliveryP99),
-			RequestP50: ratio(a.RequestP50, b.RequestP50), RequestP99: ratio(a.RequestP99, b.RequestP99),
 			Connect: ratio(a.Connect, b.Connect),
-		})
+		}
+		// The raw baseline publishes by a function call: it has no
+		// request to compare with.
+		if b.Name != "raw" {
+			r.RequestP50, r.RequestP99 = ratio(a.RequestP50, b.RequestP50), ratio(a.RequestP99, b.RequestP99)
+		}
+		rows = append(rows, r)
 	}
 	return rows
 }
@@ -75,22 +80,22 @@ func writeComparison(w io.Writer, rows []comparisonRow) {
 	fmt.Fprintln(w, "\n| target | accepted/s | frames/s | delivery p50 / p99 ms | request p50 / p99 ms | drain s | connect s |")
 	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- |")
 	for _, r := range rows {
-		num := "%.1f"
-		if strings.Contains(r.Name, "÷") {
-			num = "%.3f"
-		}
-		f := func(v float64) string {
-			if v == 0 {
+		isRatio := strings.Contains(r.Name, "÷")
+		f := func(format string, v float64) string {
+			switch {
+			case v == 0:
 				return "—"
+			case isRatio:
+				return fmt.Sprintf("%.3f", v)
 			}
-			return fmt.Sprintf(num, v)
+			return fmt.Sprintf(format, v)
 		}
 		drain := "—"
 		if r.Drain != nil {
 			drain = fmt.Sprintf("%.2f", *r.Drain)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s / %s | %s / %s | %s | %s |\n", r.Name, f(r.Accepted), f(r.Frames),
-			f(r.DeliveryP50), f(r.DeliveryP99), f(r.RequestP50), f(r.RequestP99), drain, f(r.Connect))
+		fmt.Fprintf(w, "| %s | %s | %s | %s / %s | %s / %s | %s | %s |\n", r.Name, f("%.1f", r.Accepted), f("%.1f", r.Frames),
+			f("%.2f", r.DeliveryP50), f("%.2f", r.DeliveryP99), f("%.2f", r.RequestP50), f("%.2f", r.RequestP99), drain, f("%.2f", r.Connect))
 	}
 }
 

@@ -78,8 +78,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	var o options
 	fs := flag.NewFlagSet("notifybench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.httpURL, "http", "http://127.0.0.1:8000", "notifyd HTTP API base `URL`")
-	fs.StringVar(&o.wsURL, "ws", "ws://127.0.0.1:8001/ws", "notifyd websocket `URL`")
+	fs.StringVar(&o.httpURL, "http", "http://127.0.0.1:8000", "notifyd HTTP API base `URL`; several instances: a comma-separated list, in the order of -ws")
+	fs.StringVar(&o.wsURL, "ws", "ws://127.0.0.1:8001/ws", "notifyd websocket `URL`; several instances: a comma-separated list")
 	fs.StringVar(&o.key, "key", "", "publisher API key (default $NOTIFYBENCH_KEY)")
 	fs.IntVar(&o.users, "users", 100, "`N` users to create, each with one session")
 	fs.IntVar(&o.sockets, "sockets", 200, "`S` sockets to open, spread round-robin over the users")
@@ -105,7 +105,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.BoolVar(&o.floor, "floor", false, "also run the persisted floor: a bare net/http handler that inserts one row with pgx, commits, and pushes to the raw baseline's sockets")
 	fs.StringVar(&o.dbURL, "db", defaultDB, "Postgres `URL` for -floor (a scratch schema, dropped after) and -start (a fresh database, dropped after)")
 	fs.IntVar(&o.start, "start", 0, "start `N` notifyd processes (-notifyd-bin) on a fresh database of -db, instead of using -http/-ws; 2 or more run in cluster mode")
-	fs.StringVar(&o.notifydBin, "notifyd-bin", "", "the notifyd binary for -start (go build -o /tmp/notifyd ./cmd/notifyd)")
+	fs.StringVar(&o.notifydBin, "notifyd-bin", "", "`path` of the notifyd binary for -start (go build -o /tmp/notifyd ./cmd/notifyd)")
 	fs.BoolVar(&o.cluster, "cluster", false, "cluster.enabled for a single started instance (always on with -start 2 or more)")
 	fs.StringVar(&o.broker, "broker", "", "cluster broker of the started instances, passed as NOTIFYD_CLUSTER_BROKER (only when set)")
 	fs.Func("notifyd-env", "`KEY=VALUE` for the started instances (repeatable), e.g. NOTIFYD_CLUSTER_SECRET=...", func(v string) error {

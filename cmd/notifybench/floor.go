@@ -78,6 +78,8 @@ func startFloor(ctx context.Context, cfg floorConfig) (*floorServer, error) {
 		pool.Close()
 		return nil, err
 	}
+	// Not blocking: like notifyd, the floor closes a socket whose queue is
+	// full; its HTTP round trip paces it, unlike raw's direct call.
 	if f.raw, err = startRawServer(false); err != nil {
 		f.dropSchema()
 		pool.Close()

@@ -225,7 +225,7 @@ func TestStartedSmoke(t *testing.T) {
 	const databases = "SELECT count(*) FROM pg_database WHERE datname LIKE 'notifybench\\_%'"
 	before := countRows(t, db, databases)
 	common := []string{"-notifyd-bin", bin, "-db", db, "-users", "3", "-sockets", "6", "-rate", "50",
-		"-duration", "1s", "-timeout", "2m", "-check"}
+		"-duration", "1s", "-timeout", "2m", "-idle", "0s", "-check"}
 
 	t.Run("one instance, the floor and raw in turn", func(t *testing.T) {
 		sum := runSummary(t, append([]string{"-start", "1", "-floor", "-raw"}, common...)...)

@@ -243,6 +243,21 @@ func TestStartedSmoke(t *testing.T) {
 			t.Errorf("instances %d, config %+v: want 2 in cluster mode, publishing to all", sum.Notifyd.Instances, sum.Config)
 		}
 	})
+	t.Run("two instances given by -http and -ws, publishing to the first", func(t *testing.T) {
+		o := options{start: 2, notifydBin: bin, dbURL: db, key: "smoke-" + randomHex(16)}
+		is, err := startInstances(t.Context(), o, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer is.stop(io.Discard)
+		eps := is.endpoints()
+		sum := runSummary(t, "-key", o.key, "-http", eps[0].HTTP+","+eps[1].HTTP, "-ws", eps[0].WS+","+eps[1].WS,
+			"-publish-to", "first", "-users", "3", "-sockets", "6", "-rate", "50", "-duration", "1s", "-timeout", "1m", "-check")
+		checkCounts(t, sum.Notifyd, 6, 2)
+		if sum.Notifyd.Instances != 2 || sum.Config.PublishTo != "first" {
+			t.Errorf("instances %d, publish to %q: want 2 and first", sum.Notifyd.Instances, sum.Config.PublishTo)
+		}
+	})
 	if after := countRows(t, db, databases); after != before {
 		t.Errorf("%d notifybench databases after the runs, %d before: not dropped", after, before)
 	}

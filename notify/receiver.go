@@ -62,6 +62,12 @@ type Receiver struct {
 
 // sequence is the state of one user with sockets here.
 type sequence struct {
+	// started: last is known (Seen, or a catch-up). Before, the user's
+	// first socket is still reading its hello: changes go straight to the
+	// hub (the socket holds them until it goes live and drops what its
+	// reads covered), and their seqs are kept in early.
+	started   bool
+	early     []int64
 	last      int64     // the seq of the last change delivered (or caught up to)
 	held      []Change  // received above last+1, ascending Seq
 	heldAt    time.Time // when held became non-empty
@@ -93,12 +99,31 @@ func NewReceiver(st CatchUpStore, hub *Hub, cfg ReceiverConfig, logger *slog.Log
 // with the newest notification id, unless it is already followed (by an
 // earlier socket of the user: its position stays, and the changes in
 // flight reach both sockets).
+//
+// The changes delivered before it (early) that follow seq without a hole
+// count as delivered; one after a hole is left for the gap repair, which
+// a later change or the audit starts.
 func (r *Receiver) Seen(userID, seq int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.users[userID] == nil {
-		r.users[userID] = &sequence{last: seq}
+	st := r.users[userID]
+	if st == nil {
+		st = &sequence{}
+		r.users[userID] = st
 	}
+	if st.started {
+		return
+	}
+	st.started, st.last = true, seq
+	slices.Sort(st.early)
+	for _, e := range st.early {
+		if e == st.last+1 {
+			st.last = e
+		} else if e > st.last {
+			break
+		}
+	}
+	st.early = nil
 }
 
 // Forget ends userID's sequence: its last socket here has closed.
@@ -124,12 +149,21 @@ func (r *Receiver) Deliver(changes []Change) {
 }
 
 func (r *Receiver) deliverLocked(c Change) {
+	if c.Seq == 0 {
+		r.hub.Apply(c) // not sequenced
+		return
+	}
 	st := r.users[c.User]
-	if c.Seq == 0 || st == nil {
-		// Not sequenced, or a user whose first socket is still reading
-		// its hello: that socket holds frames until it goes live and
-		// drops what its reads covered.
+	if st == nil && r.hub.UserCount(c.User) > 0 {
+		st = &sequence{}
+		r.users[c.User] = st
+	}
+	if st == nil {
+		return // no socket here
+	}
+	if !st.started && !st.repairing {
 		r.hub.Apply(c)
+		st.early = append(st.early, c.Seq)
 		return
 	}
 	switch {
@@ -207,12 +241,12 @@ func (r *Receiver) repair(ctx context.Context, users []int64, cause string) erro
 	for _, uid := range users {
 		st := r.users[uid]
 		if st == nil {
-			// A socket between its hello's read and Seen: follow the user
-			// from this catch-up's seq, holding its changes meanwhile, so
-			// none is delivered ahead of the rows published here.
 			st = &sequence{}
 			r.users[uid] = st
 		}
+		// A socket still in its hello (not started) is followed from this
+		// catch-up's seq too, its changes held meanwhile, so none is
+		// delivered ahead of the rows published here.
 		st.repairing = true
 	}
 	r.mu.Unlock()
@@ -229,6 +263,9 @@ func (r *Receiver) repair(ctx context.Context, users []int64, cause string) erro
 		st.repairing = false
 		if err != nil {
 			continue // held: the next round tries again
+		}
+		if !st.started {
+			st.started, st.last, st.early = true, 0, nil
 		}
 		if seq, ok := done.seqs[uid]; ok && seq > st.last {
 			st.last = seq
@@ -332,7 +369,7 @@ func (r *Receiver) audit(ctx context.Context) error {
 	now := r.now()
 	for _, uid := range users {
 		st := r.users[uid]
-		if st == nil || st.repairing {
+		if st == nil || st.repairing || !st.started {
 			continue
 		}
 		if r.hub.UserCount(uid) == 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store/storetest"
 	"github.com/notifyd/notifyd/web"
@@ -23,7 +24,7 @@ func newMetricsServer(tb testing.TB, reg *prometheus.Registry) metricsEnv {
 	m := notify.NewMetrics(reg)
 	hub := notify.NewHub(notify.HubConfig{SendQueue: 256, MaxPerUser: 16, Metrics: m})
 	svc := notify.NewService(st, hub, nil)
-	acc, err := notify.NewAccounts(st, notify.AccountsConfig{Password: cheapPasswords()}, nil)
+	acc, err := notify.NewAccounts(st, notify.AccountsConfig{Password: testkit.CheapPasswords()}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -6,33 +6,34 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
 func TestTasks(t *testing.T) {
 	e := newEnv(t)
-	alice, secret := e.user(t, "alice")
-	sock := e.subscribe(t, alice.ID, 1)
+	alice, secret := e.api.User(t, "alice")
+	sock := testkit.Subscribe(t, e.Hub, alice.ID, 1)
 
 	var out struct {
 		Task notify.Task `json:"task"`
 	}
 	e.do(t, req{method: "POST", path: "/api/tasks", secret: secret, body: `{"name":"build","duration_ms":0}`}).
-		want(t, http.StatusAccepted).decode(t, &out)
+		Want(t, http.StatusAccepted).Decode(t, &out)
 	if out.Task.ID == "" || out.Task.Name != "build" {
 		t.Fatalf("task = %+v", out.Task)
 	}
 	// Ten progress events, then the stored notification. The timeout only
 	// bounds a broken run; the order is what is checked.
 	for i := 1; i <= 10; i++ {
-		f := frame(t, sock, 10*time.Second)
+		f := testkit.HubFrame(t, sock, 10*time.Second)
 		ev, _ := f["event"].(map[string]any)
 		data, _ := ev["data"].(map[string]any)
 		if f["type"] != "event" || ev["type"] != "task_progress" || data["task_id"] != out.Task.ID {
 			t.Fatalf("frame %d = %v", i, f)
 		}
 	}
-	f := frame(t, sock, 10*time.Second)
+	f := testkit.HubFrame(t, sock, 10*time.Second)
 	n, _ := f["notification"].(map[string]any)
 	if f["type"] != "notification" || n["title"] != "Task finished" || n["style"] != "info" {
 		t.Fatalf("final frame = %v", f)
@@ -40,12 +41,12 @@ func TestTasks(t *testing.T) {
 
 	t.Run("failing task", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/tasks", secret: secret, body: `{"name":"deploy","duration_ms":0,"fail":true}`}).
-			want(t, http.StatusAccepted)
+			Want(t, http.StatusAccepted)
 		// It stops partway: its last progress is below 1 and says failed,
 		// so the page never shows 100 % before "Task failed".
 		var last map[string]any
 		for {
-			f := frame(t, sock, 10*time.Second)
+			f := testkit.HubFrame(t, sock, 10*time.Second)
 			if f["type"] != "event" {
 				t.Fatalf("frame = %v, want progress events then the notification", f)
 			}
@@ -61,7 +62,7 @@ func TestTasks(t *testing.T) {
 		if p, _ := last["progress"].(float64); p != 0.6 {
 			t.Errorf("failed at progress %v, want 0.6", p)
 		}
-		f := frame(t, sock, 10*time.Second)
+		f := testkit.HubFrame(t, sock, 10*time.Second)
 		if n, _ := f["notification"].(map[string]any); n["title"] != "Task failed" || n["style"] != "error" {
 			t.Fatalf("final frame = %v", f)
 		}
@@ -85,28 +86,28 @@ func TestTasks(t *testing.T) {
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			e.do(t, req{method: "POST", path: "/api/tasks", secret: secret, body: tc.body}).
-				wantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
+				WantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
 		})
 	}
 	t.Run("needs a session", func(t *testing.T) {
-		e.do(t, req{method: "POST", path: "/api/tasks", body: `{"name":"x"}`}).wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
-		e.do(t, req{method: "POST", path: "/api/tasks", apiKey: testAPIKey, body: `{"name":"x"}`}).wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+		e.do(t, req{method: "POST", path: "/api/tasks", body: `{"name":"x"}`}).WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+		e.do(t, req{method: "POST", path: "/api/tasks", apiKey: testAPIKey, body: `{"name":"x"}`}).WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 	})
 }
 
 func TestTasksLimit(t *testing.T) {
 	e := newEnv(t)
-	_, secret := e.user(t, "alice")
-	_, bobSecret := e.user(t, "bob")
+	_, secret := e.api.User(t, "alice")
+	_, bobSecret := e.api.User(t, "bob")
 	// Minute-long tasks stay running until the env's cleanup cancels them.
 	for _, name := range []string{"a", "b", "c", "d"} {
 		e.do(t, req{method: "POST", path: "/api/tasks", secret: secret, body: `{"name":"` + name + `","duration_ms":60000}`}).
-			want(t, http.StatusAccepted)
+			Want(t, http.StatusAccepted)
 	}
 	e.do(t, req{method: "POST", path: "/api/tasks", secret: secret, body: `{"name":"e","duration_ms":0}`}).
-		wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+		WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
 	e.do(t, req{method: "POST", path: "/api/tasks", secret: bobSecret, body: `{"name":"e","duration_ms":60000}`}).
-		want(t, http.StatusAccepted)
+		Want(t, http.StatusAccepted)
 }
 
 func TestTaskDuration(t *testing.T) {

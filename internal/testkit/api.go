@@ -174,3 +174,11 @@ func (a *API) Call(ctx context.Context, r Request) Result {
 	out.Code, out.ID, out.Sockets = body.Error.Code, body.Notification.ID, body.Sockets
 	return out
 }
+
+// Publish is Call of POST /api/publisher/users/{ext}/notifications with
+// a title and the publisher key apiKey, for the fault tests that look at
+// every answer (201, 503, none); the others publish with Publisher.
+func (a *API) Publish(ctx context.Context, apiKey, ext, title string) Result {
+	return a.Call(ctx, Request{Method: "POST", Path: "/api/publisher/users/" + ext + "/notifications", Bearer: apiKey,
+		Body: map[string]string{"title": title}})
+}

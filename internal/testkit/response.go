@@ -7,7 +7,12 @@ import (
 	"testing"
 )
 
-// ErrorBody is the "error" member of every error answer.
+// ErrorJSON is the body of every error answer.
+type ErrorJSON struct {
+	Error ErrorBody `json:"error"`
+}
+
+// ErrorBody is the "error" member of an error answer.
 type ErrorBody struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
@@ -52,12 +57,10 @@ func (r Response) DecodeSome(tb testing.TB, v any) {
 // WantError checks an error answer: its status, its code, a message, and
 // — when field is not empty — that the message names the field
 // ("field: ...").
-func (r Response) WantError(tb testing.TB, status int, code, field string) ErrorBody {
+func (r Response) WantError(tb testing.TB, status int, code, field string) ErrorJSON {
 	tb.Helper()
 	r.Want(tb, status)
-	var e struct {
-		Error ErrorBody `json:"error"`
-	}
+	var e ErrorJSON
 	r.Decode(tb, &e)
 	if e.Error.Code != code {
 		tb.Fatalf("error code = %q, want %q (message %q)", e.Error.Code, code, e.Error.Message)
@@ -68,5 +71,5 @@ func (r Response) WantError(tb testing.TB, status int, code, field string) Error
 	if field != "" && !strings.HasPrefix(e.Error.Message, field+":") {
 		tb.Fatalf("error message %q does not name field %q", e.Error.Message, field)
 	}
-	return e.Error
+	return e
 }

@@ -206,3 +206,6 @@ func (s *Socket) ExpectCloseReason(tb testing.TB, code int, reason string) {
 		return
 	}
 }
+
+// Wrap makes a Socket of a connection a test opened itself.
+func Wrap(conn *websocket.Conn) *Socket { return &Socket{conn: conn} }

@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -39,4 +40,22 @@ func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Records returns the JSON log records written so far, failing on a line
+// that is not JSON.
+func (l *LogBuffer) Records(tb testing.TB) []map[string]any {
+	tb.Helper()
+	var out []map[string]any
+	for line := range strings.Lines(l.String()) {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			tb.Fatalf("log line %q: %v", line, err)
+		}
+		out = append(out, m)
+	}
+	return out
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -16,9 +15,9 @@ func TestPublisherEvents(t *testing.T) {
 	e := newEnv(t)
 	alice := e.external(t, "alice")
 	bob := e.external(t, "bob")
-	sock1 := testkit.Subscribe(t, e.Hub, alice.ID, 1)
-	sock2 := testkit.Subscribe(t, e.Hub, alice.ID, 2)
-	bobSock := testkit.Subscribe(t, e.Hub, bob.ID, 3)
+	sock1 := e.subscribe(t, alice.ID, 1)
+	sock2 := e.subscribe(t, alice.ID, 2)
+	bobSock := e.subscribe(t, bob.ID, 3)
 	path := "/api/publisher/users/alice/events"
 
 	var out struct {
@@ -30,14 +29,14 @@ func TestPublisherEvents(t *testing.T) {
 		t.Fatalf("sockets = %d, want 2", out.Sockets)
 	}
 	for _, s := range []*notify.Subscriber{sock1, sock2} {
-		f := testkit.HubFrame(t, s, time.Second)
+		f := frame(t, s, time.Second)
 		ev, _ := f["event"].(map[string]any)
 		data, _ := ev["data"].(map[string]any)
 		if f["type"] != "event" || ev["type"] != "task_progress" || data["task_id"] != "t1" || data["progress"] != 0.5 {
 			t.Fatalf("frame = %v", f)
 		}
 	}
-	testkit.WantNoHubFrame(t, bobSock)
+	wantNoFrame(t, bobSock)
 
 	t.Run("no data, no socket", func(t *testing.T) {
 		e.external(t, "carol")
@@ -50,16 +49,16 @@ func TestPublisherEvents(t *testing.T) {
 	t.Run("16 KiB of data", func(t *testing.T) {
 		data := `"` + strings.Repeat("x", notify.MaxEventDataBytes-2) + `"`
 		e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: `{"type":"big","data":` + data + `}`}).Want(t, http.StatusAccepted)
-		testkit.HubFrame(t, sock1, time.Second)
-		testkit.HubFrame(t, sock2, time.Second)
+		frame(t, sock1, time.Second)
+		frame(t, sock2, time.Second)
 	})
 	t.Run("whitespace does not count", func(t *testing.T) {
 		data := `[` + strings.Repeat(" ", notify.MaxEventDataBytes) + `1]`
 		e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: `{"type":"spaced","data":` + data + `}`}).Want(t, http.StatusAccepted)
-		if f := testkit.HubFrame(t, sock1, time.Second); fmt.Sprint(f["event"].(map[string]any)["data"]) != "[1]" {
+		if f := frame(t, sock1, time.Second); fmt.Sprint(f["event"].(map[string]any)["data"]) != "[1]" {
 			t.Fatalf("frame = %v", f)
 		}
-		testkit.HubFrame(t, sock2, time.Second)
+		frame(t, sock2, time.Second)
 	})
 
 	bad := []struct{ name, body, field string }{
@@ -80,7 +79,7 @@ func TestPublisherEvents(t *testing.T) {
 				WantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
 		})
 	}
-	testkit.WantNoHubFrame(t, sock1)
+	wantNoFrame(t, sock1)
 	t.Run("unknown user: no socket, nothing created", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/publisher/users/nobody-yet/events", apiKey: testAPIKey, body: `{"type":"t"}`}).
 			Want(t, http.StatusAccepted).Decode(t, &out)
@@ -93,13 +92,13 @@ func TestPublisherEvents(t *testing.T) {
 	})
 	t.Run("a self-signup account is not reachable", func(t *testing.T) {
 		dave, _ := e.api.User(t, "dave")
-		sock := testkit.Subscribe(t, e.Hub, dave.ID, 9)
+		sock := e.subscribe(t, dave.ID, 9)
 		e.do(t, req{method: "POST", path: "/api/publisher/users/dave/events", apiKey: testAPIKey, body: `{"type":"t"}`}).
 			Want(t, http.StatusAccepted).Decode(t, &out)
 		if out.Sockets != 0 {
 			t.Fatalf("sockets = %d", out.Sockets)
 		}
-		testkit.WantNoHubFrame(t, sock)
+		wantNoFrame(t, sock)
 	})
 	t.Run("invalid external id", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/publisher/users/a%20b/events", apiKey: testAPIKey, body: `{"type":"t"}`}).

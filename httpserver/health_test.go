@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store/storetest"
 )
@@ -43,8 +42,8 @@ func checkUnavailable(t *testing.T, e *env, secret string) {
 		{method: "GET", path: "/readyz"},
 		{method: "GET", path: "/api/me", secret: secret},
 		{method: "GET", path: "/api/notifications", secret: secret},
-		{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": testkit.Password}},
-		{method: "POST", path: "/api/users", body: map[string]string{"username": "zed", "password": testkit.Password}},
+		{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": testPass}},
+		{method: "POST", path: "/api/users", body: map[string]string{"username": "zed", "password": testPass}},
 		{method: "POST", path: "/api/publisher/users/alice/notifications", apiKey: testAPIKey, body: `{"title":"t"}`},
 		{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey, body: `{"user_ids":["alice"],"title":"t"}`},
 		{method: "PUT", path: "/api/publisher/users/zed", apiKey: testAPIKey},

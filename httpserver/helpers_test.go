@@ -158,3 +158,25 @@ func (e *env) externalSession(tb testing.TB, ext string) (notify.User, string) {
 		Want(tb, http.StatusCreated).Decode(tb, &out)
 	return u, out.Secret
 }
+
+// testPass is the password of the users the suites sign up.
+const testPass = testkit.Password
+
+// subscribe registers a live socket of userID in the hub, as the
+// websocket server would (testkit.Subscribe).
+func (e *env) subscribe(tb testing.TB, userID, sessionID int64) *notify.Subscriber {
+	tb.Helper()
+	return testkit.Subscribe(tb, e.Hub, userID, sessionID)
+}
+
+// frame returns the next frame queued for sub (testkit.HubFrame).
+func frame(tb testing.TB, sub *notify.Subscriber, wait time.Duration) map[string]any {
+	tb.Helper()
+	return testkit.HubFrame(tb, sub, wait)
+}
+
+// wantNoFrame fails if sub has a frame queued (testkit.WantNoHubFrame).
+func wantNoFrame(tb testing.TB, sub *notify.Subscriber) {
+	tb.Helper()
+	testkit.WantNoHubFrame(tb, sub)
+}

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -18,15 +17,15 @@ func TestAPIChangesReachSockets(t *testing.T) {
 	e := newEnv(t)
 	alice, aliceSecret := e.externalSession(t, "alice")
 	bob, bobSecret := e.externalSession(t, "bob")
-	tab1 := testkit.Subscribe(t, e.Hub, alice.ID, 101)
-	tab2 := testkit.Subscribe(t, e.Hub, alice.ID, 102)
-	bobTab := testkit.Subscribe(t, e.Hub, bob.ID, 103)
+	tab1 := e.subscribe(t, alice.ID, 101)
+	tab2 := e.subscribe(t, alice.ID, 102)
+	bobTab := e.subscribe(t, bob.ID, 103)
 
 	next := func(t *testing.T, wantType string) []map[string]any {
 		t.Helper()
 		var out []map[string]any
 		for _, s := range []*notify.Subscriber{tab1, tab2} {
-			f := testkit.HubFrame(t, s, time.Second)
+			f := frame(t, s, time.Second)
 			if f["type"] != wantType {
 				t.Fatalf("frame %v, want type %s", f, wantType)
 			}
@@ -58,7 +57,7 @@ func TestAPIChangesReachSockets(t *testing.T) {
 			t.Fatalf("frame %v", f)
 		}
 	}
-	if f := testkit.HubFrame(t, bobTab, time.Second); f["type"] != "notification" || note(f)["title"] != "bulk" || f["unread_count"] != 1.0 {
+	if f := frame(t, bobTab, time.Second); f["type"] != "notification" || note(f)["title"] != "bulk" || f["unread_count"] != 1.0 {
 		t.Fatalf("bob's frame %v", f)
 	}
 
@@ -107,15 +106,15 @@ func TestAPIChangesReachSockets(t *testing.T) {
 		WantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
 	e.do(t, req{method: "DELETE", path: fmt.Sprintf("/api/notifications/%d", second.ID), secret: bobSecret}).
 		WantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
-	testkit.WantNoHubFrame(t, bobTab)
-	testkit.WantNoHubFrame(t, tab1)
-	testkit.WantNoHubFrame(t, tab2)
+	wantNoFrame(t, bobTab)
+	wantNoFrame(t, tab1)
+	wantNoFrame(t, tab2)
 
 	// Bob's own read-all reaches bob only.
 	e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: bobSecret}).Want(t, http.StatusOK)
-	if f := testkit.HubFrame(t, bobTab, time.Second); f["type"] != "notifications_read" {
+	if f := frame(t, bobTab, time.Second); f["type"] != "notifications_read" {
 		t.Fatalf("bob's frame %v", f)
 	}
-	testkit.WantNoHubFrame(t, tab1)
-	testkit.WantNoHubFrame(t, tab2)
+	wantNoFrame(t, tab1)
+	wantNoFrame(t, tab2)
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -20,7 +19,7 @@ import (
 func TestIdempotencyKey(t *testing.T) {
 	e := newEnv(t)
 	alice, secret := e.externalSession(t, "alice")
-	tab := testkit.Subscribe(t, e.Hub, alice.ID, 1)
+	tab := e.subscribe(t, alice.ID, 1)
 	withKey := func(r req, key string) req {
 		r.apiKey = testAPIKey
 		r.header = map[string]string{"Idempotency-Key": key}
@@ -41,7 +40,7 @@ func TestIdempotencyKey(t *testing.T) {
 				t.Fatal("a first answer is marked replayed")
 			}
 			for range tc.frames {
-				testkit.HubFrame(t, tab, time.Second)
+				frame(t, tab, time.Second)
 			}
 			for range 3 {
 				again := e.do(t, withKey(tc.r, key)).Want(t, http.StatusCreated)
@@ -49,7 +48,7 @@ func TestIdempotencyKey(t *testing.T) {
 					t.Fatalf("retry answered %s (replayed %q), first %s", again.Body, again.Header.Get("Idempotent-Replayed"), first.Body)
 				}
 			}
-			testkit.WantNoHubFrame(t, tab)
+			wantNoFrame(t, tab)
 
 			changed := tc.r
 			changed.body = strings.Replace(tc.r.body.(string), `"title":"`, `"title":"Changed `, 1)
@@ -67,7 +66,7 @@ func TestIdempotencyKey(t *testing.T) {
 			if got := e.do(t, r).Want(t, http.StatusCreated); got.Header.Get("Idempotent-Replayed") != "" {
 				t.Fatal("another API key's request was replayed")
 			}
-			testkit.HubFrame(t, tab, time.Second)
+			frame(t, tab, time.Second)
 		})
 	}
 	var l listJSON
@@ -86,7 +85,7 @@ func TestIdempotencyKey(t *testing.T) {
 		}
 		t.Run("255 characters", func(t *testing.T) {
 			e.do(t, withKey(single, strings.Repeat("k", 255))).Want(t, http.StatusCreated)
-			testkit.HubFrame(t, tab, time.Second)
+			frame(t, tab, time.Second)
 		})
 	})
 
@@ -121,7 +120,7 @@ func TestIdempotencyKey(t *testing.T) {
 		e.do(t, bad).WantError(t, http.StatusBadRequest, notify.EINVALID, "title")
 		good := withKey(req{method: "POST", path: "/api/publisher/users/alice/notifications", body: `{"title":"fixed"}`}, "refused")
 		e.do(t, good).Want(t, http.StatusCreated)
-		testkit.HubFrame(t, tab, time.Second)
+		frame(t, tab, time.Second)
 	})
 }
 

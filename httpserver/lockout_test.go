@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -35,23 +34,23 @@ func TestNoLockoutFromAnotherAddress(t *testing.T) {
 		e.loginFrom(t, attacker, "alice", "wrong "+strconv.Itoa(i)).WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 	}
 	t.Run("the attacker's address is limited", func(t *testing.T) {
-		r := e.loginFrom(t, attacker, "ALICE", testkit.Password)
+		r := e.loginFrom(t, attacker, "ALICE", testPass)
 		r.WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
 		if got := r.Header.Get("Retry-After"); got != "6" {
 			t.Fatalf("Retry-After = %q, want 6 (10 failures a minute)", got)
 		}
 	})
 	t.Run("alice from her own address gets in", func(t *testing.T) {
-		e.loginFrom(t, victim, "alice", testkit.Password).Want(t, http.StatusCreated)
+		e.loginFrom(t, victim, "alice", testPass).Want(t, http.StatusCreated)
 	})
 	t.Run("right passwords are not counted", func(t *testing.T) {
 		for range 12 {
-			e.loginFrom(t, victim, "alice", testkit.Password).Want(t, http.StatusCreated)
+			e.loginFrom(t, victim, "alice", testPass).Want(t, http.StatusCreated)
 		}
 	})
 	t.Run("one failure does not lock her own address", func(t *testing.T) {
 		e.loginFrom(t, victim, "alice", "typo").Want(t, http.StatusUnauthorized)
-		e.loginFrom(t, victim, "alice", testkit.Password).Want(t, http.StatusCreated)
+		e.loginFrom(t, victim, "alice", testPass).Want(t, http.StatusCreated)
 	})
 }
 
@@ -77,9 +76,9 @@ func TestLoginGlobalLimit(t *testing.T) {
 	}})
 	e.loginFrom(t, "192.0.2.1", "nobody", "x").Want(t, http.StatusUnauthorized)
 	e.loginFrom(t, "192.0.2.2", "nobody", "x").Want(t, http.StatusUnauthorized)
-	e.do(t, req{method: "POST", path: "/api/users", body: map[string]string{"username": "carol", "password": testkit.Password},
+	e.do(t, req{method: "POST", path: "/api/users", body: map[string]string{"username": "carol", "password": testPass},
 		header: map[string]string{"X-Forwarded-For": "192.0.2.3"}}).Want(t, http.StatusCreated)
-	r := e.loginFrom(t, "192.0.2.4", "carol", testkit.Password)
+	r := e.loginFrom(t, "192.0.2.4", "carol", testPass)
 	r.WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
 	if got := r.Header.Get("Retry-After"); got != "20" {
 		t.Fatalf("Retry-After = %q, want 20", got)

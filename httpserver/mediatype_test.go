@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -15,7 +14,7 @@ import (
 func TestLoginCSRFTextPlainForm(t *testing.T) {
 	e := newEnv(t)
 	e.api.Signup(t, "mallory")
-	formBody := `{"username":"mallory","password":"` + testkit.Password + `","x":"="}`
+	formBody := `{"username":"mallory","password":"` + testPass + `","x":"="}`
 	text := map[string]string{"Content-Type": "text/plain"}
 	for name, r := range map[string]req{
 		// An old browser without Origin on form posts: the body type stops it.
@@ -40,12 +39,12 @@ func TestLoginCSRFTextPlainForm(t *testing.T) {
 	})
 	t.Run("foreign Origin on sign-up is 403", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/users", origin: "https://evil.example",
-			body: map[string]string{"username": "victim", "password": testkit.Password}}).
+			body: map[string]string{"username": "victim", "password": testPass}}).
 			WantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
 	})
 	t.Run("the page's own origin logs in", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/sessions", origin: testOrigin,
-			body: map[string]string{"username": "mallory", "password": testkit.Password}}).Want(t, http.StatusCreated)
+			body: map[string]string{"username": "mallory", "password": testPass}}).Want(t, http.StatusCreated)
 	})
 }
 
@@ -58,8 +57,8 @@ func TestJSONContentTypeRequired(t *testing.T) {
 	u, secret := e.api.User(t, "alice")
 	e.Notify(t, u.ID, "hello")
 	routes := []req{
-		{method: "POST", path: "/api/users", body: `{"username":"bob","password":"` + testkit.Password + `"}`},
-		{method: "POST", path: "/api/sessions", body: `{"username":"alice","password":"` + testkit.Password + `"}`},
+		{method: "POST", path: "/api/users", body: `{"username":"bob","password":"` + testPass + `"}`},
+		{method: "POST", path: "/api/sessions", body: `{"username":"alice","password":"` + testPass + `"}`},
 		{method: "POST", path: "/api/tasks", secret: secret, body: `{"name":"x","duration_ms":0}`},
 		{method: "POST", path: "/api/notifications/read-all", secret: secret, body: `{"up_to_id":1}`},
 		{method: "PUT", path: "/api/publisher/users/carol", apiKey: testAPIKey, body: `{"name":"Carol"}`},

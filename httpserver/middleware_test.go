@@ -8,7 +8,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store/storetest"
 )
@@ -44,7 +43,7 @@ func TestAccessLog(t *testing.T) {
 		userID bool
 	}{
 		{"ok", req{method: "GET", path: "/api/notifications?limit=5&before=99", secret: secret}, 200, "INFO", true},
-		{"created", req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": testkit.Password}}, 201, "INFO", true},
+		{"created", req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": testPass}}, 201, "INFO", true},
 		{"client error", req{method: "GET", path: "/api/notifications?limit=0", secret: secret}, 400, "WARN", true},
 		{"unauthorized", req{method: "GET", path: "/api/me", cookie: "not-a-secret-value"}, 401, "WARN", false},
 		{"wrong password", req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": "hunter2-wrong"}}, 401, "WARN", false},
@@ -67,7 +66,7 @@ func TestAccessLog(t *testing.T) {
 	}
 	t.Run("no secrets", func(t *testing.T) {
 		logs := e.Logs.String()
-		for _, s := range []string{secret, testkit.Password, "hunter2-wrong", testAPIKey, "not-a-secret-value", "querysecret", "Authorization", "Cookie"} {
+		for _, s := range []string{secret, testPass, "hunter2-wrong", testAPIKey, "not-a-secret-value", "querysecret", "Authorization", "Cookie"} {
 			if strings.Contains(logs, s) {
 				t.Errorf("logs contain %q", s)
 			}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -51,7 +50,7 @@ func TestLoginOriginRefusalExplained(t *testing.T) {
 	e := newEnv(t)
 	e.api.Signup(t, "alice")
 	got := e.do(t, req{method: "POST", path: "/api/sessions", origin: "http://127.0.0.1:8000",
-		body: map[string]string{"username": "alice", "password": testkit.Password}}).
+		body: map[string]string{"username": "alice", "password": testPass}}).
 		WantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
 	if want := "origin http://127.0.0.1:8000 not allowed; set http.public_url"; !strings.HasPrefix(got.Error.Message, want) {
 		t.Errorf("message = %q, want it to start with %q", got.Error.Message, want)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -142,7 +141,7 @@ func TestPublisherUsers(t *testing.T) {
 func TestPublisherCannotReachSignupAccount(t *testing.T) {
 	e := newEnv(t)
 	attacker, attackerSecret := e.api.User(t, "Dave")
-	sub := testkit.Subscribe(t, e.Hub, attacker.ID, 0)
+	sub := e.subscribe(t, attacker.ID, 0)
 
 	var created struct {
 		User notify.User `json:"user"`
@@ -165,7 +164,7 @@ func TestPublisherCannotReachSignupAccount(t *testing.T) {
 	if len(l.Notifications) != 0 {
 		t.Fatalf("the attacker sees %d notifications", len(l.Notifications))
 	}
-	testkit.WantNoHubFrame(t, sub)
+	wantNoFrame(t, sub)
 	_, daveSecret := e.externalSession(t, "dave")
 	e.do(t, req{method: "GET", path: "/api/notifications", secret: daveSecret}).Want(t, http.StatusOK).Decode(t, &l)
 	if len(l.Notifications) != 2 {

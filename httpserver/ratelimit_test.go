@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -25,7 +24,7 @@ func TestLoginRateLimitPerUser(t *testing.T) {
 	// The right password does not get past the limit, whatever the case
 	// of the name.
 	for _, name := range []string{"alice", "ALICE"} {
-		r := e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": name, "password": testkit.Password}})
+		r := e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": name, "password": testPass}})
 		r.WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
 		// 3 per minute: the next attempt is in 20 s.
 		if got := r.Header.Get("Retry-After"); got != "20" {
@@ -48,7 +47,7 @@ func TestLoginRateLimitPerIP(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": name, "password": "x"}}).
 			WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 	}
-	r := e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": testkit.Password}})
+	r := e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": testPass}})
 	r.WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
 	if got := r.Header.Get("Retry-After"); got != "15" {
 		t.Fatalf("Retry-After = %q, want 15", got)
@@ -66,7 +65,7 @@ func TestSignupRateLimitPerIP(t *testing.T) {
 	e.api.Signup(t, "alice")
 	e.do(t, req{method: "POST", path: "/api/users", body: map[string]string{"username": "bob", "password": "x"}}).
 		WantError(t, http.StatusBadRequest, notify.EINVALID, "password")
-	r := e.do(t, req{method: "POST", path: "/api/users", body: map[string]string{"username": "carol", "password": testkit.Password}})
+	r := e.do(t, req{method: "POST", path: "/api/users", body: map[string]string{"username": "carol", "password": testPass}})
 	r.WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
 	if r.Header.Get("Retry-After") == "" {
 		t.Fatal("429 without Retry-After")

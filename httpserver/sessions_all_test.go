@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -23,7 +22,7 @@ func (e *env) openSession(tb testing.TB, name string) sessionSocket {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return sessionSocket{secret: secret, sock: testkit.Subscribe(tb, e.Hub, u.ID, sess.ID)}
+	return sessionSocket{secret: secret, sock: e.subscribe(tb, u.ID, sess.ID)}
 }
 
 // wantRevoked fails unless s's secret no longer works and its socket was
@@ -112,7 +111,7 @@ func TestSessionCap(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p = append(p, sessionSocket{secret: out.Secret, sock: testkit.Subscribe(t, e.Hub, out.User.ID, sess.ID)})
+			p = append(p, sessionSocket{secret: out.Secret, sock: e.subscribe(t, out.User.ID, sess.ID)})
 		}
 		e.wantRevoked(t, p[0])
 		e.wantAlive(t, p[1])

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -33,7 +32,7 @@ func TestLogin(t *testing.T) {
 	alice := e.api.Signup(t, "Alice")
 
 	t.Run("created with cookie", func(t *testing.T) {
-		r := e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": testkit.Password}}).
+		r := e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": testPass}}).
 			Want(t, http.StatusCreated)
 		var out struct {
 			Secret string      `json:"secret"`
@@ -91,7 +90,7 @@ func TestLogin(t *testing.T) {
 func TestCookieSecure(t *testing.T) {
 	e := newEnvWith(t, envOptions{cfg: func(c *Config) { c.Auth.CookieSecure = true }})
 	e.api.Signup(t, "alice")
-	r := e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": testkit.Password}}).
+	r := e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": testPass}}).
 		Want(t, http.StatusCreated)
 	if ck := sessionCookieOf(t, r); !ck.Secure || !ck.HttpOnly {
 		t.Fatalf("cookie = %+v", ck)
@@ -107,7 +106,7 @@ func TestCookieOverHTTPS(t *testing.T) {
 		c.AllowedOrigins = []string{"https://notify.example.com"}
 	}})
 	e.api.Signup(t, "alice")
-	r := e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": testkit.Password}}).
+	r := e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": testPass}}).
 		Want(t, http.StatusCreated)
 	ck := cookieNamed(t, r, "__Host-notifyd_session")
 	if !ck.Secure || !ck.HttpOnly || ck.Path != "/" || ck.Domain != "" {
@@ -174,8 +173,8 @@ func TestLogout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sock := testkit.Subscribe(t, e.Hub, alice.ID, sess.ID)
-	otherSock := testkit.Subscribe(t, e.Hub, alice.ID, otherSess.ID)
+	sock := e.subscribe(t, alice.ID, sess.ID)
+	otherSock := e.subscribe(t, alice.ID, otherSess.ID)
 
 	r := e.do(t, req{method: "DELETE", path: "/api/sessions/current", secret: secret}).Want(t, http.StatusNoContent)
 	if len(r.Body) != 0 || r.Header.Get("Content-Type") != "" {

@@ -6,14 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
 func TestTasks(t *testing.T) {
 	e := newEnv(t)
 	alice, secret := e.api.User(t, "alice")
-	sock := testkit.Subscribe(t, e.Hub, alice.ID, 1)
+	sock := e.subscribe(t, alice.ID, 1)
 
 	var out struct {
 		Task notify.Task `json:"task"`
@@ -26,14 +25,14 @@ func TestTasks(t *testing.T) {
 	// Ten progress events, then the stored notification. The timeout only
 	// bounds a broken run; the order is what is checked.
 	for i := 1; i <= 10; i++ {
-		f := testkit.HubFrame(t, sock, 10*time.Second)
+		f := frame(t, sock, 10*time.Second)
 		ev, _ := f["event"].(map[string]any)
 		data, _ := ev["data"].(map[string]any)
 		if f["type"] != "event" || ev["type"] != "task_progress" || data["task_id"] != out.Task.ID {
 			t.Fatalf("frame %d = %v", i, f)
 		}
 	}
-	f := testkit.HubFrame(t, sock, 10*time.Second)
+	f := frame(t, sock, 10*time.Second)
 	n, _ := f["notification"].(map[string]any)
 	if f["type"] != "notification" || n["title"] != "Task finished" || n["style"] != "info" {
 		t.Fatalf("final frame = %v", f)
@@ -46,7 +45,7 @@ func TestTasks(t *testing.T) {
 		// so the page never shows 100 % before "Task failed".
 		var last map[string]any
 		for {
-			f := testkit.HubFrame(t, sock, 10*time.Second)
+			f := frame(t, sock, 10*time.Second)
 			if f["type"] != "event" {
 				t.Fatalf("frame = %v, want progress events then the notification", f)
 			}
@@ -62,7 +61,7 @@ func TestTasks(t *testing.T) {
 		if p, _ := last["progress"].(float64); p != 0.6 {
 			t.Errorf("failed at progress %v, want 0.6", p)
 		}
-		f := testkit.HubFrame(t, sock, 10*time.Second)
+		f := frame(t, sock, 10*time.Second)
 		if n, _ := f["notification"].(map[string]any); n["title"] != "Task failed" || n["style"] != "error" {
 			t.Fatalf("final frame = %v", f)
 		}

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -75,7 +74,7 @@ func TestSignup(t *testing.T) {
 
 func TestSignupDisabled(t *testing.T) {
 	e := newEnvWith(t, envOptions{cfg: func(c *Config) { c.Auth.AllowSignup = false }})
-	e.do(t, req{method: "POST", path: "/api/users", body: map[string]string{"username": "alice", "password": testkit.Password}}).
+	e.do(t, req{method: "POST", path: "/api/users", body: map[string]string{"username": "alice", "password": testPass}}).
 		WantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
 	// The app's users still come through its backend.
 	e.external(t, "alice")

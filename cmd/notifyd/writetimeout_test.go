@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/notifyd/notifyd/internal/testkit"
 )
 
 // TestWriteTimeoutDropsNonReader: a client that pipelines requests and
@@ -24,7 +26,7 @@ func TestWriteTimeoutDropsNonReader(t *testing.T) {
 	_, secret := in.signup(t, "alice")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	sock, err := openSocket(ctx, in.WSURL, secret, 0, nil)
+	sock, err := testkit.Open(ctx, in.WSURL, testkit.SecretAuth(secret, 0), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +41,7 @@ func TestWriteTimeoutDropsNonReader(t *testing.T) {
 		t.Fatalf("start task: status %d", code)
 	}
 	for {
-		m, err := readMsg(ctx, sock)
+		m, err := sock.ReadCtx(ctx)
 		if err != nil {
 			t.Fatalf("socket after the write timeout: %v", err)
 		}

@@ -110,6 +110,13 @@ func NewStack(tb testing.TB, cfg Config) *Stack {
 	}
 	hub := notify.NewHub(cfg.Hub)
 	svc := notify.NewService(st, hub, logger)
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+		defer cancel()
+		if err := svc.Close(ctx); err != nil {
+			tb.Errorf("close the service: %v", err)
+		}
+	})
 	tasks := notify.NewTasks(svc, logger)
 	tb.Cleanup(tasks.Close)
 	transport := &http.Transport{}

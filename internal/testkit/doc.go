@@ -20,6 +20,9 @@
 //     own server on the shared stack.
 //   - Subscribe, HubFrame (hub.go): a hub subscriber without a socket, for
 //     suites that have no websocket server.
+//   - Collector (collector.go): every frame of a socket (Socket.Collect) or
+//     of a hub subscriber (CollectHub) read on a goroutine of its own, for
+//     tests that publish from many places and then compare what arrived.
 //
 // It is test support only: no production package may import it
 // (guard_test.go checks the module's import graph).

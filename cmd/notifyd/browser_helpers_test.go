@@ -25,8 +25,7 @@ import (
 
 	"github.com/notifyd/notifyd/client"
 	"github.com/notifyd/notifyd/config"
-	"github.com/notifyd/notifyd/notify"
-	"github.com/notifyd/notifyd/notify/notifytest"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/store"
 )
 
@@ -314,12 +313,7 @@ func publishWhileDown(tb testing.TB, env map[string]string, userID int64, title 
 	tb.Helper()
 	st := openStore(tb, env)
 	defer st.Close()
-	hub := notify.NewHub(notifytest.HubConfig())
-	n, err := notify.NewService(st, hub, slog.New(slog.DiscardHandler)).Notify(context.Background(), userID, notify.NewNotification{Title: title})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return n.ID
+	return testkit.NewStack(tb, testkit.Config{Store: st}).Notify(tb, userID, title).ID
 }
 
 // openStore opens the database of a test instance's env; the caller

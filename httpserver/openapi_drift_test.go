@@ -1,25 +1,13 @@
 package httpserver
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
-
-// recordingTB records the errors checkSpec reports instead of failing.
-type recordingTB struct {
-	testing.TB
-	errs []string
-}
-
-func (r *recordingTB) Helper() {}
-
-func (r *recordingTB) Errorf(format string, args ...any) {
-	r.errs = append(r.errs, fmt.Sprintf(format, args...))
-}
 
 // TestSpecCheckCatchesDrift feeds checkSpec exchanges that break
 // docs/openapi.yaml, as a server that drifted from it would answer, and
@@ -90,9 +78,9 @@ func TestSpecCheckCatchesDrift(t *testing.T) {
 			if tc.auth != "" {
 				hr.Header.Set("Authorization", tc.auth)
 			}
-			rec := &recordingTB{TB: t}
+			rec := &testkit.Recorder{TB: t}
 			checkSpec(rec, s, hr, tc.got)
-			got := strings.Join(rec.errs, "\n")
+			got := strings.Join(rec.Errors, "\n")
 			if tc.want == "" && got != "" {
 				t.Fatalf("unexpected: %s", got)
 			}
@@ -132,10 +120,10 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec := &recordingTB{TB: t}
+			rec := &testkit.Recorder{TB: t}
 			spec.checkAnyError(rec, hr, resp{Status: status, Body: body})
-			if len(rec.errs) > 0 {
-				t.Fatalf("code %q answered %d: %s", code, status, rec.errs)
+			if len(rec.Errors) > 0 {
+				t.Fatalf("code %q answered %d: %s", code, status, rec.Errors)
 			}
 		})
 	}

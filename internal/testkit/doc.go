@@ -9,7 +9,8 @@
 //     the inbox), raw requests for the suites that test the protocol
 //     itself, and Publisher, the project's Go client (package client) set
 //     up for tests, for the publisher API.
-//   - CheckExactlyOnce (exactlyonce.go): every id once, in order.
+//   - CheckExactlyOnce (exactlyonce.go): every id once, in order; Recorder
+//     (recorder.go), a testing.TB that keeps what a check reports.
 //   - TerminateListeners, CountListeners (listeners.go): end or count
 //     the cluster listeners' Postgres connections (pg_terminate_backend).
 //   - NewStack (stack.go): the store, hub, service, accounts and tasks over

@@ -1,24 +1,11 @@
 package testkit_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/notifyd/notifyd/internal/testkit"
 )
-
-// recorder keeps what a check reports instead of failing the test.
-type recorder struct {
-	testing.TB
-	errors []string
-}
-
-func (r *recorder) Helper() {}
-
-func (r *recorder) Errorf(format string, args ...any) {
-	r.errors = append(r.errors, fmt.Sprintf(format, args...))
-}
 
 func TestCheckExactlyOnce(t *testing.T) {
 	tests := []struct {
@@ -35,13 +22,13 @@ func TestCheckExactlyOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &recorder{TB: t}
+			r := &testkit.Recorder{TB: t}
 			testkit.CheckExactlyOnce(r, "tab", tt.got, tt.want)
 			switch {
-			case tt.report == "" && len(r.errors) > 0:
-				t.Fatalf("reported %q, want nothing", r.errors)
-			case tt.report != "" && (len(r.errors) != 1 || !strings.Contains(r.errors[0], tt.report)):
-				t.Fatalf("reported %q, want one report with %q", r.errors, tt.report)
+			case tt.report == "" && len(r.Errors) > 0:
+				t.Fatalf("reported %q, want nothing", r.Errors)
+			case tt.report != "" && (len(r.Errors) != 1 || !strings.Contains(r.Errors[0], tt.report)):
+				t.Fatalf("reported %q, want one report with %q", r.Errors, tt.report)
 			}
 		})
 	}

@@ -42,3 +42,9 @@ func (s *Subscriber) Cursor() int64 {
 	defer s.mu.Unlock()
 	return s.cursor
 }
+
+// CatchUpFloors returns the catch-up floors of every user with a socket.
+func (h *Hub) CatchUpFloors() map[int64]int64 { return h.catchUpFloorsOf(h.UserIDs()) }
+
+// AuditNow runs one audit of r, as its Run does every ReceiverConfig.Audit.
+func (r *Receiver) AuditNow(ctx context.Context) error { return r.audit(ctx) }

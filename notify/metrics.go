@@ -45,6 +45,7 @@ type Metrics struct {
 	retention     *prometheus.CounterVec // kind
 	httpRequests  *prometheus.CounterVec // route, method, status
 	jwksErrors    prometheus.Counter
+	cluster       clusterMetrics // metrics_cluster.go
 }
 
 // NewMetrics creates the metrics and registers them on reg; with a nil reg
@@ -90,7 +91,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		catchUpRows: f.NewCounter(prometheus.CounterOpts{
 			Name: "notifyd_cluster_catchup_rows_total",
-			Help: "Notifications delivered by catch-up queries after a listener outage.",
+			Help: "Notifications delivered by catch-up queries (after a broker reconnect, a gap, the audit, or an insert of unknown outcome).",
 		}),
 		dbErrors: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "notifyd_db_errors_total",
@@ -109,6 +110,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Fetches of auth.jwt.jwks_url that failed; the last good keys stay in use.",
 		}),
 	}
+	m.cluster = newClusterMetrics(f)
 	// Series with known labels exist from the start at 0, so that rate()
 	// and alerts see the first increment.
 	for _, r := range []string{ReasonQueueFull, ReasonReplayOverflow} {

@@ -109,7 +109,7 @@ func NewStack(tb testing.TB, cfg Config) *Stack {
 		tb.Fatalf("new accounts: %v", err)
 	}
 	hub := notify.NewHub(cfg.Hub)
-	svc := notify.NewService(st, hub, logger)
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{}, logger)
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 		defer cancel()

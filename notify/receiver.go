@@ -1,0 +1,223 @@
+package notify
+
+import (
+	"cmp"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Defaults of ReceiverConfig.
+const (
+	DefaultGapWait = 100 * time.Millisecond // a change above a gap waits this long for the missing ones
+	DefaultAudit   = time.Second            // the users' seqs are compared with the database this often
+)
+
+// ReceiverConfig tunes a Receiver; zero durations take the defaults.
+type ReceiverConfig struct {
+	// GapWait is how long a change received above a gap in its user's
+	// sequence waits for the missing ones (another instance's NOTIFY may
+	// simply arrive later) before the user's sockets are caught up from
+	// the database (100 ms).
+	GapWait time.Duration
+	// Audit is how often the seqs of the users with sockets here are read
+	// from the database: a user whose last change never arrived (tail
+	// loss) is caught up at the second audit that finds it behind (1 s).
+	Audit time.Duration
+}
+
+// Receiver is the receiving side of the cluster brokers (postgres, nats):
+// every change a broker receives, and every change this instance publishes
+// itself, goes through Deliver, which per user
+//
+//   - drops a change whose Seq was already delivered (a duplicate, or this
+//     instance's own echo),
+//   - delivers the next one, and
+//   - holds one above a gap; when the missing changes do not come within
+//     GapWait, catches the user's sockets up from the database (the one
+//     catch-up routine: rows above their cursors, the fresh unread count,
+//     revoked sessions), resumes the user at the seq read there, and
+//     delivers nothing newer before.
+//
+// A user's sequence starts when its first socket's hello reads the
+// database (Seen) and ends when its last socket closes (Forget). Run's
+// audit catches a lost last change. With this, an at-most-once bus is
+// safe: a message lost, repeated or reordered costs a database read, not
+// a missed or doubled frame.
+type Receiver struct {
+	catchUp catchUp
+	hub     *Hub
+	cfg     ReceiverConfig
+	logger  *slog.Logger
+	metrics *Metrics
+	now     func() time.Time
+
+	mu    sync.Mutex
+	users map[int64]*sequence
+	wake  chan struct{} // a change is held: Run looks sooner
+}
+
+// sequence is the state of one user with sockets here.
+type sequence struct {
+	// started: last is known (Seen, or a catch-up). Before, the user's
+	// first socket is still reading its hello: changes go straight to the
+	// hub (the socket holds them until it goes live and drops what its
+	// reads covered), and their seqs are kept in early.
+	started   bool
+	early     []int64
+	last      int64     // the seq of the last change delivered (or caught up to)
+	held      []Change  // received above last+1, ascending Seq
+	heldAt    time.Time // when held became non-empty
+	repairing bool      // a catch-up runs: hold everything
+	behind    int64     // the audit saw this seq in the database above last; 0: none
+	behindAt  time.Time // when it saw it
+}
+
+// NewReceiver returns a Receiver that delivers to hub and catches up from
+// st. Run it for the repairs and the audit.
+func NewReceiver(st CatchUpStore, hub *Hub, cfg ReceiverConfig, logger *slog.Logger, m *Metrics) *Receiver {
+	if cfg.GapWait <= 0 {
+		cfg.GapWait = DefaultGapWait
+	}
+	if cfg.Audit <= 0 {
+		cfg.Audit = DefaultAudit
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Receiver{
+		catchUp: catchUp{store: st, hub: hub, repair: true}, hub: hub, cfg: cfg,
+		logger: logger, metrics: m, now: time.Now,
+		users: make(map[int64]*sequence), wake: make(chan struct{}, 1),
+	}
+}
+
+// Seen starts userID's sequence at seq, the value a socket's hello read
+// with the newest notification id, unless it is already followed (by an
+// earlier socket of the user: its position stays, and the changes in
+// flight reach both sockets).
+//
+// The changes delivered before it (early) that follow seq without a hole
+// count as delivered; one after a hole is left for the gap repair, which
+// a later change or the audit starts.
+func (r *Receiver) Seen(userID, seq int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.users[userID]
+	if st == nil {
+		st = &sequence{}
+		r.users[userID] = st
+	}
+	if st.started {
+		return
+	}
+	st.started, st.last = true, seq
+	slices.Sort(st.early)
+	for _, e := range st.early {
+		if e == st.last+1 {
+			st.last = e
+		} else if e > st.last {
+			break
+		}
+	}
+	st.early = nil
+}
+
+// Forget ends userID's sequence: its last socket here has closed.
+func (r *Receiver) Forget(userID int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.users, userID)
+}
+
+// Wants reports whether changes of userID matter here: it has a socket.
+// A broker skips reading back the content of the others.
+func (r *Receiver) Wants(userID int64) bool { return r.hub.UserCount(userID) > 0 }
+
+// Deliver hands changes to the sockets, in the order given, per user in
+// Seq order: see Receiver. Changes without a Seq (events, revoked
+// sessions) are delivered at once. It never blocks on the database.
+func (r *Receiver) Deliver(changes []Change) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range changes {
+		r.deliverLocked(c)
+	}
+}
+
+func (r *Receiver) deliverLocked(c Change) {
+	if c.Seq == 0 {
+		r.hub.Apply(c) // not sequenced
+		return
+	}
+	st := r.users[c.User]
+	if st == nil && r.hub.UserCount(c.User) > 0 {
+		st = &sequence{}
+		r.users[c.User] = st
+	}
+	if st == nil {
+		return // no socket here
+	}
+	if !st.started && !st.repairing {
+		if slices.Contains(st.early, c.Seq) {
+			r.metrics.DuplicateDropped()
+			return
+		}
+		r.hub.Apply(c)
+		st.early = append(st.early, c.Seq)
+		return
+	}
+	switch {
+	case st.repairing:
+		r.hold(st, c)
+	case c.Seq <= st.last:
+		r.metrics.DuplicateDropped()
+	case c.Seq == st.last+1:
+		r.hub.Apply(c)
+		st.last = c.Seq
+		r.drain(st)
+	default:
+		r.hold(st, c)
+	}
+}
+
+// hold keeps c, above a gap, in Seq order (a duplicate of a held change is
+// dropped), and wakes Run to repair the gap if it lasts.
+func (r *Receiver) hold(st *sequence, c Change) {
+	i, found := slices.BinarySearchFunc(st.held, c.Seq, func(h Change, seq int64) int { return cmp.Compare(h.Seq, seq) })
+	if found {
+		r.metrics.DuplicateDropped()
+		return
+	}
+	if len(st.held) == 0 {
+		st.heldAt = r.now()
+	}
+	st.held = slices.Insert(st.held, i, c)
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// drain delivers the held changes that follow last, and drops those at
+// or below it.
+func (r *Receiver) drain(st *sequence) {
+	k := 0
+	for ; k < len(st.held); k++ {
+		h := st.held[k]
+		if h.Seq > st.last+1 {
+			break
+		}
+		if h.Seq == st.last+1 {
+			r.hub.Apply(h)
+			st.last = h.Seq
+		} else {
+			r.metrics.DuplicateDropped()
+		}
+	}
+	st.held = slices.Delete(st.held, 0, k)
+	if len(st.held) == 0 {
+		st.heldAt = time.Time{}
+	}
+}

@@ -132,6 +132,8 @@ type Cluster struct {
 	Enabled        bool     `toml:"enabled"`          // false
 	ListenURL      string   `toml:"listen_url"`       // "": database.url; must not go through a transaction pooler
 	MaxListenerLag Duration `toml:"max_listener_lag"` // "5s"
+	// NATS is the connection of the NATS broker ([cluster.nats]).
+	NATS NATS `toml:"nats"`
 }
 
 // Retention configures the sweeper of old notifications.
@@ -196,8 +198,11 @@ func Default() Config {
 				Leeway:         Duration(30 * time.Second),
 			},
 		},
-		Log:       Log{Level: "info", Format: "text"},
-		Cluster:   Cluster{MaxListenerLag: Duration(5 * time.Second)},
+		Log: Log{Level: "info", Format: "text"},
+		Cluster: Cluster{
+			MaxListenerLag: Duration(5 * time.Second),
+			NATS:           NATS{URL: DefaultNATSURL, SubjectPrefix: "notifyd"},
+		},
 		Retention: Retention{ReadAfter: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour)},
 		Publisher: Publisher{IdempotencyTTL: Duration(24 * time.Hour)},
 		Demo:      Demo{Tasks: true, TasksPerMinute: 10},

@@ -20,6 +20,7 @@ func (c Config) Redacted() Config {
 	c.Auth.JWT.HMACSecrets = redactAll(c.Auth.JWT.HMACSecrets)
 	c.Database.URL = redactURL(c.Database.URL)
 	c.Cluster.ListenURL = redactURL(c.Cluster.ListenURL)
+	c.Cluster.NATS = redactNATS(c.Cluster.NATS)
 	return c
 }
 

@@ -133,6 +133,7 @@ func (c Config) Validate() error {
 		v.postgresURL("cluster.listen_url", c.Cluster.ListenURL)
 	}
 	v.positive("cluster.max_listener_lag", c.Cluster.MaxListenerLag)
+	v.nats(c.Cluster.NATS)
 
 	// 0 turns a retention rule off.
 	v.notNegative("retention.read_after", c.Retention.ReadAfter)

@@ -1,0 +1,287 @@
+package natsbroker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/notify"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxMessageBytes = 1 << 20 // a nats-server's default max_payload
+	DefaultQueue           = 1 << 16 // received messages waiting for Run
+	DefaultMaxLag          = 5 * time.Second
+	// flushTimeout bounds the round trip that makes a new subscription
+	// active on the server.
+	flushTimeout = 5 * time.Second
+)
+
+// ErrTooLarge is returned by Publish for a payload whose sealed message is
+// above Config.MaxMessageBytes. Nothing is sent: the receivers see a gap
+// and read the change from the database.
+var ErrTooLarge = errors.New("natsbroker: message too large")
+
+// Config configures a Bus.
+type Config struct {
+	NATS   config.NATS // [cluster.nats]
+	Secret []byte      // cluster.secret: the sealing key is derived from it
+	// Name is the connection's name in the server's monitoring
+	// ("notifyd").
+	Name string
+	// MaxLag is how long the connection may be down before Ready fails
+	// (cluster.max_listener_lag, 5 s).
+	MaxLag time.Duration
+	// ReconnectWait is the pause between reconnect attempts (500 ms).
+	ReconnectWait time.Duration
+	// MaxMessageBytes bounds a sealed message, sent or received (1 MiB).
+	MaxMessageBytes int
+	// Queue is how many received messages may wait for Run (65536); when
+	// it is full, messages are dropped and every watched user resynced.
+	Queue int
+}
+
+// Receiver is told what the bus receives, always on Run's goroutine, in
+// the order received.
+type Receiver interface {
+	// Receive hands over the payload of an authentic message for user.
+	Receive(user int64, payload []byte)
+	// Resync says messages may have been missed (the connection was lost,
+	// or the queue overflowed): catch every watched user up from the
+	// database. Subscriptions are active again when it is called.
+	Resync()
+}
+
+// Bus carries sealed payloads between notifyd instances on per-user NATS
+// subjects (<subject_prefix>.u.<user_id>). An instance subscribes to a
+// user's subject while it holds sockets of that user (Watch, Unwatch).
+type Bus struct {
+	cfg     Config
+	nc      *nats.Conn
+	seal    *sealer
+	open    *opener // Run's goroutine only
+	rcv     Receiver
+	logger  *slog.Logger
+	metrics *Metrics
+	now     func() time.Time
+	prefix  string // "<subject_prefix>.u."
+
+	msgs   chan *nats.Msg // every subscription delivers here, in arrival order
+	resync chan struct{}  // 1-buffered: a resync is due
+	done   chan struct{}  // closed when the connection is closed
+	once   sync.Once
+
+	mu        sync.Mutex
+	downSince time.Time // zero while connected
+	// lastReconnectErr is the last failed attempt's error, logged once.
+	lastReconnectErr string
+	watches          map[int64]*watch
+}
+
+// New connects to NATS. A server that cannot be reached is retried in the
+// background (Ready fails meanwhile); bad credentials or files are an
+// error naming their key.
+func New(cfg Config, rcv Receiver, logger *slog.Logger, metrics *Metrics) (*Bus, error) {
+	keys, err := newKeyring(cfg.Secret)
+	if err != nil {
+		return nil, err
+	}
+	cfg = withDefaults(cfg)
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if metrics == nil {
+		metrics = NewMetrics(nil)
+	}
+	b := &Bus{
+		cfg: cfg, rcv: rcv, logger: logger, metrics: metrics, now: time.Now,
+		prefix:  cfg.NATS.SubjectPrefix + ".u.",
+		msgs:    make(chan *nats.Msg, cfg.Queue),
+		resync:  make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		watches: map[int64]*watch{},
+	}
+	b.downSince = b.now()
+	if b.seal, err = newSealer(keys, b.now); err != nil {
+		return nil, err
+	}
+	b.open = newOpener(keys, b.seal.id, cfg.MaxMessageBytes, b.now)
+	opts, err := options(cfg.NATS)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, b.handlers()...)
+	opts = append(opts,
+		nats.Name(cfg.Name), nats.NoEcho(), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1),
+		nats.ReconnectWait(cfg.ReconnectWait), nats.Timeout(connectTimeout),
+		nats.PingInterval(pingInterval), nats.MaxPingsOutstanding(maxPingsOut))
+	nc, err := nats.Connect(cfg.NATS.URL, opts...)
+	if err != nil {
+		// The error may quote the URL, credentials included.
+		return nil, fmt.Errorf("natsbroker: connect: %s", redactError(err))
+	}
+	b.nc = nc
+	if nc.IsConnected() {
+		b.setDown(false)
+	}
+	return b, nil
+}
+
+func withDefaults(c Config) Config {
+	if c.Name == "" {
+		c.Name = "notifyd"
+	}
+	c.MaxLag = orDefault(c.MaxLag, DefaultMaxLag)
+	c.ReconnectWait = orDefault(c.ReconnectWait, DefaultReconnectWait)
+	c.MaxMessageBytes = orDefault(c.MaxMessageBytes, DefaultMaxMessageBytes)
+	c.Queue = orDefault(c.Queue, DefaultQueue)
+	return c
+}
+
+// orDefault is v, or def when v is not positive.
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// redactError keeps nats.go's sentinel errors, whose text holds no URL,
+// and hides anything else.
+func redactError(err error) string {
+	for _, known := range []error{nats.ErrNoServers, nats.ErrAuthorization, nats.ErrAuthExpired, nats.ErrTimeout, nats.ErrSecureConnRequired} {
+		if errors.Is(err, known) {
+			return known.Error()
+		}
+	}
+	return "cannot connect (details hidden: the URL may hold credentials)"
+}
+
+// handlers follow the connection's state: a loss makes Ready count the
+// time down, a (re)connection asks Run for a resync, a slow consumer too.
+func (b *Bus) handlers() []nats.Option {
+	up := func(*nats.Conn) {
+		b.setDown(false)
+		b.requestResync()
+	}
+	return []nats.Option{
+		nats.ConnectHandler(up),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			b.metrics.reconnects.Inc()
+			b.logger.Info("natsbroker: reconnected", "server", nc.ConnectedUrlRedacted())
+			up(nc)
+		}),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			b.setDown(true)
+			if err != nil {
+				b.logger.Warn("natsbroker: disconnected", "error", err)
+			}
+		}),
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
+			b.logReconnectError(err)
+		}),
+		nats.ClosedHandler(func(*nats.Conn) { b.closeDone() }),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrSlowConsumer) {
+				b.logger.Warn("natsbroker: receive queue full; messages dropped, resyncing")
+				b.requestResync()
+				return
+			}
+			b.logger.Warn("natsbroker: error", "error", err)
+		}),
+	}
+}
+
+func (b *Bus) setDown(down bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case !down:
+		b.downSince = time.Time{}
+		b.lastReconnectErr = ""
+	case b.downSince.IsZero():
+		b.downSince = b.now()
+	}
+}
+
+// logReconnectError logs a failed (re)connection attempt once per distinct
+// error until the connection is up again: attempts come every
+// ReconnectWait.
+func (b *Bus) logReconnectError(err error) {
+	b.mu.Lock()
+	repeated := err.Error() == b.lastReconnectErr
+	b.lastReconnectErr = err.Error()
+	b.mu.Unlock()
+	if !repeated {
+		b.logger.Warn("natsbroker: cannot connect; retrying", "error", err, "retry_every", b.cfg.ReconnectWait)
+	}
+}
+
+func (b *Bus) requestResync() {
+	select {
+	case b.resync <- struct{}{}:
+	default: // one is already due
+	}
+}
+
+func (b *Bus) closeDone() { b.once.Do(func() { close(b.done) }) }
+
+// subject is the subject of user's changes.
+func (b *Bus) subject(user int64) string { return b.prefix + strconv.FormatInt(user, 10) }
+
+// user parses the user id of a subject of this bus.
+func (b *Bus) user(subject string) (int64, bool) {
+	rest, ok := strings.CutPrefix(subject, b.prefix)
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil
+}
+
+// Publish seals payload and hands it to the connection for user's
+// subject. It does not wait for the server: NATS delivers at most once,
+// and receivers repair what is lost from the database. While the
+// connection is down, messages wait in nats.go's reconnect buffer (8 MiB).
+func (b *Bus) Publish(user int64, payload []byte) error {
+	subject := b.subject(user)
+	msg := b.seal.seal(subject, payload)
+	if len(msg) > b.cfg.MaxMessageBytes {
+		return ErrTooLarge
+	}
+	if err := b.nc.Publish(subject, msg); err != nil {
+		return fmt.Errorf("natsbroker: publish: %w", err)
+	}
+	b.metrics.published.Inc()
+	return nil
+}
+
+// Ready fails with EUNAVAILABLE when the connection has been down for
+// longer than Config.MaxLag.
+func (b *Bus) Ready(context.Context) error {
+	b.mu.Lock()
+	since := b.downSince
+	b.mu.Unlock()
+	if since.IsZero() {
+		return nil
+	}
+	if d := b.now().Sub(since); d > b.cfg.MaxLag {
+		return notify.Errorf(notify.EUNAVAILABLE, "NATS disconnected for %s", d.Round(time.Millisecond))
+	}
+	return nil
+}
+
+// Close closes the connection; Run returns. Safe to call more than once.
+func (b *Bus) Close() {
+	b.nc.Close()
+	b.closeDone()
+}

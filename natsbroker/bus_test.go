@@ -1,0 +1,203 @@
+package natsbroker_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/natsbroker"
+	"github.com/notifyd/notifyd/natsbroker/natstest"
+	"github.com/notifyd/notifyd/notify/metricstest"
+)
+
+// TestBusDelivers: an instance receives, in order, what another publishes
+// for the users it watches, nothing of other users, and never its own
+// messages back.
+func TestBusDelivers(t *testing.T) {
+	url, prefix := natstest.URL(t), natstest.Prefix(t)
+	a := newBus(t, url, prefix, busOptions{})
+	b := newBus(t, url, prefix, busOptions{})
+	b.watch(t, 1)
+	a.watch(t, 1)
+	a.publish(t, 2, "not watched")
+	for _, p := range []string{"one", "two", "three"} {
+		a.publish(t, 1, p)
+	}
+	b.rcv.expect(t, received{1, "one"}, received{1, "two"}, received{1, "three"})
+	b.publish(t, 1, "from b")
+	a.rcv.expect(t, received{1, "from b"}) // not its own three first
+	if v := metricstest.Value(t, b.reg, "notifyd_nats_received_total"); v != 3 {
+		t.Errorf("received_total = %v, want 3", v)
+	}
+}
+
+// TestBusRefusesForgeries: whoever can publish on the server but has no
+// secret (or another deployment's) changes nothing: garbage, a message of
+// another key, a genuine message replayed or moved to another user's
+// subject, and an oversized one are dropped and counted.
+func TestBusRefusesForgeries(t *testing.T) {
+	url, prefix := natstest.URL(t), natstest.Prefix(t)
+	a := newBus(t, url, prefix, busOptions{})
+	b := newBus(t, url, prefix, busOptions{maxBytes: 4096})
+	other := newBus(t, url, prefix, busOptions{secret: "another-deployment-secret-0123456789"})
+	spy := rawConn(t, url)
+	captured, err := spy.SubscribeSync(prefix + ".u.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flush(t, spy)
+	b.watch(t, 1)
+	b.watch(t, 2)
+
+	a.publish(t, 1, "genuine")
+	b.rcv.expect(t, received{1, "genuine"})
+	genuine, err := captured.NextMsg(waitTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(genuine.Data), "genuine") {
+		t.Fatal("the payload travels in clear")
+	}
+	other.publish(t, 1, `{"k":"s","s":1}`)
+	for _, f := range []struct {
+		subject string
+		data    []byte
+	}{
+		{prefix + ".u.1", []byte(`{"k":"r","u":1,"c":0}`)},
+		{prefix + ".u.1", genuine.Data},
+		{prefix + ".u.2", genuine.Data},
+		{prefix + ".u.1", make([]byte, 5000)},
+		{prefix + ".u.x", genuine.Data},
+	} {
+		if err := spy.Publish(f.subject, f.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flush(t, spy)
+	other.watch(t, 99) // its round trip: the server has other's message
+	a.publish(t, 1, "after")
+	b.rcv.expect(t, received{1, "after"})
+	for reason, want := range map[string]float64{
+		natsbroker.RejectMalformed: 1, natsbroker.RejectForged: 2, natsbroker.RejectReplay: 1, natsbroker.RejectTooLarge: 1,
+	} {
+		if v := metricstest.Value(t, b.reg, "notifyd_nats_rejected_total", "reason", reason); v != want {
+			t.Errorf("rejected_total{reason=%q} = %v, want %v", reason, v, want)
+		}
+	}
+	if err := b.Publish(1, make([]byte, 4096)); !errors.Is(err, natsbroker.ErrTooLarge) {
+		t.Errorf("Publish(4 KiB) with a 4 KiB bound = %v, want ErrTooLarge", err)
+	}
+}
+
+// TestBusWatchRefcount: the subscription lasts while a reference does.
+func TestBusWatchRefcount(t *testing.T) {
+	url, prefix := natstest.URL(t), natstest.Prefix(t)
+	a := newBus(t, url, prefix, busOptions{})
+	b := newBus(t, url, prefix, busOptions{})
+	b.watch(t, 1)
+	b.watch(t, 1)
+	b.Unwatch(1)
+	a.publish(t, 1, "still watched")
+	b.rcv.expect(t, received{1, "still watched"})
+	b.Unwatch(1)
+	b.watch(t, 2) // its round trip also confirms the UNSUB of user 1
+	a.publish(t, 1, "no longer watched")
+	a.publish(t, 2, "marker")
+	b.rcv.expect(t, received{2, "marker"})
+	if w := b.Watched(); len(w) != 1 || w[0] != 2 {
+		t.Errorf("watched = %v, want [2]", w)
+	}
+}
+
+// TestBusReconnect: when the NATS server dies, Ready fails after MaxLag; a
+// user watched meanwhile is subscribed once the server is back; the
+// reconnection asks for a resync (every watched user may have missed
+// something), after which delivery goes on.
+func TestBusReconnect(t *testing.T) {
+	srv := natstest.Start(t)
+	prefix := natstest.Prefix(t)
+	a := newBus(t, srv.URL, prefix, busOptions{})
+	b := newBus(t, srv.URL, prefix, busOptions{maxLag: 50 * time.Millisecond})
+	b.watch(t, 1)
+	a.publish(t, 1, "before")
+	b.rcv.expect(t, received{1, "before"})
+	drain(b.rcv.resyncs)
+
+	srv.Stop()
+	waitFor(t, "Ready to fail", func() bool { return b.Ready(context.Background()) != nil })
+	b.watch(t, 2) // returns while disconnected: the reconnection covers it
+	srv.Restart()
+	b.rcv.waitResync(t)
+	waitFor(t, "Ready", func() bool { return b.Ready(context.Background()) == nil })
+	a.publish(t, 1, "after one")
+	a.publish(t, 2, "after two")
+	b.rcv.expect(t, received{1, "after one"}, received{2, "after two"})
+	if v := metricstest.Value(t, b.reg, "notifyd_nats_reconnects_total"); v < 1 {
+		t.Errorf("reconnects_total = %v, want at least 1", v)
+	}
+}
+
+// TestBusCredentials: the credentials of [cluster.nats] reach the server:
+// the right token connects, a wrong one does not.
+func TestBusCredentials(t *testing.T) {
+	const token = "nats-test-token-0123456789"
+	srv := natstest.Start(t, "--auth", token)
+	prefix := natstest.Prefix(t)
+	withToken := func(tok string) func(*config.NATS) { return func(n *config.NATS) { n.Token = tok } }
+	a := newBus(t, srv.URL, prefix, busOptions{nats: withToken(token)})
+	b := newBus(t, srv.URL, prefix, busOptions{nats: withToken(token)})
+	b.watch(t, 1)
+	a.publish(t, 1, "authenticated")
+	b.rcv.expect(t, received{1, "authenticated"})
+
+	// A refused connection is retried like an unreachable server: not
+	// ready, whatever the wait.
+	bad := newBus(t, srv.URL, prefix, busOptions{nats: withToken("wrong-token-0123456789"), maxLag: time.Nanosecond})
+	waitFor(t, "Ready to fail", func() bool { return bad.Ready(context.Background()) != nil })
+}
+
+// TestNewNamesBadFiles: a credential or TLS file that cannot be read stops
+// New with an error naming its key (no server needed).
+func TestNewNamesBadFiles(t *testing.T) {
+	missing := t.TempDir() + "/missing.pem"
+	for key, set := range map[string]func(*config.NATS){
+		"cluster.nats.creds_file":     func(n *config.NATS) { n.CredsFile = missing },
+		"cluster.nats.nkey_seed_file": func(n *config.NATS) { n.NkeySeedFile = missing },
+		"cluster.nats.tls_ca_file":    func(n *config.NATS) { n.TLSCAFile = missing },
+		"cluster.nats.tls_cert_file":  func(n *config.NATS) { n.TLSCertFile, n.TLSKeyFile = missing, missing },
+	} {
+		t.Run(key, func(t *testing.T) {
+			n := config.Default().Cluster.NATS
+			set(&n)
+			_, err := natsbroker.New(natsbroker.Config{NATS: n, Secret: []byte(testSecret)}, newRecorder(), nil, nil)
+			if err == nil || !strings.Contains(err.Error(), key) {
+				t.Fatalf("New = %v, want an error naming %s", err, key)
+			}
+		})
+	}
+}
+
+func drain(ch chan struct{}) {
+	for {
+		select {
+		case <-ch:
+		default:
+			return
+		}
+	}
+}
+
+// waitFor polls cond until it holds.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

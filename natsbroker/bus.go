@@ -50,15 +50,15 @@ type Config struct {
 	Queue int
 }
 
-// Receiver is told what the bus receives, always on Run's goroutine, in
-// the order received.
-type Receiver interface {
+// BusReceiver is told what the bus receives, always on Run's goroutine,
+// in the order received; ctx is Run's.
+type BusReceiver interface {
 	// Receive hands over the payload of an authentic message for user.
-	Receive(user int64, payload []byte)
+	Receive(ctx context.Context, user int64, payload []byte)
 	// Resync says messages may have been missed (the connection was lost,
 	// or the queue overflowed): catch every watched user up from the
 	// database. Subscriptions are active again when it is called.
-	Resync()
+	Resync(ctx context.Context)
 }
 
 // Bus carries sealed payloads between notifyd instances on per-user NATS
@@ -69,7 +69,7 @@ type Bus struct {
 	nc      *nats.Conn
 	seal    *sealer
 	open    *opener // Run's goroutine only
-	rcv     Receiver
+	rcv     BusReceiver
 	logger  *slog.Logger
 	metrics *Metrics
 	now     func() time.Time
@@ -84,13 +84,13 @@ type Bus struct {
 	downSince time.Time // zero while connected
 	// lastReconnectErr is the last failed attempt's error, logged once.
 	lastReconnectErr string
-	watches          map[int64]*watch
+	subs             map[int64]*nats.Subscription // of the watched users
 }
 
-// New connects to NATS. A server that cannot be reached is retried in the
-// background (Ready fails meanwhile); bad credentials or files are an
-// error naming their key.
-func New(cfg Config, rcv Receiver, logger *slog.Logger, metrics *Metrics) (*Bus, error) {
+// NewBus connects to NATS. A server that cannot be reached, or that
+// refuses the credentials, is retried in the background (Ready fails
+// meanwhile); a file that cannot be read is an error naming its key.
+func NewBus(cfg Config, rcv BusReceiver, logger *slog.Logger, metrics *Metrics) (*Bus, error) {
 	keys, err := newKeyring(cfg.Secret)
 	if err != nil {
 		return nil, err
@@ -104,11 +104,11 @@ func New(cfg Config, rcv Receiver, logger *slog.Logger, metrics *Metrics) (*Bus,
 	}
 	b := &Bus{
 		cfg: cfg, rcv: rcv, logger: logger, metrics: metrics, now: time.Now,
-		prefix:  cfg.NATS.SubjectPrefix + ".u.",
-		msgs:    make(chan *nats.Msg, cfg.Queue),
-		resync:  make(chan struct{}, 1),
-		done:    make(chan struct{}),
-		watches: map[int64]*watch{},
+		prefix: cfg.NATS.SubjectPrefix + ".u.",
+		msgs:   make(chan *nats.Msg, cfg.Queue),
+		resync: make(chan struct{}, 1),
+		done:   make(chan struct{}),
+		subs:   map[int64]*nats.Subscription{},
 	}
 	b.downSince = b.now()
 	if b.seal, err = newSealer(keys, b.now); err != nil {

@@ -92,24 +92,25 @@ func TestBusRefusesForgeries(t *testing.T) {
 	}
 }
 
-// TestBusWatchRefcount: the subscription lasts while a reference does.
-func TestBusWatchRefcount(t *testing.T) {
+// TestBusUnwatch: after Unwatch nothing of the user arrives; watched
+// again, the user's messages arrive once each (one subscription).
+func TestBusUnwatch(t *testing.T) {
 	url, prefix := natstest.URL(t), natstest.Prefix(t)
 	a := newBus(t, url, prefix, busOptions{})
 	b := newBus(t, url, prefix, busOptions{})
 	b.watch(t, 1)
-	b.watch(t, 1)
-	b.Unwatch(1)
-	a.publish(t, 1, "still watched")
-	b.rcv.expect(t, received{1, "still watched"})
+	b.watch(t, 1) // a no-op
+	a.publish(t, 1, "watched")
+	b.rcv.expect(t, received{1, "watched"})
 	b.Unwatch(1)
 	b.watch(t, 2) // its round trip also confirms the UNSUB of user 1
 	a.publish(t, 1, "no longer watched")
 	a.publish(t, 2, "marker")
 	b.rcv.expect(t, received{2, "marker"})
-	if w := b.Watched(); len(w) != 1 || w[0] != 2 {
-		t.Errorf("watched = %v, want [2]", w)
-	}
+	b.watch(t, 1)
+	a.publish(t, 1, "watched again")
+	a.publish(t, 2, "marker")
+	b.rcv.expect(t, received{1, "watched again"}, received{2, "marker"})
 }
 
 // TestBusReconnect: when the NATS server dies, Ready fails after MaxLag; a
@@ -172,7 +173,7 @@ func TestNewNamesBadFiles(t *testing.T) {
 		t.Run(key, func(t *testing.T) {
 			n := config.Default().Cluster.NATS
 			set(&n)
-			_, err := natsbroker.New(natsbroker.Config{NATS: n, Secret: []byte(testSecret)}, newRecorder(), nil, nil)
+			_, err := natsbroker.NewBus(natsbroker.Config{NATS: n, Secret: []byte(testSecret)}, newRecorder(), nil, nil)
 			if err == nil || !strings.Contains(err.Error(), key) {
 				t.Fatalf("New = %v, want an error naming %s", err, key)
 			}

@@ -34,11 +34,11 @@ func newRecorder() *recorder {
 	return &recorder{msgs: make(chan received, 1024), resyncs: make(chan struct{}, 16)}
 }
 
-func (r *recorder) Receive(user int64, payload []byte) {
+func (r *recorder) Receive(_ context.Context, user int64, payload []byte) {
 	r.msgs <- received{user, string(payload)}
 }
 
-func (r *recorder) Resync() { r.resyncs <- struct{}{} }
+func (r *recorder) Resync(context.Context) { r.resyncs <- struct{}{} }
 
 // next returns the next message received.
 func (r *recorder) next(tb testing.TB) received {
@@ -100,7 +100,7 @@ func newBus(tb testing.TB, url, prefix string, opt busOptions) *testBus {
 		opt.nats(&n)
 	}
 	rcv, reg := newRecorder(), prometheus.NewRegistry()
-	b, err := natsbroker.New(natsbroker.Config{
+	b, err := natsbroker.NewBus(natsbroker.Config{
 		NATS: n, Secret: []byte(opt.secret), MaxLag: opt.maxLag,
 		ReconnectWait: 20 * time.Millisecond, MaxMessageBytes: opt.maxBytes,
 	}, rcv, slog.New(slog.DiscardHandler), natsbroker.NewMetrics(reg))

@@ -24,15 +24,15 @@ func (b *Bus) Run(ctx context.Context) error {
 				b.logger.Warn("natsbroker: resync: subscriptions not confirmed", "error", err)
 			}
 			b.metrics.resyncs.Inc()
-			b.rcv.Resync()
+			b.rcv.Resync(ctx)
 		case m := <-b.msgs:
-			b.handle(m)
+			b.handle(ctx, m)
 		}
 	}
 }
 
 // handle opens one message and hands it over, or counts why not.
-func (b *Bus) handle(m *nats.Msg) {
+func (b *Bus) handle(ctx context.Context, m *nats.Msg) {
 	user, ok := b.user(m.Subject)
 	if !ok {
 		b.metrics.rejected.WithLabelValues(RejectMalformed).Inc()
@@ -48,5 +48,5 @@ func (b *Bus) handle(m *nats.Msg) {
 		return
 	}
 	b.metrics.received.Inc()
-	b.rcv.Receive(user, payload)
+	b.rcv.Receive(ctx, user, payload)
 }

@@ -1,0 +1,195 @@
+package natsbroker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// DefaultAuditInterval is how often the receiver compares the sequence of
+// every watched user with the database, to notice a lost last change.
+const DefaultAuditInterval = time.Second
+
+// Receiver brings this instance's sockets up to date with changes
+// (notify.Receiver, shared with the Postgres broker): it drops a change it
+// has by Seq and repairs a gap from the database before anything newer.
+type Receiver interface {
+	Deliver(ctx context.Context, changes []notify.Change)
+	Seen(userID, seq int64)
+	Forget(userID int64)
+	CatchUpAll(ctx context.Context)
+	Audit(ctx context.Context)
+	Lag() time.Duration
+}
+
+// Broker is the notify.Broker of cluster.broker = "nats": committed
+// changes travel whole (frames included, never read back from the
+// database), sealed, on the subject of their user.
+type Broker struct {
+	bus    *Bus
+	rcv    Receiver
+	cfg    Config
+	logger *slog.Logger
+	audit  time.Duration
+}
+
+var _ notify.Broker = (*Broker)(nil)
+
+// New returns the NATS broker delivering to rcv. It connects at once (see
+// NewBus); Close closes the connection.
+func New(cfg Config, rcv Receiver, logger *slog.Logger, metrics *Metrics) (*Broker, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	b := &Broker{rcv: rcv, cfg: withDefaults(cfg), logger: logger, audit: DefaultAuditInterval}
+	bus, err := NewBus(cfg, busReceiver{b}, logger, metrics)
+	if err != nil {
+		return nil, err
+	}
+	b.bus = bus
+	return b, nil
+}
+
+// Publish delivers changes to this instance's sockets at once, then sends
+// each user's changes, in order, as one sealed message on the user's
+// subject (one per change when together they exceed the size bound). A
+// change that cannot be sent is a gap the receivers repair from the
+// database.
+func (b *Broker) Publish(ctx context.Context, changes []notify.Change) error {
+	b.rcv.Deliver(ctx, changes)
+	var errs []error
+	for _, run := range byUser(changes) {
+		errs = append(errs, b.send(run))
+	}
+	return errors.Join(errs...)
+}
+
+// send publishes the changes of one user.
+func (b *Broker) send(changes []notify.Change) error {
+	payload, err := json.Marshal(changes)
+	if err != nil {
+		return err
+	}
+	err = b.bus.Publish(changes[0].User, payload)
+	if !errors.Is(err, ErrTooLarge) || len(changes) == 1 {
+		return err
+	}
+	var errs []error
+	for i := range changes {
+		errs = append(errs, b.send(changes[i:i+1]))
+	}
+	return errors.Join(errs...)
+}
+
+// byUser splits changes into runs of one user each, keeping their order.
+func byUser(changes []notify.Change) [][]notify.Change {
+	index := map[int64]int{}
+	var runs [][]notify.Change
+	for _, c := range changes {
+		i, ok := index[c.User]
+		if !ok {
+			i = len(runs)
+			index[c.User] = i
+			runs = append(runs, nil)
+		}
+		runs[i] = append(runs[i], c)
+	}
+	return runs
+}
+
+// Run receives from the other instances and audits the watched users'
+// sequences until ctx is done.
+func (b *Broker) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = b.bus.Run(ctx)
+	}()
+	t := time.NewTicker(b.audit)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return nil
+		case <-t.C:
+			b.rcv.Audit(ctx)
+		}
+	}
+}
+
+// Ready fails with EUNAVAILABLE when NATS has been unreachable, or
+// delivery has lagged, for longer than cluster.max_listener_lag.
+func (b *Broker) Ready(ctx context.Context) error {
+	if err := b.bus.Ready(ctx); err != nil {
+		return err
+	}
+	if lag := b.rcv.Lag(); lag > b.cfg.MaxLag {
+		return notify.Errorf(notify.EUNAVAILABLE, "delivery lags by %s", lag.Round(time.Millisecond))
+	}
+	return nil
+}
+
+// Watch subscribes to the user's subject (see Bus.Watch).
+func (b *Broker) Watch(ctx context.Context, userID int64) error { return b.bus.Watch(ctx, userID) }
+
+// Unwatch unsubscribes and forgets the user's sequence.
+func (b *Broker) Unwatch(userID int64) {
+	b.bus.Unwatch(userID)
+	b.rcv.Forget(userID)
+}
+
+// Seen starts the user's sequence at what a socket's hello read.
+func (b *Broker) Seen(userID, seq int64) { b.rcv.Seen(userID, seq) }
+
+// Close closes the NATS connection; Run returns.
+func (b *Broker) Close() { b.bus.Close() }
+
+// busReceiver decodes what the bus receives for the Receiver.
+type busReceiver struct{ b *Broker }
+
+// Receive decodes a message's changes. A change of another user than the
+// subject's is dropped: the seal binds a message to its subject, so only
+// a holder of the secret could have sent it.
+func (r busReceiver) Receive(ctx context.Context, user int64, payload []byte) {
+	changes, err := decodeChanges(payload)
+	if err != nil {
+		r.b.logger.Warn("natsbroker: undecodable changes", "user_id", user, "error", err)
+		return
+	}
+	kept := changes[:0]
+	for _, c := range changes {
+		if c.User == user {
+			kept = append(kept, c)
+		}
+	}
+	if len(kept) > 0 {
+		r.b.rcv.Deliver(ctx, kept)
+	}
+}
+
+// decodeChanges reads what Publish encoded, restoring what JSON does not
+// carry: a notification's user (json:"-") and nil for absent data.
+func decodeChanges(payload []byte) ([]notify.Change, error) {
+	var changes []notify.Change
+	if err := json.Unmarshal(payload, &changes); err != nil {
+		return nil, err
+	}
+	for i := range changes {
+		if n := changes[i].Notification; n != nil {
+			n.UserID = changes[i].User
+			if string(n.Data) == "null" {
+				n.Data = nil
+			}
+		}
+	}
+	return changes, nil
+}
+
+// Resync catches every watched user up from the database.
+func (r busReceiver) Resync(ctx context.Context) { r.b.rcv.CatchUpAll(ctx) }

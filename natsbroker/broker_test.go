@@ -1,0 +1,137 @@
+package natsbroker_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/natsbroker"
+	"github.com/notifyd/notifyd/natsbroker/natstest"
+	"github.com/notifyd/notifyd/notify"
+)
+
+// changeLog is a natsbroker.Receiver that records the changes handed to
+// it; the real one (notify's) is tested with the service and the store.
+type changeLog struct {
+	delivered chan []notify.Change
+	mu        sync.Mutex
+	audits    int
+	forgotten []int64
+}
+
+func newChangeLog() *changeLog { return &changeLog{delivered: make(chan []notify.Change, 64)} }
+
+func (l *changeLog) Deliver(_ context.Context, c []notify.Change) { l.delivered <- c }
+func (l *changeLog) Seen(int64, int64)                            {}
+func (l *changeLog) CatchUpAll(context.Context)                   {}
+func (l *changeLog) Lag() time.Duration                           { return 0 }
+
+func (l *changeLog) Forget(user int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.forgotten = append(l.forgotten, user)
+}
+
+func (l *changeLog) Audit(context.Context) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.audits++
+}
+
+// expect fails unless the next deliveries are want, in order.
+func (l *changeLog) expect(tb testing.TB, want ...[]notify.Change) {
+	tb.Helper()
+	for _, w := range want {
+		select {
+		case got := <-l.delivered:
+			if !reflect.DeepEqual(got, w) {
+				a, _ := json.Marshal(got)
+				b, _ := json.Marshal(w)
+				tb.Fatalf("delivered\n%s\nwant\n%s", a, b)
+			}
+		case <-time.After(waitTimeout):
+			tb.Fatal("nothing delivered")
+		}
+	}
+}
+
+func newBroker(tb testing.TB, url, prefix string, maxBytes int) (*natsbroker.Broker, *changeLog) {
+	tb.Helper()
+	n := config.Default().Cluster.NATS
+	n.URL, n.SubjectPrefix = url, prefix
+	log := newChangeLog()
+	b, err := natsbroker.New(natsbroker.Config{NATS: n, Secret: []byte(testSecret), MaxMessageBytes: maxBytes},
+		log, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = b.Run(ctx)
+	}()
+	tb.Cleanup(func() {
+		cancel()
+		<-done
+		b.Close()
+	})
+	return b, log
+}
+
+func newChange(user, seq int64, title string) notify.Change {
+	at := time.Date(2026, 12, 6, 1, 2, 3, 4, time.UTC)
+	return notify.Change{
+		Kind: notify.ChangeNew, User: user, Seq: seq, At: at, Unread: seq,
+		Notification: &notify.Notification{ID: seq, UserID: user, Title: title, Style: notify.StyleInfo, CreatedAt: at},
+	}
+}
+
+// TestBrokerCarriesChanges: Publish delivers here at once and, whole and
+// in order, to the instances watching each user; a batch too large for
+// one message goes as one message per change; a change too large for a
+// message is not sent (the receivers repair it from the database).
+func TestBrokerCarriesChanges(t *testing.T) {
+	url, prefix := natstest.URL(t), natstest.Prefix(t)
+	a, aLog := newBroker(t, url, prefix, 4096)
+	b, bLog := newBroker(t, url, prefix, 4096)
+	ctx := context.Background()
+	if err := b.Watch(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	batch := []notify.Change{newChange(1, 1, "one"), newChange(2, 1, "other user"), newChange(1, 2, "two")}
+	if err := a.Publish(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	aLog.expect(t, batch)
+	bLog.expect(t, []notify.Change{batch[0], batch[2]})
+
+	big := []notify.Change{newChange(1, 3, strings.Repeat("a", 1500)), newChange(1, 4, strings.Repeat("b", 1500)), newChange(1, 5, strings.Repeat("c", 1500))}
+	if err := a.Publish(ctx, big); err != nil {
+		t.Fatal(err)
+	}
+	aLog.expect(t, big)
+	bLog.expect(t, big[:1], big[1:2], big[2:])
+
+	huge := []notify.Change{newChange(1, 6, strings.Repeat("h", 5000)), newChange(1, 7, "after")}
+	if err := a.Publish(ctx, huge); !errors.Is(err, natsbroker.ErrTooLarge) {
+		t.Fatalf("Publish(huge) = %v, want ErrTooLarge", err)
+	}
+	aLog.expect(t, huge)
+	bLog.expect(t, huge[1:])
+
+	b.Unwatch(1)
+	bLog.mu.Lock()
+	forgotten := bLog.forgotten
+	bLog.mu.Unlock()
+	if !reflect.DeepEqual(forgotten, []int64{1}) {
+		t.Errorf("forgotten = %v, want [1]: Unwatch forgets the user's sequence", forgotten)
+	}
+}

@@ -36,7 +36,7 @@ func newStack(tb testing.TB) *stack {
 	tb.Helper()
 	st := storetest.Open(tb)
 	hub := notify.NewHub(notifytest.HubConfig())
-	svc := notify.NewService(st, hub, nil)
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{}, nil)
 	tb.Cleanup(func() { _ = svc.Close(context.Background()) })
 	acc, err := notify.NewAccounts(st, notify.AccountsConfig{Password: notify.PasswordParams{MemoryKiB: 1024, Time: 1, Threads: 1}}, nil)
 	if err != nil {

@@ -66,7 +66,7 @@ func newNode(tb testing.TB, db config.Database, opt nodeOptions) *node {
 		ls = opt.wrap(st)
 	}
 	hub := notify.NewHub(notify.HubConfig{SendQueue: opt.queue, MaxPerUser: 16})
-	svc := notify.NewService(st, hub, slog.New(slog.DiscardHandler))
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{}, slog.New(slog.DiscardHandler))
 	svc.UseDoorbell(st)
 	l, err := cluster.New(cluster.Config{
 		URL: opt.listenURL, MaxLag: opt.maxLag,

@@ -127,14 +127,26 @@ type Log struct {
 	Format string `toml:"format"` // "text": text|json
 }
 
-// Cluster configures several instances sharing one Postgres.
+// Cluster configures how changes reach the sockets: one process, or
+// several instances sharing one Postgres.
 type Cluster struct {
-	Enabled        bool     `toml:"enabled"`          // false
+	Broker         string   `toml:"broker"`           // "local": local|postgres|nats
+	Secret         string   `toml:"secret"`           // "": required (>= 32 bytes) with postgres and nats; authenticates doorbells, seals bus messages
 	ListenURL      string   `toml:"listen_url"`       // "": database.url; must not go through a transaction pooler
 	MaxListenerLag Duration `toml:"max_listener_lag"` // "5s"
 	// NATS is the connection of the NATS broker ([cluster.nats]).
 	NATS NATS `toml:"nats"`
 }
+
+// The brokers of cluster.broker.
+const (
+	BrokerLocal    = "local"    // one process: nothing leaves it
+	BrokerPostgres = "postgres" // LISTEN/NOTIFY on the shared database
+	BrokerNATS     = "nats"     // a NATS server ([cluster.nats])
+)
+
+// MinClusterSecret is the shortest cluster.secret accepted, in bytes.
+const MinClusterSecret = 32
 
 // Retention configures the sweeper of old notifications.
 type Retention struct {
@@ -200,6 +212,7 @@ func Default() Config {
 		},
 		Log: Log{Level: "info", Format: "text"},
 		Cluster: Cluster{
+			Broker:         BrokerLocal,
 			MaxListenerLag: Duration(5 * time.Second),
 			NATS:           NATS{URL: DefaultNATSURL, SubjectPrefix: "notifyd"},
 		},

@@ -58,6 +58,9 @@ func unknownVariables(c *Config, environ []string) []error {
 		if near := nearest(name, known); near != "" {
 			reason = fmt.Sprintf("unknown variable: did you mean %s?", near)
 		}
+		if r, ok := removedKeys[envKey(name)]; ok {
+			reason = r
+		}
 		errs = append(errs, &KeyError{Source: "environment", Key: name, Reason: reason})
 	}
 	return errs
@@ -94,4 +97,18 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// removedKeys are the keys of earlier versions that are refused with a
+// hint instead of a bare "unknown key".
+var removedKeys = map[string]string{
+	"cluster.enabled": `removed: cluster mode is now chosen by cluster.broker ("postgres" for the former enabled = true, with cluster.secret)`,
+}
+
+// envKey is the file key of a NOTIFYD_ variable name, for the keys whose
+// section and name hold no underscore themselves (enough for removedKeys).
+func envKey(name string) string {
+	k := strings.ToLower(strings.TrimPrefix(name, EnvPrefix))
+	section, rest, _ := strings.Cut(k, "_")
+	return section + "." + rest
 }

@@ -95,11 +95,12 @@ func decodeTOML(c *Config, name string, doc []byte) error {
 		for i := range strict.Errors {
 			e := &strict.Errors[i]
 			line, _ := e.Position()
-			errs = append(errs, &KeyError{
-				Source: name + ":" + strconv.Itoa(line),
-				Key:    strings.Join(e.Key(), "."),
-				Reason: "unknown key",
-			})
+			key := strings.Join(e.Key(), ".")
+			reason := "unknown key"
+			if r, ok := removedKeys[key]; ok {
+				reason = r
+			}
+			errs = append(errs, &KeyError{Source: name + ":" + strconv.Itoa(line), Key: key, Reason: reason})
 		}
 		return errors.Join(errs...)
 	}

@@ -220,3 +220,23 @@ func TestNestedDurationMustBeString(t *testing.T) {
 		t.Fatalf("err = %v, want one naming auth.jwt.leeway", err)
 	}
 }
+
+// TestLoadClusterEnabledRemoved: the cluster.enabled of earlier versions
+// is refused, in the file and in the environment, with a hint naming
+// cluster.broker, not a bare "unknown key".
+func TestLoadClusterEnabledRemoved(t *testing.T) {
+	for name, tc := range map[string]struct {
+		content string
+		env     map[string]string
+	}{
+		"file":        {"[cluster]\nenabled = true\n", nil},
+		"environment": {"", map[string]string{"NOTIFYD_CLUSTER_ENABLED": "true"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := config.Load(writeFile(t, tc.content), true, env(tc.env))
+			if err == nil || !strings.Contains(err.Error(), "cluster.broker") {
+				t.Fatalf("Load = %v, want an error naming cluster.broker", err)
+			}
+		})
+	}
+}

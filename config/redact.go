@@ -20,6 +20,9 @@ func (c Config) Redacted() Config {
 	c.Auth.JWT.HMACSecrets = redactAll(c.Auth.JWT.HMACSecrets)
 	c.Database.URL = redactURL(c.Database.URL)
 	c.Cluster.ListenURL = redactURL(c.Cluster.ListenURL)
+	if c.Cluster.Secret != "" {
+		c.Cluster.Secret = redacted
+	}
 	c.Cluster.NATS = redactNATS(c.Cluster.NATS)
 	return c
 }

@@ -126,9 +126,7 @@ func (c Config) Validate() error {
 		v.add("log.format", "must be text or json, got %q", c.Log.Format)
 	}
 
-	if c.Cluster.Enabled && c.Database.URL == "" {
-		v.add("cluster.enabled", "requires database.url (Postgres); SQLite cannot be shared between instances")
-	}
+	v.cluster(c)
 	if c.Cluster.ListenURL != "" {
 		v.postgresURL("cluster.listen_url", c.Cluster.ListenURL)
 	}
@@ -228,3 +226,27 @@ func (v *validator) between(key string, n, lo, hi int64) {
 
 // index names one item of a list key: "auth.api_keys[1]".
 func index(key string, i int) string { return key + "[" + strconv.Itoa(i) + "]" }
+
+// cluster checks the broker and its secret. The secret is never printed.
+func (v *validator) cluster(c Config) {
+	switch c.Cluster.Broker {
+	case BrokerLocal:
+		return
+	case BrokerPostgres:
+		if c.Database.URL == "" {
+			v.add("cluster.broker", "postgres requires database.url (Postgres); SQLite cannot be shared between instances")
+		}
+	case BrokerNATS:
+	default:
+		v.add("cluster.broker", "must be local, postgres or nats, got %q", c.Cluster.Broker)
+		return
+	}
+	switch {
+	case c.Cluster.Secret == "":
+		v.add("cluster.secret", "is required with cluster.broker = %q; generate one with `openssl rand -hex 32`", c.Cluster.Broker)
+	case len(c.Cluster.Secret) < MinClusterSecret:
+		v.add("cluster.secret", "must be at least %d bytes (secret not shown); generate one with `openssl rand -hex 32`", MinClusterSecret)
+	case isPlaceholderKey(c.Cluster.Secret):
+		v.add("cluster.secret", "is a documented placeholder, not a secret; generate one with `openssl rand -hex 32`")
+	}
+}

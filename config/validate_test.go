@@ -125,11 +125,24 @@ func TestValidate(t *testing.T) {
 		{"log.level warn", func(c *config.Config) { c.Log.Level = "warn" }, ""},
 		{"log.format xml", func(c *config.Config) { c.Log.Format = "xml" }, "log.format"},
 
-		{"cluster.enabled with sqlite", func(c *config.Config) { c.Cluster.Enabled = true }, "cluster.enabled"},
-		{"cluster.enabled with postgres", func(c *config.Config) {
-			c.Cluster.Enabled = true
+		{"cluster.broker postgres with sqlite", func(c *config.Config) {
+			c.Cluster.Broker, c.Cluster.Secret = "postgres", testClusterSecret
+		}, "cluster.broker"},
+		{"cluster.broker postgres", func(c *config.Config) {
+			c.Cluster.Broker, c.Cluster.Secret = "postgres", testClusterSecret
 			c.Database.URL = "postgres://db/notifyd"
 		}, ""},
+		{"cluster.broker redis", func(c *config.Config) { c.Cluster.Broker = "redis" }, "cluster.broker"},
+		{"cluster.secret missing", func(c *config.Config) {
+			c.Cluster.Broker = "postgres"
+			c.Database.URL = "postgres://db/notifyd"
+		}, "cluster.secret"},
+		{"cluster.secret short", func(c *config.Config) {
+			c.Cluster.Broker, c.Cluster.Secret = "nats", "0123456789abcdef0123456789abcde"
+		}, "cluster.secret"},
+		{"cluster.secret placeholder", func(c *config.Config) {
+			c.Cluster.Broker, c.Cluster.Secret = "nats", "change-me-to-a-long-random-cluster-secret"
+		}, "cluster.secret"},
 		{"cluster.listen_url not postgres", func(c *config.Config) { c.Cluster.ListenURL = "http://db" }, "cluster.listen_url"},
 		{"cluster.max_listener_lag 0", func(c *config.Config) { c.Cluster.MaxListenerLag = 0 }, "cluster.max_listener_lag"},
 
@@ -178,10 +191,13 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// testClusterSecret is a valid cluster.secret (32 bytes, no placeholder).
+const testClusterSecret = "3f9c2b7e1a5d4c8f9e0b6a2d7c1f4e8b"
+
 func TestValidateClusterMessage(t *testing.T) {
 	c := config.Default()
-	c.Cluster.Enabled = true
-	const want = "cluster.enabled: requires database.url (Postgres); SQLite cannot be shared between instances"
+	c.Cluster.Broker, c.Cluster.Secret = "postgres", testClusterSecret
+	const want = "cluster.broker: postgres requires database.url (Postgres); SQLite cannot be shared between instances"
 	if err := c.Validate(); err == nil || err.Error() != want {
 		t.Fatalf("Validate() = %v, want %q", err, want)
 	}
@@ -192,9 +208,10 @@ func TestValidateNeverPrintsSecrets(t *testing.T) {
 	c.Auth.APIKeys = []string{"shortkey1"}
 	c.Database.URL = "mysql://user:pa55word@db/x"
 	c.Cluster.ListenURL = "postgres://user:pa55word@db:bad/x"
+	c.Cluster.Broker, c.Cluster.Secret = "nats", "clustersecret7"
 	err := c.Validate()
-	wantKeys(t, err, "database.url", "auth.api_keys[0]", "cluster.listen_url")
-	for _, secret := range []string{"shortkey1", "pa55word"} {
+	wantKeys(t, err, "database.url", "auth.api_keys[0]", "cluster.secret", "cluster.listen_url")
+	for _, secret := range []string{"shortkey1", "pa55word", "clustersecret7"} {
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("error leaks %q:\n%v", secret, err)
 		}

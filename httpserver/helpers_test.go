@@ -99,7 +99,7 @@ func newEnvWith(tb testing.TB, o envOptions) *env {
 		st = storetest.Open(tb)
 	}
 	hub := notify.NewHub(notifytest.HubConfig())
-	svc := notify.NewService(st, hub, logger)
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{}, logger)
 	acc, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: ttl, MaxSessionsPerUser: cfg.Auth.MaxSessionsPerUser, Password: cheapPasswords()},
 		jwtauthtest.Verifier(tb, cfg.Auth.JWT))
 	if err != nil {

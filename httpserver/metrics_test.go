@@ -22,7 +22,7 @@ func newMetricsServer(tb testing.TB, reg *prometheus.Registry) metricsEnv {
 	st := storetest.Open(tb)
 	m := notify.NewMetrics(reg)
 	hub := notify.NewHub(notify.HubConfig{SendQueue: 256, MaxPerUser: 16, Metrics: m})
-	svc := notify.NewService(st, hub, nil)
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{}, nil)
 	acc, err := notify.NewAccounts(st, notify.AccountsConfig{Password: cheapPasswords()}, nil)
 	if err != nil {
 		tb.Fatal(err)

@@ -16,7 +16,8 @@ import (
 // field, before anything is stored.
 func TestBulkUserIDs(t *testing.T) {
 	st := storetest.Open(t)
-	svc := notify.NewService(st, notify.NewHub(notifytest.HubConfig()), nil)
+	hub := notify.NewHub(notifytest.HubConfig())
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{}, nil)
 	t.Cleanup(func() { _ = svc.Close(context.Background()) })
 	ctx := context.Background()
 	nn := notify.NewNotification{Title: "t"}

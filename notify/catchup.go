@@ -1,8 +1,14 @@
 package notify
 
-// What the cluster listener needs from the hub to catch up after its
-// connection was down: which users have sockets, from which id each must
-// be sent what it missed, and which sessions they belong to.
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// What a catch-up needs from the hub: which users have sockets, from which
+// id each must be sent what it missed, and which sessions they belong to;
+// and the one catch-up routine (catchUp.run).
 //
 // A socket that is still replaying has no cursor yet. Its owner reads the
 // user's newest id right after Register and records it with SetFloor: the
@@ -149,4 +155,128 @@ func (h *Hub) PublishCatchUp(rows []Notification, counts map[int64]int64, limit 
 	}
 	h.cfg.Metrics.CatchUpRows(sent)
 	return sent, overflowed
+}
+
+// CatchUpStore is what a catch-up reads (store.Store).
+type CatchUpStore interface {
+	// NotificationsAfter returns each user's notifications above
+	// after[user], at most limit per user, ascending by id.
+	NotificationsAfter(ctx context.Context, after map[int64]int64, limit int) ([]Notification, error)
+	// UnreadCounts returns the unread count of each of userIDs.
+	UnreadCounts(ctx context.Context, userIDs []int64) (map[int64]int64, error)
+	// ExistingSessions returns which of ids still exist.
+	ExistingSessions(ctx context.Context, ids []int64) (map[int64]bool, error)
+	// UserSeqs returns the change sequence (users.seq) of each of userIDs
+	// that exists.
+	UserSeqs(ctx context.Context, userIDs []int64) (map[int64]int64, error)
+}
+
+// catchUp is the one catch-up routine: the settling of inserts with an
+// unknown outcome (settle.go) and the repair of what a cluster broker
+// missed (Receiver) both bring sockets up to date with it.
+type catchUp struct {
+	store CatchUpStore
+	hub   *Hub
+	// repair: the receiver's catch-up of changes a broker lost, which may
+	// be revocations and read, unread or delete changes, so it also closes
+	// the sockets of deleted sessions and sends the fresh unread count.
+	// Settling misses only inserts, whose frames carry the count.
+	repair bool
+}
+
+// caughtUp is what a catch-up did.
+type caughtUp struct {
+	seqs map[int64]int64 // each user's seq, read before anything else
+	rows int             // notifications published
+}
+
+// run brings the sockets of users up to date from the database, except
+// the notifications in skip (the caller publishes those itself):
+//
+//  1. the users' seqs, read first, so that every change up to them is in
+//     what the reads below see (a receiver resumes each user from there);
+//  2. with repair, the sockets of deleted sessions are closed (4401);
+//  3. the notifications above the lowest cursor among each user's sockets
+//     are published in id order (each socket drops what it has);
+//  4. with repair, the fresh unread count, since read, unread and delete
+//     changes are not replayed one by one.
+//
+// A user who missed more than a socket's queue holds has its sockets
+// closed with 4008 instead: the clients resume with after_id, as after any
+// full queue. The counts are read even when no socket is open, so that
+// success shows the database answers.
+func (c catchUp) run(ctx context.Context, users []int64, skip map[int64]bool) (caughtUp, error) {
+	seqs, err := c.store.UserSeqs(ctx, users)
+	if err != nil {
+		return caughtUp{}, fmt.Errorf("catch-up seqs: %w", err)
+	}
+	if c.repair {
+		if err := c.closeRevoked(ctx, users); err != nil {
+			return caughtUp{}, err
+		}
+	}
+	floors := c.hub.catchUpFloorsOf(users)
+	limit := c.hub.QueueSize()
+	var rows []Notification
+	if len(floors) > 0 {
+		if rows, err = c.store.NotificationsAfter(ctx, floors, limit+1+len(skip)); err != nil {
+			return caughtUp{}, fmt.Errorf("catch-up: %w", err)
+		}
+	}
+	// Read after the rows, so that every row published is counted.
+	counts, err := c.store.UnreadCounts(ctx, users)
+	if err != nil {
+		return caughtUp{}, fmt.Errorf("catch-up counts: %w", err)
+	}
+	rows = slices.DeleteFunc(rows, func(n Notification) bool { return skip[n.ID] })
+	sent, overflowed := c.hub.PublishCatchUp(rows, counts, limit)
+	for uid := range floors {
+		if c.repair && !overflowed[uid] {
+			c.hub.Publish(uid, UnreadCountFrame(counts[uid]))
+		}
+	}
+	return caughtUp{seqs: seqs, rows: sent}, nil
+}
+
+// closeRevoked closes the sockets of users whose session was deleted
+// (logged out) without this instance closing them.
+func (c catchUp) closeRevoked(ctx context.Context, users []int64) error {
+	ids := c.hub.sessionIDsOf(users)
+	if len(ids) == 0 {
+		return nil
+	}
+	existing, err := c.store.ExistingSessions(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("catch-up sessions: %w", err)
+	}
+	for _, id := range ids {
+		if !existing[id] {
+			c.hub.CloseSession(id, CloseUnauthorized, "session revoked")
+		}
+	}
+	return nil
+}
+
+// sessionIDsOf returns the sessions of the open sockets of users.
+func (h *Hub) sessionIDsOf(users []int64) []int64 {
+	var ids []int64
+	for _, uid := range users {
+		for _, s := range h.snapshot(h.users, uid) {
+			if s.SessionID != 0 && !slices.Contains(ids, s.SessionID) {
+				ids = append(ids, s.SessionID)
+			}
+		}
+	}
+	return ids
+}
+
+// UserIDs returns the users with an open socket here.
+func (h *Hub) UserIDs() []int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	ids := make([]int64, 0, len(h.users))
+	for id := range h.users {
+		ids = append(ids, id)
+	}
+	return ids
 }

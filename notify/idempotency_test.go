@@ -36,8 +36,7 @@ func TestIdempotentRetryAfterUnavailable(t *testing.T) {
 			noLeaks(t)
 			st := &lostAnswerStore{Store: storetest.Open(t)}
 			hub := notify.NewHub(notify.HubConfig{SendQueue: 100, MaxPerUser: 16})
-			svc := notify.NewService(st, hub, nil)
-			svc.SetBatchLimits(notifytest.BatchConfig())
+			svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
 			defer closeService(t, svc)
 			ctx := context.Background()
 			u, _, err := st.EnsureExternalUser(ctx, "alice", nil, time.Now())
@@ -91,8 +90,7 @@ func TestIdempotencyKeyRules(t *testing.T) {
 	noLeaks(t)
 	st := storetest.Open(t)
 	hub := notify.NewHub(notify.HubConfig{SendQueue: 100, MaxPerUser: 16})
-	svc := notify.NewService(st, hub, nil)
-	svc.SetBatchLimits(notifytest.BatchConfig())
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
 	defer closeService(t, svc)
 	ctx := context.Background()
 	n := notify.NewNotification{Title: "Video ready"}

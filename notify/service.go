@@ -15,8 +15,10 @@ const MaxBulkUsers = 1000
 
 // NotificationStore is what Service needs from the database. It is
 // implemented by store.Store; errors carry notify codes (ENOTFOUND,
-// EUNAVAILABLE...). Every write also returns the user's unread count, read
-// in the same transaction, so the count pushed matches what was committed.
+// EUNAVAILABLE...). Every write also returns the user's unread count and
+// change sequence (Stamp), read in the same transaction under the user's
+// lock, so the count pushed matches what was committed and receivers can
+// tell a missed change (broker.go).
 type NotificationStore interface {
 	// InsertBatch stores one row per item whose user exists, in one
 	// transaction, with one multi-row INSERT per chunk. Per user, ids
@@ -38,19 +40,15 @@ type NotificationStore interface {
 	IdempotencyRecord(ctx context.Context, scope []byte, key string) (o ClaimOutcome, found bool, err error)
 	// SetRead marks one notification of userID read or unread (ENOTFOUND
 	// when it is not that user's).
-	SetRead(ctx context.Context, userID, id int64, read bool, now time.Time) (n Notification, unread int64, err error)
+	SetRead(ctx context.Context, userID, id int64, read bool, now time.Time) (Notification, Stamp, error)
 	// MarkAllRead marks the unread notifications of userID with id <= upToID
 	// (all of them when upToID is 0) and returns how many changed.
-	MarkAllRead(ctx context.Context, userID, upToID int64, now time.Time) (changed, unread int64, err error)
+	MarkAllRead(ctx context.Context, userID, upToID int64, now time.Time) (changed int64, st Stamp, err error)
 	// DeleteNotification deletes one notification of userID (ENOTFOUND when
 	// it is not that user's).
-	DeleteNotification(ctx context.Context, userID, id int64) (unread int64, err error)
-	// NotificationsAfter returns each user's notifications above
-	// after[user], at most limit per user, ascending by id. The catch-up
-	// of an insert whose outcome is unknown reads it (settle.go).
-	NotificationsAfter(ctx context.Context, after map[int64]int64, limit int) ([]Notification, error)
-	// UnreadCounts returns the unread count of each of userIDs.
-	UnreadCounts(ctx context.Context, userIDs []int64) (map[int64]int64, error)
+	DeleteNotification(ctx context.Context, userID, id int64) (Stamp, error)
+	// CatchUpStore: what a catch-up reads (settle.go, receiver.go).
+	CatchUpStore
 }
 
 // NewItem is one notification to store for one user, named by UserID or,
@@ -69,34 +67,46 @@ type NewItem struct {
 type Inserted struct {
 	Notification
 	Unread int64
+	Seq    int64 // the user's seq after this row (users.seq, broker.go)
+}
+
+// Stamp is what a change leaves on its user's row, read in the changing
+// transaction under the user's lock: the unread count and the change
+// sequence (users.seq) just after it.
+type Stamp struct {
+	Unread int64
+	Seq    int64
 }
 
 // Service is the single path by which notifications change: it persists,
-// then pushes to every open socket of the user. The HTTP API, the task demo
-// and Go code embedding notifyd all go through it.
+// then publishes through its Broker to every open socket of the user, on
+// this instance or, with a cluster broker, on every instance. The HTTP
+// API, the task demo and Go code embedding notifyd all go through it.
 type Service struct {
 	store  NotificationStore
 	hub    *Hub
+	broker Broker
 	logger *slog.Logger
 	now    func() time.Time
 
-	// userLocks serialise the changes of one user from store to hub, so the
-	// frames of a user leave in the order the rows were committed. A socket
-	// drops a notification whose id is not above the last one it got;
-	// without this, id 7 could be pushed before id 6 and 6 would be lost.
+	// userLocks serialise the changes of one user from store to broker, so
+	// the changes of a user are published in the order they were
+	// committed (their Seq order). A socket drops a notification whose id
+	// is not above the last one it got; without this, id 7 could be pushed
+	// before id 6 and 6 would be lost.
 	userLocks [64]sync.Mutex
 
-	// bell is set in cluster mode (UseDoorbell, service_cluster.go): the
-	// listener delivers from the doorbell, so nothing is pushed here.
-	bell Broadcaster
-
 	// batch groups concurrent Notify and NotifyMany calls into shared
-	// transactions (group commit, service_batch.go).
-	batch batcher
+	// transactions (group commit, batcher.go).
+	batch *batcher
 
 	// settle tracks the users whose last insert failed without proving
 	// that nothing was stored, and catches their sockets up (settle.go).
-	settle settler
+	settle *settler
+
+	// watches count the sockets of each user on this instance and tell
+	// the broker of the first and the last (watch.go).
+	watches watches
 
 	// external caches the user ids of external ids (service_external.go).
 	external knownExternal
@@ -105,12 +115,19 @@ type Service struct {
 	flights flights
 }
 
-// NewService returns a Service that stores in store and pushes through hub,
-// committing each call alone until SetBatchLimits sets the group-commit
-// limits. Close it to drain the notifications still being committed.
-func NewService(store NotificationStore, hub *Hub, logger *slog.Logger) *Service {
-	s := &Service{store: store, hub: hub, logger: logger, now: time.Now}
-	s.batch.init(BatchConfig{})
+// NewService returns a Service that stores in store and publishes through
+// broker to the sockets of hub (and of other instances, with a cluster
+// broker), grouping concurrent inserts within batch (database.batch_max_rows
+// and database.batch_max_wait). Close it to drain the notifications still
+// being committed.
+func NewService(store NotificationStore, hub *Hub, broker Broker, batch BatchConfig, logger *slog.Logger) *Service {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{store: store, hub: hub, broker: broker, logger: logger, now: time.Now}
+	s.batch = newBatcher(batch, s.commit)
+	s.settle = newSettler(catchUp{store: store, hub: hub}, logger)
+	s.watches = watches{broker: broker}
 	return s
 }
 
@@ -139,10 +156,6 @@ func (s *Service) lockAllUsers() func() {
 }
 
 func (s *Service) lockStripes(idx []int) func() {
-	if s.bell != nil {
-		// Nothing is pushed here; the database orders the doorbells.
-		return func() {}
-	}
 	slices.Sort(idx)
 	idx = slices.Compact(idx)
 	for _, i := range idx {
@@ -222,23 +235,33 @@ func Created(rows []Inserted) int {
 	return n
 }
 
-// push sends freshly committed rows to their users' sockets, in the order
-// given, which is id order. Each frame is serialised once, whatever the
-// number of sockets.
+// push publishes freshly committed rows to their users' sockets, in the
+// order given, which is id (and seq) order. Each frame is serialised once,
+// whatever the number of sockets.
 func (s *Service) push(rows []Inserted) {
-	if s.bell != nil {
-		return
-	}
 	// The commit has just returned: the publish→socket latency is
 	// measured from here, on the wall clock (not s.now, which tests fake).
 	at := time.Now()
+	changes := make([]Change, 0, len(rows))
 	for _, r := range rows {
 		if r.ID == 0 {
 			continue
 		}
-		f := NotificationFrame(r.Notification, r.Unread)
-		f.At = at
-		s.hub.Publish(r.UserID, f)
+		n := r.Notification
+		changes = append(changes, Change{Kind: ChangeNew, User: r.UserID, Seq: r.Seq, At: at, Notification: &n, Unread: r.Unread})
+	}
+	s.publish(changes...)
+}
+
+// publish hands changes to the broker. A failure to reach the other
+// instances is repaired there (a gap or the audit catches their sockets up
+// from the database), so it is only logged.
+func (s *Service) publish(changes ...Change) {
+	if len(changes) == 0 {
+		return
+	}
+	if err := s.broker.Publish(context.Background(), changes); err != nil {
+		s.logger.Warn("notify: publish", "changes", len(changes), "error", err)
 	}
 }
 
@@ -247,11 +270,11 @@ func (s *Service) push(rows []Inserted) {
 func (s *Service) SetRead(ctx context.Context, userID, id int64, read bool) (Notification, error) {
 	unlock := s.lockUsers(userID)
 	defer unlock()
-	n, unread, err := s.store.SetRead(ctx, userID, id, read, s.now())
+	n, st, err := s.store.SetRead(ctx, userID, id, read, s.now())
 	if err != nil {
 		return Notification{}, fmt.Errorf("notify: set read: %w", err)
 	}
-	s.publish(userID, UpdatedFrame(n, unread))
+	s.publish(Change{Kind: ChangeUpdated, User: userID, Seq: st.Seq, At: time.Now(), Notification: &n, Unread: st.Unread})
 	return n, nil
 }
 
@@ -260,7 +283,7 @@ func (s *Service) SetRead(ctx context.Context, userID, id int64, read bool) (Not
 func (s *Service) MarkAllRead(ctx context.Context, userID, upToID int64) (int64, error) {
 	unlock := s.lockUsers(userID)
 	defer unlock()
-	changed, unread, err := s.store.MarkAllRead(ctx, userID, upToID, s.now())
+	changed, st, err := s.store.MarkAllRead(ctx, userID, upToID, s.now())
 	if err != nil {
 		return 0, fmt.Errorf("notify: mark all read: %w", err)
 	}
@@ -268,7 +291,7 @@ func (s *Service) MarkAllRead(ctx context.Context, userID, upToID int64) (int64,
 	if upToID > 0 {
 		upTo = &upToID
 	}
-	s.publish(userID, ReadAllFrame(upTo, unread))
+	s.publish(Change{Kind: ChangeReadAll, User: userID, Seq: st.Seq, At: time.Now(), UpTo: upTo, Unread: st.Unread})
 	return changed, nil
 }
 
@@ -276,26 +299,26 @@ func (s *Service) MarkAllRead(ctx context.Context, userID, upToID int64) (int64,
 func (s *Service) Delete(ctx context.Context, userID, id int64) error {
 	unlock := s.lockUsers(userID)
 	defer unlock()
-	unread, err := s.store.DeleteNotification(ctx, userID, id)
+	st, err := s.store.DeleteNotification(ctx, userID, id)
 	if err != nil {
 		return fmt.Errorf("notify: delete: %w", err)
 	}
-	s.publish(userID, DeletedFrame(id, unread))
+	s.publish(Change{Kind: ChangeDeleted, User: userID, Seq: st.Seq, At: time.Now(), ID: id, Unread: st.Unread})
 	return nil
 }
 
-// SendEvent pushes a live-only event to the open sockets of userID and
-// returns how many sockets it went to. Nothing is stored: a user with no
-// socket open does not get it. In cluster mode the event reaches the
-// user's sockets on every instance and the count is this instance's only.
+// SendEvent pushes a live-only event to the open sockets of userID, on
+// every instance with a cluster broker, and returns how many sockets of
+// this instance it went to. Nothing is stored: a user with no socket open
+// does not get it, and a cluster broker delivers it at most once.
 func (s *Service) SendEvent(ctx context.Context, userID int64, e Event) (int, error) {
 	if err := e.Validate(); err != nil {
 		return 0, err
 	}
-	if s.bell != nil {
-		return s.broadcastEvent(ctx, userID, e)
+	if err := s.broker.Publish(ctx, []Change{{Kind: ChangeEvent, User: userID, At: time.Now(), Event: &e}}); err != nil {
+		return 0, fmt.Errorf("notify: send event: %w", err)
 	}
-	return s.hub.Publish(userID, EventFrame(e)), nil
+	return s.hub.UserCount(userID), nil
 }
 
 // CloseSession closes every socket authenticated by sessionID with
@@ -305,18 +328,23 @@ func (s *Service) CloseSession(ctx context.Context, sessionID int64) int {
 }
 
 // CloseSessions closes every socket authenticated by one of sessionIDs
-// with CloseUnauthorized, on every instance in cluster mode: the sessions
-// were revoked (log out everywhere, or the oldest beyond the cap).
+// with CloseUnauthorized, here at once and on every instance through the
+// broker: the sessions were revoked (log out everywhere, or the oldest
+// beyond the cap). The session rows are already gone, so the secrets no
+// longer authenticate; a revocation the broker loses is repaired by the
+// receivers' audit, which closes the sockets of deleted sessions.
 func (s *Service) CloseSessions(ctx context.Context, sessionIDs []int64) int {
 	if len(sessionIDs) == 0 {
 		return 0
 	}
-	if s.bell != nil {
-		return s.broadcastLogout(ctx, sessionIDs)
-	}
 	n := 0
-	for _, id := range sessionIDs {
+	changes := make([]Change, len(sessionIDs))
+	for i, id := range sessionIDs {
 		n += s.hub.CloseSession(id, CloseUnauthorized, "session revoked")
+		changes[i] = Change{Kind: ChangeSession, Session: id, At: time.Now()}
+	}
+	if err := s.broker.Publish(ctx, changes); err != nil {
+		s.logger.Error("notify: publish logout", "sessions", len(sessionIDs), "error", err)
 	}
 	return n
 }

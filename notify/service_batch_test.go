@@ -25,8 +25,7 @@ func TestNotifyConcurrent(t *testing.T) {
 	noLeaks(t)
 	st := storetest.Open(t)
 	hub := notify.NewHub(notify.HubConfig{SendQueue: 1000, MaxPerUser: 16})
-	svc := notify.NewService(st, hub, nil)
-	svc.SetBatchLimits(notifytest.BatchConfig())
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
 	const users, perUser = 3, 60
 	var ids []int64
 	subs := map[int64]*notify.Subscriber{}
@@ -91,8 +90,7 @@ func TestNotifyShareTransaction(t *testing.T) {
 	st := storetest.Open(t)
 	gs := newGatedStore(st)
 	hub := notify.NewHub(notifytest.HubConfig())
-	svc := notify.NewService(gs, hub, nil)
-	svc.SetBatchLimits(notifytest.BatchConfig())
+	svc := notify.NewService(gs, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
 	alice := storetest.User(t, st, "alice")
 	bob := storetest.User(t, st, "bob")
 	ctx := context.Background()
@@ -145,14 +143,15 @@ func TestNotifyShareTransaction(t *testing.T) {
 }
 
 // TestNotifyWithoutBatchLimits: a Service has no group-commit limits of
-// its own (they are config.Default's, set by SetBatchLimits): until they
-// are set, each call is committed in a transaction of its own, and calls
-// queued behind a held batch are not merged.
+// its own (they are config.Default's, given to NewService): with the zero
+// BatchConfig, each call is committed in a transaction of its own, and
+// calls queued behind a held batch are not merged.
 func TestNotifyWithoutBatchLimits(t *testing.T) {
 	noLeaks(t)
 	st := storetest.Open(t)
 	gs := newGatedStore(st)
-	svc := notify.NewService(gs, notify.NewHub(notifytest.HubConfig()), nil)
+	hub := notify.NewHub(notifytest.HubConfig())
+	svc := notify.NewService(gs, hub, notify.NewLocalBroker(hub), notify.BatchConfig{}, nil)
 	alice := storetest.User(t, st, "alice")
 	ctx := context.Background()
 
@@ -191,8 +190,8 @@ func TestNotifyCancelled(t *testing.T) {
 	noLeaks(t)
 	st := storetest.Open(t)
 	gs := newGatedStore(st)
-	svc := notify.NewService(gs, notify.NewHub(notifytest.HubConfig()), nil)
-	svc.SetBatchLimits(notifytest.BatchConfig())
+	hub := notify.NewHub(notifytest.HubConfig())
+	svc := notify.NewService(gs, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
 	alice := storetest.User(t, st, "alice")
 
 	committingCtx, cancelCommitting := context.WithCancel(context.Background())
@@ -238,8 +237,7 @@ func TestNotifyDatabaseFailure(t *testing.T) {
 	st := storetest.Open(t)
 	gs := newGatedStore(st)
 	hub := notify.NewHub(notifytest.HubConfig())
-	svc := notify.NewService(gs, hub, nil)
-	svc.SetBatchLimits(notifytest.BatchConfig())
+	svc := notify.NewService(gs, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
 	alice := storetest.User(t, st, "alice")
 	bob := storetest.User(t, st, "bob")
 	sub := register(t, hub, alice.ID, 1)
@@ -287,8 +285,8 @@ func TestServiceCloseDrains(t *testing.T) {
 	noLeaks(t)
 	st := storetest.Open(t)
 	gs := newGatedStore(st)
-	svc := notify.NewService(gs, notify.NewHub(notifytest.HubConfig()), nil)
-	svc.SetBatchLimits(notifytest.BatchConfig())
+	hub := notify.NewHub(notifytest.HubConfig())
+	svc := notify.NewService(gs, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
 	alice := storetest.User(t, st, "alice")
 	ctx := context.Background()
 

@@ -2,15 +2,16 @@ package notify
 
 import (
 	"context"
+	"log/slog"
 	"maps"
 	"slices"
 	"sync"
 	"time"
 )
 
-// Settling inserts whose outcome is unknown (single instance; cluster mode
-// rings its doorbell inside the transaction, so a row committed there is
-// delivered by the listeners).
+// Settling inserts whose outcome is unknown, on the instance that made
+// them (other instances see such a row as a gap in the user's seq, or in
+// their audit, and catch up from the database: receiver.go).
 //
 // When a batch fails because the database stopped answering or the
 // connection was lost mid-transaction, its callers get 503, yet the
@@ -48,12 +49,20 @@ const settleQuiet = settleRetry / 2
 // settler is the set of unsettled users and the state of the background
 // loop, which runs only while the set is not empty.
 type settler struct {
+	catchUp catchUp
+	logger  *slog.Logger
+
 	mu      sync.Mutex
 	users   map[int64]unsettled
 	running bool
 	closed  bool // Close was called: no new loop
 	cancel  context.CancelFunc
 	stopped chan struct{} // closed when the running loop ends
+}
+
+// newSettler returns a settler with no unsettled user, catching up with c.
+func newSettler(c catchUp, logger *slog.Logger) *settler {
+	return &settler{catchUp: c, logger: logger}
 }
 
 // unsettled is the state of one unsettled user.
@@ -65,11 +74,7 @@ type unsettled struct {
 // unsettle marks userIDs unsettled after a failed batch and starts the
 // background loop if it is not running. Call with their stripes locked,
 // so that the next batch of these users sees the mark.
-func (s *Service) unsettle(userIDs []int64) {
-	if s.bell != nil {
-		return
-	}
-	st := &s.settle
+func (st *settler) unsettle(userIDs []int64) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.users == nil {
@@ -84,7 +89,7 @@ func (s *Service) unsettle(userIDs []int64) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	st.running, st.cancel, st.stopped = true, cancel, make(chan struct{})
-	go s.settleLoop(ctx, st.stopped)
+	go st.loop(ctx, st.stopped)
 }
 
 // settleBeforePush catches up the unsettled users among those of rows, a
@@ -92,18 +97,15 @@ func (s *Service) unsettle(userIDs []int64) {
 // those of users whose catch-up failed. Their sockets must not move past
 // a row still unseen; the background loop sends those rows later. Call
 // with the stripes of the batch's users locked.
-func (s *Service) settleBeforePush(rows []Inserted) []Inserted {
-	if s.bell != nil {
-		return rows
-	}
+func (st *settler) beforePush(rows []Inserted) []Inserted {
 	var users []int64
-	s.settle.mu.Lock()
+	st.mu.Lock()
 	for _, r := range rows {
-		if _, ok := s.settle.users[r.UserID]; ok && !slices.Contains(users, r.UserID) {
+		if _, ok := st.users[r.UserID]; ok && !slices.Contains(users, r.UserID) {
 			users = append(users, r.UserID)
 		}
 	}
-	s.settle.mu.Unlock()
+	st.mu.Unlock()
 	if len(users) == 0 {
 		return rows
 	}
@@ -114,7 +116,7 @@ func (s *Service) settleBeforePush(rows []Inserted) []Inserted {
 		}
 	}
 	slices.Sort(users)
-	if s.settleUsers(context.Background(), users, skip) {
+	if st.settleUsers(context.Background(), users, skip) {
 		return rows
 	}
 	return slices.DeleteFunc(slices.Clone(rows), func(r Inserted) bool {
@@ -126,10 +128,9 @@ func (s *Service) settleBeforePush(rows []Inserted) []Inserted {
 // the caller pushes itself, records the outcome and reports whether it
 // succeeded. A read begun before a user's last failed insert counts for
 // nothing.
-func (s *Service) settleUsers(ctx context.Context, users []int64, skip map[int64]bool) bool {
+func (st *settler) settleUsers(ctx context.Context, users []int64, skip map[int64]bool) bool {
 	started := time.Now()
-	sent, err := s.catchUp(ctx, users, skip)
-	st := &s.settle
+	done, err := st.catchUp.run(ctx, users, skip)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for _, id := range users {
@@ -147,42 +148,15 @@ func (s *Service) settleUsers(ctx context.Context, users []int64, skip map[int64
 			delete(st.users, id)
 		}
 	}
-	if s.logger != nil {
-		if err != nil {
-			s.logger.Warn("notify: catch-up after a failed insert", "users", len(users), "error", err)
-		} else if sent > 0 {
-			s.logger.Info("notify: caught up notifications committed behind a failed insert", "users", len(users), "rows", sent)
-		}
+	if err != nil {
+		st.logger.Warn("notify: catch-up after a failed insert", "users", len(users), "error", err)
+	} else if done.rows > 0 {
+		st.logger.Info("notify: caught up notifications committed behind a failed insert", "users", len(users), "rows", done.rows)
 	}
 	return err == nil
 }
 
-// catchUp publishes to the sockets of users the notifications above the
-// lowest cursor among each user's sockets, except those in skip, in id
-// order, and returns how many it published.
-func (s *Service) catchUp(ctx context.Context, users []int64, skip map[int64]bool) (int, error) {
-	floors := s.hub.catchUpFloorsOf(users)
-	limit := s.hub.QueueSize()
-	var rows []Notification
-	if len(floors) > 0 {
-		var err error
-		if rows, err = s.store.NotificationsAfter(ctx, floors, limit+1+len(skip)); err != nil {
-			return 0, err
-		}
-	}
-	// Read after the rows, so that every row published is counted; and
-	// read even when no socket is open, so that success shows the
-	// database answers.
-	counts, err := s.store.UnreadCounts(ctx, users)
-	if err != nil {
-		return 0, err
-	}
-	rows = slices.DeleteFunc(rows, func(n Notification) bool { return skip[n.ID] })
-	sent, _ := s.hub.PublishCatchUp(rows, counts, limit)
-	return sent, nil
-}
-
-// settleLoop retries the catch-up of the unsettled users every
+// loop retries the catch-up of the unsettled users every
 // settleRetry until none is left or ctx ends.
 //
 // It does not lock the users' stripes: while the database hangs, each try
@@ -192,10 +166,9 @@ func (s *Service) catchUp(ctx context.Context, users []int64, skip map[int64]boo
 // first, so whatever this loop publishes was either not sent yet or is at
 // or below each socket's cursor and dropped: each publisher sends rows in
 // id order, and neither skips a row the other could send later.
-func (s *Service) settleLoop(ctx context.Context, stopped chan struct{}) {
+func (st *settler) loop(ctx context.Context, stopped chan struct{}) {
 	t := time.NewTicker(settleRetry)
 	defer t.Stop()
-	st := &s.settle
 	for {
 		select {
 		case <-ctx.Done():
@@ -204,7 +177,7 @@ func (s *Service) settleLoop(ctx context.Context, stopped chan struct{}) {
 			users := slices.Sorted(maps.Keys(st.users))
 			st.mu.Unlock()
 			if len(users) > 0 {
-				s.settleUsers(ctx, users, nil)
+				st.settleUsers(ctx, users, nil)
 			}
 		}
 		st.mu.Lock()
@@ -219,11 +192,9 @@ func (s *Service) settleLoop(ctx context.Context, stopped chan struct{}) {
 	}
 }
 
-// closeSettle stops the background loop and waits for it to end, or for
-// ctx. Users still unsettled stay so: their rows reach clients that
-// resume.
-func (s *Service) closeSettle(ctx context.Context) error {
-	st := &s.settle
+// close stops the background loop and waits for it to end, or for ctx.
+// Users still unsettled stay so: their rows reach clients that resume.
+func (st *settler) close(ctx context.Context) error {
 	st.mu.Lock()
 	st.closed = true
 	running, cancel, stopped := st.running, st.cancel, st.stopped

@@ -93,8 +93,7 @@ func TestUnknownOutcomeReachesOpenSocket(t *testing.T) {
 			noLeaks(t)
 			st := &lostAnswerStore{Store: storetest.Open(t)}
 			hub := notify.NewHub(notify.HubConfig{SendQueue: 100, MaxPerUser: 16})
-			svc := notify.NewService(st, hub, nil)
-			svc.SetBatchLimits(notifytest.BatchConfig())
+			svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
 			defer closeService(t, svc)
 			ctx := context.Background()
 			alice := storetest.User(t, st.Store, "alice")
@@ -149,30 +148,6 @@ func TestUnknownOutcomeReachesOpenSocket(t *testing.T) {
 		})
 	}
 }
-
-// TestUnknownOutcomeClusterMode: with the doorbell, the transaction
-// announces its own rows, so a failed insert leaves nothing to settle
-// here and no loop runs.
-func TestUnknownOutcomeClusterMode(t *testing.T) {
-	noLeaks(t)
-	st := &lostAnswerStore{Store: storetest.Open(t)}
-	svc := notify.NewService(st, notify.NewHub(notifytest.HubConfig()), nil)
-	svc.SetBatchLimits(notifytest.BatchConfig())
-	svc.UseDoorbell(nopBroadcaster{})
-	defer closeService(t, svc)
-	alice := storetest.User(t, st.Store, "alice")
-	st.arm(true)
-	if _, err := svc.Notify(context.Background(), alice.ID, notify.NewNotification{Title: "lost answer"}); notify.ErrorCode(err) != notify.EUNAVAILABLE {
-		t.Fatalf("Notify with the answer lost: %v, want %s", err, notify.EUNAVAILABLE)
-	}
-	if users, running := svc.Unsettled(); users != 0 || running {
-		t.Fatalf("cluster mode: %d users unsettled, loop running %v; want none", users, running)
-	}
-}
-
-type nopBroadcaster struct{}
-
-func (nopBroadcaster) Broadcast(context.Context, ...notify.Doorbell) error { return nil }
 
 func closeService(tb testing.TB, svc *notify.Service) {
 	tb.Helper()

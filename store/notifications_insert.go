@@ -37,8 +37,8 @@ const (
 // misses a row committed later with a smaller id. Within the batch, ids
 // follow the order of items.
 //
-// In cluster mode the transaction ends with the doorbell of every row, in
-// id order.
+// Each row also adds one to its user's change sequence (users.seq): a
+// row's Seq is the user's seq just after it, so per user seqs follow ids.
 //
 // Each claim's idempotency key is claimed in the same transaction
 // (idempotency.go): the items of a claim whose key is taken are not stored
@@ -116,11 +116,16 @@ func (s *Store) insertSQLite(ctx context.Context, items []notify.NewItem, claims
 				added[items[i].UserID]++
 			}
 		}
-		if err := addUnreadMany(tx, added); err != nil {
+		seqAfter, err := addUnreadMany(tx, added, true)
+		if err != nil {
 			return err
 		}
+		for uid, n := range added {
+			seqAfter[uid] -= n
+		}
+		stampSeq(out, seqAfter)
 		answers(claims, outcomes, out)
-		return storeAnswers(tx, claims, outcomes) // no doorbell: cluster mode needs Postgres
+		return storeAnswers(tx, claims, outcomes)
 	})
 	return outcomes, err
 }
@@ -142,11 +147,26 @@ func insertValues(tx *gorm.DB, items []notify.NewItem, chunk []int, created time
 }
 
 // insertedRow is what an INSERT returns for each row, with the unread
-// count of its user before that INSERT.
+// count and seq of its user before that INSERT (Postgres; SQLite reads
+// them apart).
 type insertedRow struct {
 	ID     int64
 	UserID int64
 	Unread int64
+	Seq    int64
+}
+
+// stampSeq sets the Seq of each stored row of out (in item order, which
+// per user is id order): its user's seq before the batch, in seqBefore,
+// plus its rank among the user's rows.
+func stampSeq(out []notify.Inserted, seqBefore map[int64]int64) {
+	for i := range out {
+		if out[i].ID == 0 {
+			continue
+		}
+		seqBefore[out[i].UserID]++
+		out[i].Seq = seqBefore[out[i].UserID]
+	}
 }
 
 // assign matches the rows one INSERT statement returned to the items at

@@ -18,8 +18,10 @@ import (
 // machine each costs a wake-up of both the backend and our goroutine.
 // Here the statements go out in one pgx pipeline, which Postgres runs as
 // one implicit transaction ending at its Sync: atomic, one round trip.
-// Cluster mode needs the new ids for its NOTIFY, so it takes two:
-// BEGIN + lock + insert, then the NOTIFYs + COMMIT.
+// Idempotency keys store an answer rendered from the new ids, so a batch
+// with keys takes two: BEGIN + claims + lock + insert, then the answers +
+// COMMIT. No doorbell is sent in the transaction: the broker announces the
+// committed rows after the commit (cluster/, broker.go).
 
 // lockUsersSQL locks the rows of the users in id order, before any
 // notification id is drawn (see InsertBatch). FOR NO KEY UPDATE conflicts
@@ -43,8 +45,8 @@ ON CONFLICT (external_id) DO NOTHING`
 // and only those, are visible with status 0: see idempotency.go), for
 // users that
 // exist, in array order, adds each user's new rows to its kept unread
-// count (unread.go), and returns each new row with its user's count
-// before the statement. The users' rows are already locked by
+// count and its change sequence (unread.go), and returns each new row with
+// its user's count and seq before the statement. The users' rows are already locked by
 // lockUsersSQL, so the UPDATE waits for nobody. The SQL text never
 // changes, so the prepared statement is cached once per connection
 // whatever the batch size.
@@ -66,11 +68,11 @@ const insertNotificationsSQL = `WITH ins AS (
 ), added AS (
 	SELECT user_id, COUNT(*) AS n FROM ins GROUP BY user_id
 ), counts AS (
-	UPDATE users SET unread_count = users.unread_count + added.n
+	UPDATE users SET unread_count = users.unread_count + added.n, seq = users.seq + added.n
 	FROM added WHERE users.id = added.user_id
-	RETURNING users.id AS user_id, users.unread_count - added.n AS unread
+	RETURNING users.id AS user_id, users.unread_count - added.n AS unread, users.seq - added.n AS seq
 )
-SELECT ins.id, ins.user_id, counts.unread
+SELECT ins.id, ins.user_id, counts.unread, counts.seq
 FROM ins JOIN counts ON counts.user_id = ins.user_id`
 
 // insertPostgres is InsertBatch on Postgres, on a connection of the pool
@@ -131,8 +133,8 @@ func newInsertArgs(items []notify.NewItem, claims []notify.Claim) insertArgs {
 
 // pipelineInsert sends the transaction of a batch as one pipeline, or as
 // two when it must look at what the first returned before committing:
-// cluster mode rings the doorbell of the new ids, and idempotency keys
-// store the answer rendered from the new rows. Without either, the rows
+// idempotency keys store the answer rendered from the new rows. Without
+// them, the rows
 // are committed by the time assign checks them: a mismatch there
 // (identities no longer drawn in ORDER BY order by some future Postgres)
 // fails the batch although its rows are stored, which beats pushing a row
@@ -140,7 +142,7 @@ func newInsertArgs(items []notify.NewItem, claims []notify.Claim) insertArgs {
 func (s *Store) pipelineInsert(ctx context.Context, c *pgx.Conn, items []notify.NewItem, claims []notify.Claim, created time.Time, out []notify.Inserted) (outcomes []notify.ClaimOutcome, err error) {
 	args := newInsertArgs(items, claims)
 	ext := externalIDs(items)
-	twoPhase := s.doorbell || len(claims) > 0
+	twoPhase := len(claims) > 0
 
 	var b pgx.Batch
 	if twoPhase {
@@ -175,37 +177,22 @@ func (s *Store) pipelineInsert(ctx context.Context, c *pgx.Conn, items []notify.
 	if len(ext) > 0 {
 		items = resolveExternal(items, res.byExternal)
 	}
-	done, err := assign(items, claimedItems(len(items), claims, res.outcomes), res.rows, created, out)
-	if err != nil || !twoPhase {
-		return res.outcomes, err // one phase: committed at the pipeline's end
+	if _, err := assign(items, claimedItems(len(items), claims, res.outcomes), res.rows, created, out); err != nil {
+		return res.outcomes, err
 	}
-
+	seqBefore := make(map[int64]int64, len(res.rows))
+	for _, r := range res.rows {
+		seqBefore[r.UserID] = r.Seq
+	}
+	stampSeq(out, seqBefore)
+	if !twoPhase {
+		return res.outcomes, nil // one phase: committed at the pipeline's end
+	}
 	var end pgx.Batch
-	if len(claims) > 0 {
-		answers(claims, res.outcomes, out)
-		queueAnswers(&end, claims, res.outcomes)
-	}
-	if s.doorbell {
-		payloads, err := newRowsBell(out, done).Payloads()
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range payloads {
-			end.Queue("SELECT pg_notify($1, $2)", notify.DoorbellChannel, p)
-		}
-	}
+	answers(claims, res.outcomes, out)
+	queueAnswers(&end, claims, res.outcomes)
 	end.Queue("COMMIT")
 	return res.outcomes, c.SendBatch(ctx, &end).Close()
-}
-
-// newRowsBell announces the rows of out at the indexes done, in that
-// order, which is id order.
-func newRowsBell(out []notify.Inserted, done []int) notify.Doorbell {
-	bell := notify.Doorbell{Kind: notify.BellNew, Rows: make([]notify.BellRow, len(done))}
-	for k, i := range done {
-		bell.Rows[k] = notify.BellRow{User: out[i].UserID, ID: out[i].ID, Unread: out[i].Unread}
-	}
-	return bell
 }
 
 // pipelineResult is what the first pipeline of a batch returned.
@@ -267,7 +254,7 @@ func readPipeline(br pgx.BatchResults, begun bool, claims []notify.Claim, extern
 	defer inserted.Close()
 	for inserted.Next() {
 		var r insertedRow
-		if err := inserted.Scan(&r.ID, &r.UserID, &r.Unread); err != nil {
+		if err := inserted.Scan(&r.ID, &r.UserID, &r.Unread, &r.Seq); err != nil {
 			return res, err
 		}
 		res.rows = append(res.rows, r)

@@ -140,28 +140,3 @@ func TestInsertBatchAtomic(t *testing.T) {
 		t.Fatalf("%d rows stored by a failed batch", n)
 	}
 }
-
-// TestDoorbellBatch: in cluster mode a batch rings its rows in id order,
-// each with its own unread count.
-func TestDoorbellBatch(t *testing.T) {
-	t.Parallel()
-	st, cfg := openCluster(t)
-	b := listen(t, cfg)
-	alice := storetest.User(t, st, "alice").ID
-	bob := storetest.User(t, st, "bob").ID
-	got, _, err := st.InsertBatch(context.Background(),
-		[]notify.NewItem{item(alice, "a1"), item(bob, "b1"), item(alice, "a2")}, nil, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := b.next(t)
-	want := []notify.BellRow{
-		{User: alice, ID: got[0].ID, Unread: 1},
-		{User: bob, ID: got[1].ID, Unread: 1},
-		{User: alice, ID: got[2].ID, Unread: 2},
-	}
-	if d.Kind != notify.BellNew || fmt.Sprint(d.Rows) != fmt.Sprint(want) {
-		t.Fatalf("doorbell %+v, want rows %+v", d, want)
-	}
-	b.none(t)
-}

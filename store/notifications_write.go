@@ -9,14 +9,15 @@ import (
 	"github.com/notifyd/notifyd/notify"
 )
 
-// The writes below lock the user's row first and keep its unread count in
-// the same transaction (unread.go).
+// The writes below lock the user's row first and keep its unread count
+// and change sequence in the same transaction (unread.go): each returns
+// the notify.Stamp its change is published with.
 
 // SetRead marks notification id of userID read (setting read_at) or unread
 // (clearing it) and returns it with the user's unread count. Marking a row
 // that is already in that state changes nothing, read_at included. Another
 // user's id is ENOTFOUND, as is an id that does not exist.
-func (s *Store) SetRead(ctx context.Context, userID, id int64, read bool, now time.Time) (notify.Notification, int64, error) {
+func (s *Store) SetRead(ctx context.Context, userID, id int64, read bool, now time.Time) (notify.Notification, notify.Stamp, error) {
 	db, ctx, cancel := s.query(ctx)
 	defer cancel()
 	var readAt *time.Time
@@ -25,12 +26,11 @@ func (s *Store) SetRead(ctx context.Context, userID, id int64, read bool, now ti
 		readAt = &t
 	}
 	var (
-		r      notificationRow
-		unread int64
+		r     notificationRow
+		stamp notify.Stamp
 	)
 	err := db.Transaction(func(tx *gorm.DB) error {
-		var err error
-		if unread, err = s.lockOwner(tx, userID, "set read"); err != nil {
+		if _, err := s.lockOwner(tx, userID, "set read"); err != nil {
 			return err
 		}
 		res := tx.Model(&notificationRow{}).
@@ -39,14 +39,13 @@ func (s *Store) SetRead(ctx context.Context, userID, id int64, read bool, now ti
 		if res.Error != nil {
 			return res.Error
 		}
-		if res.RowsAffected > 0 {
-			delta := int64(1)
-			if read {
-				delta = -1
-			}
-			if unread, err = addUnread(tx, userID, delta); err != nil {
-				return err
-			}
+		var delta int64
+		switch {
+		case res.RowsAffected == 0:
+		case read:
+			delta = -1
+		default:
+			delta = 1
 		}
 		got := tx.Where("id = ? AND user_id = ?", id, userID).Limit(1).Find(&r)
 		if got.Error != nil {
@@ -55,24 +54,28 @@ func (s *Store) SetRead(ctx context.Context, userID, id int64, read bool, now ti
 		if got.RowsAffected == 0 {
 			return errNotFound("set read", "notification")
 		}
-		return s.ring(tx, notify.Doorbell{Kind: notify.BellUpdated, User: userID, ID: id, Unread: unread})
+		var err error
+		stamp, err = bump(tx, userID, delta)
+		return err
 	})
 	if err != nil {
-		return notify.Notification{}, 0, s.translate(ctx, "set read", err)
+		return notify.Notification{}, notify.Stamp{}, s.translate(ctx, "set read", err)
 	}
-	return r.notification(), unread, nil
+	return r.notification(), stamp, nil
 }
 
 // MarkAllRead marks the unread notifications of userID with id <= upToID
 // read (all of them when upToID is 0), and returns how many changed and
 // the unread count left.
-func (s *Store) MarkAllRead(ctx context.Context, userID, upToID int64, now time.Time) (int64, int64, error) {
+func (s *Store) MarkAllRead(ctx context.Context, userID, upToID int64, now time.Time) (int64, notify.Stamp, error) {
 	db, ctx, cancel := s.query(ctx)
 	defer cancel()
-	var changed, unread int64
+	var (
+		changed int64
+		stamp   notify.Stamp
+	)
 	err := db.Transaction(func(tx *gorm.DB) error {
-		var err error
-		if unread, _, err = s.lockUser(tx, userID); err != nil {
+		if _, _, err := s.lockUser(tx, userID); err != nil {
 			return err
 		}
 		q := tx.Model(&notificationRow{}).Where("user_id = ? AND NOT read", userID)
@@ -84,33 +87,29 @@ func (s *Store) MarkAllRead(ctx context.Context, userID, upToID int64, now time.
 			return res.Error
 		}
 		changed = res.RowsAffected
-		if changed > 0 {
-			if unread, err = addUnread(tx, userID, -changed); err != nil {
-				return err
-			}
-		}
-		return s.ring(tx, readAllBell(userID, upToID, unread))
+		var err error
+		stamp, err = bump(tx, userID, -changed)
+		return err
 	})
 	if err != nil {
-		return 0, 0, s.translate(ctx, "mark all read", err)
+		return 0, notify.Stamp{}, s.translate(ctx, "mark all read", err)
 	}
-	return changed, unread, nil
+	return changed, stamp, nil
 }
 
 // DeleteNotification deletes notification id of userID and returns the
 // user's unread count. Another user's id is ENOTFOUND, as is an id that
 // does not exist.
-func (s *Store) DeleteNotification(ctx context.Context, userID, id int64) (int64, error) {
+func (s *Store) DeleteNotification(ctx context.Context, userID, id int64) (notify.Stamp, error) {
 	db, ctx, cancel := s.query(ctx)
 	defer cancel()
-	var unread int64
+	var stamp notify.Stamp
 	err := db.Transaction(func(tx *gorm.DB) error {
-		var err error
-		if unread, err = s.lockOwner(tx, userID, "delete notification"); err != nil {
+		if _, err := s.lockOwner(tx, userID, "delete notification"); err != nil {
 			return err
 		}
 		var deleted []struct{ Read bool }
-		err = tx.Raw("DELETE FROM notifications WHERE id = ? AND user_id = ? RETURNING read", id, userID).
+		err := tx.Raw("DELETE FROM notifications WHERE id = ? AND user_id = ? RETURNING read", id, userID).
 			Scan(&deleted).Error
 		if err != nil {
 			return err
@@ -118,15 +117,15 @@ func (s *Store) DeleteNotification(ctx context.Context, userID, id int64) (int64
 		if len(deleted) == 0 {
 			return errNotFound("delete notification", "notification")
 		}
+		var delta int64
 		if !deleted[0].Read {
-			if unread, err = addUnread(tx, userID, -1); err != nil {
-				return err
-			}
+			delta = -1
 		}
-		return s.ring(tx, notify.Doorbell{Kind: notify.BellDeleted, User: userID, ID: id, Unread: unread})
+		stamp, err = bump(tx, userID, delta)
+		return err
 	})
 	if err != nil {
-		return 0, s.translate(ctx, "delete notification", err)
+		return notify.Stamp{}, s.translate(ctx, "delete notification", err)
 	}
-	return unread, nil
+	return stamp, nil
 }

@@ -46,7 +46,8 @@ func TestSetRead(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n, count, err := st.SetRead(ctx, tt.userID, tt.id, tt.read, tt.now)
+			n, stamp, err := st.SetRead(ctx, tt.userID, tt.id, tt.read, tt.now)
+			count := stamp.Unread
 			wantCode(t, err, tt.want)
 			if err != nil {
 				return
@@ -99,7 +100,8 @@ func TestMarkAllRead(t *testing.T) {
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			changed, count, err := st.MarkAllRead(ctx, s.userID, s.upTo, t0)
+			changed, stamp, err := st.MarkAllRead(ctx, s.userID, s.upTo, t0)
+			count := stamp.Unread
 			if err != nil {
 				t.Fatalf("mark all read: %v", err)
 			}
@@ -126,7 +128,8 @@ func TestMarkAllRead(t *testing.T) {
 		t.Fatalf("bob's unread = %d, want 2", got)
 	}
 	t.Run("all", func(t *testing.T) {
-		changed, count, err := st.MarkAllRead(ctx, bob.ID, 0, t0)
+		changed, stamp, err := st.MarkAllRead(ctx, bob.ID, 0, t0)
+		count := stamp.Unread
 		if err != nil || changed != 2 || count != 0 {
 			t.Fatalf("changed %d, unread %d, %v; want 2, 0", changed, count, err)
 		}
@@ -160,7 +163,8 @@ func TestDeleteNotification(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			count, err := st.DeleteNotification(ctx, tt.userID, tt.id)
+			stamp, err := st.DeleteNotification(ctx, tt.userID, tt.id)
+			count := stamp.Unread
 			wantCode(t, err, tt.want)
 			if err == nil && count != tt.wantUnread {
 				t.Fatalf("unread = %d, want %d", count, tt.wantUnread)

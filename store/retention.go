@@ -90,7 +90,8 @@ func (s *Store) deleteBatch(ctx context.Context, op, cond string, unread bool, t
 		if !unread {
 			return nil // read rows are not in the counts
 		}
-		return addUnreadMany(tx, removed)
+		_, err = addUnreadMany(tx, removed, false)
+		return err
 	})
 	if err != nil {
 		return 0, s.translate(ctx, op, err)

@@ -44,10 +44,6 @@ type Store struct {
 	dialect string
 	timeout time.Duration
 	metrics *notify.Metrics // counts database errors (SetMetrics); nil counts nothing
-
-	// doorbell is set by EnableDoorbell (cluster mode, doorbell.go):
-	// writes then announce themselves on the NOTIFY channel.
-	doorbell bool
 }
 
 // Open connects to the database cfg selects — Postgres when cfg.URL is set,

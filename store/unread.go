@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/notifyd/notifyd/migrations"
+	"github.com/notifyd/notifyd/notify"
 )
 
 // Each user's unread count is kept in users.unread_count (migration
@@ -62,22 +63,34 @@ func (s *Store) lockUsers(tx *gorm.DB, userIDs []int64) (map[int64]int64, error)
 	return readCounts(tx, sortedDistinct(userIDs), " ORDER BY id"+s.lockSuffix())
 }
 
-// addUnread adds delta to the unread count of userID and returns the new
-// count.
-func addUnread(tx *gorm.DB, userID, delta int64) (int64, error) {
-	var counts []int64
-	err := tx.Raw("UPDATE users SET unread_count = unread_count + ? WHERE id = ? RETURNING unread_count",
-		delta, userID).Scan(&counts).Error
-	if err != nil || len(counts) == 0 {
-		return 0, err // a user deleted meanwhile has no count to keep
+// bump adds delta to the unread count of userID and one to its change
+// sequence (users.seq, migration 00006), and returns both new values: the
+// stamp of a change the user's sockets must see. The caller holds the
+// user's lock.
+func bump(tx *gorm.DB, userID, delta int64) (notify.Stamp, error) {
+	var rows []notify.Stamp
+	err := tx.Raw("UPDATE users SET unread_count = unread_count + ?, seq = seq + 1 WHERE id = ? RETURNING unread_count AS unread, seq",
+		delta, userID).Scan(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return notify.Stamp{}, err // a user deleted meanwhile has no count to keep
 	}
-	return counts[0], nil
+	return rows[0], nil
 }
 
 // addUnreadMany adds deltas[user] to the unread count of each user, a
-// few hundred users per statement. The caller holds the users' locks.
-func addUnreadMany(tx *gorm.DB, deltas map[int64]int64) error {
+// few hundred users per statement, and, with sequence, as much to the
+// user's seq (one per new notification); it returns each user's seq after
+// (nil without sequence). The caller holds the users' locks.
+func addUnreadMany(tx *gorm.DB, deltas map[int64]int64, sequence bool) (map[int64]int64, error) {
 	users := slices.Sorted(maps.Keys(deltas))
+	var seqs map[int64]int64
+	if sequence {
+		seqs = make(map[int64]int64, len(users))
+	}
+	set, ret := "", ""
+	if sequence {
+		set, ret = ", seq = users.seq + d.n", " RETURNING users.id, users.seq"
+	}
 	for _, batch := range chunks(users, catchUpBatch) {
 		args := make([]any, 0, 2*len(batch))
 		for _, uid := range batch {
@@ -86,12 +99,22 @@ func addUnreadMany(tx *gorm.DB, deltas map[int64]int64) error {
 		// The casts type the VALUES columns, which Postgres would
 		// otherwise take for text.
 		sql := "WITH d (id, n) AS (VALUES " + valuesList("(CAST(? AS BIGINT), CAST(? AS BIGINT))", len(batch)) +
-			") UPDATE users SET unread_count = unread_count + d.n FROM d WHERE users.id = d.id"
-		if err := tx.Exec(sql, args...).Error; err != nil {
-			return err
+			") UPDATE users SET unread_count = unread_count + d.n" + set + " FROM d WHERE users.id = d.id" + ret
+		if !sequence {
+			if err := tx.Exec(sql, args...).Error; err != nil {
+				return nil, err
+			}
+			continue
+		}
+		var rows []struct{ ID, Seq int64 }
+		if err := tx.Raw(sql, args...).Scan(&rows).Error; err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			seqs[r.ID] = r.Seq
 		}
 	}
-	return nil
+	return seqs, nil
 }
 
 // unreadCounts returns the kept unread count of each of userIDs (0 for

@@ -73,6 +73,18 @@ func (c *conn) register(sessionID int64) (closing, bool) {
 	}
 }
 
+// watch tells the Watcher of the socket, after Register and before the
+// hello reads anything: from then on the broker brings every change of the
+// user here, so the reads of the hello and the live frames leave no gap.
+func (c *conn) watch(ctx context.Context) (closing, bool) {
+	release, err := c.srv.deps.Watcher.Watch(ctx, c.user.ID)
+	if err != nil {
+		return c.failure(ctx, "watch", err), false
+	}
+	c.release = release
+	return closing{}, true
+}
+
 // Close codes for failures of the server itself.
 const (
 	// closeTryAgain (1013, Try Again Later) is sent when the database does

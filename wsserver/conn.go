@@ -41,8 +41,9 @@ type conn struct {
 	readEnded bool            // readDone was received (by the writer)
 	pongs     atomic.Int64    // client pings not answered yet
 
-	user notify.User
-	sub  *notify.Subscriber
+	user    notify.User
+	sub     *notify.Subscriber
+	release func() // ends the Watcher's count of this socket; nil until watched
 
 	amu  sync.Mutex // guards cred, shared by the reader (refresh) and the timer
 	cred credential // what authenticated the socket, and its expiry (expiry.go)
@@ -148,6 +149,9 @@ func (c *conn) finish(cl closing) {
 	if c.sub != nil {
 		c.srv.deps.Hub.Unregister(c.sub)
 	}
+	if c.release != nil {
+		c.release()
+	}
 	c.srv.logger.Info("ws: connection closed",
 		"conn_id", c.id, "user_id", c.user.ID, "status", cl.code, "reason", cl.reason,
 		"closed_by", cl.by, "dropped", dropped, "duration", time.Since(c.start))
@@ -167,6 +171,9 @@ func (c *conn) run(ctx context.Context) (cl closing, live bool) {
 		return cl, false
 	}
 	if cl, ok := c.register(id.sessionID); !ok {
+		return cl, false
+	}
+	if cl, ok := c.watch(ctx); !ok {
 		return cl, false
 	}
 	c.startExpiry(id.expiresAt, id.sessionID == 0)

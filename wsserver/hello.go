@@ -99,13 +99,19 @@ func (c *conn) backlog(ctx context.Context, req authRequest) (backlog, error) {
 
 // newest reads the user's newest notification id and records it as the
 // subscriber's floor, from which a cluster catch-up sends what the
-// listener missed (notify.Subscriber.SetFloor); it reads again when a
-// catch-up ran before the floor was recorded.
+// broker missed (notify.Subscriber.SetFloor); it reads again when a
+// catch-up ran before the floor was recorded. The user's seq, read in the
+// same statement, starts the receiver's sequence of the user (Seen): every
+// change up to it is in what this socket reads.
 func (c *conn) newest(ctx context.Context) (int64, error) {
 	for {
-		id, err := c.srv.deps.Store.MaxNotificationID(ctx, c.user.ID)
-		if err != nil || c.sub.SetFloor(id) {
-			return id, err
+		id, seq, err := c.srv.deps.Store.Position(ctx, c.user.ID)
+		if err != nil {
+			return 0, err
+		}
+		if c.sub.SetFloor(id) {
+			c.srv.deps.Watcher.Seen(c.user.ID, seq)
+			return id, nil
 		}
 	}
 }

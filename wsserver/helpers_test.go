@@ -84,7 +84,8 @@ func newEnv(tb testing.TB, tune ...func(*envConfig)) *env {
 	if err != nil {
 		tb.Fatalf("new accounts: %v", err)
 	}
-	srv := New(ec.ws, Deps{Hub: hub, Accounts: acc, Store: st, Logger: logger, Metrics: ec.metrics})
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{}, logger)
+	srv := New(ec.ws, Deps{Hub: hub, Watcher: svc, Accounts: acc, Store: st, Logger: logger, Metrics: ec.metrics})
 	ts := httptest.NewUnstartedServer(srv.Handler())
 	ts.Config.ReadTimeout, ts.Config.WriteTimeout = ec.httpTimeout, ec.httpTimeout
 	ts.Start()
@@ -95,7 +96,7 @@ func newEnv(tb testing.TB, tune ...func(*envConfig)) *env {
 		transport.CloseIdleConnections()
 	})
 	return &env{
-		st: st, hub: hub, svc: notify.NewService(st, hub, logger), acc: acc, srv: srv, ts: ts,
+		st: st, hub: hub, svc: svc, acc: acc, srv: srv, ts: ts,
 		url:    "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws",
 		client: &http.Client{Transport: transport},
 	}

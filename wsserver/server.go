@@ -45,11 +45,25 @@ type Store interface {
 	// MaxNotificationID returns the highest notification id of userID, 0
 	// when there is none.
 	MaxNotificationID(ctx context.Context, userID int64) (int64, error)
+	// Position returns userID's newest notification id and change
+	// sequence (users.seq), read in one statement.
+	Position(ctx context.Context, userID int64) (newest, seq int64, err error)
+}
+
+// Watcher is told of each socket of a user (notify.Service, which tells
+// its broker of the first and the last).
+type Watcher interface {
+	// Watch returns once every change of userID committed from then on
+	// reaches this instance's hub; release when the socket has closed.
+	Watch(ctx context.Context, userID int64) (release func(), err error)
+	// Seen records the user's seq read by the socket's hello.
+	Seen(userID, seq int64)
 }
 
 // Deps are the collaborators of the Server.
 type Deps struct {
 	Hub      *notify.Hub
+	Watcher  Watcher
 	Accounts *notify.Accounts
 	Store    Store
 	Logger   *slog.Logger

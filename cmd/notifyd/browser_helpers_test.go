@@ -318,7 +318,7 @@ func publishWhileDown(tb testing.TB, env map[string]string, userID int64, title 
 	st := openStore(tb, env)
 	defer st.Close()
 	hub := notify.NewHub(notifytest.HubConfig())
-	n, err := notify.NewService(st, hub, slog.New(slog.DiscardHandler)).Notify(context.Background(), userID, notify.NewNotification{Title: title})
+	n, err := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{}, slog.New(slog.DiscardHandler)).Notify(context.Background(), userID, notify.NewNotification{Title: title})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -16,7 +16,7 @@ func HubConfig() notify.HubConfig {
 // BatchConfig returns the group-commit limits of config.Default
 // (database.batch_max_rows and database.batch_max_wait), for tests of the
 // Service as production runs it: a Service commits each call alone until
-// SetBatchLimits.
+// NewService.
 func BatchConfig() notify.BatchConfig {
 	db := config.Default().Database
 	return notify.BatchConfig{MaxRows: db.BatchMaxRows, MaxWait: db.BatchMaxWait.D()}

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/notifyd/notifyd/migrations"
+	"github.com/notifyd/notifyd/notify"
+)
+
+// What the brokers read and write beside the notifications: each user's
+// change sequence (users.seq, unread.go), the doorbells of the Postgres
+// broker, and the events too large for one.
+
+// UserSeqs returns the seq of each of userIDs that exists: what the
+// receiver's audit and catch-up compare with the last change delivered.
+func (s *Store) UserSeqs(ctx context.Context, userIDs []int64) (map[int64]int64, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	out := make(map[int64]int64, len(userIDs))
+	for _, batch := range chunks(sortedDistinct(userIDs), maxIDsPerQuery) {
+		var rows []struct{ ID, Seq int64 }
+		if err := db.Raw("SELECT id, seq FROM users WHERE id IN ?", batch).Scan(&rows).Error; err != nil {
+			return nil, s.translate(ctx, "user seqs", err)
+		}
+		for _, r := range rows {
+			out[r.ID] = r.Seq
+		}
+	}
+	return out, nil
+}
+
+// Position returns userID's newest notification id (0 when none) and seq,
+// in one statement, so both describe the same moment: the hello of a
+// socket goes live at that id and starts the receiver's sequence at that
+// seq (notify.Broker.Seen).
+func (s *Store) Position(ctx context.Context, userID int64) (newest, seq int64, err error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	var rows []struct{ Newest, Seq int64 }
+	err = db.Raw(`SELECT seq, COALESCE((SELECT MAX(id) FROM notifications WHERE user_id = ?), 0) AS newest
+		FROM users WHERE id = ?`, userID, userID).Scan(&rows).Error
+	if err != nil {
+		return 0, 0, s.translate(ctx, "position", err)
+	}
+	if len(rows) == 0 {
+		return 0, 0, nil
+	}
+	return rows[0].Newest, rows[0].Seq, nil
+}
+
+// notifyBatch is how many doorbells one statement sends.
+const notifyBatch = 200
+
+// Notify sends payloads on the Postgres NOTIFY channel, in order, in one
+// statement of its own (after the changes they announce have committed).
+// Postgres only.
+func (s *Store) Notify(ctx context.Context, channel string, payloads []string) error {
+	if s.dialect != migrations.Postgres {
+		return errors.New("store: notify: the postgres broker needs Postgres")
+	}
+	if len(payloads) == 0 {
+		return nil
+	}
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	// One SELECT of several pg_notify calls: they run left to right, and
+	// the notifications are queued in that order.
+	for _, batch := range chunks(payloads, notifyBatch) {
+		args := make([]any, 0, 2*len(batch))
+		for _, p := range batch {
+			args = append(args, channel, p)
+		}
+		if err := db.Exec("SELECT "+valuesList("pg_notify(?, ?)", len(batch)), args...).Error; err != nil {
+			return translate(ctx, "notify", err)
+		}
+	}
+	return nil
+}
+
+// StoreEvent stores a live event in cluster_events and returns its row
+// id: the Postgres broker announces events by id, so their data never
+// travels in a NOTIFY (which every database role may LISTEN to). The
+// listeners sweep the rows after cluster.event_ttl.
+func (s *Store) StoreEvent(ctx context.Context, userID int64, e notify.Event) (int64, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	var id int64
+	err := db.Raw("INSERT INTO cluster_events (user_id, type, data, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+		userID, e.Type, string(e.Data), utc(time.Now())).Scan(&id).Error
+	if err != nil {
+		return 0, translate(ctx, "store event", err)
+	}
+	return id, nil
+}

@@ -3,6 +3,7 @@ package natsbroker_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -201,4 +202,47 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestBusOverflowResyncs: when received messages wait faster than the
+// receiver takes them and the queue overflows, messages are dropped and
+// the receiver is told to catch every watched user up.
+func TestBusOverflowResyncs(t *testing.T) {
+	url, prefix := natstest.URL(t), natstest.Prefix(t)
+	logs := &logWatch{lines: make(chan string, 64)}
+	gate := make(chan struct{})
+	a := newBus(t, url, prefix, busOptions{})
+	b := newBus(t, url, prefix, busOptions{queue: 2, gate: gate, logger: slog.New(logs)})
+	b.rcv.waitResync(t) // the first connection's
+	b.watch(t, 1)
+	for range 20 {
+		a.publish(t, 1, "burst")
+	}
+	for full := false; !full; {
+		select {
+		case line := <-logs.lines:
+			full = strings.Contains(line, "queue full")
+		case <-time.After(waitTimeout):
+			t.Fatal("the queue never overflowed")
+		}
+	}
+	close(gate)
+	b.rcv.waitResync(t)
+	if v := metricstest.Value(t, b.reg, "notifyd_nats_resyncs_total"); v < 2 {
+		t.Errorf("resyncs_total = %v, want 2 (connection, overflow)", v)
+	}
+}
+
+// logWatch is a slog handler that passes each message on.
+type logWatch struct{ lines chan string }
+
+func (l *logWatch) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logWatch) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logWatch) WithGroup(string) slog.Handler            { return l }
+func (l *logWatch) Handle(_ context.Context, r slog.Record) error {
+	select {
+	case l.lines <- r.Message:
+	default:
+	}
+	return nil
 }

@@ -28,6 +28,7 @@ type received struct {
 type recorder struct {
 	msgs    chan received
 	resyncs chan struct{}
+	gate    chan struct{} // when set, Receive waits until it is closed
 }
 
 func newRecorder() *recorder {
@@ -35,6 +36,9 @@ func newRecorder() *recorder {
 }
 
 func (r *recorder) Receive(_ context.Context, user int64, payload []byte) {
+	if r.gate != nil {
+		<-r.gate
+	}
 	r.msgs <- received{user, string(payload)}
 }
 
@@ -77,6 +81,9 @@ type busOptions struct {
 	secret   string
 	maxBytes int
 	maxLag   time.Duration
+	queue    int
+	gate     chan struct{} // see recorder
+	logger   *slog.Logger
 	nats     func(*config.NATS)
 }
 
@@ -100,10 +107,14 @@ func newBus(tb testing.TB, url, prefix string, opt busOptions) *testBus {
 		opt.nats(&n)
 	}
 	rcv, reg := newRecorder(), prometheus.NewRegistry()
+	rcv.gate = opt.gate
+	if opt.logger == nil {
+		opt.logger = slog.New(slog.DiscardHandler)
+	}
 	b, err := natsbroker.NewBus(natsbroker.Config{
 		NATS: n, Secret: []byte(opt.secret), MaxLag: opt.maxLag,
-		ReconnectWait: 20 * time.Millisecond, MaxMessageBytes: opt.maxBytes,
-	}, rcv, slog.New(slog.DiscardHandler), natsbroker.NewMetrics(reg))
+		ReconnectWait: 20 * time.Millisecond, MaxMessageBytes: opt.maxBytes, Queue: opt.queue,
+	}, rcv, opt.logger, natsbroker.NewMetrics(reg))
 	if err != nil {
 		tb.Fatal(err)
 	}

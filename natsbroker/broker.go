@@ -10,19 +10,16 @@ import (
 	"github.com/notifyd/notifyd/notify"
 )
 
-// DefaultAuditInterval is how often the receiver compares the sequence of
-// every watched user with the database, to notice a lost last change.
-const DefaultAuditInterval = time.Second
-
 // Receiver brings this instance's sockets up to date with changes
 // (notify.Receiver, shared with the Postgres broker): it drops a change it
-// has by Seq and repairs a gap from the database before anything newer.
+// has by Seq, repairs a gap from the database before anything newer, and
+// its Run audits the watched users' sequences.
 type Receiver interface {
-	Deliver(ctx context.Context, changes []notify.Change)
+	Deliver(changes []notify.Change)
 	Seen(userID, seq int64)
 	Forget(userID int64)
-	CatchUpAll(ctx context.Context)
-	Audit(ctx context.Context)
+	CatchUpAll(ctx context.Context) error
+	Run(ctx context.Context)
 	Lag() time.Duration
 }
 
@@ -34,7 +31,6 @@ type Broker struct {
 	rcv    Receiver
 	cfg    Config
 	logger *slog.Logger
-	audit  time.Duration
 }
 
 var _ notify.Broker = (*Broker)(nil)
@@ -45,7 +41,7 @@ func New(cfg Config, rcv Receiver, logger *slog.Logger, metrics *Metrics) (*Brok
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Broker{rcv: rcv, cfg: withDefaults(cfg), logger: logger, audit: DefaultAuditInterval}
+	b := &Broker{rcv: rcv, cfg: withDefaults(cfg), logger: logger}
 	bus, err := NewBus(cfg, busReceiver{b}, logger, metrics)
 	if err != nil {
 		return nil, err
@@ -56,11 +52,12 @@ func New(cfg Config, rcv Receiver, logger *slog.Logger, metrics *Metrics) (*Brok
 
 // Publish delivers changes to this instance's sockets at once, then sends
 // each user's changes, in order, as one sealed message on the user's
-// subject (one per change when together they exceed the size bound). A
-// change that cannot be sent is a gap the receivers repair from the
-// database.
-func (b *Broker) Publish(ctx context.Context, changes []notify.Change) error {
-	b.rcv.Deliver(ctx, changes)
+// subject (one per change when together they exceed the size bound); a
+// revoked session, whose user is not known, goes to every instance
+// (NoUser). A change that cannot be sent is a gap the receivers repair
+// from the database.
+func (b *Broker) Publish(_ context.Context, changes []notify.Change) error {
+	b.rcv.Deliver(changes)
 	var errs []error
 	for _, run := range byUser(changes) {
 		errs = append(errs, b.send(run))
@@ -101,26 +98,20 @@ func byUser(changes []notify.Change) [][]notify.Change {
 	return runs
 }
 
-// Run receives from the other instances and audits the watched users'
-// sequences until ctx is done.
+// Run receives from the other instances, and runs the receiver's repairs
+// and audit, until ctx is done or Close is called.
 func (b *Broker) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = b.bus.Run(ctx)
+		b.rcv.Run(ctx)
 	}()
-	t := time.NewTicker(b.audit)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return nil
-		case <-t.C:
-			b.rcv.Audit(ctx)
-		}
-	}
+	err := b.bus.Run(ctx)
+	cancel()
+	<-done
+	return err
 }
 
 // Ready fails with EUNAVAILABLE when NATS has been unreachable, or
@@ -156,7 +147,7 @@ type busReceiver struct{ b *Broker }
 // Receive decodes a message's changes. A change of another user than the
 // subject's is dropped: the seal binds a message to its subject, so only
 // a holder of the secret could have sent it.
-func (r busReceiver) Receive(ctx context.Context, user int64, payload []byte) {
+func (r busReceiver) Receive(_ context.Context, user int64, payload []byte) {
 	changes, err := decodeChanges(payload)
 	if err != nil {
 		r.b.logger.Warn("natsbroker: undecodable changes", "user_id", user, "error", err)
@@ -169,7 +160,7 @@ func (r busReceiver) Receive(ctx context.Context, user int64, payload []byte) {
 		}
 	}
 	if len(kept) > 0 {
-		r.b.rcv.Deliver(ctx, kept)
+		r.b.rcv.Deliver(kept)
 	}
 }
 
@@ -191,5 +182,11 @@ func decodeChanges(payload []byte) ([]notify.Change, error) {
 	return changes, nil
 }
 
-// Resync catches every watched user up from the database.
-func (r busReceiver) Resync(ctx context.Context) { r.b.rcv.CatchUpAll(ctx) }
+// Resync catches every watched user up from the database. When that
+// fails (the database is down too), the receiver's audit catches up each
+// user it finds behind once the database answers again.
+func (r busReceiver) Resync(ctx context.Context) {
+	if err := r.b.rcv.CatchUpAll(ctx); err != nil && ctx.Err() == nil {
+		r.b.logger.Warn("natsbroker: catch-up after a possible loss failed; the audit will repair", "error", err)
+	}
+}

@@ -22,27 +22,21 @@ import (
 type changeLog struct {
 	delivered chan []notify.Change
 	mu        sync.Mutex
-	audits    int
 	forgotten []int64
 }
 
 func newChangeLog() *changeLog { return &changeLog{delivered: make(chan []notify.Change, 64)} }
 
-func (l *changeLog) Deliver(_ context.Context, c []notify.Change) { l.delivered <- c }
-func (l *changeLog) Seen(int64, int64)                            {}
-func (l *changeLog) CatchUpAll(context.Context)                   {}
-func (l *changeLog) Lag() time.Duration                           { return 0 }
+func (l *changeLog) Deliver(c []notify.Change)        { l.delivered <- c }
+func (l *changeLog) Seen(int64, int64)                {}
+func (l *changeLog) CatchUpAll(context.Context) error { return nil }
+func (l *changeLog) Run(ctx context.Context)          { <-ctx.Done() }
+func (l *changeLog) Lag() time.Duration               { return 0 }
 
 func (l *changeLog) Forget(user int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.forgotten = append(l.forgotten, user)
-}
-
-func (l *changeLog) Audit(context.Context) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.audits++
 }
 
 // expect fails unless the next deliveries are want, in order.
@@ -126,6 +120,14 @@ func TestBrokerCarriesChanges(t *testing.T) {
 	}
 	aLog.expect(t, huge)
 	bLog.expect(t, huge[1:])
+
+	// A revoked session (no user) reaches every instance, watching or not.
+	revoked := []notify.Change{{Kind: notify.ChangeSession, Session: 42, At: time.Date(2026, 12, 6, 1, 2, 3, 0, time.UTC)}}
+	if err := a.Publish(ctx, revoked); err != nil {
+		t.Fatal(err)
+	}
+	aLog.expect(t, revoked)
+	bLog.expect(t, revoked)
 
 	b.Unwatch(1)
 	bLog.mu.Lock()

@@ -63,7 +63,9 @@ type BusReceiver interface {
 
 // Bus carries sealed payloads between notifyd instances on per-user NATS
 // subjects (<subject_prefix>.u.<user_id>). An instance subscribes to a
-// user's subject while it holds sockets of that user (Watch, Unwatch).
+// user's subject while it holds sockets of that user (Watch, Unwatch), and
+// always to <subject_prefix>.all, which carries what belongs to no user
+// (NoUser).
 type Bus struct {
 	cfg     Config
 	nc      *nats.Conn
@@ -74,6 +76,7 @@ type Bus struct {
 	metrics *Metrics
 	now     func() time.Time
 	prefix  string // "<subject_prefix>.u."
+	all     string // "<subject_prefix>.all"
 
 	msgs   chan *nats.Msg // every subscription delivers here, in arrival order
 	resync chan struct{}  // 1-buffered: a resync is due
@@ -105,6 +108,7 @@ func NewBus(cfg Config, rcv BusReceiver, logger *slog.Logger, metrics *Metrics) 
 	b := &Bus{
 		cfg: cfg, rcv: rcv, logger: logger, metrics: metrics, now: time.Now,
 		prefix: cfg.NATS.SubjectPrefix + ".u.",
+		all:    cfg.NATS.SubjectPrefix + ".all",
 		msgs:   make(chan *nats.Msg, cfg.Queue),
 		resync: make(chan struct{}, 1),
 		done:   make(chan struct{}),
@@ -132,6 +136,12 @@ func NewBus(cfg Config, rcv BusReceiver, logger *slog.Logger, metrics *Metrics) 
 	b.nc = nc
 	if nc.IsConnected() {
 		b.setDown(false)
+	}
+	// Not confirmed: what it carries is checked against the database by
+	// the receivers' audit anyway.
+	if _, err := nc.ChanSubscribe(b.all, b.msgs); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("natsbroker: subscribe %s: %w", b.all, err)
 	}
 	return b, nil
 }
@@ -235,17 +245,30 @@ func (b *Bus) requestResync() {
 
 func (b *Bus) closeDone() { b.once.Do(func() { close(b.done) }) }
 
+// NoUser is the user of what concerns no user in particular (a revoked
+// session, whose user the publisher does not know): it goes to every
+// instance. User ids start at 1.
+const NoUser = 0
+
 // subject is the subject of user's changes.
-func (b *Bus) subject(user int64) string { return b.prefix + strconv.FormatInt(user, 10) }
+func (b *Bus) subject(user int64) string {
+	if user == NoUser {
+		return b.all
+	}
+	return b.prefix + strconv.FormatInt(user, 10)
+}
 
 // user parses the user id of a subject of this bus.
 func (b *Bus) user(subject string) (int64, bool) {
+	if subject == b.all {
+		return NoUser, true
+	}
 	rest, ok := strings.CutPrefix(subject, b.prefix)
 	if !ok {
 		return 0, false
 	}
 	id, err := strconv.ParseInt(rest, 10, 64)
-	return id, err == nil
+	return id, err == nil && id > NoUser
 }
 
 // Publish seals payload and hands it to the connection for user's

@@ -3,160 +3,192 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
+	"sync"
+	"time"
 
 	"github.com/notifyd/notifyd/notify"
 )
 
-// handle delivers one doorbell to this instance's sockets. It fails only
-// when rows it must send could not be read; the caller then catches up.
-// A payload it cannot parse (a newer instance's kind) is logged and
-// skipped.
-func (l *Listener) handle(ctx context.Context, payload string) error {
-	d, err := notify.ParseDoorbell(payload)
-	if err != nil {
-		l.logger.Warn("cluster: doorbell skipped", "error", err)
-		return nil
-	}
-	hub := l.deps.Hub
-	switch d.Kind {
-	case notify.BellNew:
-		return l.deliverNew(ctx, d.Rows)
-	case notify.BellUpdated:
-		return l.deliverUpdated(ctx, d)
-	case notify.BellDeleted:
-		hub.Publish(d.User, notify.DeletedFrame(d.ID, d.Unread))
-	case notify.BellReadAll:
-		hub.Publish(d.User, notify.ReadAllFrame(d.UpTo, d.Unread))
-	case notify.BellSession:
-		hub.CloseSession(d.Session, notify.CloseUnauthorized, "session revoked")
-	case notify.BellEvent:
-		hub.Publish(d.User, notify.EventFrame(*d.Event))
-	case notify.BellEventRow:
-		l.deliverStoredEvent(ctx, d)
-	}
-	return nil
+// Receiving. The LISTEN loop (run.go) verifies each doorbell and queues
+// its changes in the inbox, never waiting for the database; one resolver
+// goroutine takes everything queued at once, reads back what the changes
+// name (one query for all the notifications, one for the sessions), and
+// hands them to the receiver in arrival order. So a burst of doorbells
+// costs a few queries, not one per doorbell, and a slow read holds up
+// delivery (the lag shows it) but not the receiving of the next doorbell.
+
+// inbox is the queue of received changes waiting for their read-back.
+type inbox struct {
+	mu      sync.Mutex
+	changes []notify.Change
+	ready   chan struct{} // a value when changes is not empty
 }
 
-// deliverNew reads the new rows of users with a socket here, in one
-// query, and publishes them in id order with the unread count each
-// transaction read. A user who opens a socket after the check reads these
-// rows in its backlog: they were committed before the doorbell arrived.
-func (l *Listener) deliverNew(ctx context.Context, rows []notify.BellRow) error {
-	hub := l.deps.Hub
-	unread := make(map[int64]int64, len(rows))
-	ids := make([]int64, 0, len(rows))
-	for _, r := range rows {
-		if hub.UserCount(r.User) > 0 {
-			ids = append(ids, r.ID)
-			unread[r.ID] = r.Unread
+func (in *inbox) init() { in.ready = make(chan struct{}, 1) }
+
+func (in *inbox) put(changes []notify.Change) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.changes = append(in.changes, changes...)
+	select {
+	case in.ready <- struct{}{}:
+	default:
+	}
+}
+
+// peek returns every queued change without taking them, so that they
+// count in the lag until they are delivered.
+func (in *inbox) peek() []notify.Change {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.changes
+}
+
+// done removes the n oldest changes, once delivered.
+func (in *inbox) done(n int) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.changes = in.changes[n:]
+	if len(in.changes) == 0 {
+		in.changes = nil
+	}
+}
+
+// lag is now minus the commit time of the oldest queued change.
+func (in *inbox) lag(now time.Time) time.Duration {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if len(in.changes) == 0 {
+		return 0
+	}
+	return max(0, now.Sub(in.changes[0].At))
+}
+
+// receive verifies a doorbell and queues the changes of other instances
+// for users with a socket here (and every revoked session). One that is
+// not authenticated or not understood is dropped and counted.
+func (l *Listener) receive(payload string) {
+	b, err := l.signer.open(payload)
+	if err != nil {
+		reason := notify.RejectMAC
+		if err == errMalformed {
+			reason = notify.RejectMalformed
 		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	found, err := l.deps.Store.NotificationsByIDs(ctx, ids)
-	if err != nil {
-		return fmt.Errorf("cluster: new notifications: %w", err)
-	}
-	// A row deleted since its commit is missing here; its deletion
-	// doorbell follows.
-	for _, n := range found {
-		f := notify.NotificationFrame(n, unread[n.ID])
-		// The publish→socket latency runs from the row's creation on the
-		// publishing instance (clocks in sync, as NTP keeps them), so it
-		// includes the doorbell's trip. Catch-up frames measure nothing.
-		f.At = n.CreatedAt
-		hub.Publish(n.UserID, f)
-	}
-	return nil
-}
-
-// deliverUpdated reads the changed row and publishes it. The row is read
-// after the change, so it may already carry a later change: that one's
-// doorbell follows, and the last frame is the current state.
-func (l *Listener) deliverUpdated(ctx context.Context, d notify.Doorbell) error {
-	if l.deps.Hub.UserCount(d.User) == 0 {
-		return nil
-	}
-	found, err := l.deps.Store.NotificationsByIDs(ctx, []int64{d.ID})
-	if err != nil {
-		return fmt.Errorf("cluster: updated notification: %w", err)
-	}
-	if len(found) == 1 && found[0].UserID == d.User {
-		l.deps.Hub.Publish(d.User, notify.UpdatedFrame(found[0], d.Unread))
-	}
-	return nil
-}
-
-// deliverStoredEvent reads an event too large for a payload. Events are
-// live only: one that cannot be read is logged and dropped, and no
-// catch-up can bring it back.
-func (l *Listener) deliverStoredEvent(ctx context.Context, d notify.Doorbell) {
-	if l.deps.Hub.UserCount(d.User) == 0 {
+		l.deps.Metrics.DoorbellRejected(reason)
+		l.logger.Warn("cluster: doorbell dropped", "reason", reason)
 		return
 	}
-	uid, e, err := l.deps.Store.ClusterEvent(ctx, d.ID)
-	if err != nil {
-		l.logger.Warn("cluster: stored event not delivered", "user_id", d.User, "event_id", d.ID, "error", err)
-		return
+	if b.Origin == l.origin {
+		return // delivered here by Publish
 	}
-	l.deps.Hub.Publish(uid, notify.EventFrame(e))
-}
-
-// catchUp sends every socket what was committed while doorbells were not
-// being delivered: the notifications above the lowest cursor among each
-// user's sockets (each socket drops those it has), then the fresh unread
-// count, since read, unread and delete changes are not replayed one by
-// one. It also closes the sockets of sessions logged out meanwhile. A
-// user who missed more than a socket's queue holds has its sockets closed
-// with 4008 instead: the clients resume with after_id, as after any full
-// queue.
-func (l *Listener) catchUp(ctx context.Context) error {
-	hub := l.deps.Hub
-	if err := l.closeRevoked(ctx); err != nil {
-		return err
-	}
-	floors := hub.CatchUpFloors()
-	if len(floors) == 0 {
-		return nil
-	}
-	limit := hub.QueueSize()
-	rows, err := l.deps.Store.NotificationsAfter(ctx, floors, limit+1)
-	if err != nil {
-		return fmt.Errorf("cluster: catch-up: %w", err)
-	}
-	users := slices.Sorted(maps.Keys(floors))
-	counts, err := l.deps.Store.UnreadCounts(ctx, users)
-	if err != nil {
-		return fmt.Errorf("cluster: catch-up counts: %w", err)
-	}
-	sent, overflowed := hub.PublishCatchUp(rows, counts, limit)
-	for _, uid := range users {
-		if !overflowed[uid] {
-			hub.Publish(uid, notify.UnreadCountFrame(counts[uid]))
+	changes := make([]notify.Change, 0, len(b.Changes))
+	for _, r := range b.Changes {
+		if r.Kind == notify.ChangeSession || l.receiver.Wants(r.User) {
+			changes = append(changes, r.change())
 		}
 	}
-	l.logger.Info("cluster: caught up", "users", len(users), "rows", sent)
-	return nil
+	if len(changes) > 0 {
+		l.inbox.put(changes)
+	}
 }
 
-// closeRevoked closes the sockets of sessions deleted (logged out) while
-// their doorbells could not be heard.
-func (l *Listener) closeRevoked(ctx context.Context) error {
-	ids := l.deps.Hub.SessionIDs()
-	if len(ids) == 0 {
-		return nil
-	}
-	existing, err := l.deps.Store.ExistingSessions(ctx, ids)
-	if err != nil {
-		return fmt.Errorf("cluster: catch-up sessions: %w", err)
-	}
-	for _, id := range ids {
-		if !existing[id] {
-			l.deps.Hub.CloseSession(id, notify.CloseUnauthorized, "session revoked")
+// resolve reads back and delivers the queued changes until ctx ends. A
+// read that fails is retried with backoff, the changes staying queued (the
+// lag grows, and /readyz fails past cluster.max_listener_lag).
+func (l *Listener) resolve(ctx context.Context) {
+	backoff := l.cfg.MinBackoff
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.inbox.ready:
+		}
+		for {
+			batch := l.inbox.peek()
+			if len(batch) == 0 {
+				break
+			}
+			resolved, err := l.readBack(ctx, batch)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				l.logger.Warn("cluster: read-back failed", "changes", len(batch), "error", err, "retry_in", backoff)
+				if !sleep(ctx, backoff) {
+					return
+				}
+				backoff = min(2*backoff, l.cfg.MaxBackoff)
+				continue
+			}
+			backoff = l.cfg.MinBackoff
+			l.receiver.Deliver(resolved)
+			l.inbox.done(len(batch))
 		}
 	}
-	return nil
+}
+
+// readBack fills in what the changes name: the notifications of new and
+// updated ones (one query; a row deleted since stays without content, so
+// its seq still counts and its deletion follows), the events from their
+// rows, and keeps a session revocation only if the session is gone from
+// the database (a doorbell never closes a live session's sockets).
+func (l *Listener) readBack(ctx context.Context, changes []notify.Change) ([]notify.Change, error) {
+	var ids, sessions []int64
+	for _, c := range changes {
+		switch c.Kind {
+		case notify.ChangeNew, notify.ChangeUpdated:
+			ids = append(ids, c.ID)
+		case notify.ChangeSession:
+			sessions = append(sessions, c.Session)
+		}
+	}
+	rows := make(map[int64]notify.Notification, len(ids))
+	if len(ids) > 0 {
+		found, err := l.deps.Store.NotificationsByIDs(ctx, ids)
+		if err != nil {
+			return nil, fmt.Errorf("cluster: read back notifications: %w", err)
+		}
+		for _, n := range found {
+			rows[n.ID] = n
+		}
+	}
+	var existing map[int64]bool
+	if len(sessions) > 0 {
+		var err error
+		if existing, err = l.deps.Store.ExistingSessions(ctx, sessions); err != nil {
+			return nil, fmt.Errorf("cluster: check sessions: %w", err)
+		}
+	}
+	out := make([]notify.Change, 0, len(changes))
+	for _, c := range changes {
+		switch c.Kind {
+		case notify.ChangeNew, notify.ChangeUpdated:
+			if n, ok := rows[c.ID]; ok && n.UserID == c.User {
+				c.Notification = &n
+			}
+		case notify.ChangeSession:
+			if existing[c.Session] {
+				continue
+			}
+		case notify.ChangeEvent:
+			if !l.readEvent(ctx, &c) {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// readEvent fills in an event from its row. Events are live only: one
+// that cannot be read (swept, or the database failing) is logged and
+// dropped, and no catch-up can bring it back.
+func (l *Listener) readEvent(ctx context.Context, c *notify.Change) bool {
+	uid, e, err := l.deps.Store.ClusterEvent(ctx, c.ID)
+	if err != nil || uid != c.User {
+		l.logger.Warn("cluster: stored event not delivered", "user_id", c.User, "event_id", c.ID, "error", err)
+		return false
+	}
+	c.Event = &e
+	return true
 }

@@ -29,8 +29,9 @@ func clusterDB(tb testing.TB) config.Database {
 	return storetest.Config(tb)
 }
 
-// node is one notifyd instance without its servers: a store in cluster
-// mode, a hub, a service that rings doorbells and a running listener.
+// node is one notifyd instance without its servers: a store, a hub, a
+// running listener (the postgres broker) and a service publishing through
+// it.
 type node struct {
 	st  *store.Store
 	hub *notify.Hub
@@ -44,13 +45,21 @@ type nodeOptions struct {
 	wrap      func(cluster.Store) cluster.Store // wraps the listener's store
 	queue     int                               // ws.send_queue; default 1024
 	maxLag    time.Duration                     // default 300 ms
+	secret    string                            // cluster.secret; default testSecret
+	audit     time.Duration                     // the receiver's audit; default 200 ms
 }
+
+// testSecret is the cluster.secret of the test nodes.
+const testSecret = "a8d1f0c3b5e7d9f1a3c5e7b9d1f3a5c7"
 
 func newNode(tb testing.TB, db config.Database, opt nodeOptions) *node {
 	tb.Helper()
 	st := storetest.OpenConfig(tb, db)
-	if err := st.EnableDoorbell(); err != nil {
-		tb.Fatal(err)
+	if opt.secret == "" {
+		opt.secret = testSecret
+	}
+	if opt.audit == 0 {
+		opt.audit = 200 * time.Millisecond
 	}
 	if opt.queue == 0 {
 		opt.queue = 1024
@@ -66,16 +75,16 @@ func newNode(tb testing.TB, db config.Database, opt nodeOptions) *node {
 		ls = opt.wrap(st)
 	}
 	hub := notify.NewHub(notify.HubConfig{SendQueue: opt.queue, MaxPerUser: 16})
-	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{}, slog.New(slog.DiscardHandler))
-	svc.UseDoorbell(st)
 	l, err := cluster.New(cluster.Config{
-		URL: opt.listenURL, MaxLag: opt.maxLag,
+		URL: opt.listenURL, Secret: opt.secret, MaxLag: opt.maxLag,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		IdleCheck: time.Second,
+		Receiver:  notify.ReceiverConfig{Audit: opt.audit},
 	}, cluster.Deps{Store: ls, Hub: hub, Logger: testLogger(tb)})
 	if err != nil {
 		tb.Fatal(err)
 	}
+	svc := notify.NewService(st, hub, l, notify.BatchConfig{}, slog.New(slog.DiscardHandler))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

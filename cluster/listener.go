@@ -1,12 +1,19 @@
-// Package cluster lets several notifyd instances share one Postgres
-// database. Every transaction that changes notifications rings a doorbell
-// (a NOTIFY on notify.DoorbellChannel, sent by the store inside the
-// transaction, so doorbells arrive in commit order); each instance's
-// Listener waits for them on one dedicated connection and delivers to the
-// sockets of its own hub, reading the rows a doorbell names from the
-// database. When that connection drops, the Listener reconnects with
-// backoff, LISTENs again, and then catches up: it sends every socket what
-// was committed meanwhile, from the socket's last delivered id.
+// Package cluster is the postgres broker (cluster.broker = "postgres"):
+// several notifyd instances share one Postgres database, and each one's
+// Listener is its notify.Broker.
+//
+// Publish delivers a change to this instance's sockets at once and rings
+// a doorbell after the commit (a NOTIFY on Channel, sent by one goroutine
+// in batches, outside the writing transaction). A doorbell carries ids,
+// counts and seqs, never content or event data, and is authenticated with
+// an HMAC of cluster.secret: any role of the database can LISTEN and
+// NOTIFY, and one without the secret can neither read nor forge a change.
+// Each instance LISTENs on one dedicated connection, drops its own
+// doorbells, reads back the rows of the others in batches on a goroutine
+// that never holds up the next doorbell, and hands the changes to a
+// notify.Receiver, which drops duplicates and repairs gaps from the
+// database by the users' seqs. When the connection drops, the Listener
+// reconnects with backoff, LISTENs again, and catches every socket up.
 //
 // The listener's connection is not from the store's pool and must be a
 // direct or session-pooled one: a transaction pooler (PgBouncer in
@@ -15,6 +22,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"sync"
@@ -36,6 +44,7 @@ const (
 	DefaultMaxBackoff = 5 * time.Second        // reconnect delays double up to this
 	DefaultIdleCheck  = 5 * time.Second        // an idle connection is pinged this often
 	DefaultEventTTL   = time.Minute            // cluster_events rows older than this are swept
+	DefaultOutbox     = 100_000                // changes waiting for their doorbell
 )
 
 // connectTimeout bounds a connection attempt and its LISTEN.
@@ -43,6 +52,9 @@ const connectTimeout = 5 * time.Second
 
 // Config configures a Listener. Zero durations take the defaults above.
 type Config struct {
+	// Secret is cluster.secret: the doorbells' HMAC key is derived from
+	// it. Required, the same on every instance.
+	Secret string
 	// URL is the Postgres URL to LISTEN on: cluster.listen_url, or
 	// database.url when that is empty. Not through a transaction pooler.
 	URL string
@@ -59,25 +71,26 @@ type Config struct {
 	// EventTTL is the age after which stored events (too large for a
 	// payload) are deleted; each listener sweeps every EventTTL/2 (1 min).
 	EventTTL time.Duration
+	// Receiver tunes the gap repair and the audit (notify.ReceiverConfig).
+	Receiver notify.ReceiverConfig
 }
 
-// Store is what the listener reads from the database (store.Store).
+// Store is what the listener reads and writes (store.Store).
 type Store interface {
+	notify.CatchUpStore
 	// NotificationsByIDs returns the notifications with those ids,
 	// ascending; missing ids are left out.
 	NotificationsByIDs(ctx context.Context, ids []int64) ([]notify.Notification, error)
-	// NotificationsAfter returns each user's notifications above
-	// after[user], at most limit per user, ascending.
-	NotificationsAfter(ctx context.Context, after map[int64]int64, limit int) ([]notify.Notification, error)
-	// UnreadCounts returns the unread count of each user.
-	UnreadCounts(ctx context.Context, userIDs []int64) (map[int64]int64, error)
-	// ExistingSessions returns which of ids still exist.
-	ExistingSessions(ctx context.Context, ids []int64) (map[int64]bool, error)
 	// ClusterEvent returns a stored event and its user (ENOTFOUND once
 	// swept).
 	ClusterEvent(ctx context.Context, id int64) (int64, notify.Event, error)
 	// SweepClusterEvents deletes stored events created before before.
 	SweepClusterEvents(ctx context.Context, before time.Time) (int64, error)
+	// StoreEvent stores an event as a cluster_events row and returns its
+	// id.
+	StoreEvent(ctx context.Context, userID int64, e notify.Event) (int64, error)
+	// Notify sends payloads on a NOTIFY channel, in order.
+	Notify(ctx context.Context, channel string, payloads []string) error
 }
 
 // Deps are the collaborators of a Listener.
@@ -88,14 +101,20 @@ type Deps struct {
 	Metrics *notify.Metrics // may be nil
 }
 
-// Listener delivers the doorbells of every instance to the sockets of one
-// hub. Run it once; Close stops it.
+// Listener is the postgres broker of one instance: it rings the doorbells
+// of this instance's changes and delivers those of the others to the
+// sockets of its hub. Run it once; Close stops it.
 type Listener struct {
-	cfg     Config
-	connCfg *pgx.ConnConfig
-	deps    Deps
-	logger  *slog.Logger
-	now     func() time.Time
+	cfg      Config
+	connCfg  *pgx.ConnConfig
+	deps     Deps
+	logger   *slog.Logger
+	now      func() time.Time
+	signer   signer
+	origin   string // this instance's id in its doorbells
+	receiver *notify.Receiver
+	outbox   outbox // changes waiting for their doorbell (publish.go)
+	inbox    inbox  // changes received, waiting for their read-back (deliver.go)
 
 	base   context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -111,6 +130,10 @@ type Listener struct {
 
 // New returns a Listener for cfg. It does not connect: Run does.
 func New(cfg Config, d Deps) (*Listener, error) {
+	sg, err := newSigner(cfg.Secret)
+	if err != nil {
+		return nil, err
+	}
 	connCfg, err := pgx.ParseConfig(cfg.URL)
 	if err != nil {
 		// The parse error may quote the URL, password included.
@@ -129,8 +152,12 @@ func New(cfg Config, d Deps) (*Listener, error) {
 	base, cancel := context.WithCancel(context.Background())
 	l := &Listener{
 		cfg: cfg, connCfg: connCfg, deps: d, logger: logger, now: time.Now,
-		base: base, cancel: cancel,
+		signer: sg, origin: rand.Text(),
+		receiver: notify.NewReceiver(d.Store, d.Hub, cfg.Receiver, logger, d.Metrics),
+		base:     base, cancel: cancel,
 	}
+	l.outbox.init(DefaultOutbox)
+	l.inbox.init()
 	l.downSince = l.now()
 	return l, nil
 }
@@ -163,13 +190,24 @@ func (l *Listener) DisconnectedFor() time.Duration {
 }
 
 // Ready fails with EUNAVAILABLE once the listener has been disconnected
-// for longer than MaxLag: sockets on this instance then miss what other
-// instances commit, until it is back. /readyz uses it.
+// for longer than MaxLag, or when the delivery lag (Lag) exceeds it:
+// sockets on this instance then miss or wait for what other instances
+// commit. /readyz uses it.
 func (l *Listener) Ready(ctx context.Context) error {
 	if d := l.DisconnectedFor(); d > l.cfg.MaxLag {
 		return notify.Errorf(notify.EUNAVAILABLE, "cluster listener disconnected for %s", d.Round(time.Millisecond))
 	}
+	if d := l.Lag(); d > l.cfg.MaxLag {
+		return notify.Errorf(notify.EUNAVAILABLE, "cluster delivery lag %s", d.Round(time.Millisecond))
+	}
 	return nil
+}
+
+// Lag is now minus the commit time of the oldest change received and not
+// yet handed to the sockets: waiting for its read-back, or held by the
+// receiver above a gap.
+func (l *Listener) Lag() time.Duration {
+	return max(l.inbox.lag(l.now()), l.receiver.Lag())
 }
 
 func (l *Listener) setHealthy(ok bool) {

@@ -3,19 +3,20 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/notifyd/notifyd/notify"
 )
 
 // Run listens until ctx is done or Close is called, then returns nil. The
-// loop is: connect → LISTEN → catch up → deliver doorbells; when the
+// loop is: connect → LISTEN → catch up → receive doorbells; when the
 // connection fails it waits (100 ms, doubling up to 5 s) and starts over.
 // LISTEN comes before the catch-up, so every commit is either in the
 // catch-up's reads or rings a doorbell on the new connection: nothing is
-// missed, and the sockets drop what they already have.
+// missed, and the sockets drop what they already have. Beside it run the
+// sender of this instance's doorbells, the read-back of the others'
+// (deliver.go) and the receiver's repairs and audit.
 func (l *Listener) Run(ctx context.Context) error {
 	if !l.begin() {
 		return nil
@@ -25,6 +26,13 @@ func (l *Listener) Run(ctx context.Context) error {
 	defer cancel()
 	stop := context.AfterFunc(l.base, cancel)
 	defer stop()
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel() // first: the helpers stop before Run waits for them
+	wg.Go(func() { l.send(ctx) })
+	wg.Go(func() { l.resolve(ctx) })
+	wg.Go(func() { l.receiver.Run(ctx) })
 
 	backoff := l.cfg.MinBackoff
 	first, connected := true, false
@@ -50,7 +58,7 @@ func (l *Listener) Run(ctx context.Context) error {
 		if l.catchUpUntilDone(ctx) {
 			l.setHealthy(true)
 			backoff = l.cfg.MinBackoff
-			l.logger.Info("cluster: listening", "channel", notify.DoorbellChannel)
+			l.logger.Info("cluster: listening", "channel", Channel)
 			err = l.serve(ctx, conn)
 		}
 		l.setHealthy(false)
@@ -71,7 +79,7 @@ func (l *Listener) connect(ctx context.Context) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: connect: %w", err)
 	}
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{notify.DoorbellChannel}.Sanitize()); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{Channel}.Sanitize()); err != nil {
 		closeConn(conn)
 		return nil, fmt.Errorf("cluster: listen: %w", err)
 	}
@@ -84,10 +92,9 @@ func closeConn(conn *pgx.Conn) {
 	_ = conn.Close(ctx)
 }
 
-// serve delivers doorbells until the connection fails or ctx is done.
-// When a doorbell cannot be delivered (its rows cannot be read), it stops
-// taking doorbells until a catch-up has succeeded: a later doorbell must
-// not move a socket's cursor past the rows that were not sent.
+// serve receives doorbells until the connection fails or ctx is done. It
+// only verifies and queues them (deliver.go): the read-back runs on its
+// own goroutine, so a slow read never holds up the next doorbell.
 func (l *Listener) serve(ctx context.Context, conn *pgx.Conn) error {
 	for {
 		l.maybeSweep(ctx)
@@ -110,14 +117,7 @@ func (l *Listener) serve(ctx context.Context, conn *pgx.Conn) error {
 			}
 			continue
 		}
-		if err := l.handle(ctx, n.Payload); err != nil {
-			l.logger.Warn("cluster: doorbell not delivered; catching up", "error", err)
-			l.setHealthy(false)
-			if !l.catchUpUntilDone(ctx) {
-				return ctx.Err()
-			}
-			l.setHealthy(true)
-		}
+		l.receive(n.Payload)
 	}
 }
 
@@ -126,7 +126,7 @@ func (l *Listener) serve(ctx context.Context, conn *pgx.Conn) error {
 func (l *Listener) catchUpUntilDone(ctx context.Context) bool {
 	backoff := l.cfg.MinBackoff
 	for {
-		err := l.catchUp(ctx)
+		err := l.receiver.CatchUpAll(ctx)
 		if err == nil {
 			return true
 		}

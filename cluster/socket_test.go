@@ -40,22 +40,28 @@ type socket struct {
 }
 
 // connect registers a live socket of userID in n's hub, at the user's
-// newest id (a connection without after_id).
+// newest id (a connection without after_id), as the websocket server's
+// hello does: Register, Watch, read the position, SetFloor, Seen, GoLive.
 func (n *node) connect(tb testing.TB, userID, sessionID int64) *socket {
 	tb.Helper()
 	sub, err := n.hub.Register(userID, sessionID)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	newest, err := n.st.MaxNotificationID(context.Background(), userID)
+	release, err := n.svc.Watch(context.Background(), userID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	newest, seq, err := n.st.Position(context.Background(), userID)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for !sub.SetFloor(newest) {
-		if newest, err = n.st.MaxNotificationID(context.Background(), userID); err != nil {
+		if newest, seq, err = n.st.Position(context.Background(), userID); err != nil {
 			tb.Fatal(err)
 		}
 	}
+	n.svc.Seen(userID, seq)
 	sub.GoLive(newest)
 	ctx, stop := context.WithCancel(context.Background())
 	s := &socket{sub: sub, stop: stop, done: make(chan struct{})}
@@ -64,6 +70,7 @@ func (n *node) connect(tb testing.TB, userID, sessionID int64) *socket {
 		s.stop()
 		<-s.done
 		n.hub.Unregister(sub)
+		release()
 	})
 	return s
 }

@@ -45,6 +45,7 @@ type Metrics struct {
 	retention     *prometheus.CounterVec // kind
 	httpRequests  *prometheus.CounterVec // route, method, status
 	jwksErrors    prometheus.Counter
+	cluster       clusterMetrics // metrics_cluster.go
 }
 
 // NewMetrics creates the metrics and registers them on reg; with a nil reg
@@ -109,6 +110,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Fetches of auth.jwt.jwks_url that failed; the last good keys stay in use.",
 		}),
 	}
+	m.cluster = newClusterMetrics(f)
 	// Series with known labels exist from the start at 0, so that rate()
 	// and alerts see the first increment.
 	for _, r := range []string{ReasonQueueFull, ReasonReplayOverflow} {

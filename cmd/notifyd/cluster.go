@@ -1,7 +1,7 @@
 package main
 
 import (
-	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/notifyd/notifyd/cluster"
@@ -10,37 +10,26 @@ import (
 	"github.com/notifyd/notifyd/store"
 )
 
-// newListener switches to cluster mode when cluster.enabled: the store
-// rings a doorbell in every writing transaction, the service stops pushing
-// after commit, and the returned listener delivers every instance's
-// doorbells — this one's included — to hub. It returns nil when cluster
-// mode is off. config.Validate has already refused cluster mode without
-// Postgres.
-func newListener(cfg config.Config, st *store.Store, svc *notify.Service, hub *notify.Hub, logger *slog.Logger, metrics *notify.Metrics) (*cluster.Listener, error) {
-	if !cfg.Cluster.Enabled {
-		return nil, nil
+// newBroker returns the broker cluster.broker names: the local one (one
+// process), or the postgres one, whose listener delivers the changes of
+// every other instance to hub. close stops it; run serves it (with
+// Broker.Run) until the servers stop. config.Validate has already refused
+// postgres without Postgres, and a cluster broker without cluster.secret.
+func newBroker(cfg config.Config, st *store.Store, hub *notify.Hub, logger *slog.Logger, metrics *notify.Metrics) (b notify.Broker, closeFn func(), err error) {
+	switch cfg.Cluster.Broker {
+	case config.BrokerLocal:
+		return notify.NewLocalBroker(hub), func() {}, nil
+	case config.BrokerPostgres:
+		url := cfg.Cluster.ListenURL
+		if url == "" {
+			url = cfg.Database.URL
+		}
+		l, err := cluster.New(cluster.Config{URL: url, Secret: cfg.Cluster.Secret, MaxLag: cfg.Cluster.MaxListenerLag.D()},
+			cluster.Deps{Store: st, Hub: hub, Logger: logger, Metrics: metrics})
+		if err != nil {
+			return nil, nil, usageError{err}
+		}
+		return l, l.Close, nil
 	}
-	if err := st.EnableDoorbell(); err != nil {
-		return nil, usageError{err}
-	}
-	url := cfg.Cluster.ListenURL
-	if url == "" {
-		url = cfg.Database.URL
-	}
-	l, err := cluster.New(cluster.Config{URL: url, MaxLag: cfg.Cluster.MaxListenerLag.D()},
-		cluster.Deps{Store: st, Hub: hub, Logger: logger, Metrics: metrics})
-	if err != nil {
-		return nil, usageError{err}
-	}
-	svc.UseDoorbell(st)
-	return l, nil
-}
-
-// readiness is the extra /readyz check: the listener's lag in cluster
-// mode, none otherwise.
-func readiness(l *cluster.Listener) func(ctx context.Context) error {
-	if l == nil {
-		return nil
-	}
-	return l.Ready
+	return nil, nil, usageError{fmt.Errorf("cluster.broker %q is not available in this build", cfg.Cluster.Broker)}
 }

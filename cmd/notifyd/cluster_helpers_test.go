@@ -21,6 +21,9 @@ import (
 // clWait bounds every wait of the cluster tests.
 const clWait = 30 * time.Second
 
+// clSecret is the cluster.secret of the test instances.
+const clSecret = "5e0c8a2f4b6d8e1a3c5f7b9d2e4a6c8f"
+
 // clusterEnv returns the environment of a cluster instance on a fresh
 // Postgres database, or skips: cluster mode needs Postgres.
 func clusterEnv(tb testing.TB) map[string]string {
@@ -29,7 +32,8 @@ func clusterEnv(tb testing.TB) map[string]string {
 		tb.Skip("cluster tests need Postgres: set " + storetest.EnvDatabaseURL)
 	}
 	env := testEnv(tb)
-	env["NOTIFYD_CLUSTER_ENABLED"] = "true"
+	env["NOTIFYD_CLUSTER_BROKER"] = "postgres"
+	env["NOTIFYD_CLUSTER_SECRET"] = clSecret
 	env["NOTIFYD_LOG_LEVEL"] = "info"
 	return env
 }

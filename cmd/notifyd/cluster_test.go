@@ -14,12 +14,25 @@ import (
 )
 
 func TestClusterRefusesSQLite(t *testing.T) {
-	env := map[string]string{"NOTIFYD_CLUSTER_ENABLED": "true", "NOTIFYD_DATABASE_SQLITE_PATH": t.TempDir() + "/x.db"}
+	env := map[string]string{"NOTIFYD_CLUSTER_BROKER": "postgres", "NOTIFYD_CLUSTER_SECRET": clSecret,
+		"NOTIFYD_DATABASE_SQLITE_PATH": t.TempDir() + "/x.db"}
 	var out strings.Builder
 	err := run(context.Background(), []string{"-config", "/dev/null"}, environ(env), &out, &out)
 	var ue usageError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cluster.enabled") {
-		t.Fatalf("run = %v, want a usage error (exit 2) naming cluster.enabled", err)
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cluster.broker") {
+		t.Fatalf("run = %v, want a usage error (exit 2) naming cluster.broker", err)
+	}
+}
+
+// TestClusterNeedsSecret: a cluster broker without cluster.secret does not
+// start (its doorbells could not be authenticated).
+func TestClusterNeedsSecret(t *testing.T) {
+	env := map[string]string{"NOTIFYD_CLUSTER_BROKER": "postgres", "NOTIFYD_DATABASE_URL": "postgres://127.0.0.1:1/x"}
+	var out strings.Builder
+	err := run(context.Background(), []string{"-config", "/dev/null"}, environ(env), &out, &out)
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cluster.secret") {
+		t.Fatalf("run = %v, want a usage error (exit 2) naming cluster.secret", err)
 	}
 }
 

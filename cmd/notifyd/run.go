@@ -159,20 +159,20 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	// The one registry of open sockets, shared by both servers.
 	hub := notify.NewHub(notify.HubConfig{SendQueue: cfg.WS.SendQueue, MaxPerUser: cfg.WS.MaxConnectionsPerUser, Metrics: metrics})
-	svc := notify.NewService(st, hub, logger)
-	svc.SetBatchLimits(notify.BatchConfig{MaxRows: cfg.Database.BatchMaxRows, MaxWait: cfg.Database.BatchMaxWait.D()})
+	// The one seam between this process and the others (cluster.broker).
+	broker, closeBroker, err := newBroker(cfg, st, hub, logger, metrics)
+	if err != nil {
+		return err
+	}
+	// Stops with gctx below; closed again here, after the service has
+	// drained (its last changes still ring) and before the store.
+	defer closeBroker()
+	svc := notify.NewService(st, hub, broker,
+		notify.BatchConfig{MaxRows: cfg.Database.BatchMaxRows, MaxWait: cfg.Database.BatchMaxWait.D()}, logger)
 	// Runs after the servers and tasks have stopped and before the store
 	// closes: notifications still being committed are pushed and
 	// answered.
 	defer closeService(svc, cfg.HTTP.ShutdownTimeout.D(), logger)
-	listener, err := newListener(cfg, st, svc, hub, logger, metrics)
-	if err != nil {
-		return err
-	}
-	if listener != nil {
-		// Stops with gctx below; closed again here before the store.
-		defer listener.Close()
-	}
 	tasks := notify.NewTasks(svc, logger)
 	defer tasks.Close()
 
@@ -183,8 +183,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		WSPublicURL:    cfg.WS.PublicURL,
 		AllowedOrigins: cfg.WS.AllowedOrigins,
 	}, httpserver.Deps{Store: st, Service: svc, Accounts: accounts, Tasks: tasks, Logger: logger,
-		Metrics: metrics, Ready: readiness(listener)})
-	ws := wsserver.New(cfg.WS, wsserver.Deps{Hub: hub, Accounts: accounts, Store: st, Logger: logger, Metrics: metrics})
+		Metrics: metrics, Ready: broker.Ready})
+	ws := wsserver.New(cfg.WS, wsserver.Deps{Hub: hub, Watcher: svc, Accounts: accounts, Store: st, Logger: logger, Metrics: metrics})
 	defer ws.Close()
 
 	httpSrv := newHTTPServer(api.Handler(), httpTimeouts(cfg.HTTP), logger)
@@ -208,9 +208,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 			return metricsSrv.Close()
 		})
 	}
-	if listener != nil {
-		g.Go(func() error { return listener.Run(gctx) })
-	}
+	g.Go(func() error { return broker.Run(gctx) })
 	g.Go(func() error {
 		// Stops with gctx, before the store is closed.
 		newSweeper(cfg.Retention, cfg.Publisher.IdempotencyTTL, st, logger, metrics).Run(gctx)

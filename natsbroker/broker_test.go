@@ -21,15 +21,18 @@ import (
 // it; the real one (notify's) is tested with the service and the store.
 type changeLog struct {
 	delivered chan []notify.Change
+	caughtUp  chan struct{}
 	mu        sync.Mutex
 	forgotten []int64
 }
 
-func newChangeLog() *changeLog { return &changeLog{delivered: make(chan []notify.Change, 64)} }
+func newChangeLog() *changeLog {
+	return &changeLog{delivered: make(chan []notify.Change, 64), caughtUp: make(chan struct{}, 16)}
+}
 
 func (l *changeLog) Deliver(c []notify.Change)        { l.delivered <- c }
 func (l *changeLog) Seen(int64, int64)                {}
-func (l *changeLog) CatchUpAll(context.Context) error { return nil }
+func (l *changeLog) CatchUpAll(context.Context) error { l.caughtUp <- struct{}{}; return nil }
 func (l *changeLog) Run(ctx context.Context)          { <-ctx.Done() }
 func (l *changeLog) Lag() time.Duration               { return 0 }
 
@@ -53,6 +56,16 @@ func (l *changeLog) expect(tb testing.TB, want ...[]notify.Change) {
 		case <-time.After(waitTimeout):
 			tb.Fatal("nothing delivered")
 		}
+	}
+}
+
+// waitCatchUp waits for a CatchUpAll.
+func (l *changeLog) waitCatchUp(tb testing.TB) {
+	tb.Helper()
+	select {
+	case <-l.caughtUp:
+	case <-time.After(waitTimeout):
+		tb.Fatal("no catch-up")
 	}
 }
 
@@ -136,4 +149,18 @@ func TestBrokerCarriesChanges(t *testing.T) {
 	if !reflect.DeepEqual(forgotten, []int64{1}) {
 		t.Errorf("forgotten = %v, want [1]: Unwatch forgets the user's sequence", forgotten)
 	}
+}
+
+// TestBrokerCatchesUpAfterReconnect: each (re)connection to NATS makes the
+// receiver catch every watched user up from the database.
+func TestBrokerCatchesUpAfterReconnect(t *testing.T) {
+	srv := natstest.Start(t)
+	b, log := newBroker(t, srv.URL, natstest.Prefix(t), 0)
+	if err := b.Watch(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	log.waitCatchUp(t) // the first connection
+	srv.Stop()
+	srv.Restart()
+	log.waitCatchUp(t)
 }

@@ -210,4 +210,9 @@ func TestNATSServerRestart(t *testing.T) {
 	for _, s := range sockets {
 		s.c.check(t, s.name, clDBIDs(t, env, s.user))
 	}
+	for name, in := range map[string]*instance{"A": a, "B": b} {
+		if n := in.scrapeMetrics(t).value("notifyd_nats_reconnects_total"); n < 2 {
+			t.Errorf("%s: notifyd_nats_reconnects_total = %v, want 2 (one per restart)", name, n)
+		}
+	}
 }

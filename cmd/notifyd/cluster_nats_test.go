@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -30,57 +29,11 @@ func natsEnv(tb testing.TB, url string) map[string]string {
 	return env
 }
 
-// TestNATSTwoInstances: with the NATS broker, publishers on both instances
-// reach the sockets on both, every notification exactly once and in order.
-func TestNATSTwoInstances(t *testing.T) {
-	env := natsEnv(t, natstest.URL(t))
-	a := start(t, env)
-	b := start(t, clClone(env))
-	alice, aliceSecret := a.external(t, "alice")
-	bob, bobSecret := b.external(t, "bob")
-	clients := []struct {
-		name string
-		user int64
-		s    *clSocket
-	}{
-		{"alice on A", alice, clDial(t, a.WSURL, aliceSecret)},
-		{"alice on B", alice, clDial(t, b.WSURL, aliceSecret)},
-		{"bob on A", bob, clDial(t, a.WSURL, bobSecret)},
-		{"bob on B", bob, clDial(t, b.WSURL, bobSecret)},
-	}
-	const each = 40
-	var wg sync.WaitGroup
-	for _, in := range []*instance{a, b, a, b} {
-		wg.Go(func() {
-			for i := range each {
-				var err error
-				if i%4 == 0 {
-					var code int
-					code, err = clPost(context.Background(), in.HTTPURL+"/api/publisher/notifications", testAPIKey,
-						map[string]any{"user_ids": []string{"alice", "bob"}, "title": "bulk"})
-					if err == nil && code != http.StatusCreated {
-						err = fmt.Errorf("bulk: status %d", code)
-					}
-				} else {
-					err = clNotify(context.Background(), in.HTTPURL, []string{"alice", "bob"}[i%2])
-				}
-				if err != nil {
-					t.Errorf("publish: %v", err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	for _, c := range clients {
-		want := clDBIDs(t, env, c.user)
-		if wantRows := map[int64]int{alice: 80, bob: 120}[c.user]; len(want) != wantRows {
-			t.Fatalf("%s: database has %d rows, want %d", c.name, len(want), wantRows)
-		}
-		clWaitFor(t, c.name+" has every notification", func() bool { return len(c.s.ids()) >= len(want) })
-		clExactlyOnce(t, c.name, c.s.ids(), want)
-	}
-}
+// TestNATSTwoInstances is TestClusterTwoInstances with the NATS broker.
+func TestNATSTwoInstances(t *testing.T) { clTwoInstances(t, natsEnv(t, natstest.URL(t))) }
+
+// TestNATSKill9 is TestClusterKill9 with the NATS broker.
+func TestNATSKill9(t *testing.T) { clKill9(t, natsEnv(t, natstest.URL(t))) }
 
 // TestNATSForgeries: messages put on the subjects by a NATS client without
 // cluster.secret, or with another one, have no effect: no socket closed,

@@ -139,10 +139,19 @@ func TestValidate(t *testing.T) {
 		}, "cluster.secret"},
 		{"cluster.secret short", func(c *config.Config) {
 			c.Cluster.Broker, c.Cluster.Secret = "nats", "0123456789abcdef0123456789abcde"
+			c.Database.URL = "postgres://db/notifyd"
 		}, "cluster.secret"},
 		{"cluster.secret placeholder", func(c *config.Config) {
 			c.Cluster.Broker, c.Cluster.Secret = "nats", "change-me-to-a-long-random-cluster-secret"
+			c.Database.URL = "postgres://db/notifyd"
 		}, "cluster.secret"},
+		{"cluster.broker nats with sqlite", func(c *config.Config) {
+			c.Cluster.Broker, c.Cluster.Secret = "nats", testClusterSecret
+		}, "cluster.broker"},
+		{"cluster.broker nats", func(c *config.Config) {
+			c.Cluster.Broker, c.Cluster.Secret = "nats", testClusterSecret
+			c.Database.URL = "postgres://db/notifyd"
+		}, ""},
 		{"cluster.listen_url not postgres", func(c *config.Config) { c.Cluster.ListenURL = "http://db" }, "cluster.listen_url"},
 		{"cluster.max_listener_lag 0", func(c *config.Config) { c.Cluster.MaxListenerLag = 0 }, "cluster.max_listener_lag"},
 

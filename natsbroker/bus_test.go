@@ -246,3 +246,23 @@ func (l *logWatch) Handle(_ context.Context, r slog.Record) error {
 	}
 	return nil
 }
+
+// TestBusStartsWithoutServer: a NATS server that is down at start-up does
+// not stop the bus: it is not ready, then connects when the server comes,
+// resyncs and delivers.
+func TestBusStartsWithoutServer(t *testing.T) {
+	srv := natstest.Start(t)
+	srv.Stop()
+	prefix := natstest.Prefix(t)
+	b := newBus(t, srv.URL, prefix, busOptions{maxLag: time.Nanosecond})
+	waitFor(t, "Ready to fail", func() bool { return b.Ready(context.Background()) != nil })
+	b.watch(t, 1)
+	srv.Restart()
+	b.rcv.waitResync(t)
+	a := newBus(t, srv.URL, prefix, busOptions{})
+	a.publish(t, 1, "first")
+	b.rcv.expect(t, received{1, "first"})
+	if err := b.Ready(context.Background()); err != nil {
+		t.Errorf("Ready = %v once connected", err)
+	}
+}

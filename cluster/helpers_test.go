@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/notifyd/notifyd/cluster"
 	"github.com/notifyd/notifyd/config"
@@ -37,6 +38,7 @@ type node struct {
 	hub *notify.Hub
 	svc *notify.Service
 	l   *cluster.Listener
+	reg *prometheus.Registry // the node's metrics
 }
 
 // nodeOptions tweak newNode.
@@ -74,13 +76,15 @@ func newNode(tb testing.TB, db config.Database, opt nodeOptions) *node {
 	if opt.wrap != nil {
 		ls = opt.wrap(st)
 	}
-	hub := notify.NewHub(notify.HubConfig{SendQueue: opt.queue, MaxPerUser: 16})
+	reg := prometheus.NewRegistry()
+	metrics := notify.NewMetrics(reg)
+	hub := notify.NewHub(notify.HubConfig{SendQueue: opt.queue, MaxPerUser: 16, Metrics: metrics})
 	l, err := cluster.New(cluster.Config{
 		URL: opt.listenURL, Secret: opt.secret, MaxLag: opt.maxLag,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		IdleCheck: time.Second,
 		Receiver:  notify.ReceiverConfig{Audit: opt.audit},
-	}, cluster.Deps{Store: ls, Hub: hub, Logger: testLogger(tb)})
+	}, cluster.Deps{Store: ls, Hub: hub, Logger: testLogger(tb), Metrics: metrics})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -94,7 +98,7 @@ func newNode(tb testing.TB, db config.Database, opt nodeOptions) *node {
 		l.Close()
 		<-done
 	})
-	n := &node{st: st, hub: hub, svc: svc, l: l}
+	n := &node{st: st, hub: hub, svc: svc, l: l, reg: reg}
 	n.waitConnected(tb)
 	return n
 }

@@ -7,7 +7,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/notifyd/notifyd/notify"
 )
+
+// lagReport is how often the delivery lag is recorded (and logged while
+// there is one).
+const lagReport = time.Second
 
 // Run listens until ctx is done or Close is called, then returns nil. The
 // loop is: connect → LISTEN → catch up → receive doorbells; when the
@@ -33,6 +39,7 @@ func (l *Listener) Run(ctx context.Context) error {
 	wg.Go(func() { l.send(ctx) })
 	wg.Go(func() { l.resolve(ctx) })
 	wg.Go(func() { l.receiver.Run(ctx) })
+	wg.Go(func() { notify.ReportLag(ctx, lagReport, l.Lag, l.logger, l.deps.Metrics) })
 
 	backoff := l.cfg.MinBackoff
 	first, connected := true, false

@@ -243,8 +243,8 @@ func (r *Receiver) repair(ctx context.Context, users []int64, cause string) erro
 }
 
 // Run repairs the gaps that last GapWait and audits every Audit until ctx
-// ends. It also records the delivery lag, and logs it once per audit
-// while there is one.
+// ends. The broker reports the lag (ReportLag), since it alone knows what
+// waits before the receiver.
 func (r *Receiver) Run(ctx context.Context) {
 	tick := time.NewTicker(r.cfg.GapWait / 2)
 	defer tick.Stop()
@@ -266,10 +266,26 @@ func (r *Receiver) Run(ctx context.Context) {
 		if err := r.audit(ctx); err != nil && ctx.Err() == nil {
 			r.logger.Warn("cluster: audit failed", "error", err)
 		}
-		lag := r.Lag()
-		r.metrics.DeliveryLag(lag)
-		if lag > 0 {
-			r.logger.Info("cluster: delivery lag", "lag", lag.Round(time.Millisecond))
+	}
+}
+
+// ReportLag records lag() in notifyd_cluster_delivery_lag_seconds every
+// interval until ctx ends, and logs it each time it is not 0: a broker
+// falling behind is never silent.
+func ReportLag(ctx context.Context, interval time.Duration, lag func() time.Duration, logger *slog.Logger, m *Metrics) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			m.DeliveryLag(0)
+			return
+		case <-t.C:
+		}
+		d := lag()
+		m.DeliveryLag(d)
+		if d > 0 {
+			logger.Info("cluster: delivery lag", "lag", d.Round(time.Millisecond))
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/notifyd/notifyd/notify"
@@ -31,17 +32,24 @@ type Broker struct {
 	rcv    Receiver
 	cfg    Config
 	logger *slog.Logger
+	lagM   *notify.Metrics // notifyd_cluster_delivery_lag_seconds
 }
+
+// lagReport is how often the delivery lag is recorded, and logged while
+// there is one.
+const lagReport = time.Second
 
 var _ notify.Broker = (*Broker)(nil)
 
 // New returns the NATS broker delivering to rcv. It connects at once (see
-// NewBus); Close closes the connection.
-func New(cfg Config, rcv Receiver, logger *slog.Logger, metrics *Metrics) (*Broker, error) {
+// NewBus); Close closes the connection. metrics are its own; the delivery
+// lag goes to notify's (lag), shared by the cluster brokers. Either may be
+// nil.
+func New(cfg Config, rcv Receiver, logger *slog.Logger, metrics *Metrics, lag *notify.Metrics) (*Broker, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Broker{rcv: rcv, cfg: withDefaults(cfg), logger: logger}
+	b := &Broker{rcv: rcv, cfg: withDefaults(cfg), logger: logger, lagM: lag}
 	bus, err := NewBus(cfg, busReceiver{b}, logger, metrics)
 	if err != nil {
 		return nil, err
@@ -103,16 +111,19 @@ func byUser(changes []notify.Change) [][]notify.Change {
 func (b *Broker) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		b.rcv.Run(ctx)
-	}()
+	var wg sync.WaitGroup
+	wg.Go(func() { b.rcv.Run(ctx) })
+	wg.Go(func() { notify.ReportLag(ctx, lagReport, b.Lag, b.logger, b.lagM) })
 	err := b.bus.Run(ctx)
 	cancel()
-	<-done
+	wg.Wait()
 	return err
 }
+
+// Lag is now minus the commit time of the oldest change received and not
+// yet handed to the sockets: being handed over (Bus.Lag), or held by the
+// receiver above a gap.
+func (b *Broker) Lag() time.Duration { return max(b.bus.Lag(), b.rcv.Lag()) }
 
 // Ready fails with EUNAVAILABLE when NATS has been unreachable, or
 // delivery has lagged, for longer than cluster.max_listener_lag.
@@ -120,7 +131,7 @@ func (b *Broker) Ready(ctx context.Context) error {
 	if err := b.bus.Ready(ctx); err != nil {
 		return err
 	}
-	if lag := b.rcv.Lag(); lag > b.cfg.MaxLag {
+	if lag := b.Lag(); lag > b.cfg.MaxLag {
 		return notify.Errorf(notify.EUNAVAILABLE, "delivery lags by %s", lag.Round(time.Millisecond))
 	}
 	return nil

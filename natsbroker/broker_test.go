@@ -22,19 +22,26 @@ import (
 type changeLog struct {
 	delivered chan []notify.Change
 	caughtUp  chan struct{}
+	gate      chan struct{} // when set, Deliver waits until it is closed
 	mu        sync.Mutex
 	forgotten []int64
 }
 
-func newChangeLog() *changeLog {
-	return &changeLog{delivered: make(chan []notify.Change, 64), caughtUp: make(chan struct{}, 16)}
+func newChangeLog(gate chan struct{}) *changeLog {
+	return &changeLog{delivered: make(chan []notify.Change, 64), caughtUp: make(chan struct{}, 16), gate: gate}
 }
 
-func (l *changeLog) Deliver(c []notify.Change)        { l.delivered <- c }
 func (l *changeLog) Seen(int64, int64)                {}
 func (l *changeLog) CatchUpAll(context.Context) error { l.caughtUp <- struct{}{}; return nil }
 func (l *changeLog) Run(ctx context.Context)          { <-ctx.Done() }
 func (l *changeLog) Lag() time.Duration               { return 0 }
+
+func (l *changeLog) Deliver(c []notify.Change) {
+	if l.gate != nil {
+		<-l.gate
+	}
+	l.delivered <- c
+}
 
 func (l *changeLog) Forget(user int64) {
 	l.mu.Lock()
@@ -69,13 +76,20 @@ func (l *changeLog) waitCatchUp(tb testing.TB) {
 	}
 }
 
-func newBroker(tb testing.TB, url, prefix string, maxBytes int) (*natsbroker.Broker, *changeLog) {
+// brokerOptions tweak newBroker.
+type brokerOptions struct {
+	maxBytes int
+	maxLag   time.Duration
+	gate     chan struct{} // see changeLog
+}
+
+func newBroker(tb testing.TB, url, prefix string, opt brokerOptions) (*natsbroker.Broker, *changeLog) {
 	tb.Helper()
 	n := config.Default().Cluster.NATS
 	n.URL, n.SubjectPrefix = url, prefix
-	log := newChangeLog()
-	b, err := natsbroker.New(natsbroker.Config{NATS: n, Secret: []byte(testSecret), MaxMessageBytes: maxBytes},
-		log, slog.New(slog.DiscardHandler), nil)
+	log := newChangeLog(opt.gate)
+	b, err := natsbroker.New(natsbroker.Config{NATS: n, Secret: []byte(testSecret), MaxMessageBytes: opt.maxBytes, MaxLag: opt.maxLag},
+		log, slog.New(slog.DiscardHandler), nil, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -107,8 +121,8 @@ func newChange(user, seq int64, title string) notify.Change {
 // message is not sent (the receivers repair it from the database).
 func TestBrokerCarriesChanges(t *testing.T) {
 	url, prefix := natstest.URL(t), natstest.Prefix(t)
-	a, aLog := newBroker(t, url, prefix, 4096)
-	b, bLog := newBroker(t, url, prefix, 4096)
+	a, aLog := newBroker(t, url, prefix, brokerOptions{maxBytes: 4096})
+	b, bLog := newBroker(t, url, prefix, brokerOptions{maxBytes: 4096})
 	ctx := context.Background()
 	if err := b.Watch(ctx, 1); err != nil {
 		t.Fatal(err)
@@ -155,7 +169,7 @@ func TestBrokerCarriesChanges(t *testing.T) {
 // receiver catch every watched user up from the database.
 func TestBrokerCatchesUpAfterReconnect(t *testing.T) {
 	srv := natstest.Start(t)
-	b, log := newBroker(t, srv.URL, natstest.Prefix(t), 0)
+	b, log := newBroker(t, srv.URL, natstest.Prefix(t), brokerOptions{})
 	if err := b.Watch(context.Background(), 1); err != nil {
 		t.Fatal(err)
 	}
@@ -163,4 +177,32 @@ func TestBrokerCatchesUpAfterReconnect(t *testing.T) {
 	srv.Stop()
 	srv.Restart()
 	log.waitCatchUp(t)
+}
+
+// TestBrokerLagFailsReady: a change that waits to be handed to the
+// sockets (a stalled receiver) counts as delivery lag, and past MaxLag
+// Ready fails until it is handed over.
+func TestBrokerLagFailsReady(t *testing.T) {
+	url, prefix := natstest.URL(t), natstest.Prefix(t)
+	gate := make(chan struct{})
+	a, _ := newBroker(t, url, prefix, brokerOptions{})
+	b, bLog := newBroker(t, url, prefix, brokerOptions{maxLag: 50 * time.Millisecond, gate: gate})
+	ctx := context.Background()
+	if err := b.Watch(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Ready(ctx); err != nil {
+		t.Fatalf("Ready = %v before any change", err)
+	}
+	change := []notify.Change{newChange(1, 1, "stalled")}
+	if err := a.Publish(ctx, change); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Ready to fail", func() bool { return notify.ErrorCode(b.Ready(ctx)) == notify.EUNAVAILABLE })
+	if b.Lag() <= 50*time.Millisecond {
+		t.Errorf("Lag = %v while Ready fails", b.Lag())
+	}
+	close(gate)
+	bLog.expect(t, change)
+	waitFor(t, "Ready", func() bool { return b.Ready(ctx) == nil })
 }

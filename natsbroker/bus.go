@@ -85,6 +85,8 @@ type Bus struct {
 
 	mu        sync.Mutex
 	downSince time.Time // zero while connected
+	busySince time.Time // see setBusy
+	busyMsg   bool
 	// lastReconnectErr is the last failed attempt's error, logged once.
 	lastReconnectErr string
 	subs             map[int64]*nats.Subscription // of the watched users

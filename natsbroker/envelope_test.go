@@ -35,9 +35,9 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 	if bytes.Contains(msg, []byte("hello")) {
 		t.Fatal("payload visible in the sealed message")
 	}
-	got, self, reason := o.open("notifyd.u.1", msg)
-	if reason != "" || self || string(got) != "hello" {
-		t.Fatalf("open = %q, self %v, reason %q", got, self, reason)
+	got, reason := o.open("notifyd.u.1", msg)
+	if reason != "" || got.self || string(got.payload) != "hello" || !got.sentAt.Equal(c.t) {
+		t.Fatalf("open = %+v, reason %q", got, reason)
 	}
 }
 
@@ -67,13 +67,13 @@ func TestEnvelopeRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, _, reason := o.open(tt.subject, tt.msg); reason != tt.want {
+			if _, reason := o.open(tt.subject, tt.msg); reason != tt.want {
 				t.Fatalf("reason = %q, want %q", reason, tt.want)
 			}
 		})
 	}
 	// None of the refusals spent the genuine message's counter.
-	if _, _, reason := o.open("notifyd.u.1", good); reason != "" {
+	if _, reason := o.open("notifyd.u.1", good); reason != "" {
 		t.Fatalf("genuine message refused: %q", reason)
 	}
 }
@@ -85,7 +85,7 @@ func TestEnvelopeReplay(t *testing.T) {
 	for range reorderWindow + 2 {
 		msgs = append(msgs, s.seal("notifyd.u.1", []byte("x")))
 	}
-	open := func(m []byte) string { _, _, r := o.open("notifyd.u.1", m); return r }
+	open := func(m []byte) string { _, r := o.open("notifyd.u.1", m); return r }
 	if r := open(msgs[1]); r != "" {
 		t.Fatalf("first = %q", r)
 	}
@@ -115,31 +115,31 @@ func TestEnvelopeStale(t *testing.T) {
 	c := &clock{time.Unix(1_800_000_000, 0)}
 	s, o := newPair(t, testSecret, c)
 	m1 := s.seal("notifyd.u.1", []byte("x"))
-	if _, _, r := o.open("notifyd.u.1", m1); r != "" {
+	if _, r := o.open("notifyd.u.1", m1); r != "" {
 		t.Fatalf("fresh = %q", r)
 	}
 	c.t = c.t.Add(replayWindow + time.Second)
-	if _, _, r := o.open("notifyd.u.1", m1); r != RejectStale {
+	if _, r := o.open("notifyd.u.1", m1); r != RejectStale {
 		t.Fatalf("old = %q, want %q", r, RejectStale)
 	}
 	// Silence long enough to be forgotten: a new message prunes.
 	c.t = c.t.Add(2 * replayWindow)
 	m2 := s.seal("notifyd.u.1", []byte("y"))
-	if _, _, r := o.open("notifyd.u.1", m2); r != "" {
+	if _, r := o.open("notifyd.u.1", m2); r != "" {
 		t.Fatalf("after silence = %q", r)
 	}
-	if _, _, r := o.open("notifyd.u.1", m2); r != RejectReplay {
+	if _, r := o.open("notifyd.u.1", m2); r != RejectReplay {
 		t.Fatalf("replay of the message that pruned = %q, want %q", r, RejectReplay)
 	}
 	c.t = c.t.Add(3 * replayWindow)
 	s2, _ := newPair(t, testSecret, c)
-	if _, _, r := o.open("notifyd.u.1", s2.seal("notifyd.u.1", []byte("z"))); r != "" {
+	if _, r := o.open("notifyd.u.1", s2.seal("notifyd.u.1", []byte("z"))); r != "" {
 		t.Fatalf("other sender = %q", r)
 	}
 	if len(o.peers) != 1 {
 		t.Errorf("peers remembered = %d, want 1 (the silent one forgotten)", len(o.peers))
 	}
-	if _, _, r := o.open("notifyd.u.1", m1); r != RejectStale {
+	if _, r := o.open("notifyd.u.1", m1); r != RejectStale {
 		t.Fatalf("replay of a forgotten sender = %q, want %q", r, RejectStale)
 	}
 }
@@ -148,7 +148,7 @@ func TestEnvelopeOwnEcho(t *testing.T) {
 	c := &clock{time.Unix(1_800_000_000, 0)}
 	s, o := newPair(t, testSecret, c)
 	o.self = s.id
-	if _, self, r := o.open("notifyd.u.1", s.seal("notifyd.u.1", []byte("x"))); !self || r != "" {
-		t.Fatalf("own message: self %v, reason %q", self, r)
+	if m, r := o.open("notifyd.u.1", s.seal("notifyd.u.1", []byte("x"))); !m.self || r != "" {
+		t.Fatalf("own message: self %v, reason %q", m.self, r)
 	}
 }

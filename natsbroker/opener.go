@@ -52,15 +52,20 @@ func newOpener(k keyring, self senderID, maxBytes int, now func() time.Time) *op
 	return &opener{keys: k, self: self, maxBytes: maxBytes, now: now, peers: map[senderID]*peer{}, lastPrune: now()}
 }
 
-// open returns the payload of msg received on subject, or the reason it
-// is refused. fromSelf reports this process's own message (echo), which
-// is neither delivered nor a rejection.
-func (o *opener) open(subject string, msg []byte) (payload []byte, fromSelf bool, reason string) {
+// opened is an authentic message.
+type opened struct {
+	payload []byte
+	sentAt  time.Time // on the sender's clock
+	self    bool      // this process's own message (an echo): neither delivered nor refused
+}
+
+// open returns msg received on subject, or the reason it is refused.
+func (o *opener) open(subject string, msg []byte) (m opened, reason string) {
 	if len(msg) > o.maxBytes {
-		return nil, false, RejectTooLarge
+		return opened{}, RejectTooLarge
 	}
 	if len(msg) < envelopeOverhead || msg[0] != envelopeVersion {
-		return nil, false, RejectMalformed
+		return opened{}, RejectMalformed
 	}
 	now := o.now()
 	// Before the lookup below, so the peer found is the one kept.
@@ -68,7 +73,7 @@ func (o *opener) open(subject string, msg []byte) (payload []byte, fromSelf bool
 	var id senderID
 	copy(id[:], msg[1:])
 	if id == o.self {
-		return nil, true, ""
+		return opened{self: true}, ""
 	}
 	counter := binary.BigEndian.Uint64(msg[1+senderIDBytes:])
 	sentAt := time.Unix(0, int64(binary.BigEndian.Uint64(msg[1+senderIDBytes+8:])))
@@ -79,25 +84,25 @@ func (o *opener) open(subject string, msg []byte) (payload []byte, fromSelf bool
 	} else {
 		var err error
 		if aead, err = o.keys.aead(id); err != nil {
-			return nil, false, RejectMalformed
+			return opened{}, RejectMalformed
 		}
 	}
 	payload, err := aead.Open(nil, nonce(counter), msg[headerBytes:], additional(msg[:headerBytes], subject))
 	if err != nil {
-		return nil, false, RejectForged
+		return opened{}, RejectForged
 	}
 	if age := now.Sub(sentAt); age > replayWindow || age < -replayWindow {
-		return nil, false, RejectStale
+		return opened{}, RejectStale
 	}
 	if p == nil {
 		p = &peer{aead: aead}
 		o.peers[id] = p
 	}
 	if !p.accept(counter) {
-		return nil, false, RejectReplay
+		return opened{}, RejectReplay
 	}
 	p.lastSeen = now
-	return payload, false, ""
+	return opened{payload: payload, sentAt: sentAt}, ""
 }
 
 // accept records counter n and reports whether it is new.

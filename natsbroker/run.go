@@ -2,6 +2,7 @@ package natsbroker
 
 import (
 	"context"
+	"time"
 
 	"github.com/nats-io/nats.go"
 )
@@ -24,7 +25,9 @@ func (b *Bus) Run(ctx context.Context) error {
 				b.logger.Warn("natsbroker: resync: subscriptions not confirmed", "error", err)
 			}
 			b.metrics.resyncs.Inc()
+			b.setBusy(b.now(), false)
 			b.rcv.Resync(ctx)
+			b.setBusy(time.Time{}, false)
 		case m := <-b.msgs:
 			b.handle(ctx, m)
 		}
@@ -38,9 +41,9 @@ func (b *Bus) handle(ctx context.Context, m *nats.Msg) {
 		b.metrics.rejected.WithLabelValues(RejectMalformed).Inc()
 		return
 	}
-	payload, self, reason := b.open.open(m.Subject, m.Data)
+	msg, reason := b.open.open(m.Subject, m.Data)
 	switch {
-	case self:
+	case msg.self:
 		return
 	case reason != "":
 		b.metrics.rejected.WithLabelValues(reason).Inc()
@@ -48,5 +51,29 @@ func (b *Bus) handle(ctx context.Context, m *nats.Msg) {
 		return
 	}
 	b.metrics.received.Inc()
-	b.rcv.Receive(ctx, user, payload)
+	b.setBusy(msg.sentAt, true)
+	defer b.setBusy(time.Time{}, false)
+	b.rcv.Receive(ctx, user, msg.payload)
+}
+
+// setBusy records what Run is doing, for Lag: handing over a message sent
+// at since (msg), or resyncing since then, or nothing (zero since).
+func (b *Bus) setBusy(since time.Time, msg bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.busySince, b.busyMsg = since, msg
+}
+
+// Lag is how long the change Run is handing over has waited since it was
+// sent, or, while Run resyncs with messages waiting behind, how long the
+// resync has taken; 0 when Run keeps up. What the Receiver holds is its
+// own Lag.
+func (b *Bus) Lag() time.Duration {
+	b.mu.Lock()
+	since, msg := b.busySince, b.busyMsg
+	b.mu.Unlock()
+	if since.IsZero() || (!msg && len(b.msgs) == 0) {
+		return 0
+	}
+	return max(b.now().Sub(since), 0)
 }

@@ -39,7 +39,7 @@ func newBroker(cfg config.Config, st *store.Store, hub *notify.Hub, logger *slog
 		rcv := notify.NewReceiver(st, hub, notify.ReceiverConfig{}, logger, metrics)
 		nb, err := natsbroker.New(natsbroker.Config{
 			NATS: cfg.Cluster.NATS, Secret: []byte(cfg.Cluster.Secret), MaxLag: cfg.Cluster.MaxListenerLag.D(),
-		}, rcv, logger, natsbroker.NewMetrics(reg))
+		}, rcv, logger, natsbroker.NewMetrics(reg), metrics)
 		if err != nil {
 			return nil, nil, usageError{err}
 		}

@@ -2,7 +2,8 @@
 // app's backend makes to create its users, publish notifications and live
 // events, and open session secrets, addressed by the app's own user ids.
 //
-// Every create carries an Idempotency-Key, and calls that are safe to
+// Every create carries an Idempotency-Key (unless the caller opts out with
+// WithoutIdempotencyKey), and calls that are safe to
 // repeat are retried on 503 and on connection errors, with backoff, so a
 // publisher that lost an answer never creates a notification twice:
 //
@@ -117,6 +118,7 @@ type CallOption func(*call)
 
 type call struct {
 	idempotencyKey string
+	noKey          bool
 }
 
 // WithIdempotencyKey sets the Idempotency-Key of a create (1 to 255
@@ -126,17 +128,32 @@ type call struct {
 // random key per call, which protects its own retries.
 func WithIdempotencyKey(key string) CallOption { return func(c *call) { c.idempotencyKey = key } }
 
+// WithoutIdempotencyKey sends a create with no Idempotency-Key, for a
+// caller that removes duplicates itself or measures what the key costs
+// (notifybench). Such a create is then retried on 503 only, like a
+// session: after a lost answer it may or may not have been stored, and
+// repeating it could store it twice.
+func WithoutIdempotencyKey() CallOption { return func(c *call) { c.noKey = true } }
+
 func callOptions(opts []CallOption) call {
 	var c call
 	for _, o := range opts {
 		o(&c)
 	}
-	if c.idempotencyKey == "" {
+	if c.idempotencyKey == "" && !c.noKey {
 		b := make([]byte, 16)
 		_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
 		c.idempotencyKey = "go-client-" + hex.EncodeToString(b)
 	}
 	return c
+}
+
+// createHeader is the header and retry rule of a create under c.
+func (c call) createHeader() (http.Header, retry) {
+	if c.noKey {
+		return nil, retryUnavailable
+	}
+	return http.Header{"Idempotency-Key": {c.idempotencyKey}}, retryAlways
 }
 
 // userPath is the path of an external id, escaped for a path segment.

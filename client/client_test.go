@@ -220,3 +220,54 @@ func TestNewRefusesBadSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestClientWithoutKey: a create without a key sends no Idempotency-Key
+// and is not repeated after a lost answer, since a repeat could store it
+// twice; the error reaches the caller.
+func TestClientWithoutKey(t *testing.T) {
+	s := newStack(t)
+	c := s.client(t)
+	var keys []string
+	var attempts atomic.Int64
+	var cut atomic.Bool
+	s.setFault(func(w http.ResponseWriter, r *http.Request, api http.Handler) {
+		if r.Method != http.MethodPost {
+			api.ServeHTTP(w, r)
+			return
+		}
+		attempts.Add(1)
+		keys = append(keys, r.Header.Get("Idempotency-Key"))
+		if !cut.Load() {
+			api.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(httptest.NewRecorder(), r) // committed
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		conn.Close() // the answer is lost
+	})
+	ctx := context.Background()
+	if _, err := c.Notify(ctx, "erin", client.NewNotification{Title: "keyed"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Notify(ctx, "erin", client.NewNotification{Title: "bare"}, client.WithoutIdempotencyKey()); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || keys[0] == "" || keys[1] != "" {
+		t.Fatalf("Idempotency-Key headers %q, want a key then none", keys)
+	}
+	cut.Store(true)
+	attempts.Store(0)
+	if _, err := c.Notify(ctx, "erin", client.NewNotification{Title: "lost"}, client.WithoutIdempotencyKey()); err == nil {
+		t.Fatal("a lost answer without a key: no error")
+	}
+	if attempts.Load() != 1 {
+		t.Fatalf("%d attempts after a lost answer without a key, want 1", attempts.Load())
+	}
+	if got := s.stored(t, "erin"); len(got) != 3 {
+		t.Fatalf("%d rows stored, want 3", len(got))
+	}
+}

@@ -78,14 +78,15 @@ func (c *Client) PutUser(ctx context.Context, externalID string, name *string) (
 // Notify stores a notification for the app's user externalID (created if
 // notifyd does not know it yet) and pushes it to the user's open tabs.
 // It carries an Idempotency-Key (see WithIdempotencyKey) and is retried on
-// 503 and connection errors: it creates at most one notification.
+// 503 and connection errors: it creates at most one notification (unless
+// WithoutIdempotencyKey opts out).
 func (c *Client) Notify(ctx context.Context, externalID string, n NewNotification, opts ...CallOption) (Notification, error) {
 	o := callOptions(opts)
 	var out struct {
 		Notification Notification `json:"notification"`
 	}
-	_, err := c.do(ctx, http.MethodPost, userPath(externalID, "/notifications"), n,
-		http.Header{"Idempotency-Key": {o.idempotencyKey}}, &out, retryAlways)
+	header, r := o.createHeader()
+	_, err := c.do(ctx, http.MethodPost, userPath(externalID, "/notifications"), n, header, &out, r)
 	return out.Notification, err
 }
 
@@ -101,8 +102,8 @@ func (c *Client) NotifyMany(ctx context.Context, externalIDs []string, n NewNoti
 	var out struct {
 		Created int `json:"created"`
 	}
-	_, err := c.do(ctx, http.MethodPost, "/api/publisher/notifications", body,
-		http.Header{"Idempotency-Key": {o.idempotencyKey}}, &out, retryAlways)
+	header, r := o.createHeader()
+	_, err := c.do(ctx, http.MethodPost, "/api/publisher/notifications", body, header, &out, r)
 	return out.Created, err
 }
 

@@ -5,17 +5,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
+	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/notifyd/notifyd/client"
 )
 
 // After publishing stops, the tool waits for the frames still owed: until
-// all arrived, or none arrived for drainStall, or drainLimit passed.
-const (
-	drainStall = 2 * time.Second
-	drainLimit = 15 * time.Second
-)
+// all arrived, or none arrived for drainStall, or -drain passed.
+const drainStall = 2 * time.Second
 
 // cleanupTimeout bounds closing the sockets, even after an interrupt.
 const cleanupTimeout = 60 * time.Second
@@ -27,40 +26,93 @@ type bench struct {
 	fileLimit uint64
 }
 
-// runNotifyd creates the users and sessions through the publisher API,
-// then runs the load against notifyd.
+// runNotifyd creates the users and sessions through the publisher API of
+// the first instance, then runs the load against notifyd: the instances of
+// -http/-ws, or -start fresh ones, each user's sockets spread over them.
 func (b *bench) runNotifyd(ctx context.Context) (*targetSummary, error) {
 	o := b.opts
-	api := &apiClient{
-		base: strings.TrimRight(o.httpURL, "/"),
-		key:  o.key,
-		hc:   newHTTPClient(o.opTimeout, o.publishers+setupConcurrency),
+	eps, pid := o.endpoints(), o.serverPID
+	if o.start > 0 {
+		is, err := startInstances(ctx, o, b.stderr)
+		if err != nil {
+			return nil, err
+		}
+		defer is.stop(b.stderr)
+		eps = is.endpoints()
+		if len(is.procs) == 1 {
+			pid = is.procs[0].cmd.Process.Pid
+		}
+	}
+	clients := make([]*client.Client, len(eps))
+	wsURLs := make([]string, len(eps))
+	for i, ep := range eps {
+		c, err := newAPIClient(ep.HTTP, o.key, o.opTimeout, o.publishers+setupConcurrency)
+		if err != nil {
+			return nil, err
+		}
+		clients[i], wsURLs[i] = c, ep.WS
 	}
 	var done atomic.Int64
 	start := time.Now()
 	stop := b.progress(ctx, "notifyd", func() string {
 		return fmt.Sprintf("setup: %d/%d users with a session", done.Load(), o.users)
 	})
-	users, err := setupUsers(ctx, api, o.prefix, o.users, &done)
+	users, err := setupUsers(ctx, clients[0], o.prefix, o.users, &done)
 	stop()
 	if err != nil {
 		return nil, err
 	}
-	api.ext = make(map[int64]string, len(users))
+	ext := make(map[int64]string, len(users))
 	for _, u := range users {
-		api.ext[u.ID] = u.Ext
+		ext[u.ID] = u.Ext
 	}
 	fmt.Fprintf(b.stderr, "[notifyd] %d users and sessions ready in %.1fs (prefix %q)\n", len(users), time.Since(start).Seconds(), o.prefix)
 	if per := (o.sockets + o.users - 1) / o.users; per > 16 {
 		fmt.Fprintf(b.stderr, "warning: %d sockets per user is past notifyd's default ws.max_connections_per_user (16): extra sockets get 4429\n", per)
 	}
+	if o.publishTo == "first" {
+		clients = clients[:1]
+	}
 	procs := childProcesses(o.sockets, o.procs, b.fileLimit, false)
-	return b.runTarget(ctx, "notifyd", api, o.wsURL, users, procs, o.serverPID)
+	t, err := b.runTarget(ctx, "notifyd", newAPITarget(clients, o.keys, ext), wsURLs, users, procs, pid)
+	if t != nil {
+		t.Instances = len(eps)
+	}
+	return t, err
+}
+
+// runFloor starts the persisted floor in this process and runs the same
+// load against it, through the same client and requests as notifyd.
+func (b *bench) runFloor(ctx context.Context) (*targetSummary, error) {
+	o := b.opts
+	key := "floor-" + randomHex(16)
+	f, err := startFloor(ctx, floorConfig{dbURL: o.dbURL, schema: floorSchema(o.prefix), key: key, users: o.users, conns: o.publishers})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := f.close(); err != nil {
+			fmt.Fprintln(b.stderr, "warning:", err)
+		}
+	}()
+	c, err := newAPIClient(f.url(), key, o.opTimeout, o.publishers)
+	if err != nil {
+		return nil, err
+	}
+	users := rawUsers(o.users)
+	ext := make(map[int64]string, len(users))
+	for _, u := range users {
+		ext[u.ID] = strconv.FormatInt(u.ID, 10)
+	}
+	procs, pid, err := b.inProcessSockets()
+	if err != nil {
+		return nil, err
+	}
+	return b.runTarget(ctx, "floor", newAPITarget([]*client.Client{c}, o.keys, ext), []string{f.raw.url()}, users, procs, pid)
 }
 
 // runRaw starts the raw baseline server in this process and runs the same
-// load against it. Its RSS is this process's, so it is measured only when
-// child processes hold the client sockets (-procs, or past 15,000 sockets).
+// load against it.
 func (b *bench) runRaw(ctx context.Context) (*targetSummary, error) {
 	o := b.opts
 	srv, err := startRawServer(o.rate == 0 && !o.fanout)
@@ -68,23 +120,35 @@ func (b *bench) runRaw(ctx context.Context) (*targetSummary, error) {
 		return nil, err
 	}
 	defer srv.close()
-	procs := childProcesses(o.sockets, o.procs, b.fileLimit, true)
-	if procs == 0 && uint64(2*o.sockets+500) > b.fileLimit && b.fileLimit > 0 {
-		return nil, fmt.Errorf("%d sockets need both ends in this process: past the %d open files allowed; use -procs", o.sockets, b.fileLimit)
+	procs, pid, err := b.inProcessSockets()
+	if err != nil {
+		return nil, err
 	}
-	pid := 0
+	return b.runTarget(ctx, "raw", srv, []string{srv.url()}, rawUsers(o.users), procs, pid)
+}
+
+// inProcessSockets plans the client side of a server that runs in this
+// process (raw, floor): it holds the server end of every socket, so past
+// the file limit the client ends move to child processes. Its RSS is this
+// process's, so it is measured (pid) only when children hold the clients.
+func (b *bench) inProcessSockets() (procs, pid int, err error) {
+	o := b.opts
+	procs = childProcesses(o.sockets, o.procs, b.fileLimit, true)
+	if procs == 0 && uint64(2*o.sockets+500) > b.fileLimit && b.fileLimit > 0 {
+		return 0, 0, fmt.Errorf("%d sockets need both ends in this process: past the %d open files allowed; use -procs", o.sockets, b.fileLimit)
+	}
 	if procs > 0 {
 		pid = os.Getpid()
 	}
-	return b.runTarget(ctx, "raw", srv, srv.url(), rawUsers(o.users), procs, pid)
+	return procs, pid, nil
 }
 
 // runTarget opens the sockets, samples RSS, publishes, waits for the
 // frames owed and closes the sockets. After an interrupt it still closes
 // them and returns what was measured.
-func (b *bench) runTarget(ctx context.Context, name string, t target, wsURL string, users []benchUser, procs, pid int) (*targetSummary, error) {
+func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []string, users []benchUser, procs, pid int) (*targetSummary, error) {
 	o := b.opts
-	specs := socketSpecs(users, o.sockets)
+	specs := socketSpecs(users, o.sockets, wsURLs)
 	var rss *rssSummary
 	if pid > 0 {
 		rss = &rssSummary{PID: pid, IdleSeconds: o.idle.Seconds(),
@@ -92,7 +156,7 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURL stri
 		rss.BeforeKiB, rss.Error = rssOrError(pid, "")
 	}
 
-	cfg := fleetConfig{wsURL: wsURL, timeout: o.opTimeout, connectRate: o.connectRate, procs: procs, stderr: b.stderr}
+	cfg := fleetConfig{wsURL: wsURLs[0], timeout: o.opTimeout, connectRate: o.connectRate, procs: procs, stderr: b.stderr}
 	if procs > 0 {
 		exe, err := os.Executable()
 		if err != nil {
@@ -134,13 +198,15 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURL stri
 	publishStart := time.Now()
 	stop = b.progress(ctx, name, publishLine(f, p))
 	var elapsed time.Duration
+	var publishEnd time.Time
 	if ctx.Err() == nil {
 		if o.fanout {
 			elapsed = p.fanout(ctx, f.delivered, o.duration)
 		} else {
 			elapsed = p.run(ctx, o.publishers, o.duration)
 		}
-		waitDelivered(ctx, f.delivered, p.expected.Load(), drainStall, drainLimit)
+		publishEnd = time.Now()
+		waitDelivered(ctx, f.delivered, p.expected.Load(), drainStall, o.drain)
 	}
 	stop()
 	if rss != nil {
@@ -150,7 +216,7 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURL stri
 	if final.Error != "" {
 		fmt.Fprintf(b.stderr, "[%s] warning: %s\n", name, final.Error)
 	}
-	return newTargetSummary(name, len(specs), procs, final, p, o, publishStart, elapsed, rss), nil
+	return newTargetSummary(name, len(specs), procs, final, p, o, publishStart, elapsed, publishEnd, rss), nil
 }
 
 // publishLine is the progress line of the publish phase.

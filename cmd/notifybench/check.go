@@ -8,7 +8,7 @@ import "fmt"
 // catches a broken delivery path without ever asserting on timings.
 func (s summary) correctness() []error {
 	var errs []error
-	for _, t := range []*targetSummary{s.Notifyd, s.Raw} {
+	for _, t := range []*targetSummary{s.Notifyd, s.Floor, s.Raw} {
 		if t == nil {
 			continue
 		}

@@ -2,12 +2,13 @@ package main
 
 import (
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -35,7 +36,28 @@ type options struct {
 	idle        time.Duration // idle time before the RSS sample
 	child       bool          // internal: hold a share of the sockets for a parent
 	check       bool          // exit non-zero on lost, duplicate or out-of-order frames, failed sockets or publishes
+	drain       time.Duration // longest wait for the frames owed after publishing stops
+	keys        bool          // an Idempotency-Key on every create (the Go client's default)
+
+	floor bool   // run the persisted floor too
+	dbURL string // Postgres of the floor's scratch schema and of the started instances
+
+	start      int      // notifyd processes to start on a fresh database; 0: use -http/-ws
+	notifydBin string   // the notifyd binary to start
+	cluster    bool     // cluster.enabled for the started instances (always with 2 or more)
+	broker     string   // NOTIFYD_CLUSTER_BROKER of the started instances, when set
+	notifydEnv []string // more KEY=VALUE for the started instances
+	publishTo  string   // "all" instances, or the "first" only
+
+	args []string // the command line, for the report
 }
+
+// defaultDB is the local Postgres of the project's tests and benchmarks.
+const defaultDB = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// maxStart bounds -start: more processes than that on one box measure the
+// box, not notifyd.
+const maxStart = 8
 
 const usageText = `usage: notifybench [flags]
 
@@ -44,6 +66,8 @@ connect times, publish→frame latency, throughput, RSS per socket and errors.
 
   notifybench -key KEY -users 2500 -sockets 5000 -rate 1000 -duration 20s
   notifybench -notifyd=false -raw -users 50 -sockets 100 -rate 200   # baseline only
+  notifybench -start 1 -notifyd-bin /tmp/notifyd -floor -raw -rate 0  # notifyd, floor and raw in turn
+  notifybench -start 2 -notifyd-bin /tmp/notifyd -users 1000 -sockets 2000 -rate 0   # two instances
 
 Flags:`
 
@@ -54,8 +78,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	var o options
 	fs := flag.NewFlagSet("notifybench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.httpURL, "http", "http://127.0.0.1:8000", "notifyd HTTP API base `URL`")
-	fs.StringVar(&o.wsURL, "ws", "ws://127.0.0.1:8001/ws", "notifyd websocket `URL`")
+	fs.StringVar(&o.httpURL, "http", "http://127.0.0.1:8000", "notifyd HTTP API base `URL`; several instances: a comma-separated list, in the order of -ws")
+	fs.StringVar(&o.wsURL, "ws", "ws://127.0.0.1:8001/ws", "notifyd websocket `URL`; several instances: a comma-separated list")
 	fs.StringVar(&o.key, "key", "", "publisher API key (default $NOTIFYBENCH_KEY)")
 	fs.IntVar(&o.users, "users", 100, "`N` users to create, each with one session")
 	fs.IntVar(&o.sockets, "sockets", 200, "`S` sockets to open, spread round-robin over the users")
@@ -76,6 +100,22 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.DurationVar(&o.idle, "idle", 3*time.Second, "with -server-pid: idle time after connecting, before the RSS sample")
 	fs.BoolVar(&o.child, "child", false, "internal: run as a child process")
 	fs.BoolVar(&o.check, "check", false, "exit non-zero on lost, duplicate or out-of-order frames, failed sockets or failed publishes (never on timings): for CI smoke runs")
+	fs.DurationVar(&o.drain, "drain", 15*time.Second, "after publishing, wait at most this long for the frames owed (also stops after 2s without a frame)")
+	fs.BoolVar(&o.keys, "idempotency-keys", false, "send an Idempotency-Key on every create, as the Go client does by default")
+	fs.BoolVar(&o.floor, "floor", false, "also run the persisted floor: a bare net/http handler that inserts one row with pgx, commits, and pushes to the raw baseline's sockets")
+	fs.StringVar(&o.dbURL, "db", defaultDB, "Postgres `URL` for -floor (a scratch schema, dropped after) and -start (a fresh database, dropped after)")
+	fs.IntVar(&o.start, "start", 0, "start `N` notifyd processes (-notifyd-bin) on a fresh database of -db, instead of using -http/-ws; 2 or more run in cluster mode")
+	fs.StringVar(&o.notifydBin, "notifyd-bin", "", "`path` of the notifyd binary for -start (go build -o /tmp/notifyd ./cmd/notifyd)")
+	fs.BoolVar(&o.cluster, "cluster", false, "cluster.enabled for a single started instance (always on with -start 2 or more)")
+	fs.StringVar(&o.broker, "broker", "", "cluster broker of the started instances, passed as NOTIFYD_CLUSTER_BROKER (only when set)")
+	fs.Func("notifyd-env", "`KEY=VALUE` for the started instances (repeatable), e.g. NOTIFYD_CLUSTER_SECRET=...", func(v string) error {
+		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+			return errors.New("want KEY=VALUE")
+		}
+		o.notifydEnv = append(o.notifydEnv, v)
+		return nil
+	})
+	fs.StringVar(&o.publishTo, "publish-to", "all", "with several instances: publish to \"all\" in turn, or to the \"first\" only")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, usageText)
 		fs.VisitAll(func(f *flag.Flag) {
@@ -89,6 +129,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 			fmt.Fprintf(stderr, "  -%s %s\n    \t%s\n", f.Name, name, help)
 		})
 	}
+	o.args = args
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -101,64 +142,13 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	if o.key == "" {
 		o.key = getenv("NOTIFYBENCH_KEY")
 	}
+	if o.key == "" && o.start > 0 {
+		o.key = "notifybench-" + randomHex(16) // the started instances get it
+	}
 	if o.prefix == "" {
 		o.prefix = "bench" + randomSuffix()
 	}
 	return o, o.validate()
-}
-
-// validate checks the options and names the flag at fault.
-func (o options) validate() error {
-	checks := []struct {
-		bad bool
-		msg string
-	}{
-		{!o.notifyd && !o.raw, "nothing to run: -notifyd=false needs -raw"},
-		{o.notifyd && o.key == "", "-key (or NOTIFYBENCH_KEY) is required to use the publisher API"},
-		{o.users < 1, "-users must be at least 1"},
-		{o.sockets < 0, "-sockets must not be negative"},
-		{o.rate < 0, "-rate must not be negative"},
-		{o.publishers < 1, "-publishers must be at least 1"},
-		{o.duration <= 0, "-duration must be positive"},
-		{o.batch < 0 || o.batch > maxBulkUsers, fmt.Sprintf("-batch must be 0 to %d", maxBulkUsers)},
-		{o.batch > o.users, "-batch must not exceed -users (duplicate ids are merged)"},
-		{o.fanout && o.batch > 0, "-fanout and -batch exclude each other"},
-		{o.serverPID < 0, "-server-pid must not be negative"},
-		{!prefixPattern.MatchString(o.prefix), "-prefix must be 1 to 50 of [A-Za-z0-9_.-]"},
-		{o.procs < 0, "-procs must not be negative"},
-		{o.connectRate < 0, "-connect-rate must not be negative"},
-		{o.timeout <= o.duration, "-timeout must be longer than -duration"},
-		{o.opTimeout <= 0, "-op-timeout must be positive"},
-		{o.idle < 0, "-idle must not be negative"},
-	}
-	for _, c := range checks {
-		if c.bad {
-			return errors.New(c.msg)
-		}
-	}
-	if o.notifyd {
-		if err := checkURL("-http", o.httpURL, "http", "https"); err != nil {
-			return err
-		}
-		if err := checkURL("-ws", o.wsURL, "ws", "wss"); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkURL accepts an absolute URL with one of schemes and a host.
-func checkURL(flagName, raw string, schemes ...string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("%s: %w", flagName, err)
-	}
-	for _, s := range schemes {
-		if u.Scheme == s && u.Host != "" {
-			return nil
-		}
-	}
-	return fmt.Errorf("%s: want %s://host[:port]..., got %q", flagName, schemes[0], raw)
 }
 
 // randomSuffix returns 6 random lower-case letters and digits, so two runs
@@ -173,28 +163,9 @@ func randomSuffix() string {
 	return "-" + string(b)
 }
 
-// configSummary echoes the run's parameters in the summary (not the key).
-type configSummary struct {
-	HTTP        string  `json:"http,omitempty"`
-	WS          string  `json:"ws,omitempty"`
-	Users       int     `json:"users"`
-	Sockets     int     `json:"sockets"`
-	Rate        float64 `json:"rate"`
-	Publishers  int     `json:"publishers"`
-	Duration    float64 `json:"duration_s"`
-	Batch       int     `json:"batch"`
-	Fanout      bool    `json:"fanout"`
-	Prefix      string  `json:"prefix,omitempty"`
-	ConnectRate float64 `json:"connect_rate"`
-}
-
-func (o options) summary() configSummary {
-	c := configSummary{
-		Users: o.users, Sockets: o.sockets, Rate: o.rate, Publishers: o.publishers,
-		Duration: o.duration.Seconds(), Batch: o.batch, Fanout: o.fanout, ConnectRate: o.connectRate,
-	}
-	if o.notifyd {
-		c.HTTP, c.WS, c.Prefix = o.httpURL, o.wsURL, o.prefix
-	}
-	return c
+// randomHex returns n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
 }

@@ -30,6 +30,17 @@ func TestParseFlags(t *testing.T) {
 		{"bad prefix", []string{"-key", "k", "-prefix", "no spaces"}, "", "-prefix"},
 		{"no users", []string{"-key", "k", "-users", "0"}, "", "-users"},
 		{"stray argument", []string{"-key", "k", "extra"}, "", "unexpected"},
+		{"floor and raw need no key", []string{"-notifyd=false", "-floor", "-raw"}, "", ""},
+		{"two instances given", []string{"-key", "k", "-http", "http://a:1,http://b:1", "-ws", "ws://a:2/ws,ws://b:2/ws"}, "", ""},
+		{"instance lists differ", []string{"-key", "k", "-http", "http://a:1,http://b:1"}, "", "-ws"},
+		{"floor with batch", []string{"-key", "k", "-floor", "-batch", "2"}, "", "-floor"},
+		{"start without a binary", []string{"-start", "2"}, "", "-notifyd-bin"},
+		{"start too many", []string{"-start", "9", "-notifyd-bin", "x"}, "", "-start"},
+		{"cluster without start", []string{"-key", "k", "-cluster"}, "", "-start"},
+		{"broker without cluster", []string{"-start", "1", "-notifyd-bin", "x", "-broker", "nats"}, "", "-broker"},
+		{"bad publish-to", []string{"-key", "k", "-publish-to", "some"}, "", "-publish-to"},
+		{"bad notifyd-env", []string{"-start", "1", "-notifyd-bin", "x", "-notifyd-env", "novalue"}, "", "KEY=VALUE"},
+		{"db scheme", []string{"-notifyd=false", "-floor", "-db", "mysql://x/y"}, "", "-db"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,6 +62,18 @@ func TestParseFlags(t *testing.T) {
 				t.Fatalf("parseFlags error = %v, want one naming %s", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestStartMakesAKey: started instances get a fresh publisher key, so
+// -start needs none.
+func TestStartMakesAKey(t *testing.T) {
+	o, err := parseFlags([]string{"-start", "2", "-notifyd-bin", "/tmp/notifyd", "-broker", "postgres"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.key) < 32 || !o.clusterOn() {
+		t.Errorf("key %q (want 32 characters or more), cluster %v (want on)", o.key, o.clusterOn())
 	}
 }
 

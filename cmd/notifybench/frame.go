@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/coder/websocket"
+
+	"github.com/notifyd/notifyd/client"
 )
 
 // contentPrefix starts the content of every notification the tool
@@ -93,16 +95,16 @@ func frameType(data []byte) string {
 // errorKind maps an error to a short, stable label for the error counts,
 // so that thousands of failures with distinct ports in their text add up.
 func errorKind(err error) string {
-	var ae *apiError
+	var ce *client.Error
 	var ne net.Error
 	switch {
 	case err == nil:
 		return "none"
-	case errors.As(err, &ae):
-		if ae.Code != "" {
-			return strconv.Itoa(ae.Status) + " " + ae.Code
+	case errors.As(err, &ce):
+		if ce.Code != "" {
+			return strconv.Itoa(ce.Status) + " " + ce.Code
 		}
-		return strconv.Itoa(ae.Status)
+		return strconv.Itoa(ce.Status)
 	case websocket.CloseStatus(err) != -1:
 		return "close " + strconv.Itoa(int(websocket.CloseStatus(err)))
 	case errors.Is(err, context.Canceled):

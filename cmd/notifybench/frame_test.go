@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
+
+	"github.com/notifyd/notifyd/client"
 )
 
 func TestParseNotification(t *testing.T) {
@@ -74,8 +76,8 @@ func TestErrorKind(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"api error", &apiError{Status: 503, Code: "unavailable"}, "503 unavailable"},
-		{"api error without body", &apiError{Status: 502}, "502"},
+		{"api error", &client.Error{Status: 503, Code: "unavailable"}, "503 unavailable"},
+		{"api error without body", &client.Error{Status: 502}, "502"},
 		{"timeout", errors.Join(errors.New("dial"), context.DeadlineExceeded), "timeout"},
 		{"refused websocket dial", refused, "connection refused"},
 		{"long text is cut", errors.New(strings.Repeat("x", 100)), "other: " + strings.Repeat("x", 60)},

@@ -65,13 +65,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	ctx, cancel := context.WithTimeout(ctx, opts.timeout)
 	defer cancel()
 	b := &bench{opts: opts, stderr: stderr, fileLimit: fileLimit}
-	sum := summary{Config: opts.summary()}
+	sum := summary{Config: opts.summary(), Command: commandLine(opts.args), Load: loadSummary{Start: loadAverage()}}
 	var errs []error
 	if opts.notifyd {
 		ts, err := b.runNotifyd(ctx)
 		sum.Notifyd = ts
 		if err != nil {
 			errs = append(errs, fmt.Errorf("notifyd: %w", err))
+		}
+	}
+	if opts.floor && ctx.Err() == nil {
+		ts, err := b.runFloor(ctx)
+		sum.Floor = ts
+		if err != nil {
+			errs = append(errs, fmt.Errorf("floor: %w", err))
 		}
 	}
 	if opts.raw && ctx.Err() == nil {
@@ -81,6 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			errs = append(errs, fmt.Errorf("raw: %w", err))
 		}
 	}
+	sum.Load.End = loadAverage()
 	sum.finish()
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):

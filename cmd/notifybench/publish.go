@@ -21,36 +21,6 @@ type target interface {
 	publishMany(ctx context.Context, userIDs []int64, content string) (int, error)
 }
 
-// publishOne is POST /api/publisher/users/{external_id}/notifications.
-func (a *apiClient) publishOne(ctx context.Context, userID int64, content string) (int, error) {
-	path := "/api/publisher/users/" + a.ext[userID] + "/notifications"
-	body := map[string]string{"title": "bench", "content": content}
-	if err := a.post(ctx, path, body, nil); err != nil {
-		return 0, err
-	}
-	return 1, nil
-}
-
-// publishMany is POST /api/publisher/notifications with user_ids.
-func (a *apiClient) publishMany(ctx context.Context, userIDs []int64, content string) (int, error) {
-	exts := make([]string, len(userIDs))
-	for i, id := range userIDs {
-		exts[i] = a.ext[id]
-	}
-	body := struct {
-		UserIDs []string `json:"user_ids"`
-		Title   string   `json:"title"`
-		Content string   `json:"content"`
-	}{exts, "bench", content}
-	var out struct {
-		Created int `json:"created"`
-	}
-	if err := a.post(ctx, "/api/publisher/notifications", body, &out); err != nil {
-		return 0, err
-	}
-	return out.Created, nil
-}
-
 // publisher drives the load: workers take users round-robin, stamp the
 // publish time in the content and count what was sent and expected back.
 type publisher struct {

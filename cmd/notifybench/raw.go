@@ -204,20 +204,25 @@ func (s *rawServer) unregister(user int64, rc *rawConn) {
 	}
 }
 
-// rawNotification mirrors the "notification" message notifyd sends, so
-// both servers push frames of the same shape and size.
-type rawNotification struct {
-	Type         string `json:"type"`
-	Notification struct {
-		ID        int64      `json:"id"`
-		Title     string     `json:"title"`
-		Content   string     `json:"content"`
-		Style     string     `json:"style"`
-		Read      bool       `json:"read"`
-		CreatedAt time.Time  `json:"created_at"`
-		ReadAt    *time.Time `json:"read_at"`
-	} `json:"notification"`
-	UnreadCount int64 `json:"unread_count"`
+// rawNotificationBody is the "notification" object of notifyd's message.
+type rawNotificationBody struct {
+	ID        int64      `json:"id"`
+	Title     string     `json:"title"`
+	Content   string     `json:"content"`
+	Style     string     `json:"style"`
+	Read      bool       `json:"read"`
+	CreatedAt time.Time  `json:"created_at"`
+	ReadAt    *time.Time `json:"read_at"`
+}
+
+// notificationFrame wraps a serialised notification in the "notification"
+// message notifyd sends, so every server here pushes frames of the same
+// shape and size.
+func notificationFrame(body []byte) []byte {
+	b := make([]byte, 0, len(body)+64)
+	b = append(b, `{"type":"notification","notification":`...)
+	b = append(b, body...)
+	return append(b, `,"unread_count":0}`...)
 }
 
 // broadcast gives each user one notification with a fresh id, serialised
@@ -225,25 +230,32 @@ type rawNotification struct {
 // is held across id assignment and queueing so ids reach each socket in
 // ascending order, as notifyd guarantees.
 func (s *rawServer) broadcast(userIDs []int64, content string) int {
-	m := rawNotification{Type: "notification"}
-	m.Notification.Title = "bench"
-	m.Notification.Content = content
-	m.Notification.Style = "info"
-	m.Notification.CreatedAt = time.Now().UTC()
+	n := rawNotificationBody{Title: "bench", Content: content, Style: "info", CreatedAt: time.Now().UTC()}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, u := range userIDs {
 		s.nextID++
-		m.Notification.ID = s.nextID
-		b, err := json.Marshal(m)
+		n.ID = s.nextID
+		body, err := json.Marshal(n)
 		if err != nil {
 			continue // cannot happen: the message has only plain fields
 		}
+		b := notificationFrame(body)
 		for rc := range s.users[u] {
 			s.enqueue(rc, b)
 		}
 	}
 	return len(userIDs)
+}
+
+// push queues one serialised frame to every socket of user, as broadcast
+// does (the persisted floor assigns its ids in the database).
+func (s *rawServer) push(user int64, frame []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for rc := range s.users[user] {
+		s.enqueue(rc, frame)
+	}
 }
 
 // enqueue queues b to one socket without blocking, closing the socket

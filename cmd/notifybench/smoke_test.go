@@ -2,12 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // TestRawSmoke runs the whole tool against the in-process raw baseline and
@@ -25,50 +31,69 @@ func TestRawSmoke(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"-notifyd=false", "-raw", "-users", "3", "-sockets", "6",
-				"-duration", "1s", "-timeout", "1m", "-json"}, tt.args...)
-			var out, stderr bytes.Buffer
-			err := run(t.Context(), args, func(string) string { return "" }, strings.NewReader(""), &out, &stderr)
-			if err != nil {
-				t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
+			sum := runSummary(t, append([]string{"-notifyd=false", "-raw", "-users", "3", "-sockets", "6",
+				"-duration", "1s", "-timeout", "1m"}, tt.args...)...)
+			if sum.Notifyd != nil || sum.Raw == nil || sum.Ratio != nil || sum.Comparison != nil {
+				t.Fatalf("want only a raw section, got %+v", sum)
 			}
-			var sum summary
-			if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
-				t.Fatalf("summary is not JSON: %v\n%s", err, out.String())
-			}
-			if sum.Notifyd != nil || sum.Raw == nil || sum.Ratio != nil {
-				t.Fatalf("want only a raw section, got %s", out.String())
-			}
-			r := sum.Raw
-			so, p, d := r.Sockets, r.Publish, r.Delivery
-			checks := []struct {
-				name      string
-				got, want any
-			}{
-				{"sockets connected", so.Connected, int64(6)},
-				{"sockets failed", so.Failed, int64(0)},
-				{"mode", p.Mode, tt.mode},
-				{"failed requests", p.Failed, int64(0)},
-				{"some notifications published", p.Notifications > 0, true},
-				// 6 sockets over 3 users: every notification owes 2 frames.
-				{"frames expected", d.Expected, 2 * p.Notifications},
-				{"frames delivered", d.Delivered, d.Expected},
-				{"missing", d.Missing, int64(0)},
-				{"duplicates", d.Duplicates, int64(0)},
-				{"out of order", d.OutOfOrder, int64(0)},
-				{"other frames", d.Other, int64(0)},
-				{"a latency per frame", d.Latency.Count, uint64(d.Delivered)},
-				{"closed by the server", len(d.CloseCodes), 0},
-			}
-			for _, c := range checks {
-				if c.got != c.want {
-					t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
-				}
+			p := sum.Raw.Publish
+			checkCounts(t, sum.Raw, 6, 2)
+			if p.Mode != tt.mode {
+				t.Errorf("mode = %s, want %s", p.Mode, tt.mode)
 			}
 			if tt.mode == "fanout" && p.Rounds*3 != p.Notifications {
 				t.Errorf("fan-out: %d rounds but %d notifications, want 3 per round", p.Rounds, p.Notifications)
 			}
 		})
+	}
+}
+
+// runSummary runs the tool with args and -json and returns its summary.
+func runSummary(tb testing.TB, args ...string) summary {
+	tb.Helper()
+	var out, stderr bytes.Buffer
+	err := run(context.Background(), append(args, "-json"), func(string) string { return "" }, strings.NewReader(""), &out, &stderr)
+	if err != nil {
+		tb.Fatalf("run %q: %v\nstderr:\n%s", args, err, stderr.String())
+	}
+	var sum summary
+	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+		tb.Fatalf("summary is not JSON: %v\n%s", err, out.String())
+	}
+	return sum
+}
+
+// checkCounts checks that every socket connected, no publish failed, and
+// every notification reached the perUser sockets of its user exactly once
+// and in order.
+func checkCounts(tb testing.TB, ts *targetSummary, sockets, perUser int64) {
+	tb.Helper()
+	if ts == nil {
+		tb.Fatal("target missing from the summary")
+	}
+	so, p, d := ts.Sockets, ts.Publish, ts.Delivery
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"sockets connected", so.Connected, sockets},
+		{"sockets failed", so.Failed, int64(0)},
+		{"failed requests", p.Failed, int64(0)},
+		{"some notifications published", p.Notifications > 0, true},
+		{"frames expected", d.Expected, perUser * p.Notifications},
+		{"frames delivered", d.Delivered, d.Expected},
+		{"missing", d.Missing, int64(0)},
+		{"duplicates", d.Duplicates, int64(0)},
+		{"out of order", d.OutOfOrder, int64(0)},
+		{"other frames", d.Other, int64(0)},
+		{"a latency per frame", d.Latency.Count, uint64(d.Delivered)},
+		{"closed by the server", len(d.CloseCodes), 0},
+		{"drained", d.Drained, true},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			tb.Errorf("%s: %s = %v, want %v", ts.Target, c.name, c.got, c.want)
+		}
 	}
 }
 
@@ -88,7 +113,7 @@ func TestChildProtocol(t *testing.T) {
 		done <- runChild(t.Context(), inR, outW)
 		outW.Close()
 	}()
-	in := childInput{WS: srv.url(), Timeout: 10 * time.Second, Sockets: socketSpecs(rawUsers(2), 4)}
+	in := childInput{WS: srv.url(), Timeout: 10 * time.Second, Sockets: socketSpecs(rawUsers(2), 4, nil)}
 	if err := json.NewEncoder(inW).Encode(in); err != nil {
 		t.Fatal(err)
 	}
@@ -127,5 +152,113 @@ func TestChildProtocol(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Errorf("runChild: %v", err)
+	}
+}
+
+// benchDB returns the Postgres of the suite, or skips: the floor and the
+// started instances persist in Postgres, and the suite runs on Postgres
+// only when NOTIFYD_TEST_DATABASE_URL is set.
+func benchDB(tb testing.TB) string {
+	tb.Helper()
+	u := strings.TrimSpace(os.Getenv("NOTIFYD_TEST_DATABASE_URL"))
+	if u == "" {
+		tb.Skip("the floor and -start need Postgres: set NOTIFYD_TEST_DATABASE_URL")
+	}
+	return u
+}
+
+// countRows returns the single count of query on dbURL.
+func countRows(tb testing.TB, dbURL, query string, args ...any) int {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, query, args...).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// TestFloorSmoke runs the persisted floor and the raw baseline in turn,
+// with an Idempotency-Key on every request, and checks the counts, the
+// comparison and that the scratch schema is gone. No timings.
+func TestFloorSmoke(t *testing.T) {
+	db := benchDB(t)
+	prefix := "floorsmoke" + randomSuffix()
+	sum := runSummary(t, "-notifyd=false", "-floor", "-raw", "-db", db, "-prefix", prefix, "-idempotency-keys",
+		"-users", "3", "-sockets", "6", "-rate", "50", "-duration", "1s", "-timeout", "1m", "-check")
+	checkCounts(t, sum.Floor, 6, 2)
+	checkCounts(t, sum.Raw, 6, 2)
+	var names []string
+	for _, r := range sum.Comparison {
+		names = append(names, r.Name)
+	}
+	if strings.Join(names, ",") != "floor,raw,floor ÷ raw" {
+		t.Errorf("comparison rows %q, want floor, raw, floor ÷ raw", names)
+	}
+	if sum.Load.Start == "" || sum.Load.End == "" || !strings.Contains(sum.Command, "-floor") {
+		t.Errorf("load %+v, command %q: want both loads and the command line", sum.Load, sum.Command)
+	}
+	if n := countRows(t, db, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = $1", floorSchema(prefix)); n != 0 {
+		t.Errorf("scratch schema %s still there after the run", floorSchema(prefix))
+	}
+}
+
+// TestStartedSmoke starts notifyd processes from a fresh build: one
+// instance beside the floor and the raw baseline in one invocation, then
+// two instances in cluster mode. It checks the counts, not the timings, and
+// that the run's database is dropped.
+func TestStartedSmoke(t *testing.T) {
+	db := benchDB(t)
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go tool not found: cannot build notifyd")
+	}
+	bin := filepath.Join(t.TempDir(), "notifyd")
+	if out, err := exec.Command(gobin, "build", "-o", bin, "github.com/notifyd/notifyd/cmd/notifyd").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	const databases = "SELECT count(*) FROM pg_database WHERE datname LIKE 'notifybench\\_%'"
+	before := countRows(t, db, databases)
+	common := []string{"-notifyd-bin", bin, "-db", db, "-users", "3", "-sockets", "6", "-rate", "50",
+		"-duration", "1s", "-timeout", "2m", "-idle", "0s", "-check"}
+
+	t.Run("one instance, the floor and raw in turn", func(t *testing.T) {
+		sum := runSummary(t, append([]string{"-start", "1", "-floor", "-raw"}, common...)...)
+		for _, ts := range []*targetSummary{sum.Notifyd, sum.Floor, sum.Raw} {
+			checkCounts(t, ts, 6, 2)
+		}
+		if len(sum.Comparison) != 6 || sum.Notifyd.RSS == nil || sum.Config.Started != 1 || sum.Config.Cluster {
+			t.Errorf("comparison %d rows (want 6), rss %+v (want measured), config %+v", len(sum.Comparison), sum.Notifyd.RSS, sum.Config)
+		}
+	})
+	t.Run("two instances, cluster mode", func(t *testing.T) {
+		sum := runSummary(t, append([]string{"-start", "2"}, common...)...)
+		checkCounts(t, sum.Notifyd, 6, 2)
+		if sum.Notifyd.Instances != 2 || !sum.Config.Cluster || sum.Config.PublishTo != "all" {
+			t.Errorf("instances %d, config %+v: want 2 in cluster mode, publishing to all", sum.Notifyd.Instances, sum.Config)
+		}
+	})
+	t.Run("two instances given by -http and -ws, publishing to the first", func(t *testing.T) {
+		o := options{start: 2, notifydBin: bin, dbURL: db, key: "smoke-" + randomHex(16)}
+		is, err := startInstances(t.Context(), o, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer is.stop(io.Discard)
+		eps := is.endpoints()
+		sum := runSummary(t, "-key", o.key, "-http", eps[0].HTTP+","+eps[1].HTTP, "-ws", eps[0].WS+","+eps[1].WS,
+			"-publish-to", "first", "-users", "3", "-sockets", "6", "-rate", "50", "-duration", "1s", "-timeout", "1m", "-check")
+		checkCounts(t, sum.Notifyd, 6, 2)
+		if sum.Notifyd.Instances != 2 || sum.Config.PublishTo != "first" {
+			t.Errorf("instances %d, publish to %q: want 2 and first", sum.Notifyd.Instances, sum.Config.PublishTo)
+		}
+	})
+	if after := countRows(t, db, databases); after != before {
+		t.Errorf("%d notifybench databases after the runs, %d before: not dropped", after, before)
 	}
 }

@@ -22,11 +22,13 @@ const dialConcurrency = 256
 const closeConcurrency = 512
 
 // socketSpec is one socket to open: its global index (to report failures),
-// the user it belongs to, and that user's session secret.
+// the user it belongs to, that user's session secret, and the instance to
+// dial when there are several (else the group's URL).
 type socketSpec struct {
 	Index  int    `json:"i"`
 	User   int64  `json:"u"`
 	Secret string `json:"s"`
+	WS     string `json:"w,omitempty"`
 }
 
 // group is the set of sockets one process holds and what they measured.
@@ -133,7 +135,11 @@ func (g *group) open(ctx context.Context, s socketSpec) {
 func (g *group) dialAuth(ctx context.Context, s socketSpec) (*websocket.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
-	c, resp, err := websocket.Dial(ctx, g.wsURL, &websocket.DialOptions{
+	wsURL := g.wsURL
+	if s.WS != "" {
+		wsURL = s.WS
+	}
+	c, resp, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{
 		HTTPClient:      g.hc,
 		CompressionMode: websocket.CompressionDisabled,
 	})

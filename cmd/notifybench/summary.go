@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -12,24 +13,38 @@ import (
 
 // summary is the report printed at the end (as JSON with -json).
 type summary struct {
+	Command string         `json:"command"` // the command line, secrets redacted
 	Config  configSummary  `json:"config"`
+	Load    loadSummary    `json:"load"`
 	Notifyd *targetSummary `json:"notifyd,omitempty"`
+	Floor   *targetSummary `json:"floor,omitempty"`
 	Raw     *targetSummary `json:"raw,omitempty"`
 	// Ratio is notifyd's delivered frames/s divided by the raw baseline's,
 	// present when both ran.
-	Ratio       *float64 `json:"ratio,omitempty"`
-	Interrupted string   `json:"interrupted,omitempty"` // "signal" or "timeout"
-	Errors      []string `json:"errors,omitempty"`
+	Ratio *float64 `json:"ratio,omitempty"`
+	// Comparison is every target's figures, then their ratios (see
+	// comparison), when more than one target ran.
+	Comparison  []comparisonRow `json:"comparison,omitempty"`
+	Interrupted string          `json:"interrupted,omitempty"` // "signal" or "timeout"
+	Errors      []string        `json:"errors,omitempty"`
+}
+
+// loadSummary is /proc/loadavg's 1, 5 and 15 minute averages when the
+// run started and when it ended: the box's load beside every figure.
+type loadSummary struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
 }
 
 // targetSummary is what one target (notifyd or raw) measured.
 type targetSummary struct {
-	Target   string          `json:"target"`
-	Sockets  socketsSummary  `json:"sockets"`
-	RSS      *rssSummary     `json:"rss,omitempty"`
-	Publish  publishSummary  `json:"publish"`
-	Delivery deliverySummary `json:"delivery"`
-	Error    string          `json:"error,omitempty"` // a child process failed
+	Target    string          `json:"target"`
+	Instances int             `json:"instances,omitempty"` // notifyd instances, when more than one
+	Sockets   socketsSummary  `json:"sockets"`
+	RSS       *rssSummary     `json:"rss,omitempty"`
+	Publish   publishSummary  `json:"publish"`
+	Delivery  deliverySummary `json:"delivery"`
+	Error     string          `json:"error,omitempty"` // a child process failed
 }
 
 type socketsSummary struct {
@@ -78,11 +93,15 @@ type deliverySummary struct {
 	FramesPerSec float64          `json:"frames_per_s"`
 	Latency      latencySummary   `json:"latency"` // publish stamp to frame receipt
 	CloseCodes   map[string]int64 `json:"close_codes,omitempty"`
+	// Drained: every frame owed arrived, DrainSeconds after publishing
+	// stopped (0 when the last one came before).
+	Drained      bool    `json:"drained"`
+	DrainSeconds float64 `json:"drain_s"`
 }
 
 // newTargetSummary assembles the report of one target.
 func newTargetSummary(name string, requested, procs int, s fleetStats, p *publisher, o options,
-	publishStart time.Time, elapsed time.Duration, rss *rssSummary) *targetSummary {
+	publishStart time.Time, elapsed time.Duration, publishEnd time.Time, rss *rssSummary) *targetSummary {
 	t := &targetSummary{Target: name, RSS: rss, Error: s.Error}
 	t.Sockets = socketsSummary{
 		Requested:      requested,
@@ -130,6 +149,11 @@ func newTargetSummary(name string, requested, procs int, s fleetStats, p *publis
 		FramesPerSec: perSecond(s.Delivered, window),
 		Latency:      s.Latency.summarize(),
 		CloseCodes:   s.CloseCodes,
+		Drained:      !publishEnd.IsZero() && s.Delivered >= expected,
+	}
+	if t.Delivery.Drained && s.LastFrame > 0 {
+		d := max(time.Unix(0, s.LastFrame).Sub(publishEnd), 0)
+		t.Delivery.DrainSeconds = math.Round(d.Seconds()*1000) / 1000
 	}
 	return t
 }
@@ -142,8 +166,12 @@ func perSecond(n int64, d time.Duration) float64 {
 	return math.Round(float64(n)/d.Seconds()*10) / 10
 }
 
-// finish computes the ratio of delivered frames/s, notifyd to raw.
+// finish computes the comparison and the ratio of delivered frames/s,
+// notifyd to raw.
 func (s *summary) finish() {
+	if rows := comparison(s.Notifyd, s.Floor, s.Raw); len(rows) > 1 {
+		s.Comparison = rows
+	}
 	if s.Notifyd == nil || s.Raw == nil || s.Raw.Delivery.FramesPerSec == 0 {
 		return
 	}
@@ -168,9 +196,17 @@ func (s summary) writeText(w io.Writer) {
 	case c.Rate > 0:
 		rate = fmt.Sprintf("%g/s", c.Rate)
 	}
-	fmt.Fprintf(w, "notifybench: %d users, %d sockets, %s for %gs, %d publishers, %s\n",
-		c.Users, c.Sockets, rate, c.Duration, c.Publishers, mode)
-	for _, t := range []*targetSummary{s.Notifyd, s.Raw} {
+	keys := "no Idempotency-Key"
+	if c.IdempotencyKeys {
+		keys = "an Idempotency-Key on every create"
+	}
+	fmt.Fprintf(w, "notifybench: %d users, %d sockets, %s for %gs, %d publishers, %s, %s\n",
+		c.Users, c.Sockets, rate, c.Duration, c.Publishers, mode, keys)
+	if c.Started > 0 {
+		fmt.Fprintf(w, "notifyd: %d started instance(s), cluster %v, broker %q, publishing to %s\n",
+			c.Started, c.Cluster, c.Broker, cmp.Or(c.PublishTo, "it"))
+	}
+	for _, t := range []*targetSummary{s.Notifyd, s.Floor, s.Raw} {
 		if t != nil {
 			t.writeText(w)
 		}
@@ -178,6 +214,10 @@ func (s summary) writeText(w io.Writer) {
 	if s.Ratio != nil {
 		fmt.Fprintf(w, "\nratio (delivered frames/s, notifyd ÷ raw): %.3f\n", *s.Ratio)
 	}
+	if len(s.Comparison) > 0 {
+		writeComparison(w, s.Comparison)
+	}
+	fmt.Fprintf(w, "\nload average (1, 5, 15 min): %s at start, %s at end\ncommand: %s\n", s.Load.Start, s.Load.End, s.Command)
 	if s.Interrupted != "" {
 		fmt.Fprintf(w, "\nINTERRUPTED (%s): figures cover the run until then\n", s.Interrupted)
 	}
@@ -188,8 +228,13 @@ func (s summary) writeText(w io.Writer) {
 
 func (t *targetSummary) writeText(w io.Writer) {
 	name := t.Target
-	if name == "raw" {
+	switch {
+	case name == "raw":
 		name = "raw baseline (bare coder/websocket, in-process, persists nothing)"
+	case name == "floor":
+		name = "persisted floor (bare net/http + one pgx insert and commit, then the raw fan-out)"
+	case t.Instances > 1:
+		name = fmt.Sprintf("notifyd (%d instances)", t.Instances)
 	}
 	fmt.Fprintf(w, "\n%s\n", name)
 	so := t.Sockets
@@ -224,6 +269,11 @@ func (t *targetSummary) writeText(w io.Writer) {
 	fmt.Fprintf(w, "  delivery    %d/%d frames in %.1fs (%.1f frames/s); missing %d, duplicates %d, out of order %d, other frames %d\n",
 		d.Delivered, d.Expected, d.Seconds, d.FramesPerSec, d.Missing, d.Duplicates, d.OutOfOrder, d.Other)
 	fmt.Fprintf(w, "  latency     %s (publish → frame)\n", d.Latency)
+	if d.Drained {
+		fmt.Fprintf(w, "  drain       every frame owed arrived %.3fs after publishing stopped\n", d.DrainSeconds)
+	} else if d.Expected > 0 {
+		fmt.Fprintf(w, "  drain       not complete: %d frames missing when the tool stopped waiting (-drain)\n", d.Missing)
+	}
 	if len(d.CloseCodes) > 0 {
 		fmt.Fprintf(w, "  closed      by the server: %s\n", counts(d.CloseCodes))
 	}

@@ -33,8 +33,9 @@ func TestSummaryJSON(t *testing.T) {
 		Latency: lat.snapshot(), CloseCodes: map[string]int64{"4008": 1},
 	}
 	opts := options{users: 2, sockets: 4, rate: 5, publishers: 1, duration: 2 * time.Second}
-	notifyd := newTargetSummary("notifyd", 4, 0, st, p, opts, start, 2*time.Second, nil)
-	raw := newTargetSummary("raw", 4, 0, st, p, opts, start, 2*time.Second, nil)
+	end := start.Add(2 * time.Second)
+	notifyd := newTargetSummary("notifyd", 4, 0, st, p, opts, start, 2*time.Second, end, nil)
+	raw := newTargetSummary("raw", 4, 0, st, p, opts, start, 2*time.Second, end, nil)
 	raw.Delivery.FramesPerSec = notifyd.Delivery.FramesPerSec * 2
 	sum := summary{Config: opts.summary(), Notifyd: notifyd, Raw: raw}
 	sum.finish()
@@ -102,13 +103,20 @@ func TestSummaryJSON(t *testing.T) {
 	if got.Ratio == nil || *got.Ratio != 0.5 {
 		t.Errorf("ratio = %v, want 0.5", got.Ratio)
 	}
+	if notifyd.Delivery.Drained {
+		t.Errorf("drained with 2 of 20 frames missing")
+	}
+	if len(sum.Comparison) != 3 || sum.Comparison[2].Name != "notifyd ÷ raw" || sum.Comparison[2].Frames != 0.5 ||
+		sum.Comparison[2].Accepted != 1 || sum.Comparison[0].Drain != nil {
+		t.Errorf("comparison = %+v, want notifyd, raw, then notifyd ÷ raw with frames 0.5, accepted 1, no drain", sum.Comparison)
+	}
 	if p99 := n.Delivery.Latency.P99Ms; p99 < 39 || p99 > 40 {
 		t.Errorf("latency p99 = %vms, want 40 (rank ceil(0.99·40) = 40)", p99)
 	}
 
 	var text bytes.Buffer
 	sum.writeText(&text)
-	for _, want := range []string{"notifyd", "raw baseline", "18/20 frames", "4008: 1", "ratio"} {
+	for _, want := range []string{"notifyd", "raw baseline", "18/20 frames", "4008: 1", "ratio", "| notifyd ÷ raw | 1.000 | 0.500 |", "load average"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text summary lacks %q:\n%s", want, text.String())
 		}
@@ -124,5 +132,33 @@ func TestSummaryWithoutRawHasNoRatio(t *testing.T) {
 	}
 	if bytes.Contains(b, []byte(`"ratio"`)) || bytes.Contains(b, []byte(`"raw"`)) {
 		t.Errorf("summary without a raw run carries raw fields: %s", b)
+	}
+}
+
+// TestDrain: the drain is the time from the end of publishing to the last
+// frame, once every frame owed arrived; a frame before the end counts 0.
+func TestDrain(t *testing.T) {
+	start := time.Now()
+	p := newPublisher(fakeTarget{}, []int64{1}, map[int64]int{1: 1}, 0, 0)
+	p.once(t.Context())
+	end := start.Add(time.Second)
+	for _, tc := range []struct {
+		last time.Time
+		want float64
+	}{{end.Add(300 * time.Millisecond), 0.3}, {end.Add(-time.Millisecond), 0}} {
+		st := fleetStats{Connected: 1, Delivered: 1, LastFrame: tc.last.UnixNano()}
+		d := newTargetSummary("notifyd", 1, 0, st, p, options{}, start, time.Second, end, nil).Delivery
+		if !d.Drained || d.DrainSeconds != tc.want {
+			t.Errorf("last frame at end%+v: drained %v in %vs, want true in %vs", tc.last.Sub(end), d.Drained, d.DrainSeconds, tc.want)
+		}
+	}
+}
+
+func TestCommandLineRedacts(t *testing.T) {
+	got := commandLine([]string{"-key", "sekrit", "-db=postgres://u:pw@h/db", "-notifyd-env", "NOTIFYD_CLUSTER_SECRET=abc",
+		"--key=sekrit2", "-rate", "0", "-prefix", "a b"})
+	want := `notifybench -key REDACTED -db=postgres://u:xxxxx@h/db -notifyd-env NOTIFYD_CLUSTER_SECRET=REDACTED --key=REDACTED -rate 0 -prefix 'a b'`
+	if got != want {
+		t.Errorf("commandLine =\n%s\nwant\n%s", got, want)
 	}
 }

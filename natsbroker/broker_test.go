@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -205,4 +207,26 @@ func TestBrokerLagFailsReady(t *testing.T) {
 	close(gate)
 	bLog.expect(t, change)
 	waitFor(t, "Ready", func() bool { return b.Ready(ctx) == nil })
+}
+
+// TestBrokerServerMaxPayload: a server whose max_payload is below
+// MaxMessageBytes bounds the messages too: a batch over it goes one change
+// per message.
+func TestBrokerServerMaxPayload(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "nats.conf")
+	if err := os.WriteFile(conf, []byte("max_payload: 2048\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := natstest.Start(t, "-c", conf)
+	prefix := natstest.Prefix(t)
+	a, _ := newBroker(t, srv.URL, prefix, brokerOptions{})
+	b, bLog := newBroker(t, srv.URL, prefix, brokerOptions{})
+	if err := b.Watch(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	batch := []notify.Change{newChange(1, 1, strings.Repeat("a", 900)), newChange(1, 2, strings.Repeat("b", 900))}
+	if err := a.Publish(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	bLog.expect(t, batch[:1], batch[1:])
 }

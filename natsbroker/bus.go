@@ -274,13 +274,19 @@ func (b *Bus) user(subject string) (int64, bool) {
 }
 
 // Publish seals payload and hands it to the connection for user's
-// subject. It does not wait for the server: NATS delivers at most once,
-// and receivers repair what is lost from the database. While the
-// connection is down, messages wait in nats.go's reconnect buffer (8 MiB).
+// subject, or returns ErrTooLarge when it exceeds MaxMessageBytes or the
+// server's max_payload. It does not wait for the server: NATS delivers at
+// most once, and receivers repair what is lost from the database. While
+// the connection is down, messages wait in nats.go's reconnect buffer
+// (8 MiB).
 func (b *Bus) Publish(user int64, payload []byte) error {
 	subject := b.subject(user)
 	msg := b.seal.seal(subject, payload)
-	if len(msg) > b.cfg.MaxMessageBytes {
+	limit := int64(b.cfg.MaxMessageBytes)
+	if server := b.nc.MaxPayload(); server > 0 {
+		limit = min(limit, server) // the server's max_payload, when lower
+	}
+	if int64(len(msg)) > limit {
 		return ErrTooLarge
 	}
 	if err := b.nc.Publish(subject, msg); err != nil {

@@ -1,6 +1,7 @@
 package natsbroker
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -64,4 +65,82 @@ func options(c config.NATS) ([]nats.Option, error) {
 		opts = append(opts, nats.ClientCert(c.TLSCertFile, c.TLSKeyFile))
 	}
 	return opts, nil
+}
+
+// redactError keeps nats.go's sentinel errors, whose text holds no URL,
+// and hides anything else.
+func redactError(err error) string {
+	for _, known := range []error{nats.ErrNoServers, nats.ErrAuthorization, nats.ErrAuthExpired, nats.ErrTimeout, nats.ErrSecureConnRequired} {
+		if errors.Is(err, known) {
+			return known.Error()
+		}
+	}
+	return "cannot connect (details hidden: the URL may hold credentials)"
+}
+
+// handlers follow the connection's state: a loss makes Ready count the
+// time down, a (re)connection asks Run for a resync, a slow consumer too.
+func (b *Bus) handlers() []nats.Option {
+	up := func(*nats.Conn) {
+		b.setDown(false)
+		b.requestResync()
+	}
+	return []nats.Option{
+		nats.ConnectHandler(up),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			b.metrics.reconnects.Inc()
+			b.logger.Info("natsbroker: reconnected", "server", nc.ConnectedUrlRedacted())
+			up(nc)
+		}),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			b.setDown(true)
+			if err != nil {
+				b.logger.Warn("natsbroker: disconnected", "error", err)
+			}
+		}),
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
+			b.logReconnectError(err)
+		}),
+		nats.ClosedHandler(func(*nats.Conn) { b.closeDone() }),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrSlowConsumer) {
+				b.logger.Warn("natsbroker: receive queue full; messages dropped, resyncing")
+				b.requestResync()
+				return
+			}
+			b.logger.Warn("natsbroker: error", "error", err)
+		}),
+	}
+}
+
+func (b *Bus) setDown(down bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case !down:
+		b.downSince = time.Time{}
+		b.lastReconnectErr = ""
+	case b.downSince.IsZero():
+		b.downSince = b.now()
+	}
+}
+
+// logReconnectError logs a failed (re)connection attempt once per distinct
+// error until the connection is up again: attempts come every
+// ReconnectWait.
+func (b *Bus) logReconnectError(err error) {
+	b.mu.Lock()
+	repeated := err.Error() == b.lastReconnectErr
+	b.lastReconnectErr = err.Error()
+	b.mu.Unlock()
+	if !repeated {
+		b.logger.Warn("natsbroker: cannot connect; retrying", "error", err, "retry_every", b.cfg.ReconnectWait)
+	}
+}
+
+func (b *Bus) requestResync() {
+	select {
+	case b.resync <- struct{}{}:
+	default: // one is already due
+	}
 }

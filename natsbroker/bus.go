@@ -89,6 +89,7 @@ type Bus struct {
 	busyMsg   bool
 	// lastReconnectErr is the last failed attempt's error, logged once.
 	lastReconnectErr string
+	dropping         bool                         // a message was dropped since the connection was up
 	subs             map[int64]*nats.Subscription // of the watched users
 }
 
@@ -200,7 +201,7 @@ func (b *Bus) user(subject string) (int64, bool) {
 // server's max_payload. It does not wait for the server: NATS delivers at
 // most once, and receivers repair what is lost from the database. While
 // the connection is down, messages wait in nats.go's reconnect buffer
-// (8 MiB).
+// (8 MiB); beyond it they are dropped (notifyd_nats_dropped_total).
 func (b *Bus) Publish(user int64, payload []byte) error {
 	subject := b.subject(user)
 	msg := b.seal.seal(subject, payload)
@@ -211,11 +212,31 @@ func (b *Bus) Publish(user int64, payload []byte) error {
 	if int64(len(msg)) > limit {
 		return ErrTooLarge
 	}
-	if err := b.nc.Publish(subject, msg); err != nil {
+	err := b.nc.Publish(subject, msg)
+	if errors.Is(err, nats.ErrReconnectBufExceeded) {
+		// A long outage: the receivers will repair from the database.
+		// Counted, and logged once per outage rather than per change.
+		b.metrics.dropped.Inc()
+		b.logDropOnce()
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("natsbroker: publish: %w", err)
 	}
 	b.metrics.published.Inc()
 	return nil
+}
+
+// logDropOnce warns of the first message dropped since the connection was
+// last up.
+func (b *Bus) logDropOnce() {
+	b.mu.Lock()
+	first := !b.dropping
+	b.dropping = true
+	b.mu.Unlock()
+	if first {
+		b.logger.Warn("natsbroker: NATS unreachable and the reconnect buffer full: changes are not sent; other instances will read them from the database")
+	}
 }
 
 // Ready fails with EUNAVAILABLE when the connection has been down for

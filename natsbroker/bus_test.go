@@ -266,3 +266,20 @@ func TestBusStartsWithoutServer(t *testing.T) {
 		t.Errorf("Ready = %v once connected", err)
 	}
 }
+
+// TestBusDropsPastReconnectBuffer: while NATS is away, messages wait in
+// the reconnect buffer; past it they are dropped and counted, without an
+// error per message (the receivers repair from the database).
+func TestBusDropsPastReconnectBuffer(t *testing.T) {
+	srv := natstest.Start(t)
+	b := newBus(t, srv.URL, natstest.Prefix(t), busOptions{maxLag: time.Nanosecond})
+	srv.Stop()
+	waitFor(t, "disconnected", func() bool { return b.Ready(context.Background()) != nil })
+	big := make([]byte, 900<<10)
+	for range 12 { // 10.8 MB, over nats.go's 8 MiB buffer
+		b.publish(t, 1, string(big))
+	}
+	if v := metricstest.Value(t, b.reg, "notifyd_nats_dropped_total"); v < 1 {
+		t.Errorf("dropped_total = %v, want some", v)
+	}
+}

@@ -119,7 +119,7 @@ func (b *Bus) setDown(down bool) {
 	switch {
 	case !down:
 		b.downSince = time.Time{}
-		b.lastReconnectErr = ""
+		b.lastReconnectErr, b.dropping = "", false
 	case b.downSince.IsZero():
 		b.downSince = b.now()
 	}

@@ -8,8 +8,8 @@ import (
 // Metrics are the NATS broker's Prometheus metrics. A nil *Metrics given to
 // New is replaced by an unregistered one.
 type Metrics struct {
-	published, received, reconnects, resyncs prometheus.Counter
-	rejected                                 *prometheus.CounterVec // reason
+	published, dropped, received, reconnects, resyncs prometheus.Counter
+	rejected                                          *prometheus.CounterVec // reason
 }
 
 // NewMetrics creates the metrics and registers them on reg (nil: not
@@ -20,7 +20,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		return f.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 	}
 	m := &Metrics{
-		published:  counter("notifyd_nats_published_total", "Sealed messages handed to the NATS connection."),
+		published: counter("notifyd_nats_published_total", "Sealed messages handed to the NATS connection."),
+		dropped: counter("notifyd_nats_dropped_total",
+			"Messages not sent because NATS was unreachable for so long that nats.go's reconnect buffer was full (the receivers repair from the database)."),
 		received:   counter("notifyd_nats_received_total", "Messages received from NATS that opened and were delivered."),
 		reconnects: counter("notifyd_nats_reconnects_total", "Times the NATS connection was re-established after a loss."),
 		resyncs: counter("notifyd_nats_resyncs_total",

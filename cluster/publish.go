@@ -17,11 +17,12 @@ import (
 // the seqs order and repair what the doorbells do not. An event is stored
 // first (its data never goes in a doorbell), in ctx.
 func (l *Listener) Publish(ctx context.Context, changes []notify.Change) error {
-	l.receiver.Deliver(changes)
 	rings := make([]ring, 0, len(changes))
 	for _, c := range changes {
 		var row int64
 		if c.Kind == notify.ChangeEvent {
+			// Stored before anything is delivered: a failure fails the
+			// call without a socket here having had the event.
 			id, err := l.deps.Store.StoreEvent(ctx, c.User, *c.Event)
 			if err != nil {
 				return fmt.Errorf("cluster: publish event: %w", err)
@@ -30,6 +31,7 @@ func (l *Listener) Publish(ctx context.Context, changes []notify.Change) error {
 		}
 		rings = append(rings, ringOf(c, row))
 	}
+	l.receiver.Deliver(changes)
 	if !l.outbox.put(rings) {
 		// The database has not taken doorbells for a while: the other
 		// instances will find these changes by their audit.

@@ -55,6 +55,7 @@ func TestLogValue(t *testing.T) {
 	c := config.Default()
 	c.Auth.APIKeys = []string{testKey1}
 	c.Database.URL = "postgres://notifyd:s3cret@db:5432/notifyd"
+	c.Cluster.Broker, c.Cluster.Secret = "postgres", testClusterSecret
 	for _, h := range []func(*bytes.Buffer) slog.Handler{
 		func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },
 		func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
@@ -62,7 +63,7 @@ func TestLogValue(t *testing.T) {
 		var buf bytes.Buffer
 		slog.New(h(&buf)).Info("starting", "config", c)
 		out := buf.String()
-		for _, secret := range []string{"0123456789abcdef", "s3cret"} {
+		for _, secret := range []string{"0123456789abcdef", "s3cret", testClusterSecret[:12]} {
 			if strings.Contains(out, secret) {
 				t.Errorf("log leaks %q: %s", secret, out)
 			}

@@ -54,30 +54,11 @@ func (s *Subscriber) catchUpFloor() (floor int64, ok bool) {
 	return 0, false
 }
 
-func (h *Hub) all() []*Subscriber {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	subs := make([]*Subscriber, 0, h.count)
-	for _, set := range h.users {
-		for s := range set {
-			subs = append(subs, s)
-		}
-	}
-	return subs
-}
-
-// CatchUpFloors returns, for every user with an open socket whose position
-// is known, the lowest id among those sockets: a catch-up publishes the
-// user's notifications above it, and each socket drops what it already
-// has. A socket whose position is not known yet is left out and told so
-// (see SetFloor).
-func (h *Hub) CatchUpFloors() map[int64]int64 {
-	return lowestFloors(h.all())
-}
-
-// catchUpFloorsOf is CatchUpFloors for the sockets of userIDs only: the
-// single-instance catch-up of users whose insert had an unknown outcome
-// (settle.go).
+// catchUpFloorsOf returns, for every user of userIDs with an open socket
+// whose position is known, the lowest id among those sockets: a catch-up
+// publishes the user's notifications above it, and each socket drops what
+// it already has. A socket whose position is not known yet is left out and
+// told so (see SetFloor).
 func (h *Hub) catchUpFloorsOf(userIDs []int64) map[int64]int64 {
 	var subs []*Subscriber
 	for _, uid := range userIDs {
@@ -211,7 +192,7 @@ func (c catchUp) run(ctx context.Context, users []int64, skip map[int64]bool) (c
 		return caughtUp{}, fmt.Errorf("catch-up seqs: %w", err)
 	}
 	if c.repair {
-		if err := c.closeRevoked(ctx, users); err != nil {
+		if err := c.closeRevoked(ctx, c.hub.sessionIDsOf(users)); err != nil {
 			return caughtUp{}, err
 		}
 	}
@@ -238,10 +219,9 @@ func (c catchUp) run(ctx context.Context, users []int64, skip map[int64]bool) (c
 	return caughtUp{seqs: seqs, rows: sent}, nil
 }
 
-// closeRevoked closes the sockets of users whose session was deleted
-// (logged out) without this instance closing them.
-func (c catchUp) closeRevoked(ctx context.Context, users []int64) error {
-	ids := c.hub.sessionIDsOf(users)
+// closeRevoked closes the sockets of those of the sessions ids that were
+// deleted (logged out) without this instance closing them.
+func (c catchUp) closeRevoked(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}

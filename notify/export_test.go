@@ -42,3 +42,6 @@ func (s *Subscriber) Cursor() int64 {
 	defer s.mu.Unlock()
 	return s.cursor
 }
+
+// CatchUpFloors returns the catch-up floors of every user with a socket.
+func (h *Hub) CatchUpFloors() map[int64]int64 { return h.catchUpFloorsOf(h.UserIDs()) }

@@ -205,9 +205,15 @@ func (r *Receiver) repair(ctx context.Context, users []int64, cause string) erro
 	slices.Sort(users)
 	r.mu.Lock()
 	for _, uid := range users {
-		if st := r.users[uid]; st != nil {
-			st.repairing = true
+		st := r.users[uid]
+		if st == nil {
+			// A socket between its hello's read and Seen: follow the user
+			// from this catch-up's seq, holding its changes meanwhile, so
+			// none is delivered ahead of the rows published here.
+			st = &sequence{}
+			r.users[uid] = st
 		}
+		st.repairing = true
 	}
 	r.mu.Unlock()
 
@@ -329,6 +335,10 @@ func (r *Receiver) audit(ctx context.Context) error {
 		if st == nil || st.repairing {
 			continue
 		}
+		if r.hub.UserCount(uid) == 0 {
+			delete(r.users, uid) // followed by a repair after its last socket closed
+			continue
+		}
 		seq := seqs[uid]
 		switch {
 		case seq <= st.last:
@@ -340,7 +350,7 @@ func (r *Receiver) audit(ctx context.Context) error {
 		}
 	}
 	r.mu.Unlock()
-	if err := r.catchUp.closeRevoked(ctx, users); err != nil {
+	if err := r.catchUp.closeRevoked(ctx, r.hub.SessionIDs()); err != nil {
 		return err
 	}
 	return r.repair(ctx, behind, RepairAudit)

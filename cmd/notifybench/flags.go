@@ -44,7 +44,7 @@ type options struct {
 
 	start      int      // notifyd processes to start on a fresh database; 0: use -http/-ws
 	notifydBin string   // the notifyd binary to start
-	cluster    bool     // cluster.enabled for the started instances (always with 2 or more)
+	cluster    bool     // cluster mode (cluster.broker, -broker or postgres) for the started instances (always with 2 or more)
 	broker     string   // NOTIFYD_CLUSTER_BROKER of the started instances, when set
 	notifydEnv []string // more KEY=VALUE for the started instances
 	publishTo  string   // "all" instances, or the "first" only
@@ -106,7 +106,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.dbURL, "db", defaultDB, "Postgres `URL` for -floor (a scratch schema, dropped after) and -start (a fresh database, dropped after)")
 	fs.IntVar(&o.start, "start", 0, "start `N` notifyd processes (-notifyd-bin) on a fresh database of -db, instead of using -http/-ws; 2 or more run in cluster mode")
 	fs.StringVar(&o.notifydBin, "notifyd-bin", "", "`path` of the notifyd binary for -start (go build -o /tmp/notifyd ./cmd/notifyd)")
-	fs.BoolVar(&o.cluster, "cluster", false, "cluster.enabled for a single started instance (always on with -start 2 or more)")
+	fs.BoolVar(&o.cluster, "cluster", false, "cluster mode (cluster.broker = -broker, default postgres) for a single started instance (always on with -start 2 or more)")
 	fs.StringVar(&o.broker, "broker", "", "cluster broker of the started instances, passed as NOTIFYD_CLUSTER_BROKER (only when set)")
 	fs.Func("notifyd-env", "`KEY=VALUE` for the started instances (repeatable), e.g. NOTIFYD_CLUSTER_SECRET=...", func(v string) error {
 		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"net"
@@ -73,9 +74,10 @@ func startInstances(ctx context.Context, o options, stderr io.Writer) (*instance
 
 // instanceEnv is the environment of a started instance: the tool's own
 // without any NOTIFYD_* variable (a stray one would change what is
-// measured), then the settings of the run, then -notifyd-env. The broker is
-// passed only when -broker is set, so the tool also drives a build that
-// does not know the key (it refuses unknown variables).
+// measured), then the settings of the run, then -notifyd-env. In cluster
+// mode the instances get cluster.broker (-broker, postgres by default) and
+// a cluster.secret drawn here (one call per run: the same for every
+// instance); otherwise the default local broker.
 func instanceEnv(environ []string, o options, dbURL string) []string {
 	var env []string
 	for _, kv := range environ {
@@ -91,10 +93,13 @@ func instanceEnv(environ []string, o options, dbURL string) []string {
 		"NOTIFYD_DEMO_TASKS=false",
 		// Every bench socket comes from 127.0.0.1, up to 256 dialling at once.
 		"NOTIFYD_WS_MAX_UNAUTHENTICATED_PER_ADDRESS=1024",
-		"NOTIFYD_CLUSTER_ENABLED="+strconv.FormatBool(o.clusterOn()),
 	)
-	if o.broker != "" {
-		env = append(env, "NOTIFYD_CLUSTER_BROKER="+o.broker)
+	if o.clusterOn() {
+		broker := o.broker
+		if broker == "" {
+			broker = "postgres"
+		}
+		env = append(env, "NOTIFYD_CLUSTER_BROKER="+broker, "NOTIFYD_CLUSTER_SECRET="+rand.Text()+rand.Text())
 	}
 	return append(env, o.notifydEnv...)
 }

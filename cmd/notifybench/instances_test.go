@@ -38,28 +38,34 @@ func TestSocketSpecsSpread(t *testing.T) {
 	}
 }
 
-// TestInstanceEnv: the caller's NOTIFYD_* variables are dropped, the
-// broker is passed only when set (a build without the key refuses an
-// unknown variable), and -notifyd-env comes last so it wins.
+// TestInstanceEnv: the caller's NOTIFYD_* variables are dropped, cluster
+// mode passes cluster.broker (postgres unless -broker) and a
+// cluster.secret, one instance without -cluster passes neither, and
+// -notifyd-env comes last so it wins.
 func TestInstanceEnv(t *testing.T) {
 	environ := []string{"PATH=/bin", "NOTIFYD_WS_SEND_QUEUE=1", "NOTIFYD_TEST_DATABASE_URL=x"}
 	o := options{key: "k", start: 2}
 	env := instanceEnv(environ, o, "postgres://h/db")
-	if !slices.Contains(env, "PATH=/bin") || !slices.Contains(env, "NOTIFYD_CLUSTER_ENABLED=true") ||
+	if !slices.Contains(env, "PATH=/bin") || !slices.Contains(env, "NOTIFYD_CLUSTER_BROKER=postgres") ||
 		!slices.Contains(env, "NOTIFYD_DATABASE_URL=postgres://h/db") || !slices.Contains(env, "NOTIFYD_AUTH_API_KEYS=k") {
 		t.Errorf("env lacks the run's settings: %q", env)
 	}
 	for _, kv := range env {
-		if strings.HasPrefix(kv, "NOTIFYD_WS_SEND_QUEUE") || strings.HasPrefix(kv, "NOTIFYD_TEST_") || strings.HasPrefix(kv, "NOTIFYD_CLUSTER_BROKER") {
+		if strings.HasPrefix(kv, "NOTIFYD_WS_SEND_QUEUE") || strings.HasPrefix(kv, "NOTIFYD_TEST_") {
 			t.Errorf("env has %q", kv)
 		}
+		if s, ok := strings.CutPrefix(kv, "NOTIFYD_CLUSTER_SECRET="); ok && len(s) < 32 {
+			t.Errorf("cluster secret of %d bytes", len(s))
+		}
 	}
-	o.broker, o.notifydEnv = "nats", []string{"NOTIFYD_CLUSTER_ENABLED=false"}
+	o.broker, o.notifydEnv = "nats", []string{"NOTIFYD_CLUSTER_MAX_LISTENER_LAG=1s"}
 	env = instanceEnv(environ, o, "postgres://h/db")
-	if !slices.Contains(env, "NOTIFYD_CLUSTER_BROKER=nats") || env[len(env)-1] != "NOTIFYD_CLUSTER_ENABLED=false" {
+	if !slices.Contains(env, "NOTIFYD_CLUSTER_BROKER=nats") || env[len(env)-1] != "NOTIFYD_CLUSTER_MAX_LISTENER_LAG=1s" {
 		t.Errorf("env with -broker and -notifyd-env: %q", env)
 	}
-	if env := instanceEnv(nil, options{key: "k", start: 1}, "u"); !slices.Contains(env, "NOTIFYD_CLUSTER_ENABLED=false") {
-		t.Errorf("one instance without -cluster: %q", env)
+	for _, kv := range instanceEnv(nil, options{key: "k", start: 1}, "u") {
+		if strings.HasPrefix(kv, "NOTIFYD_CLUSTER_") {
+			t.Errorf("one instance without -cluster has %q", kv)
+		}
 	}
 }

@@ -1,0 +1,164 @@
+package notify_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
+	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/store/storetest"
+)
+
+// receiverEnv is a running Receiver over a real store, with one live
+// socket of alice whose sequence started at the hello's read.
+type receiverEnv struct {
+	st    *store.Store
+	rec   *notify.Receiver
+	sub   *notify.Subscriber
+	alice int64
+}
+
+func newReceiverEnv(t *testing.T) *receiverEnv {
+	t.Helper()
+	noLeaks(t)
+	st := storetest.Open(t)
+	hub := notify.NewHub(notifytest.HubConfig())
+	rec := notify.NewReceiver(st, hub, notify.ReceiverConfig{GapWait: 20 * time.Millisecond, Audit: 50 * time.Millisecond}, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rec.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	alice := storetest.User(t, st, "alice").ID
+	sub, err := hub.Register(alice, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest, seq, err := st.Position(ctx, alice)
+	if err != nil || !sub.SetFloor(newest) {
+		t.Fatalf("position: %v", err)
+	}
+	rec.Seen(alice, seq)
+	sub.GoLive(newest)
+	return &receiverEnv{st: st, rec: rec, sub: sub, alice: alice}
+}
+
+// insert commits one notification per title for alice and returns the
+// changes a broker would carry.
+func (e *receiverEnv) insert(t *testing.T, titles ...string) []notify.Change {
+	t.Helper()
+	items := make([]notify.NewItem, len(titles))
+	for i, title := range titles {
+		items[i] = notify.NewItem{UserID: e.alice, NewNotification: notify.NewNotification{Title: title}}
+	}
+	rows, _, err := e.st.InsertBatch(context.Background(), items, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]notify.Change, len(rows))
+	for i, r := range rows {
+		out[i] = notify.Change{Kind: notify.ChangeNew, User: r.UserID, Seq: r.Seq, At: time.Now(), Notification: &r.Notification, Unread: r.Unread}
+	}
+	return out
+}
+
+// frames waits until the socket got n notification frames and returns
+// their ids, and the types of every frame in order.
+func (e *receiverEnv) frames(t *testing.T, n int) (ids []int64, types []string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for len(ids) < n {
+		f, err := notifytest.Next(ctx, e.sub)
+		if err != nil {
+			t.Fatalf("socket got ids %v (frames %v), want %d notifications: %v", ids, types, n, err)
+		}
+		types = append(types, f.Type)
+		if f.Type == "notification" {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids, types
+}
+
+func idsOf(changes []notify.Change) []int64 {
+	out := make([]int64, len(changes))
+	for i, c := range changes {
+		out[i] = c.Notification.ID
+	}
+	return out
+}
+
+// TestReceiverDropsDuplicates: a change delivered twice reaches the socket
+// once, and what follows still does.
+func TestReceiverDropsDuplicates(t *testing.T) {
+	e := newReceiverEnv(t)
+	c := e.insert(t, "one", "two")
+	e.rec.Deliver([]notify.Change{c[0], c[0]})
+	e.rec.Deliver([]notify.Change{c[0], c[1], c[1]})
+	ids, types := e.frames(t, 2)
+	if !slices.Equal(ids, idsOf(c)) || len(types) != 2 {
+		t.Fatalf("ids %v frames %v, want %v once each", ids, types, idsOf(c))
+	}
+	if extra := drainNotifications(t, e.sub); len(extra) > 0 {
+		t.Fatalf("duplicates delivered: %v", extra)
+	}
+}
+
+// TestReceiverReordersPair: the second change arriving first waits for the
+// first, and both are delivered in order without a catch-up.
+func TestReceiverReordersPair(t *testing.T) {
+	e := newReceiverEnv(t)
+	c := e.insert(t, "one", "two")
+	e.rec.Deliver([]notify.Change{c[1]})
+	e.rec.Deliver([]notify.Change{c[0]})
+	ids, types := e.frames(t, 2)
+	if !slices.Equal(ids, idsOf(c)) || slices.Contains(types, "unread_count") {
+		t.Fatalf("ids %v frames %v, want %v and no catch-up", ids, types, idsOf(c))
+	}
+}
+
+// TestReceiverRepairsGap: the first change is lost; the second waits
+// GapWait, then the socket is caught up from the database (both rows, in
+// order, and the fresh count) before anything newer.
+func TestReceiverRepairsGap(t *testing.T) {
+	e := newReceiverEnv(t)
+	c := e.insert(t, "lost", "next")
+	e.rec.Deliver([]notify.Change{c[1]})
+	ids, _ := e.frames(t, 2)
+	if !slices.Equal(ids, idsOf(c)) {
+		t.Fatalf("ids %v, want %v", ids, idsOf(c))
+	}
+	later := e.insert(t, "later")
+	e.rec.Deliver(later)
+	if ids, _ := e.frames(t, 1); ids[0] != later[0].Notification.ID {
+		t.Fatalf("after the repair got %v, want %d", ids, later[0].Notification.ID)
+	}
+}
+
+// TestReceiverAuditRepairsTail: the user's last change is lost and nothing
+// follows; the audit finds the database ahead and catches the socket up.
+func TestReceiverAuditRepairsTail(t *testing.T) {
+	e := newReceiverEnv(t)
+	c := e.insert(t, "lost last")
+	ids, _ := e.frames(t, 1)
+	if !slices.Equal(ids, idsOf(c)) {
+		t.Fatalf("ids %v, want %v", ids, idsOf(c))
+	}
+	// Behind since the audit saw it, until the repair has ended.
+	deadline := time.Now().Add(10 * time.Second)
+	for e.rec.Lag() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("lag %s long after the repair, want 0", e.rec.Lag())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

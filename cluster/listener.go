@@ -224,12 +224,17 @@ func (l *Listener) setHealthy(ok bool) {
 
 // Close stops Run and waits until it has returned. It is safe to call
 // more than once, and before or without Run.
+//
+// It then rings what was published after Run stopped (the last commits of
+// a draining Service), so that other instances need not wait for their
+// audit; call it before the store closes.
 func (l *Listener) Close() {
 	l.mu.Lock()
 	l.closed = true
 	l.mu.Unlock()
 	l.cancel()
 	l.running.Wait()
+	l.flush()
 }
 
 // begin counts a Run, or reports false once Close was called.

@@ -34,7 +34,8 @@ func (h *healthAPI) healthz(c *gin.Context) {
 }
 
 // readyz handles GET /readyz: 200 when the database answers and Deps.Ready
-// (in cluster mode: the listener is not lagging) agrees, else 503.
+// (the broker's Ready: connected, delivery lag within
+// cluster.max_listener_lag) agrees, else 503.
 func (h *healthAPI) readyz(c *gin.Context) {
 	if err := h.store.Ping(c.Request.Context()); err != nil {
 		// Any failure means "not ready"; the cause is logged by renderError.

@@ -21,10 +21,10 @@ import (
 //
 // It returns false, recording nothing, when a cluster catch-up ran since
 // Register and skipped this socket because its floor was not known yet:
-// rows committed while the listener was down may then be missing from
-// what the caller read. The caller must read the newest id again — that
-// read starts after the listener is back, so every later row comes with a
-// doorbell — and call SetFloor again.
+// rows committed while the broker was not receiving may then be missing
+// from what the caller read. The caller must read the newest id again —
+// that read starts after the broker receives again, so every later change
+// reaches it — and call SetFloor again.
 func (s *Subscriber) SetFloor(id int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -162,3 +162,47 @@ func TestReceiverAuditRepairsTail(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestReceiverChangeBeforeSeen: a change delivered while the user's first
+// socket is still in its hello (after its read, before Seen) reaches it,
+// and counts: the next change follows it without a repair (no
+// unread_count frame).
+func TestReceiverChangeBeforeSeen(t *testing.T) {
+	e := newReceiverEnv(t)
+	hub := notify.NewHub(notifytest.HubConfig())
+	rec := notify.NewReceiver(e.st, hub, notify.ReceiverConfig{GapWait: 20 * time.Millisecond, Audit: 50 * time.Millisecond}, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rec.Run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	sub, err := hub.Register(e.alice, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest, seq, err := e.st.Position(ctx, e.alice)
+	if err != nil || !sub.SetFloor(newest) {
+		t.Fatalf("position: %v", err)
+	}
+	c1 := e.insert(t, "while in hello")
+	rec.Deliver(c1)
+	rec.Seen(e.alice, seq)
+	sub.GoLive(newest)
+	c2 := e.insert(t, "next")
+	rec.Deliver(c2)
+	e.sub = sub
+	ids, types := e.frames(t, 2)
+	if !slices.Equal(ids, append(idsOf(c1), idsOf(c2)...)) {
+		t.Fatalf("ids %v, want %v then %v", ids, idsOf(c1), idsOf(c2))
+	}
+	// Longer than the gap wait and two audits: no repair comes.
+	time.Sleep(200 * time.Millisecond)
+	if f, ok := sub.Next(); ok || slices.Contains(types, "unread_count") {
+		t.Fatalf("frames %v then %s: a repair ran", types, f.Data)
+	}
+}

@@ -25,7 +25,7 @@ type Subscriber struct {
 	cursor  int64   // highest notification id handed to the queue
 	pending []Frame // frames published before GoLive
 
-	// Set while replaying, for the cluster listener's catch-up
+	// Set while replaying, for a cluster broker's catch-up
 	// (catchup.go): floor is a lower bound of the cursor GoLive will get;
 	// missed records that a catch-up ran before the floor was known.
 	floor    int64

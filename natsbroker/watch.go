@@ -35,10 +35,11 @@ func (b *Bus) Watch(ctx context.Context, user int64) error {
 	return nil
 }
 
-// Unwatch unsubscribes from user's subject. It does not block: the UNSUB
-// is queued on the connection, before the SUB of any later Watch of the
-// user, so the server never holds two subscriptions of one user for this
-// connection (which would deliver each message twice).
+// Unwatch unsubscribes from user's subject. It does not wait for the
+// server: the UNSUB is queued on the connection before the SUB of any later
+// Watch of the user (the Service never runs both at once for one user), so
+// the server never holds two subscriptions of one user for this
+// connection, which would deliver each message twice.
 func (b *Bus) Unwatch(user int64) {
 	b.mu.Lock()
 	sub := b.subs[user]

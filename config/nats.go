@@ -24,7 +24,7 @@ type NATS struct {
 	User          string `toml:"user"`           // "": with password
 	Password      string `toml:"password"`       // "" (secret)
 	Token         string `toml:"token"`          // "" (secret)
-	TLSCAFile     string `toml:"tls_ca_file"`    // "": the system's roots; set, the server must present a certificate it signed
+	TLSCAFile     string `toml:"tls_ca_file"`    // "": the system's roots; set, TLS is required and the server's certificate must be signed by it
 	TLSCertFile   string `toml:"tls_cert_file"`  // "": with tls_key_file, a client certificate
 	TLSKeyFile    string `toml:"tls_key_file"`   // ""
 	SubjectPrefix string `toml:"subject_prefix"` // "notifyd": subjects are <prefix>.u.<user_id>

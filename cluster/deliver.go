@@ -64,6 +64,12 @@ func (in *inbox) lag(now time.Time) time.Duration {
 	return max(0, now.Sub(in.changes[0].At))
 }
 
+// staleAfter is the age past which a doorbell's change is dropped: the
+// events it may name are swept after DefaultEventTTL anyway, and a
+// replayed change must not reach a socket whose receiver has not started
+// the user's sequence yet (cluster clocks are assumed within seconds).
+const staleAfter = DefaultEventTTL
+
 // receive verifies a doorbell and queues the changes of other instances
 // for users with a socket here (and every revoked session). One that is
 // not authenticated or not understood is dropped and counted.
@@ -81,8 +87,16 @@ func (l *Listener) receive(payload string) {
 	if b.Origin == l.origin {
 		return // delivered here by Publish
 	}
+	oldest := l.now().Add(-staleAfter).UnixNano()
 	changes := make([]notify.Change, 0, len(b.Changes))
 	for _, r := range b.Changes {
+		if r.At < oldest {
+			// A doorbell heard again (replayed by someone who recorded
+			// the channel) or very late: what it announced is in the
+			// database, and the seqs repair what it would have delivered.
+			l.deps.Metrics.DoorbellRejected(notify.RejectStale)
+			continue
+		}
 		if r.Kind == notify.ChangeSession || l.receiver.Wants(r.User) {
 			changes = append(changes, r.change())
 		}

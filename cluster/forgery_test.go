@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,4 +155,63 @@ func TestDoorbellsCarryNoContent(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestReplayedDoorbellsHaveNoEffect: a role of another application records
+// real doorbells (a new notification, its deletion) and sends them again:
+// they are authenticated, but their seqs were delivered, so the socket
+// gets nothing twice.
+func TestReplayedDoorbellsHaveNoEffect(t *testing.T) {
+	t.Parallel()
+	db := clusterDB(t)
+	a := newNode(t, db, nodeOptions{})
+	b := newNode(t, db, nodeOptions{})
+	alice, sess := user(t, a.st, "alice")
+	s := b.connect(t, alice, sess)
+	spy := otherRole(t, db.URL)
+	ctx := context.Background()
+	if _, err := spy.Exec(ctx, "LISTEN "+pgx.Identifier{cluster.Channel}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	record := func() string {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, waitTimeout)
+		defer cancel()
+		n, err := spy.WaitForNotification(wctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.Payload
+	}
+	n1, err := a.svc.Notify(ctx, alice, notify.NewNotification{Title: "one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := record()
+	s.waitMessage(t, "notification")
+	if err := a.svc.Delete(ctx, alice, n1.ID); err != nil {
+		t.Fatal(err)
+	}
+	deleted := record()
+	s.waitMessage(t, "notification_deleted")
+
+	for _, p := range []string{created, deleted, created} {
+		if _, err := spy.Exec(ctx, "SELECT pg_notify($1, $2)", cluster.Channel, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Committed after the replays, so B hears it after them.
+	n2, err := a.svc.Notify(ctx, alice, notify.NewNotification{Title: "two"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the second notification", func() bool { return len(s.ids()) == 2 })
+	var types []string
+	for _, m := range s.messages() {
+		types = append(types, m.Type)
+	}
+	if want := []string{"notification", "notification_deleted", "notification"}; !slices.Equal(types, want) {
+		t.Fatalf("messages %v, want %v", types, want)
+	}
+	checkExactlyOnce(t, "alice on B", s.ids(), []int64{n1.ID, n2.ID})
 }

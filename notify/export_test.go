@@ -45,3 +45,6 @@ func (s *Subscriber) Cursor() int64 {
 
 // CatchUpFloors returns the catch-up floors of every user with a socket.
 func (h *Hub) CatchUpFloors() map[int64]int64 { return h.catchUpFloorsOf(h.UserIDs()) }
+
+// AuditNow runs one audit of r, as its Run does every ReceiverConfig.Audit.
+func (r *Receiver) AuditNow(ctx context.Context) error { return r.audit(ctx) }

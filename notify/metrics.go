@@ -91,7 +91,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		catchUpRows: f.NewCounter(prometheus.CounterOpts{
 			Name: "notifyd_cluster_catchup_rows_total",
-			Help: "Notifications delivered by catch-up queries after a listener outage.",
+			Help: "Notifications delivered by catch-up queries (after a broker reconnect, a gap, the audit, or an insert of unknown outcome).",
 		}),
 		dbErrors: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "notifyd_db_errors_total",

@@ -16,6 +16,7 @@ const (
 	// Reasons of notifyd_cluster_doorbells_rejected_total.
 	RejectMAC       = "bad_mac"   // not authenticated by cluster.secret
 	RejectMalformed = "malformed" // authenticated but unreadable (a newer kind)
+	RejectStale     = "stale"     // authenticated but committed too long ago (a replay)
 )
 
 // clusterMetrics are those of the cluster brokers and their receiver.
@@ -42,13 +43,13 @@ func newClusterMetrics(f promauto.Factory) clusterMetrics {
 		}, []string{"cause"}),
 		rejected: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "notifyd_cluster_doorbells_rejected_total",
-			Help: `Doorbells (postgres broker) dropped unread, by reason ("bad_mac": not signed with cluster.secret, e.g. forged by another database role; "malformed").`,
+			Help: `Doorbells (postgres broker) dropped unread, by reason ("bad_mac": not signed with cluster.secret, e.g. forged by another database role; "malformed"; "stale": committed more than a minute ago, e.g. replayed).`,
 		}, []string{"reason"}),
 	}
 	for _, c := range []string{RepairGap, RepairAudit, RepairReconnect} {
 		m.repairs.WithLabelValues(c)
 	}
-	for _, r := range []string{RejectMAC, RejectMalformed} {
+	for _, r := range []string{RejectMAC, RejectMalformed, RejectStale} {
 		m.rejected.WithLabelValues(r)
 	}
 	return m

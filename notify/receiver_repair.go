@@ -201,7 +201,10 @@ func (r *Receiver) Lag() time.Duration {
 			}
 			lag = max(lag, now.Sub(at))
 		}
-		if st.behind != 0 {
+		if st.behind != 0 && st.last < st.behind {
+			// Still missing what the audit saw; once delivered, the
+			// record waits for the next audit to be cleared but no longer
+			// counts.
 			lag = max(lag, now.Sub(st.behindAt))
 		}
 	}

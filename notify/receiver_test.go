@@ -206,3 +206,40 @@ func TestReceiverChangeBeforeSeen(t *testing.T) {
 		t.Fatalf("frames %v then %s: a repair ran", types, f.Data)
 	}
 }
+
+// TestReceiverLagClearsOnDelivery: a change the audit found in the
+// database but not delivered yet counts in the lag only until it is
+// delivered, not until the next audit (an audit finds changes in flight
+// all the time under load; counting them for a whole interval failed
+// /readyz of a healthy instance).
+func TestReceiverLagClearsOnDelivery(t *testing.T) {
+	noLeaks(t)
+	st := storetest.Open(t)
+	hub := notify.NewHub(notifytest.HubConfig())
+	rec := notify.NewReceiver(st, hub, notify.ReceiverConfig{Audit: time.Hour}, nil, nil)
+	alice := storetest.User(t, st, "alice").ID
+	sub, err := hub.Register(alice, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	newest, seq, err := st.Position(ctx, alice)
+	if err != nil || !sub.SetFloor(newest) {
+		t.Fatalf("position: %v", err)
+	}
+	rec.Seen(alice, seq)
+	sub.GoLive(newest)
+	e := &receiverEnv{st: st, rec: rec, sub: sub, alice: alice}
+	c := e.insert(t, "in flight")
+	if err := rec.AuditNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Millisecond)
+	if rec.Lag() == 0 {
+		t.Fatal("no lag while the audit has seen a change not delivered")
+	}
+	rec.Deliver(c)
+	if lag := rec.Lag(); lag != 0 {
+		t.Fatalf("lag %s after the change was delivered, want 0", lag)
+	}
+}

@@ -160,6 +160,10 @@ func (r *Receiver) deliverLocked(c Change) {
 		return // no socket here
 	}
 	if !st.started && !st.repairing {
+		if slices.Contains(st.early, c.Seq) {
+			r.metrics.DuplicateDropped()
+			return
+		}
 		r.hub.Apply(c)
 		st.early = append(st.early, c.Seq)
 		return

@@ -16,6 +16,7 @@ import (
 type composeFile struct {
 	Services map[string]struct {
 		Image       string            `yaml:"image"`
+		Profiles    []string          `yaml:"profiles"`
 		Build       string            `yaml:"build"`
 		Environment map[string]string `yaml:"environment"`
 		Ports       []string          `yaml:"ports"`
@@ -31,11 +32,17 @@ type composeFile struct {
 	Volumes map[string]any `yaml:"volumes"`
 }
 
-// interpolate replaces ${VAR:-default} by its default, as compose does when
-// VAR is unset, and ${VAR:?message} by set[VAR], which the test provides as
-// the README's .env would.
+// interpolate replaces ${VAR:-default} by set[VAR], or its default when
+// VAR is not set, and ${VAR:?message} by set[VAR], as compose does with the
+// variables the test provides as the README's .env would.
 func interpolate(s string, set map[string]string) string {
-	s = regexp.MustCompile(`\$\{[A-Z_]+:-([^}]*)\}`).ReplaceAllString(s, "$1")
+	s = regexp.MustCompile(`\$\{([A-Z_]+):-([^}]*)\}`).ReplaceAllStringFunc(s, func(m string) string {
+		sub := regexp.MustCompile(`\$\{([A-Z_]+):-([^}]*)\}`).FindStringSubmatch(m)
+		if v, ok := set[sub[1]]; ok {
+			return v
+		}
+		return sub[2]
+	})
 	return regexp.MustCompile(`\$\{([A-Z_]+):\?[^}]*\}`).ReplaceAllStringFunc(s, func(m string) string {
 		return set[regexp.MustCompile(`[A-Z_]+`).FindString(m)]
 	})

@@ -134,13 +134,15 @@ type Cluster struct {
 	Secret         string   `toml:"secret"`           // "": required (>= 32 bytes) with postgres and nats; authenticates doorbells, seals bus messages
 	ListenURL      string   `toml:"listen_url"`       // "": database.url; must not go through a transaction pooler
 	MaxListenerLag Duration `toml:"max_listener_lag"` // "5s"
+	// NATS is the connection of the NATS broker ([cluster.nats]).
+	NATS NATS `toml:"nats"`
 }
 
 // The brokers of cluster.broker.
 const (
 	BrokerLocal    = "local"    // one process: nothing leaves it
 	BrokerPostgres = "postgres" // LISTEN/NOTIFY on the shared database
-	BrokerNATS     = "nats"     // a NATS server (cluster.nats_url)
+	BrokerNATS     = "nats"     // a NATS server ([cluster.nats])
 )
 
 // MinClusterSecret is the shortest cluster.secret accepted, in bytes.
@@ -208,8 +210,12 @@ func Default() Config {
 				Leeway:         Duration(30 * time.Second),
 			},
 		},
-		Log:       Log{Level: "info", Format: "text"},
-		Cluster:   Cluster{Broker: BrokerLocal, MaxListenerLag: Duration(5 * time.Second)},
+		Log: Log{Level: "info", Format: "text"},
+		Cluster: Cluster{
+			Broker:         BrokerLocal,
+			MaxListenerLag: Duration(5 * time.Second),
+			NATS:           NATS{URL: DefaultNATSURL, SubjectPrefix: "notifyd"},
+		},
 		Retention: Retention{ReadAfter: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour)},
 		Publisher: Publisher{IdempotencyTTL: Duration(24 * time.Hour)},
 		Demo:      Demo{Tasks: true, TasksPerMinute: 10},

@@ -16,7 +16,8 @@ const EnvPrefix = "NOTIFYD_"
 // errors, not in logs (see Redacted).
 func isSecret(key string) bool {
 	switch key {
-	case "auth.api_keys", "auth.jwt.hmac_secrets", "database.url", "cluster.listen_url":
+	case "auth.api_keys", "auth.jwt.hmac_secrets", "database.url", "cluster.secret", "cluster.listen_url",
+		"cluster.nats.url", "cluster.nats.password", "cluster.nats.token":
 		return true
 	}
 	return false

@@ -60,6 +60,13 @@ func envSamples() map[string]envSample {
 		"NOTIFYD_CLUSTER_SECRET":                     {"3f9c2b7e1a5d4c8f9e0b6a2d7c1f4e8b", "3f9c2b7e1a5d4c8f9e0b6a2d7c1f4e8b"},
 		"NOTIFYD_CLUSTER_LISTEN_URL":                 {"postgresql://u:p@db-direct/notifyd", "postgresql://u:p@db-direct/notifyd"},
 		"NOTIFYD_CLUSTER_MAX_LISTENER_LAG":           {"1s", config.Duration(time.Second)},
+		"NOTIFYD_CLUSTER_NATS_URL":                   {"tls://n1:4222,tls://n2:4222", "tls://n1:4222,tls://n2:4222"},
+		"NOTIFYD_CLUSTER_NATS_USER":                  {"notifyd", "notifyd"},
+		"NOTIFYD_CLUSTER_NATS_PASSWORD":              {"nats-pass", "nats-pass"},
+		"NOTIFYD_CLUSTER_NATS_TLS_CA_FILE":           {"/tls/ca.pem", "/tls/ca.pem"},
+		"NOTIFYD_CLUSTER_NATS_TLS_CERT_FILE":         {"/tls/client.pem", "/tls/client.pem"},
+		"NOTIFYD_CLUSTER_NATS_TLS_KEY_FILE":          {"/tls/client-key.pem", "/tls/client-key.pem"},
+		"NOTIFYD_CLUSTER_NATS_SUBJECT_PREFIX":        {"acme.notifyd", "acme.notifyd"},
 		"NOTIFYD_RETENTION_READ_AFTER":               {"0s", config.Duration(0)},
 		"NOTIFYD_RETENTION_UNREAD_AFTER":             {"8760h", config.Duration(8760 * time.Hour)},
 		"NOTIFYD_RETENTION_INTERVAL":                 {"10m", config.Duration(10 * time.Minute)},
@@ -75,6 +82,17 @@ func envSamples() map[string]envSample {
 		"NOTIFYD_PUBLISHER_IDEMPOTENCY_TTL":          {"2h", config.Duration(2 * time.Hour)},
 		"NOTIFYD_METRICS_ADDR":                       {"127.0.0.1:9999", "127.0.0.1:9999"},
 		"NOTIFYD_METRICS_PPROF":                      {"true", true},
+	}
+}
+
+// exclusiveEnvSamples are keys that cannot be set together with the
+// samples above (one NATS credential at a time): TestEnvEveryKey loads
+// each of them alone.
+func exclusiveEnvSamples() map[string]envSample {
+	return map[string]envSample{
+		"NOTIFYD_CLUSTER_NATS_CREDS_FILE":     {"/nats/notifyd.creds", "/nats/notifyd.creds"},
+		"NOTIFYD_CLUSTER_NATS_NKEY_SEED_FILE": {"/nats/notifyd.nk", "/nats/notifyd.nk"},
+		"NOTIFYD_CLUSTER_NATS_TOKEN":          {"nats-token", "nats-token"},
 	}
 }
 
@@ -121,17 +139,20 @@ func appendTOMLKeys(tb testing.TB, keys []tomlKey, prefix string, t reflect.Type
 }
 
 func TestEnvEveryKey(t *testing.T) {
-	samples := envSamples()
+	samples, exclusive := envSamples(), exclusiveEnvSamples()
 	all := map[string]string{}
 	for _, k := range tomlKeys(t) {
+		if _, ok := exclusive[k.env]; ok {
+			continue
+		}
 		s, ok := samples[k.env]
 		if !ok {
 			t.Fatalf("no sample for %s: add one to envSamples", k.env)
 		}
 		all[k.env] = s.env
 	}
-	if len(all) != len(samples) {
-		t.Fatalf("envSamples has %d entries, Config has %d keys", len(samples), len(all))
+	if len(all)+len(exclusive) != len(tomlKeys(t)) || len(all) != len(samples) {
+		t.Fatalf("envSamples has %d+%d entries, Config has %d keys", len(samples), len(exclusive), len(tomlKeys(t)))
 	}
 	t.Chdir(t.TempDir())
 	def := config.Default()
@@ -141,8 +162,15 @@ func TestEnvEveryKey(t *testing.T) {
 	}
 	for _, k := range tomlKeys(t) {
 		t.Run(k.env, func(t *testing.T) {
-			want := samples[k.env].want
-			if v := k.field(&got).Interface(); !reflect.DeepEqual(v, want) {
+			want, loaded := samples[k.env].want, got
+			if s, ok := exclusive[k.env]; ok {
+				c, err := config.Load("", false, env(map[string]string{k.env: s.env}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, loaded = s.want, c
+			}
+			if v := k.field(&loaded).Interface(); !reflect.DeepEqual(v, want) {
 				t.Errorf("%s=%q loaded as %#v, want %#v", k.env, all[k.env], v, want)
 			}
 			if reflect.DeepEqual(k.field(&def).Interface(), want) {
@@ -230,7 +258,7 @@ func TestEnvUnknownVariable(t *testing.T) {
 			"NOTIFYD_COLOUR: unknown variable: no configuration key has this name"},
 		{"empty counts as unset", map[string]string{"NOTIFYD_HTTP_ADRR": ""}, nil, ""},
 		{"test and tool variables", map[string]string{
-			"NOTIFYD_TEST_DATABASE_URL": "postgres://x", "NOTIFYD_TEST_CHROMIUM": "/usr/bin/chromium",
+			"NOTIFYD_TEST_DATABASE_URL": "postgres://x", "NOTIFYD_TEST_NATS_URL": "nats://x", "NOTIFYD_TEST_CHROMIUM": "/usr/bin/chromium",
 			"NOTIFYD_REQUIRE_BROWSER": "1", "NOTIFYD_SCREENSHOTS": "/tmp", "NOTIFYD_PPROF_ADDR": ":6060",
 			"NOTIFYD_MEMPROFILERATE": "1", "NOTIFYD_JWT_SECRET": "x", "NOTIFYD_KEY": "x",
 		}, nil, ""},

@@ -9,6 +9,7 @@ import (
 // configuration key but is read by the project's tests and tools, so Load
 // must not refuse it:
 //   - NOTIFYD_TEST_DATABASE_URL: run the test suites on Postgres;
+//   - NOTIFYD_TEST_NATS_URL: the NATS server of the NATS broker's tests;
 //   - NOTIFYD_TEST_CHROMIUM, NOTIFYD_REQUIRE_BROWSER, NOTIFYD_SCREENSHOTS:
 //     the browser tests (cmd/notifyd/browser_test.go);
 //   - NOTIFYD_PPROF_ADDR, NOTIFYD_MEMPROFILERATE: profiling builds
@@ -17,7 +18,7 @@ import (
 //     (examples/) and the Go client's documentation (client/).
 func isToolVariable(name string) bool {
 	switch name {
-	case "NOTIFYD_TEST_DATABASE_URL", "NOTIFYD_TEST_CHROMIUM", "NOTIFYD_REQUIRE_BROWSER",
+	case "NOTIFYD_TEST_DATABASE_URL", "NOTIFYD_TEST_NATS_URL", "NOTIFYD_TEST_CHROMIUM", "NOTIFYD_REQUIRE_BROWSER",
 		"NOTIFYD_SCREENSHOTS", "NOTIFYD_PPROF_ADDR", "NOTIFYD_MEMPROFILERATE",
 		"NOTIFYD_JWT_SECRET", "NOTIFYD_KEY":
 		return true

@@ -23,6 +23,7 @@ func (c Config) Redacted() Config {
 	if c.Cluster.Secret != "" {
 		c.Cluster.Secret = redacted
 	}
+	c.Cluster.NATS = redactNATS(c.Cluster.NATS)
 	return c
 }
 

@@ -131,6 +131,7 @@ func (c Config) Validate() error {
 		v.postgresURL("cluster.listen_url", c.Cluster.ListenURL)
 	}
 	v.positive("cluster.max_listener_lag", c.Cluster.MaxListenerLag)
+	v.nats(c.Cluster.NATS)
 
 	// 0 turns a retention rule off.
 	v.notNegative("retention.read_after", c.Retention.ReadAfter)
@@ -231,11 +232,12 @@ func (v *validator) cluster(c Config) {
 	switch c.Cluster.Broker {
 	case BrokerLocal:
 		return
-	case BrokerPostgres:
+	case BrokerPostgres, BrokerNATS:
+		// The NATS broker too: instances repair what they miss from the
+		// one database they share.
 		if c.Database.URL == "" {
-			v.add("cluster.broker", "postgres requires database.url (Postgres); SQLite cannot be shared between instances")
+			v.add("cluster.broker", "%s requires database.url (Postgres); SQLite cannot be shared between instances", c.Cluster.Broker)
 		}
-	case BrokerNATS:
 	default:
 		v.add("cluster.broker", "must be local, postgres or nats, got %q", c.Cluster.Broker)
 		return

@@ -139,10 +139,19 @@ func TestValidate(t *testing.T) {
 		}, "cluster.secret"},
 		{"cluster.secret short", func(c *config.Config) {
 			c.Cluster.Broker, c.Cluster.Secret = "nats", "0123456789abcdef0123456789abcde"
+			c.Database.URL = "postgres://db/notifyd"
 		}, "cluster.secret"},
 		{"cluster.secret placeholder", func(c *config.Config) {
 			c.Cluster.Broker, c.Cluster.Secret = "nats", "change-me-to-a-long-random-cluster-secret"
+			c.Database.URL = "postgres://db/notifyd"
 		}, "cluster.secret"},
+		{"cluster.broker nats with sqlite", func(c *config.Config) {
+			c.Cluster.Broker, c.Cluster.Secret = "nats", testClusterSecret
+		}, "cluster.broker"},
+		{"cluster.broker nats", func(c *config.Config) {
+			c.Cluster.Broker, c.Cluster.Secret = "nats", testClusterSecret
+			c.Database.URL = "postgres://db/notifyd"
+		}, ""},
 		{"cluster.listen_url not postgres", func(c *config.Config) { c.Cluster.ListenURL = "http://db" }, "cluster.listen_url"},
 		{"cluster.max_listener_lag 0", func(c *config.Config) { c.Cluster.MaxListenerLag = 0 }, "cluster.max_listener_lag"},
 
@@ -150,6 +159,27 @@ func TestValidate(t *testing.T) {
 		{"retention.read_after negative", func(c *config.Config) { c.Retention.ReadAfter = sec("-1h") }, "retention.read_after"},
 		{"retention.unread_after negative", func(c *config.Config) { c.Retention.UnreadAfter = sec("-1h") }, "retention.unread_after"},
 		{"retention.interval 0", func(c *config.Config) { c.Retention.Interval = 0 }, "retention.interval"},
+
+		{"cluster.nats url empty", func(c *config.Config) { c.Cluster.NATS.URL = " " }, "cluster.nats.url"},
+		{"cluster.nats url list", func(c *config.Config) { c.Cluster.NATS.URL = "nats://a:4222, tls://b:4222,wss://c/ws" }, ""},
+		{"cluster.nats url bad scheme", func(c *config.Config) { c.Cluster.NATS.URL = "nats://a:4222,http://b:4222" }, "cluster.nats.url[1]"},
+		{"cluster.nats url no host", func(c *config.Config) { c.Cluster.NATS.URL = "nats://" }, "cluster.nats.url[0]"},
+		{"cluster.nats url with credentials", func(c *config.Config) { c.Cluster.NATS.URL = "nats://u:p@a:4222" }, ""},
+		{"cluster.nats creds_file", func(c *config.Config) { c.Cluster.NATS.CredsFile = "/n.creds" }, ""},
+		{"cluster.nats nkey_seed_file", func(c *config.Config) { c.Cluster.NATS.NkeySeedFile = "/n.nk" }, ""},
+		{"cluster.nats token", func(c *config.Config) { c.Cluster.NATS.Token = "t" }, ""},
+		{"cluster.nats user and password", func(c *config.Config) { c.Cluster.NATS.User, c.Cluster.NATS.Password = "u", "p" }, ""},
+		{"cluster.nats user without password", func(c *config.Config) { c.Cluster.NATS.User = "u" }, "cluster.nats.password"},
+		{"cluster.nats password without user", func(c *config.Config) { c.Cluster.NATS.Password = "p" }, "cluster.nats.password"},
+		{"cluster.nats two credentials", func(c *config.Config) { c.Cluster.NATS.CredsFile, c.Cluster.NATS.Token = "/n.creds", "t" }, "cluster.nats.creds_file"},
+		{"cluster.nats tls ca alone", func(c *config.Config) { c.Cluster.NATS.TLSCAFile = "/ca.pem" }, ""},
+		{"cluster.nats tls cert and key", func(c *config.Config) { c.Cluster.NATS.TLSCertFile, c.Cluster.NATS.TLSKeyFile = "/c.pem", "/k.pem" }, ""},
+		{"cluster.nats tls cert without key", func(c *config.Config) { c.Cluster.NATS.TLSCertFile = "/c.pem" }, "cluster.nats.tls_key_file"},
+		{"cluster.nats tls key without cert", func(c *config.Config) { c.Cluster.NATS.TLSKeyFile = "/k.pem" }, "cluster.nats.tls_key_file"},
+		{"cluster.nats subject_prefix dotted", func(c *config.Config) { c.Cluster.NATS.SubjectPrefix = "acme.notifyd-1" }, ""},
+		{"cluster.nats subject_prefix empty", func(c *config.Config) { c.Cluster.NATS.SubjectPrefix = "" }, "cluster.nats.subject_prefix"},
+		{"cluster.nats subject_prefix wildcard", func(c *config.Config) { c.Cluster.NATS.SubjectPrefix = "notifyd.>" }, "cluster.nats.subject_prefix"},
+		{"cluster.nats subject_prefix empty token", func(c *config.Config) { c.Cluster.NATS.SubjectPrefix = "a..b" }, "cluster.nats.subject_prefix"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

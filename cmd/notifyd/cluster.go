@@ -4,18 +4,23 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/notifyd/notifyd/cluster"
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/natsbroker"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store"
 )
 
 // newBroker returns the broker cluster.broker names: the local one (one
-// process), or the postgres one, whose listener delivers the changes of
-// every other instance to hub. close stops it; run serves it (with
-// Broker.Run) until the servers stop. config.Validate has already refused
-// postgres without Postgres, and a cluster broker without cluster.secret.
-func newBroker(cfg config.Config, st *store.Store, hub *notify.Hub, logger *slog.Logger, metrics *notify.Metrics) (b notify.Broker, closeFn func(), err error) {
+// process), the postgres one, whose listener delivers the changes of
+// every other instance to hub, or the NATS one, which receives them on
+// the subjects of the users with sockets here. close stops it; run serves
+// it (with Broker.Run) until the servers stop. config.Validate has already
+// refused postgres without Postgres, and a cluster broker without
+// cluster.secret. The NATS broker's own metrics go on reg.
+func newBroker(cfg config.Config, st *store.Store, hub *notify.Hub, logger *slog.Logger, reg prometheus.Registerer, metrics *notify.Metrics) (b notify.Broker, closeFn func(), err error) {
 	switch cfg.Cluster.Broker {
 	case config.BrokerLocal:
 		return notify.NewLocalBroker(hub), func() {}, nil
@@ -30,6 +35,15 @@ func newBroker(cfg config.Config, st *store.Store, hub *notify.Hub, logger *slog
 			return nil, nil, usageError{err}
 		}
 		return l, l.Close, nil
+	case config.BrokerNATS:
+		rcv := notify.NewReceiver(st, hub, notify.ReceiverConfig{}, logger, metrics)
+		nb, err := natsbroker.New(natsbroker.Config{
+			NATS: cfg.Cluster.NATS, Secret: []byte(cfg.Cluster.Secret), MaxLag: cfg.Cluster.MaxListenerLag.D(),
+		}, rcv, logger, natsbroker.NewMetrics(reg), metrics)
+		if err != nil {
+			return nil, nil, usageError{err}
+		}
+		return nb, nb.Close, nil
 	}
 	return nil, nil, usageError{fmt.Errorf("cluster.broker %q is not available in this build", cfg.Cluster.Broker)}
 }

@@ -126,8 +126,10 @@ func (p *clProcess) terminate(tb testing.TB) {
 // clients on A and publishers on B, then kills A with SIGKILL: its clients
 // reconnect to B with after_id and end up with every notification exactly
 // once.
-func TestClusterKill9(t *testing.T) {
-	env := clusterEnv(t)
+func TestClusterKill9(t *testing.T) { clKill9(t, clusterEnv(t)) }
+
+// clKill9 is TestClusterKill9 with env (the broker's settings).
+func clKill9(t *testing.T, env map[string]string) {
 	bin := clBuild(t)
 	a := clStartProcess(t, bin, env)
 	b := clStartProcess(t, bin, clClone(env))

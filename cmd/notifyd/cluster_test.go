@@ -36,8 +36,12 @@ func TestClusterNeedsSecret(t *testing.T) {
 	}
 }
 
-func TestClusterTwoInstances(t *testing.T) {
-	env := clusterEnv(t)
+func TestClusterTwoInstances(t *testing.T) { clTwoInstances(t, clusterEnv(t)) }
+
+// clTwoInstances runs two instances with env (the broker's settings) on
+// one database: changes, events and logouts made through either reach the
+// sockets on both, exactly once and in order.
+func clTwoInstances(t *testing.T, env map[string]string) {
 	a := start(t, env)
 	b := start(t, clClone(env))
 	alice, aliceSecret := a.external(t, "alice")

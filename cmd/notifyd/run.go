@@ -160,7 +160,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	// The one registry of open sockets, shared by both servers.
 	hub := notify.NewHub(notify.HubConfig{SendQueue: cfg.WS.SendQueue, MaxPerUser: cfg.WS.MaxConnectionsPerUser, Metrics: metrics})
 	// The one seam between this process and the others (cluster.broker).
-	broker, closeBroker, err := newBroker(cfg, st, hub, logger, metrics)
+	broker, closeBroker, err := newBroker(cfg, st, hub, logger, reg, metrics)
 	if err != nil {
 		return err
 	}

@@ -120,7 +120,7 @@ func BenchmarkNotificationResponse(b *testing.B) {
 	n := notifytest.Notification()
 	b.ReportAllocs()
 	for b.Loop() {
-		if len(mustJSON(notificationResponse{Notification: n})) == 0 {
+		if len(mustJSON(notificationAnswer(n))) == 0 {
 			b.Fatal("empty answer")
 		}
 	}

@@ -13,20 +13,16 @@ import (
 	"github.com/notifyd/notifyd/client"
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/httpserver"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
-	"github.com/notifyd/notifyd/notify/notifytest"
-	"github.com/notifyd/notifyd/store"
-	"github.com/notifyd/notifyd/store/storetest"
 )
 
 const testKey = "client-test-publisher-key-0123456789"
 
-// stack is a real notifyd HTTP API over a fresh database, with a hook in
+// stack is a real notifyd HTTP API on the test kit's stack, with a hook in
 // front of it to inject faults.
 type stack struct {
-	srv   *httptest.Server
-	store *store.Store
-	hub   *notify.Hub
+	*testkit.Stack
 	// fault, when set, handles a request instead of the API; it may call
 	// api itself.
 	fault atomic.Pointer[func(w http.ResponseWriter, r *http.Request, api http.Handler)]
@@ -34,33 +30,26 @@ type stack struct {
 
 func newStack(tb testing.TB) *stack {
 	tb.Helper()
-	st := storetest.Open(tb)
-	hub := notify.NewHub(notifytest.HubConfig())
-	svc := notify.NewService(st, hub, nil)
-	tb.Cleanup(func() { _ = svc.Close(context.Background()) })
-	acc, err := notify.NewAccounts(st, notify.AccountsConfig{Password: notify.PasswordParams{MemoryKiB: 1024, Time: 1, Threads: 1}}, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg := config.Default()
-	cfg.Auth.APIKeys = []string{testKey}
-	api := httpserver.New(httpserver.Config{HTTP: cfg.HTTP, Auth: cfg.Auth, WSPublicURL: cfg.WS.PublicURL},
-		httpserver.Deps{Store: st, Service: svc, Accounts: acc})
-	s := &stack{store: st, hub: hub}
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if f := s.fault.Load(); f != nil {
-			(*f)(w, r, api.Handler())
-			return
-		}
-		api.Handler().ServeHTTP(w, r)
-	}))
-	tb.Cleanup(s.srv.Close)
+	s := &stack{}
+	s.Stack = testkit.NewStack(tb, testkit.Config{HTTP: func(ks *testkit.Stack) testkit.Server {
+		cfg := config.Default()
+		cfg.Auth.APIKeys = []string{testKey}
+		api := httpserver.New(httpserver.Config{HTTP: cfg.HTTP, Auth: cfg.Auth, WSPublicURL: cfg.WS.PublicURL},
+			httpserver.Deps{Store: ks.Store, Service: ks.Service, Accounts: ks.Accounts, Logger: ks.Logger})
+		return testkit.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if f := s.fault.Load(); f != nil {
+				(*f)(w, r, api.Handler())
+				return
+			}
+			api.Handler().ServeHTTP(w, r)
+		})}
+	}})
 	return s
 }
 
 func (s *stack) client(tb testing.TB, opts ...client.Option) *client.Client {
 	tb.Helper()
-	c, err := client.New(s.srv.URL, testKey, append([]client.Option{client.WithBackoff(time.Millisecond, 10*time.Millisecond)}, opts...)...)
+	c, err := client.New(s.HTTPURL, testKey, append([]client.Option{client.WithBackoff(time.Millisecond, 10*time.Millisecond)}, opts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -70,11 +59,11 @@ func (s *stack) client(tb testing.TB, opts ...client.Option) *client.Client {
 // stored returns the notifications of the app's user ext.
 func (s *stack) stored(tb testing.TB, ext string) []notify.Notification {
 	tb.Helper()
-	u, err := s.store.UserByExternalID(context.Background(), ext)
+	u, err := s.Store.UserByExternalID(context.Background(), ext)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	list, _, err := s.store.ListNotifications(context.Background(), u.ID, notify.ListQuery{Limit: 100})
+	list, _, err := s.Store.ListNotifications(context.Background(), u.ID, notify.ListQuery{Limit: 100})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -107,12 +96,7 @@ func TestClientCalls(t *testing.T) {
 	if err != nil || sess.Secret == "" || sess.User.ExternalID == nil || *sess.User.ExternalID != "bob" {
 		t.Fatalf("NewSession = %+v, %v", sess, err)
 	}
-	sub, err := s.hub.Register(sess.User.ID, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.hub.Unregister(sub)
-	sub.GoLive(0)
+	testkit.Subscribe(t, s.Hub, sess.User.ID, 0)
 	if got, err := c.SendEvent(ctx, "bob", "task_progress", map[string]float64{"progress": 0.5}); err != nil || got != 1 {
 		t.Fatalf("SendEvent = %d, %v", got, err)
 	}

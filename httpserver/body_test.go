@@ -26,7 +26,7 @@ func bodyRoutes(externalID, secret string) []req {
 
 func TestBodyTooLarge(t *testing.T) {
 	e := newEnv(t)
-	_, secret := e.user(t, "alice")
+	_, secret := e.api.User(t, "alice")
 	// Valid JSON, invalid JSON and a JSON object whose fields would also
 	// fail validation: all are 413, decided before anything is parsed.
 	bodies := map[string]string{
@@ -41,14 +41,14 @@ func TestBodyTooLarge(t *testing.T) {
 		for name, body := range bodies {
 			t.Run(r.path+" "+name, func(t *testing.T) {
 				r.body = body
-				e.do(t, r).wantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
+				e.do(t, r).WantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
 			})
 		}
 	}
 	t.Run("chunked, no Content-Length", func(t *testing.T) {
 		for _, r := range bodyRoutes("alice", secret) {
 			r.body = strings.NewReader(`{"title":"` + strings.Repeat("x", 65<<10) + `"}`)
-			e.do(t, r).wantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
+			e.do(t, r).WantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
 		}
 	})
 	t.Run("routes that take no body", func(t *testing.T) {
@@ -59,10 +59,10 @@ func TestBodyTooLarge(t *testing.T) {
 			{method: "GET", path: "/api/me", secret: secret},
 		} {
 			r.body = big
-			e.do(t, r).wantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
+			e.do(t, r).WantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
 		}
 		// The session survived the refused logout.
-		e.do(t, req{method: "GET", path: "/api/me", secret: secret}).want(t, http.StatusOK)
+		e.do(t, req{method: "GET", path: "/api/me", secret: secret}).Want(t, http.StatusOK)
 	})
 	t.Run("64 KiB exactly is read", func(t *testing.T) {
 		body := `{"name":"` + strings.Repeat("a", 64<<10-11) + `"}`
@@ -71,12 +71,12 @@ func TestBodyTooLarge(t *testing.T) {
 		}
 		// Read in full, then refused by validation, not by size.
 		e.do(t, req{method: "PUT", path: "/api/publisher/users/alice", apiKey: testAPIKey, body: body}).
-			wantError(t, http.StatusBadRequest, notify.EINVALID, "name")
+			WantError(t, http.StatusBadRequest, notify.EINVALID, "name")
 	})
 	t.Run("configured limit", func(t *testing.T) {
 		e := newEnvWith(t, envOptions{cfg: func(c *Config) { c.HTTP.MaxBodyBytes = 100 }})
 		e.do(t, req{method: "POST", path: "/api/users", body: `{"username":"` + strings.Repeat("a", 100) + `"}`}).
-			wantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
+			WantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
 	})
 }
 
@@ -84,7 +84,7 @@ func TestBodyTooLarge(t *testing.T) {
 // each answer is a JSON 4xx, never a 500.
 func TestNoPanicOnOddBodies(t *testing.T) {
 	e := newEnv(t)
-	_, secret := e.user(t, "alice")
+	_, secret := e.api.User(t, "alice")
 	bodies := []string{
 		``, ` `, `null`, `true`, `0`, `"x"`, `[]`, `[{}]`, `{`, `}`, `{}`, `{}{}`, `{} x`,
 		`{"":1}`, `{"a":}`, `{"title":null,"user_ids":null,"type":null}`,
@@ -100,14 +100,14 @@ func TestNoPanicOnOddBodies(t *testing.T) {
 			t.Run(fmt.Sprintf("%s %d", r.path, i), func(t *testing.T) {
 				r.body = body
 				got := e.do(t, r)
-				if got.status >= 500 {
-					t.Fatalf("status %d for %q: %s", got.status, body, got.body)
+				if got.Status >= 500 {
+					t.Fatalf("status %d for %q: %s", got.Status, body, got.Body)
 				}
-				if got.status >= 400 {
+				if got.Status >= 400 {
 					var ej errorJSON
-					got.decode(t, &ej)
+					got.Decode(t, &ej)
 					if ej.Error.Code == "" || ej.Error.Message == "" {
-						t.Fatalf("error shape: %s", got.body)
+						t.Fatalf("error shape: %s", got.Body)
 					}
 				}
 			})

@@ -24,7 +24,7 @@ func TestPublisherEvents(t *testing.T) {
 		Sockets int `json:"sockets"`
 	}
 	e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: `{"type":"task_progress","data":{ "task_id" : "t1", "progress": 0.5 }}`}).
-		want(t, http.StatusAccepted).decode(t, &out)
+		Want(t, http.StatusAccepted).Decode(t, &out)
 	if out.Sockets != 2 {
 		t.Fatalf("sockets = %d, want 2", out.Sockets)
 	}
@@ -41,20 +41,20 @@ func TestPublisherEvents(t *testing.T) {
 	t.Run("no data, no socket", func(t *testing.T) {
 		e.external(t, "carol")
 		e.do(t, req{method: "POST", path: "/api/publisher/users/carol/events", apiKey: testAPIKey, body: `{"type":"ping"}`}).
-			want(t, http.StatusAccepted).decode(t, &out)
+			Want(t, http.StatusAccepted).Decode(t, &out)
 		if out.Sockets != 0 {
 			t.Fatalf("sockets = %d", out.Sockets)
 		}
 	})
 	t.Run("16 KiB of data", func(t *testing.T) {
 		data := `"` + strings.Repeat("x", notify.MaxEventDataBytes-2) + `"`
-		e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: `{"type":"big","data":` + data + `}`}).want(t, http.StatusAccepted)
+		e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: `{"type":"big","data":` + data + `}`}).Want(t, http.StatusAccepted)
 		frame(t, sock1, time.Second)
 		frame(t, sock2, time.Second)
 	})
 	t.Run("whitespace does not count", func(t *testing.T) {
 		data := `[` + strings.Repeat(" ", notify.MaxEventDataBytes) + `1]`
-		e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: `{"type":"spaced","data":` + data + `}`}).want(t, http.StatusAccepted)
+		e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: `{"type":"spaced","data":` + data + `}`}).Want(t, http.StatusAccepted)
 		if f := frame(t, sock1, time.Second); fmt.Sprint(f["event"].(map[string]any)["data"]) != "[1]" {
 			t.Fatalf("frame = %v", f)
 		}
@@ -76,25 +76,25 @@ func TestPublisherEvents(t *testing.T) {
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: tc.body}).
-				wantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
+				WantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
 		})
 	}
 	wantNoFrame(t, sock1)
 	t.Run("unknown user: no socket, nothing created", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/publisher/users/nobody-yet/events", apiKey: testAPIKey, body: `{"type":"t"}`}).
-			want(t, http.StatusAccepted).decode(t, &out)
+			Want(t, http.StatusAccepted).Decode(t, &out)
 		if out.Sockets != 0 {
 			t.Fatalf("sockets = %d", out.Sockets)
 		}
-		if _, err := e.accounts.ExternalUser(context.Background(), "nobody-yet"); notify.ErrorCode(err) != notify.ENOTFOUND {
+		if _, err := e.Accounts.ExternalUser(context.Background(), "nobody-yet"); notify.ErrorCode(err) != notify.ENOTFOUND {
 			t.Fatalf("the event created a user: %v", err)
 		}
 	})
 	t.Run("a self-signup account is not reachable", func(t *testing.T) {
-		dave, _ := e.user(t, "dave")
+		dave, _ := e.api.User(t, "dave")
 		sock := e.subscribe(t, dave.ID, 9)
 		e.do(t, req{method: "POST", path: "/api/publisher/users/dave/events", apiKey: testAPIKey, body: `{"type":"t"}`}).
-			want(t, http.StatusAccepted).decode(t, &out)
+			Want(t, http.StatusAccepted).Decode(t, &out)
 		if out.Sockets != 0 {
 			t.Fatalf("sockets = %d", out.Sockets)
 		}
@@ -102,6 +102,6 @@ func TestPublisherEvents(t *testing.T) {
 	})
 	t.Run("invalid external id", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/publisher/users/a%20b/events", apiKey: testAPIKey, body: `{"type":"t"}`}).
-			wantError(t, http.StatusBadRequest, notify.EINVALID, "external_id")
+			WantError(t, http.StatusBadRequest, notify.EINVALID, "external_id")
 	})
 }

@@ -14,11 +14,11 @@ func TestHealth(t *testing.T) {
 	var status struct {
 		Status string `json:"status"`
 	}
-	e.do(t, req{method: "GET", path: "/healthz"}).want(t, http.StatusOK).decode(t, &status)
+	e.do(t, req{method: "GET", path: "/healthz"}).Want(t, http.StatusOK).Decode(t, &status)
 	if status.Status != "ok" {
 		t.Fatalf("healthz = %+v", status)
 	}
-	e.do(t, req{method: "GET", path: "/readyz"}).want(t, http.StatusOK).decode(t, &status)
+	e.do(t, req{method: "GET", path: "/readyz"}).Want(t, http.StatusOK).Decode(t, &status)
 	if status.Status != "ok" {
 		t.Fatalf("readyz = %+v", status)
 	}
@@ -27,7 +27,7 @@ func TestHealth(t *testing.T) {
 		Tasks          bool     `json:"tasks"`
 		AllowedOrigins []string `json:"allowed_origins"`
 	}
-	e.do(t, req{method: "GET", path: "/api/config"}).want(t, http.StatusOK).decode(t, &cfg)
+	e.do(t, req{method: "GET", path: "/api/config"}).Want(t, http.StatusOK).Decode(t, &cfg)
 	if cfg.WSURL != testWSURL || !cfg.Tasks {
 		t.Fatalf("config = %+v", cfg)
 	}
@@ -50,31 +50,31 @@ func checkUnavailable(t *testing.T, e *env, secret string) {
 	}
 	for _, r := range cases {
 		t.Run(r.method+" "+r.path, func(t *testing.T) {
-			got := e.do(t, r).wantError(t, http.StatusServiceUnavailable, notify.EUNAVAILABLE, "")
+			got := e.do(t, r).WantError(t, http.StatusServiceUnavailable, notify.EUNAVAILABLE, "")
 			if strings.Contains(strings.ToLower(got.Error.Message), "sql") {
 				t.Fatalf("driver detail leaked: %q", got.Error.Message)
 			}
 		})
 	}
-	e.do(t, req{method: "GET", path: "/healthz"}).want(t, http.StatusOK)
+	e.do(t, req{method: "GET", path: "/healthz"}).Want(t, http.StatusOK)
 	// The cause is in the log, at Error, with the request id.
 	r := e.do(t, req{method: "GET", path: "/readyz"})
-	id := r.header.Get(requestIDHeader)
+	id := r.Header.Get(requestIDHeader)
 	found := false
-	for _, rec := range e.logs.records(t) {
+	for _, rec := range e.Logs.Records(t) {
 		if rec["msg"] == "request failed" && rec["request_id"] == id && rec["level"] == "ERROR" && rec["error"] != "" {
 			found = true
 		}
 	}
 	if !found {
-		t.Fatalf("no error log for request %s:\n%s", id, e.logs.String())
+		t.Fatalf("no error log for request %s:\n%s", id, e.Logs.String())
 	}
 }
 
 func TestStoreClosed(t *testing.T) {
 	e := newEnv(t)
-	_, secret := e.user(t, "alice")
-	if err := e.store.Close(); err != nil {
+	_, secret := e.api.User(t, "alice")
+	if err := e.Store.Close(); err != nil {
 		t.Fatal(err)
 	}
 	checkUnavailable(t, e, secret)
@@ -88,8 +88,8 @@ func TestPostgresDown(t *testing.T) {
 	p, viaProxy := storetest.ProxyURL(t, cfg.URL)
 	cfg.URL = viaProxy
 	e := newEnvWith(t, envOptions{store: storetest.OpenConfig(t, cfg)})
-	_, secret := e.user(t, "alice")
-	e.do(t, req{method: "GET", path: "/readyz"}).want(t, http.StatusOK)
+	_, secret := e.api.User(t, "alice")
+	e.do(t, req{method: "GET", path: "/readyz"}).Want(t, http.StatusOK)
 	p.Stop() // the database "goes down": connections drop, new ones are refused
 	checkUnavailable(t, e, secret)
 }

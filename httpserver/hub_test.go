@@ -40,18 +40,18 @@ func TestAPIChangesReachSockets(t *testing.T) {
 		Notification notify.Notification `json:"notification"`
 	}
 	e.do(t, req{method: "POST", path: "/api/publisher/users/alice/notifications", apiKey: testAPIKey,
-		body: `{"title":"first","style":"warning"}`}).want(t, http.StatusCreated).decode(t, &created)
+		body: `{"title":"first","style":"warning"}`}).Want(t, http.StatusCreated).Decode(t, &created)
 	for _, f := range next(t, "notification") {
 		if n := note(f); n["id"] != float64(created.Notification.ID) || n["title"] != "first" || n["style"] != "warning" || f["unread_count"] != 1.0 {
 			t.Fatalf("frame %v", f)
 		}
 	}
-	second := e.notify(t, alice.ID, "second")
+	second := e.Notify(t, alice.ID, "second")
 	next(t, "notification")
 
 	// Bulk → one "notification" per user.
 	e.do(t, req{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey,
-		body: `{"user_ids":["alice","bob"],"title":"bulk"}`}).want(t, http.StatusCreated)
+		body: `{"user_ids":["alice","bob"],"title":"bulk"}`}).Want(t, http.StatusCreated)
 	for _, f := range next(t, "notification") {
 		if note(f)["title"] != "bulk" || f["unread_count"] != 3.0 {
 			t.Fatalf("frame %v", f)
@@ -63,13 +63,13 @@ func TestAPIChangesReachSockets(t *testing.T) {
 
 	// Read, unread → "notification_updated".
 	path := fmt.Sprintf("/api/notifications/%d", created.Notification.ID)
-	e.do(t, req{method: "POST", path: path + "/read", secret: aliceSecret}).want(t, http.StatusOK)
+	e.do(t, req{method: "POST", path: path + "/read", secret: aliceSecret}).Want(t, http.StatusOK)
 	for _, f := range next(t, "notification_updated") {
 		if n := note(f); n["id"] != float64(created.Notification.ID) || n["read"] != true || f["unread_count"] != 2.0 {
 			t.Fatalf("frame %v", f)
 		}
 	}
-	e.do(t, req{method: "POST", path: path + "/unread", secret: aliceSecret}).want(t, http.StatusOK)
+	e.do(t, req{method: "POST", path: path + "/unread", secret: aliceSecret}).Want(t, http.StatusOK)
 	for _, f := range next(t, "notification_updated") {
 		if note(f)["read"] != false || f["unread_count"] != 3.0 {
 			t.Fatalf("frame %v", f)
@@ -78,14 +78,14 @@ func TestAPIChangesReachSockets(t *testing.T) {
 
 	// Read-all up to an id → "notifications_read" with up_to_id.
 	e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: aliceSecret,
-		body: fmt.Sprintf(`{"up_to_id":%d}`, second.ID)}).want(t, http.StatusOK)
+		body: fmt.Sprintf(`{"up_to_id":%d}`, second.ID)}).Want(t, http.StatusOK)
 	for _, f := range next(t, "notifications_read") {
 		if f["up_to_id"] != float64(second.ID) || f["unread_count"] != 1.0 {
 			t.Fatalf("frame %v", f)
 		}
 	}
 	// Read-all without a bound → up_to_id null.
-	e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: aliceSecret}).want(t, http.StatusOK)
+	e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: aliceSecret}).Want(t, http.StatusOK)
 	for _, f := range next(t, "notifications_read") {
 		if v, ok := f["up_to_id"]; !ok || v != nil || f["unread_count"] != 0.0 {
 			t.Fatalf("frame %v", f)
@@ -93,7 +93,7 @@ func TestAPIChangesReachSockets(t *testing.T) {
 	}
 
 	// Delete → "notification_deleted".
-	e.do(t, req{method: "DELETE", path: path, secret: aliceSecret}).want(t, http.StatusNoContent)
+	e.do(t, req{method: "DELETE", path: path, secret: aliceSecret}).Want(t, http.StatusNoContent)
 	for _, f := range next(t, "notification_deleted") {
 		if f["id"] != float64(created.Notification.ID) || f["unread_count"] != 0.0 {
 			t.Fatalf("frame %v", f)
@@ -103,15 +103,15 @@ func TestAPIChangesReachSockets(t *testing.T) {
 	// Bob's attempts on alice's notifications change nothing and tell no
 	// one; alice's actions told bob nothing beyond his own bulk copy.
 	e.do(t, req{method: "POST", path: fmt.Sprintf("/api/notifications/%d/read", second.ID), secret: bobSecret}).
-		wantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
+		WantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
 	e.do(t, req{method: "DELETE", path: fmt.Sprintf("/api/notifications/%d", second.ID), secret: bobSecret}).
-		wantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
+		WantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
 	wantNoFrame(t, bobTab)
 	wantNoFrame(t, tab1)
 	wantNoFrame(t, tab2)
 
 	// Bob's own read-all reaches bob only.
-	e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: bobSecret}).want(t, http.StatusOK)
+	e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: bobSecret}).Want(t, http.StatusOK)
 	if f := frame(t, bobTab, time.Second); f["type"] != "notifications_read" {
 		t.Fatalf("bob's frame %v", f)
 	}

@@ -35,42 +35,42 @@ func TestIdempotencyKey(t *testing.T) {
 	}{{"single", single, 1}, {"bulk", bulk, 1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			key := "key-" + tc.name
-			first := e.do(t, withKey(tc.r, key)).want(t, http.StatusCreated)
-			if first.header.Get("Idempotent-Replayed") != "" {
+			first := e.do(t, withKey(tc.r, key)).Want(t, http.StatusCreated)
+			if first.Header.Get("Idempotent-Replayed") != "" {
 				t.Fatal("a first answer is marked replayed")
 			}
 			for range tc.frames {
 				frame(t, tab, time.Second)
 			}
 			for range 3 {
-				again := e.do(t, withKey(tc.r, key)).want(t, http.StatusCreated)
-				if !bytes.Equal(again.body, first.body) || again.header.Get("Idempotent-Replayed") != "true" {
-					t.Fatalf("retry answered %s (replayed %q), first %s", again.body, again.header.Get("Idempotent-Replayed"), first.body)
+				again := e.do(t, withKey(tc.r, key)).Want(t, http.StatusCreated)
+				if !bytes.Equal(again.Body, first.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+					t.Fatalf("retry answered %s (replayed %q), first %s", again.Body, again.Header.Get("Idempotent-Replayed"), first.Body)
 				}
 			}
 			wantNoFrame(t, tab)
 
 			changed := tc.r
 			changed.body = strings.Replace(tc.r.body.(string), `"title":"`, `"title":"Changed `, 1)
-			e.do(t, withKey(changed, key)).wantError(t, http.StatusUnprocessableEntity, notify.EIDEMPOTENCY, "Idempotency-Key")
+			e.do(t, withKey(changed, key)).WantError(t, http.StatusUnprocessableEntity, notify.EIDEMPOTENCY, "Idempotency-Key")
 			// The same body on another path (another user) is another
 			// request too.
 			if tc.name == "single" {
 				other := tc.r
 				other.path = "/api/publisher/users/bob/notifications"
-				e.do(t, withKey(other, key)).wantError(t, http.StatusUnprocessableEntity, notify.EIDEMPOTENCY, "Idempotency-Key")
+				e.do(t, withKey(other, key)).WantError(t, http.StatusUnprocessableEntity, notify.EIDEMPOTENCY, "Idempotency-Key")
 			}
 			// Another publisher's key space.
 			r := withKey(tc.r, key)
 			r.apiKey = testAPIKey2
-			if got := e.do(t, r).want(t, http.StatusCreated); got.header.Get("Idempotent-Replayed") != "" {
+			if got := e.do(t, r).Want(t, http.StatusCreated); got.Header.Get("Idempotent-Replayed") != "" {
 				t.Fatal("another API key's request was replayed")
 			}
 			frame(t, tab, time.Second)
 		})
 	}
 	var l listJSON
-	e.do(t, req{method: "GET", path: "/api/notifications", secret: secret}).want(t, http.StatusOK).decode(t, &l)
+	e.do(t, req{method: "GET", path: "/api/notifications", secret: secret}).Want(t, http.StatusOK).Decode(t, &l)
 	if len(l.Notifications) != 4 {
 		t.Fatalf("alice has %d notifications, want 4 (one per key and API key)", len(l.Notifications))
 	}
@@ -80,11 +80,11 @@ func TestIdempotencyKey(t *testing.T) {
 			"empty": "", "256 characters": strings.Repeat("k", 256), "control character": "a\tb", "non-ASCII": "clé",
 		} {
 			t.Run(name, func(t *testing.T) {
-				e.do(t, withKey(single, key)).wantError(t, http.StatusBadRequest, notify.EINVALID, "Idempotency-Key")
+				e.do(t, withKey(single, key)).WantError(t, http.StatusBadRequest, notify.EINVALID, "Idempotency-Key")
 			})
 		}
 		t.Run("255 characters", func(t *testing.T) {
-			e.do(t, withKey(single, strings.Repeat("k", 255))).want(t, http.StatusCreated)
+			e.do(t, withKey(single, strings.Repeat("k", 255))).Want(t, http.StatusCreated)
 			frame(t, tab, time.Second)
 		})
 	})
@@ -101,7 +101,7 @@ func TestIdempotencyKey(t *testing.T) {
 				got := e.do(t, r)
 				mu.Lock()
 				defer mu.Unlock()
-				bodies[fmt.Sprintf("%d %s", got.status, got.body)]++
+				bodies[fmt.Sprintf("%d %s", got.Status, got.Body)]++
 			})
 		}
 		wg.Wait()
@@ -109,7 +109,7 @@ func TestIdempotencyKey(t *testing.T) {
 			t.Fatalf("answers: %v", bodies)
 		}
 		_, carolSecret := e.externalSession(t, "carol")
-		e.do(t, req{method: "GET", path: "/api/notifications", secret: carolSecret}).want(t, http.StatusOK).decode(t, &l)
+		e.do(t, req{method: "GET", path: "/api/notifications", secret: carolSecret}).Want(t, http.StatusOK).Decode(t, &l)
 		if len(l.Notifications) != 1 {
 			t.Fatalf("carol has %d notifications, want 1", len(l.Notifications))
 		}
@@ -117,9 +117,9 @@ func TestIdempotencyKey(t *testing.T) {
 
 	t.Run("a refused request stores no key", func(t *testing.T) {
 		bad := withKey(req{method: "POST", path: "/api/publisher/users/alice/notifications", body: `{"title":""}`}, "refused")
-		e.do(t, bad).wantError(t, http.StatusBadRequest, notify.EINVALID, "title")
+		e.do(t, bad).WantError(t, http.StatusBadRequest, notify.EINVALID, "title")
 		good := withKey(req{method: "POST", path: "/api/publisher/users/alice/notifications", body: `{"title":"fixed"}`}, "refused")
-		e.do(t, good).want(t, http.StatusCreated)
+		e.do(t, good).Want(t, http.StatusCreated)
 		frame(t, tab, time.Second)
 	})
 }
@@ -130,10 +130,10 @@ func TestIdempotencyKeySurvivesRestart(t *testing.T) {
 	e := newEnv(t)
 	r := req{method: "POST", path: "/api/publisher/users/dan/notifications", apiKey: testAPIKey,
 		header: map[string]string{"Idempotency-Key": "across-restarts"}, body: `{"title":"t"}`}
-	first := e.do(t, r).want(t, http.StatusCreated)
-	restarted := newEnvWith(t, envOptions{store: e.store})
-	again := restarted.do(t, r).want(t, http.StatusCreated)
-	if !bytes.Equal(again.body, first.body) || again.header.Get("Idempotent-Replayed") != "true" {
-		t.Fatalf("after a restart: %s, first %s", again.body, first.body)
+	first := e.do(t, r).Want(t, http.StatusCreated)
+	restarted := newEnvWith(t, envOptions{store: e.Store})
+	again := restarted.do(t, r).Want(t, http.StatusCreated)
+	if !bytes.Equal(again.Body, first.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("after a restart: %s, first %s", again.Body, first.Body)
 	}
 }

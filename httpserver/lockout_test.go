@@ -28,29 +28,29 @@ func TestNoLockoutFromAnotherAddress(t *testing.T) {
 		behindProxy(c)
 		c.Auth.LoginPerMinuteUser = 10
 	}})
-	e.signup(t, "alice")
+	e.api.Signup(t, "alice")
 	const attacker, victim = "203.0.113.66", "198.51.100.7"
 	for i := range 10 {
-		e.loginFrom(t, attacker, "alice", "wrong "+strconv.Itoa(i)).wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+		e.loginFrom(t, attacker, "alice", "wrong "+strconv.Itoa(i)).WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 	}
 	t.Run("the attacker's address is limited", func(t *testing.T) {
 		r := e.loginFrom(t, attacker, "ALICE", testPass)
-		r.wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
-		if got := r.header.Get("Retry-After"); got != "6" {
+		r.WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+		if got := r.Header.Get("Retry-After"); got != "6" {
 			t.Fatalf("Retry-After = %q, want 6 (10 failures a minute)", got)
 		}
 	})
 	t.Run("alice from her own address gets in", func(t *testing.T) {
-		e.loginFrom(t, victim, "alice", testPass).want(t, http.StatusCreated)
+		e.loginFrom(t, victim, "alice", testPass).Want(t, http.StatusCreated)
 	})
 	t.Run("right passwords are not counted", func(t *testing.T) {
 		for range 12 {
-			e.loginFrom(t, victim, "alice", testPass).want(t, http.StatusCreated)
+			e.loginFrom(t, victim, "alice", testPass).Want(t, http.StatusCreated)
 		}
 	})
 	t.Run("one failure does not lock her own address", func(t *testing.T) {
-		e.loginFrom(t, victim, "alice", "typo").want(t, http.StatusUnauthorized)
-		e.loginFrom(t, victim, "alice", testPass).want(t, http.StatusCreated)
+		e.loginFrom(t, victim, "alice", "typo").Want(t, http.StatusUnauthorized)
+		e.loginFrom(t, victim, "alice", testPass).Want(t, http.StatusCreated)
 	})
 }
 
@@ -61,9 +61,9 @@ func TestLoginLimitIPv6By64(t *testing.T) {
 		behindProxy(c)
 		c.Auth.LoginPerMinuteIP = 1
 	}})
-	e.loginFrom(t, "2001:db8:1:2::1", "nobody", "x").want(t, http.StatusUnauthorized)
-	e.loginFrom(t, "2001:db8:1:2::beef", "nobody", "x").wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
-	e.loginFrom(t, "2001:db8:1:3::1", "nobody", "x").want(t, http.StatusUnauthorized)
+	e.loginFrom(t, "2001:db8:1:2::1", "nobody", "x").Want(t, http.StatusUnauthorized)
+	e.loginFrom(t, "2001:db8:1:2::beef", "nobody", "x").WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+	e.loginFrom(t, "2001:db8:1:3::1", "nobody", "x").Want(t, http.StatusUnauthorized)
 }
 
 // TestLoginGlobalLimit: logins and sign-ups of every address together are
@@ -74,13 +74,13 @@ func TestLoginGlobalLimit(t *testing.T) {
 		behindProxy(c)
 		c.Auth.LoginPerMinute = 3
 	}})
-	e.loginFrom(t, "192.0.2.1", "nobody", "x").want(t, http.StatusUnauthorized)
-	e.loginFrom(t, "192.0.2.2", "nobody", "x").want(t, http.StatusUnauthorized)
+	e.loginFrom(t, "192.0.2.1", "nobody", "x").Want(t, http.StatusUnauthorized)
+	e.loginFrom(t, "192.0.2.2", "nobody", "x").Want(t, http.StatusUnauthorized)
 	e.do(t, req{method: "POST", path: "/api/users", body: map[string]string{"username": "carol", "password": testPass},
-		header: map[string]string{"X-Forwarded-For": "192.0.2.3"}}).want(t, http.StatusCreated)
+		header: map[string]string{"X-Forwarded-For": "192.0.2.3"}}).Want(t, http.StatusCreated)
 	r := e.loginFrom(t, "192.0.2.4", "carol", testPass)
-	r.wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
-	if got := r.header.Get("Retry-After"); got != "20" {
+	r.WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+	if got := r.Header.Get("Retry-After"); got != "20" {
 		t.Fatalf("Retry-After = %q, want 20", got)
 	}
 }

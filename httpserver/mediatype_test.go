@@ -13,7 +13,7 @@ import (
 // visitor's browser into the attacker's account.
 func TestLoginCSRFTextPlainForm(t *testing.T) {
 	e := newEnv(t)
-	e.signup(t, "mallory")
+	e.api.Signup(t, "mallory")
 	formBody := `{"username":"mallory","password":"` + testPass + `","x":"="}`
 	text := map[string]string{"Content-Type": "text/plain"}
 	for name, r := range map[string]req{
@@ -25,26 +25,26 @@ func TestLoginCSRFTextPlainForm(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r.method, r.path, r.body = "POST", "/api/sessions", formBody
 			got := e.do(t, r)
-			if got.status != http.StatusUnsupportedMediaType && got.status != http.StatusForbidden {
-				t.Fatalf("status = %d, want 415 or 403; body %s", got.status, got.body)
+			if got.Status != http.StatusUnsupportedMediaType && got.Status != http.StatusForbidden {
+				t.Fatalf("status = %d, want 415 or 403; body %s", got.Status, got.Body)
 			}
-			if c := got.header.Values("Set-Cookie"); len(c) != 0 {
+			if c := got.Header.Values("Set-Cookie"); len(c) != 0 {
 				t.Fatalf("a session cookie was set: %q", c)
 			}
 		})
 	}
 	t.Run("no Origin is 415 with the JSON error shape", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/sessions", body: formBody, header: text}).
-			wantError(t, http.StatusUnsupportedMediaType, notify.EMEDIATYPE, "Content-Type")
+			WantError(t, http.StatusUnsupportedMediaType, notify.EMEDIATYPE, "Content-Type")
 	})
 	t.Run("foreign Origin on sign-up is 403", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/users", origin: "https://evil.example",
 			body: map[string]string{"username": "victim", "password": testPass}}).
-			wantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
+			WantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
 	})
 	t.Run("the page's own origin logs in", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/sessions", origin: testOrigin,
-			body: map[string]string{"username": "mallory", "password": testPass}}).want(t, http.StatusCreated)
+			body: map[string]string{"username": "mallory", "password": testPass}}).Want(t, http.StatusCreated)
 	})
 }
 
@@ -54,8 +54,8 @@ func TestLoginCSRFTextPlainForm(t *testing.T) {
 // without a Content-Type.
 func TestJSONContentTypeRequired(t *testing.T) {
 	e := newEnv(t)
-	u, secret := e.user(t, "alice")
-	e.notify(t, u.ID, "hello")
+	u, secret := e.api.User(t, "alice")
+	e.Notify(t, u.ID, "hello")
 	routes := []req{
 		{method: "POST", path: "/api/users", body: `{"username":"bob","password":"` + testPass + `"}`},
 		{method: "POST", path: "/api/sessions", body: `{"username":"alice","password":"` + testPass + `"}`},
@@ -71,7 +71,7 @@ func TestJSONContentTypeRequired(t *testing.T) {
 		for _, r := range routes {
 			t.Run(ct+" "+r.path, func(t *testing.T) {
 				r.header = map[string]string{"Content-Type": ct}
-				e.do(t, r).wantError(t, http.StatusUnsupportedMediaType, notify.EMEDIATYPE, "Content-Type")
+				e.do(t, r).WantError(t, http.StatusUnsupportedMediaType, notify.EMEDIATYPE, "Content-Type")
 			})
 		}
 	}
@@ -79,13 +79,13 @@ func TestJSONContentTypeRequired(t *testing.T) {
 		t.Run("accepted "+ct, func(t *testing.T) {
 			r := e.do(t, req{method: "PUT", path: "/api/publisher/users/dave", apiKey: testAPIKey,
 				body: `{"name":"Dave"}`, header: map[string]string{"Content-Type": ct}})
-			if r.status == http.StatusUnsupportedMediaType {
-				t.Fatalf("refused: %s", r.body)
+			if r.Status == http.StatusUnsupportedMediaType {
+				t.Fatalf("refused: %s", r.Body)
 			}
 		})
 	}
 	t.Run("optional body absent, no Content-Type", func(t *testing.T) {
-		e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: secret}).want(t, http.StatusOK)
-		e.do(t, req{method: "PUT", path: "/api/publisher/users/erin", apiKey: testAPIKey}).want(t, http.StatusCreated)
+		e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: secret}).Want(t, http.StatusOK)
+		e.do(t, req{method: "PUT", path: "/api/publisher/users/erin", apiKey: testAPIKey}).Want(t, http.StatusCreated)
 	})
 }

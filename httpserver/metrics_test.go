@@ -10,8 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
-	"github.com/notifyd/notifyd/store/storetest"
 	"github.com/notifyd/notifyd/web"
 )
 
@@ -19,26 +19,18 @@ import (
 // over reg on a listener of its own, as run does.
 func newMetricsServer(tb testing.TB, reg *prometheus.Registry) metricsEnv {
 	tb.Helper()
-	st := storetest.Open(tb)
 	m := notify.NewMetrics(reg)
-	hub := notify.NewHub(notify.HubConfig{SendQueue: 256, MaxPerUser: 16, Metrics: m})
-	svc := notify.NewService(st, hub, nil)
-	acc, err := notify.NewAccounts(st, notify.AccountsConfig{Password: cheapPasswords()}, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tasks := notify.NewTasks(svc, nil)
-	tb.Cleanup(tasks.Close)
-	d := Deps{Store: st, Service: svc, Accounts: acc, Tasks: tasks, Metrics: m}
-	srv := httptest.NewServer(newServer(testConfig(), d, web.Files()).Handler())
+	s := testkit.NewStack(tb, testkit.Config{Metrics: m, HTTP: func(s *testkit.Stack) testkit.Server {
+		d := Deps{Store: s.Store, Service: s.Service, Accounts: s.Accounts, Tasks: s.Tasks, Logger: s.Logger, Metrics: m}
+		return testkit.Server{Handler: newServer(testConfig(), d, web.Files()).Handler()}
+	}})
 	metrics := httptest.NewServer(MetricsHandler(reg, nil))
 	transport := &http.Transport{MaxConnsPerHost: 1}
 	tb.Cleanup(func() {
 		transport.CloseIdleConnections()
-		srv.Close()
 		metrics.Close()
 	})
-	return metricsEnv{url: srv.URL, metricsURL: metrics.URL, client: &http.Client{Transport: transport}}
+	return metricsEnv{url: s.HTTPURL, metricsURL: metrics.URL, client: &http.Client{Transport: transport}}
 }
 
 // metricsEnv is the API with metrics and a client that sends every

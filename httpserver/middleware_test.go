@@ -14,17 +14,17 @@ import (
 
 func TestRequestID(t *testing.T) {
 	e := newEnv(t)
-	a := e.do(t, req{method: "GET", path: "/healthz"}).header.Get(requestIDHeader)
-	b := e.do(t, req{method: "GET", path: "/healthz"}).header.Get(requestIDHeader)
+	a := e.do(t, req{method: "GET", path: "/healthz"}).Header.Get(requestIDHeader)
+	b := e.do(t, req{method: "GET", path: "/healthz"}).Header.Get(requestIDHeader)
 	if a == "" || a == b {
 		t.Fatalf("request ids %q, %q", a, b)
 	}
 	kept := e.do(t, req{method: "GET", path: "/healthz", header: map[string]string{requestIDHeader: "lb-1234.abc_D"}})
-	if got := kept.header.Get(requestIDHeader); got != "lb-1234.abc_D" {
+	if got := kept.Header.Get(requestIDHeader); got != "lb-1234.abc_D" {
 		t.Fatalf("plain incoming id replaced: %q", got)
 	}
 	odd := e.do(t, req{method: "GET", path: "/healthz", header: map[string]string{requestIDHeader: "x\" level=ERROR"}})
-	if got := odd.header.Get(requestIDHeader); got == "" || strings.ContainsAny(got, "\" =") {
+	if got := odd.Header.Get(requestIDHeader); got == "" || strings.ContainsAny(got, "\" =") {
 		t.Fatalf("odd incoming id kept: %q", got)
 	}
 }
@@ -33,7 +33,7 @@ func TestAccessLog(t *testing.T) {
 	e := newEnvWith(t, envOptions{routes: func(s *Server) {
 		s.engine.GET("/test/boom", func(*gin.Context) { panic("boom") })
 	}})
-	alice, secret := e.user(t, "alice")
+	alice, secret := e.api.User(t, "alice")
 
 	cases := []struct {
 		name   string
@@ -52,8 +52,8 @@ func TestAccessLog(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := e.do(t, tc.r).want(t, tc.status)
-			rec := e.logs.accessRecord(t, r.header.Get(requestIDHeader))
+			r := e.do(t, tc.r).Want(t, tc.status)
+			rec := accessRecord(t, e.Logs, r.Header.Get(requestIDHeader))
 			path, _, _ := strings.Cut(tc.r.path, "?")
 			if rec["level"] != tc.level || rec["method"] != tc.r.method || rec["path"] != path ||
 				rec["status"] != float64(tc.status) || rec["duration"] == nil {
@@ -65,7 +65,7 @@ func TestAccessLog(t *testing.T) {
 		})
 	}
 	t.Run("no secrets", func(t *testing.T) {
-		logs := e.logs.String()
+		logs := e.Logs.String()
 		for _, s := range []string{secret, testPass, "hunter2-wrong", testAPIKey, "not-a-secret-value", "querysecret", "Authorization", "Cookie"} {
 			if strings.Contains(logs, s) {
 				t.Errorf("logs contain %q", s)
@@ -83,13 +83,13 @@ func TestRecovery(t *testing.T) {
 	for _, path := range []string{"/test/boom", "/test/error", "/test/unknown-code"} {
 		t.Run(path, func(t *testing.T) {
 			r := e.do(t, req{method: "GET", path: path})
-			got := r.wantError(t, http.StatusInternalServerError, notify.EINTERNAL, "")
+			got := r.WantError(t, http.StatusInternalServerError, notify.EINTERNAL, "")
 			if got.Error.Message != internalMessage {
 				t.Fatalf("message %q leaks details", got.Error.Message)
 			}
-			id := r.header.Get(requestIDHeader)
+			id := r.Header.Get(requestIDHeader)
 			found := false
-			for _, rec := range e.logs.records(t) {
+			for _, rec := range e.Logs.Records(t) {
 				if rec["request_id"] == id && rec["level"] == "ERROR" && rec["msg"] != "http request" {
 					found = true
 				}
@@ -100,7 +100,7 @@ func TestRecovery(t *testing.T) {
 		})
 	}
 	// The server keeps serving.
-	e.do(t, req{method: "GET", path: "/healthz"}).want(t, http.StatusOK)
+	e.do(t, req{method: "GET", path: "/healthz"}).Want(t, http.StatusOK)
 }
 
 type errorString string
@@ -109,7 +109,7 @@ func (e errorString) Error() string { return string(e) }
 
 func TestUnknownRoutes(t *testing.T) {
 	e := newEnv(t)
-	_, secret := e.user(t, "alice")
+	_, secret := e.api.User(t, "alice")
 	notFound := []req{
 		{method: "GET", path: "/api/nope"},
 		{method: "GET", path: "/api/notifications/"},
@@ -121,7 +121,7 @@ func TestUnknownRoutes(t *testing.T) {
 	for _, r := range notFound {
 		t.Run(r.method+" "+r.path, func(t *testing.T) {
 			r.secret = secret
-			e.do(t, r).wantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
+			e.do(t, r).WantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
 		})
 	}
 	notAllowed := []struct {
@@ -137,13 +137,13 @@ func TestUnknownRoutes(t *testing.T) {
 	}
 	for _, tc := range notAllowed {
 		t.Run(tc.r.method+" "+tc.r.path, func(t *testing.T) {
-			r := e.do(t, tc.r).wantError(t, http.StatusMethodNotAllowed, "method_not_allowed", "")
+			r := e.do(t, tc.r).WantError(t, http.StatusMethodNotAllowed, "method_not_allowed", "")
 			_ = r
 		})
 	}
 	t.Run("Allow header", func(t *testing.T) {
 		r := e.do(t, req{method: "PUT", path: "/api/notifications/1"})
-		if allow := r.header.Get("Allow"); !strings.Contains(allow, "DELETE") {
+		if allow := r.Header.Get("Allow"); !strings.Contains(allow, "DELETE") {
 			t.Fatalf("Allow = %q", allow)
 		}
 	})
@@ -159,13 +159,13 @@ func TestSecurityHeaders(t *testing.T) {
 	} {
 		t.Run(r.path, func(t *testing.T) {
 			got := e.do(t, r)
-			if got.header.Get("X-Content-Type-Options") != "nosniff" {
-				t.Fatalf("headers %v", got.header)
+			if got.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Fatalf("headers %v", got.Header)
 			}
 		})
 	}
 	t.Run("API responses are not cached", func(t *testing.T) {
-		if cc := e.do(t, req{method: "GET", path: "/api/config"}).header.Get("Cache-Control"); cc != "no-store" {
+		if cc := e.do(t, req{method: "GET", path: "/api/config"}).Header.Get("Cache-Control"); cc != "no-store" {
 			t.Fatalf("Cache-Control = %q", cc)
 		}
 	})
@@ -178,36 +178,36 @@ func TestCORS(t *testing.T) {
 	}
 	t.Run("off by default", func(t *testing.T) {
 		e := newEnv(t)
-		r := e.do(t, req{method: "GET", path: "/api/config", origin: "https://app.example"}).want(t, http.StatusOK)
-		for k := range r.header {
+		r := e.do(t, req{method: "GET", path: "/api/config", origin: "https://app.example"}).Want(t, http.StatusOK)
+		for k := range r.Header {
 			if strings.HasPrefix(k, "Access-Control-") {
 				t.Fatalf("CORS header %s with CORS off", k)
 			}
 		}
 		r = e.do(t, preflight("https://app.example"))
-		if r.status == http.StatusNoContent || r.header.Get("Access-Control-Allow-Origin") != "" {
-			t.Fatalf("preflight answered with CORS off: %d %v", r.status, r.header)
+		if r.Status == http.StatusNoContent || r.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Fatalf("preflight answered with CORS off: %d %v", r.Status, r.Header)
 		}
 	})
 	t.Run("configured", func(t *testing.T) {
 		e := newEnvWith(t, envOptions{cfg: func(c *Config) { c.HTTP.CORSOrigins = []string{"https://App.example/"} }})
-		r := e.do(t, req{method: "GET", path: "/api/config", origin: "https://app.example"}).want(t, http.StatusOK)
-		if r.header.Get("Access-Control-Allow-Origin") != "https://app.example" ||
-			r.header.Get("Access-Control-Allow-Credentials") != "true" || !strings.Contains(strings.Join(r.header.Values("Vary"), ","), "Origin") {
-			t.Fatalf("headers %v", r.header)
+		r := e.do(t, req{method: "GET", path: "/api/config", origin: "https://app.example"}).Want(t, http.StatusOK)
+		if r.Header.Get("Access-Control-Allow-Origin") != "https://app.example" ||
+			r.Header.Get("Access-Control-Allow-Credentials") != "true" || !strings.Contains(strings.Join(r.Header.Values("Vary"), ","), "Origin") {
+			t.Fatalf("headers %v", r.Header)
 		}
-		r = e.do(t, preflight("https://app.example")).want(t, http.StatusNoContent)
-		if r.header.Get("Access-Control-Allow-Origin") != "https://app.example" ||
-			!strings.Contains(r.header.Get("Access-Control-Allow-Methods"), "POST") ||
-			!strings.Contains(strings.ToLower(r.header.Get("Access-Control-Allow-Headers")), "authorization") {
-			t.Fatalf("preflight headers %v", r.header)
+		r = e.do(t, preflight("https://app.example")).Want(t, http.StatusNoContent)
+		if r.Header.Get("Access-Control-Allow-Origin") != "https://app.example" ||
+			!strings.Contains(r.Header.Get("Access-Control-Allow-Methods"), "POST") ||
+			!strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "authorization") {
+			t.Fatalf("preflight headers %v", r.Header)
 		}
-		r = e.do(t, req{method: "GET", path: "/api/config", origin: "https://evil.example"}).want(t, http.StatusOK)
-		if r.header.Get("Access-Control-Allow-Origin") != "" || !strings.Contains(strings.Join(r.header.Values("Vary"), ","), "Origin") {
-			t.Fatalf("foreign origin headers %v", r.header)
+		r = e.do(t, req{method: "GET", path: "/api/config", origin: "https://evil.example"}).Want(t, http.StatusOK)
+		if r.Header.Get("Access-Control-Allow-Origin") != "" || !strings.Contains(strings.Join(r.Header.Values("Vary"), ","), "Origin") {
+			t.Fatalf("foreign origin headers %v", r.Header)
 		}
-		e.do(t, preflight("https://evil.example")).wantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
-		e.do(t, preflight("null")).wantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
+		e.do(t, preflight("https://evil.example")).WantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
+		e.do(t, preflight("null")).WantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
 	})
 }
 

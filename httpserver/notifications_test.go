@@ -24,15 +24,15 @@ func listIDs(l listJSON) []int64 {
 
 func TestListNotifications(t *testing.T) {
 	e := newEnv(t)
-	alice, secret := e.user(t, "alice")
-	bob, _ := e.user(t, "bob")
+	alice, secret := e.api.User(t, "alice")
+	bob, _ := e.api.User(t, "bob")
 	var ids []int64 // ascending
 	for i := range 10 {
-		ids = append(ids, e.notify(t, alice.ID, fmt.Sprint("n", i)).ID)
-		e.notify(t, bob.ID, "bob's")
+		ids = append(ids, e.Notify(t, alice.ID, fmt.Sprint("n", i)).ID)
+		e.Notify(t, bob.ID, "bob's")
 	}
 	for _, id := range []int64{ids[1], ids[3], ids[8]} {
-		if _, err := e.service.SetRead(t.Context(), alice.ID, id, true); err != nil {
+		if _, err := e.Service.SetRead(t.Context(), alice.ID, id, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -64,7 +64,7 @@ func TestListNotifications(t *testing.T) {
 	for _, tc := range good {
 		t.Run(tc.name, func(t *testing.T) {
 			var l listJSON
-			e.do(t, req{method: "GET", path: "/api/notifications" + tc.query, secret: secret}).want(t, http.StatusOK).decode(t, &l)
+			e.do(t, req{method: "GET", path: "/api/notifications" + tc.query, secret: secret}).Want(t, http.StatusOK).Decode(t, &l)
 			if got := listIDs(l); !slices.Equal(got, tc.want) || l.HasMore != tc.more {
 				t.Fatalf("ids %v more %v, want %v more %v", got, l.HasMore, tc.want, tc.more)
 			}
@@ -97,28 +97,28 @@ func TestListNotifications(t *testing.T) {
 	for _, tc := range bad {
 		t.Run("bad "+tc.query, func(t *testing.T) {
 			e.do(t, req{method: "GET", path: "/api/notifications" + tc.query, secret: secret}).
-				wantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
+				WantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
 		})
 	}
 }
 
 func TestReadUnreadDelete(t *testing.T) {
 	e := newEnv(t)
-	alice, secret := e.user(t, "alice")
-	bob, bobSecret := e.user(t, "bob")
-	n := e.notify(t, alice.ID, "hello")
-	bobs := e.notify(t, bob.ID, "bob's")
+	alice, secret := e.api.User(t, "alice")
+	bob, bobSecret := e.api.User(t, "bob")
+	n := e.Notify(t, alice.ID, "hello")
+	bobs := e.Notify(t, bob.ID, "bob's")
 
 	var out struct {
 		Notification notify.Notification `json:"notification"`
 	}
 	e.do(t, req{method: "POST", path: fmt.Sprintf("/api/notifications/%d/read", n.ID), secret: secret}).
-		want(t, http.StatusOK).decode(t, &out)
+		Want(t, http.StatusOK).Decode(t, &out)
 	if !out.Notification.Read || out.Notification.ReadAt == nil || out.Notification.ID != n.ID || out.Notification.Title != "hello" {
 		t.Fatalf("after read: %+v", out.Notification)
 	}
 	e.do(t, req{method: "POST", path: fmt.Sprintf("/api/notifications/%d/unread", n.ID), secret: secret}).
-		want(t, http.StatusOK).decode(t, &out)
+		Want(t, http.StatusOK).Decode(t, &out)
 	if out.Notification.Read || out.Notification.ReadAt != nil {
 		t.Fatalf("after unread: %+v", out.Notification)
 	}
@@ -130,7 +130,7 @@ func TestReadUnreadDelete(t *testing.T) {
 		for _, route := range []struct{ method, suffix string }{{"POST", "/read"}, {"POST", "/unread"}, {"DELETE", ""}} {
 			t.Run(route.method+" "+id+route.suffix, func(t *testing.T) {
 				r := e.do(t, req{method: route.method, path: "/api/notifications/" + id + route.suffix, secret: secret})
-				if got := r.wantError(t, http.StatusNotFound, notify.ENOTFOUND, ""); got.Error.Message != notificationNotFound {
+				if got := r.WantError(t, http.StatusNotFound, notify.ENOTFOUND, ""); got.Error.Message != notificationNotFound {
 					t.Fatalf("message %q, want %q", got.Error.Message, notificationNotFound)
 				}
 			})
@@ -138,41 +138,41 @@ func TestReadUnreadDelete(t *testing.T) {
 	}
 	// Bob's notification is untouched by alice's attempts.
 	var l listJSON
-	e.do(t, req{method: "GET", path: "/api/notifications", secret: bobSecret}).want(t, http.StatusOK).decode(t, &l)
+	e.do(t, req{method: "GET", path: "/api/notifications", secret: bobSecret}).Want(t, http.StatusOK).Decode(t, &l)
 	if len(l.Notifications) != 1 || l.Notifications[0].Read {
 		t.Fatalf("bob's inbox: %+v", l.Notifications)
 	}
 
-	r := e.do(t, req{method: "DELETE", path: fmt.Sprintf("/api/notifications/%d", n.ID), secret: secret}).want(t, http.StatusNoContent)
-	if len(r.body) != 0 {
-		t.Fatalf("204 with body %q", r.body)
+	r := e.do(t, req{method: "DELETE", path: fmt.Sprintf("/api/notifications/%d", n.ID), secret: secret}).Want(t, http.StatusNoContent)
+	if len(r.Body) != 0 {
+		t.Fatalf("204 with body %q", r.Body)
 	}
 	e.do(t, req{method: "DELETE", path: fmt.Sprintf("/api/notifications/%d", n.ID), secret: secret}).
-		wantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
+		WantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
 	e.do(t, req{method: "POST", path: fmt.Sprintf("/api/notifications/%d/read", n.ID), secret: secret}).
-		wantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
+		WantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
 }
 
 func TestReadAll(t *testing.T) {
 	e := newEnv(t)
-	alice, secret := e.user(t, "alice")
-	bob, bobSecret := e.user(t, "bob")
-	a1 := e.notify(t, alice.ID, "1")
-	a2 := e.notify(t, alice.ID, "2")
-	e.notify(t, bob.ID, "bob's")
+	alice, secret := e.api.User(t, "alice")
+	bob, bobSecret := e.api.User(t, "bob")
+	a1 := e.Notify(t, alice.ID, "1")
+	a2 := e.Notify(t, alice.ID, "2")
+	e.Notify(t, bob.ID, "bob's")
 	// Arrives after the user looked: must stay unread.
-	a3 := e.notify(t, alice.ID, "3")
+	a3 := e.Notify(t, alice.ID, "3")
 
 	var out struct {
 		Updated int64 `json:"updated"`
 	}
 	e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: secret, body: map[string]int64{"up_to_id": a2.ID}}).
-		want(t, http.StatusOK).decode(t, &out)
+		Want(t, http.StatusOK).Decode(t, &out)
 	if out.Updated != 2 {
 		t.Fatalf("updated = %d, want 2", out.Updated)
 	}
 	var l listJSON
-	e.do(t, req{method: "GET", path: "/api/notifications?unread=true", secret: secret}).want(t, http.StatusOK).decode(t, &l)
+	e.do(t, req{method: "GET", path: "/api/notifications?unread=true", secret: secret}).Want(t, http.StatusOK).Decode(t, &l)
 	if got := listIDs(l); !slices.Equal(got, []int64{a3.ID}) {
 		t.Fatalf("unread after read-all up to %d: %v, want [%d] (a1 %d)", a2.ID, got, a3.ID, a1.ID)
 	}
@@ -190,26 +190,26 @@ func TestReadAll(t *testing.T) {
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: secret, body: tc.body}).
-				wantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
+				WantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
 		})
 	}
 
 	t.Run("no body marks all", func(t *testing.T) {
-		e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: secret}).want(t, http.StatusOK).decode(t, &out)
+		e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: secret}).Want(t, http.StatusOK).Decode(t, &out)
 		if out.Updated != 1 {
 			t.Fatalf("updated = %d, want 1", out.Updated)
 		}
 	})
 	t.Run("null and {} mark all", func(t *testing.T) {
 		for _, body := range []string{`{"up_to_id":null}`, `{}`, "  "} {
-			e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: secret, body: body}).want(t, http.StatusOK).decode(t, &out)
+			e.do(t, req{method: "POST", path: "/api/notifications/read-all", secret: secret, body: body}).Want(t, http.StatusOK).Decode(t, &out)
 			if out.Updated != 0 {
 				t.Fatalf("%s: updated = %d, want 0", body, out.Updated)
 			}
 		}
 	})
 	t.Run("other users untouched", func(t *testing.T) {
-		e.do(t, req{method: "GET", path: "/api/notifications?unread=true", secret: bobSecret}).want(t, http.StatusOK).decode(t, &l)
+		e.do(t, req{method: "GET", path: "/api/notifications?unread=true", secret: bobSecret}).Want(t, http.StatusOK).Decode(t, &l)
 		if len(l.Notifications) != 1 {
 			t.Fatalf("bob's unread: %v", listIDs(l))
 		}

@@ -1,25 +1,13 @@
 package httpserver
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
-
-// recordingTB records the errors checkSpec reports instead of failing.
-type recordingTB struct {
-	testing.TB
-	errs []string
-}
-
-func (r *recordingTB) Helper() {}
-
-func (r *recordingTB) Errorf(format string, args ...any) {
-	r.errs = append(r.errs, fmt.Sprintf(format, args...))
-}
 
 // TestSpecCheckCatchesDrift feeds checkSpec exchanges that break
 // docs/openapi.yaml, as a server that drifted from it would answer, and
@@ -46,39 +34,39 @@ func TestSpecCheckCatchesDrift(t *testing.T) {
 		want               string // in the error; "" for none
 	}{
 		{"keeps the spec", "GET", "/api/me", "", "Bearer s3cret",
-			resp{200, okHeader(), []byte(me)}, ""},
+			resp{Status: 200, Header: okHeader(), Body: []byte(me)}, ""},
 		{"field the spec lacks", "GET", "/api/me", "", "Bearer s3cret",
-			resp{200, okHeader(), []byte(strings.Replace(me, `"ws_url"`, `"extra":1,"ws_url"`, 1))}, "does not match the spec"},
+			resp{Status: 200, Header: okHeader(), Body: []byte(strings.Replace(me, `"ws_url"`, `"extra":1,"ws_url"`, 1))}, "does not match the spec"},
 		{"field missing", "GET", "/api/me", "", "Bearer s3cret",
-			resp{200, okHeader(), []byte(strings.Replace(me, `"unread_count":0,`, "", 1))}, "does not match the spec"},
+			resp{Status: 200, Header: okHeader(), Body: []byte(strings.Replace(me, `"unread_count":0,`, "", 1))}, "does not match the spec"},
 		{"status the spec lacks", "GET", "/api/me", "", "Bearer s3cret",
-			resp{http.StatusTeapot, okHeader(), []byte(`{"error":{"code":"internal","message":"x"}}`)}, "does not match the spec"},
+			resp{Status: http.StatusTeapot, Header: okHeader(), Body: []byte(`{"error":{"code":"internal","message":"x"}}`)}, "does not match the spec"},
 		{"error code of another status", "GET", "/api/me", "", "Bearer s3cret",
-			resp{401, okHeader(), []byte(`{"error":{"code":"forbidden","message":"x"}}`)}, "does not match the spec"},
+			resp{Status: 401, Header: okHeader(), Body: []byte(`{"error":{"code":"forbidden","message":"x"}}`)}, "does not match the spec"},
 		{"no X-Request-Id", "GET", "/api/config", "", "",
-			resp{200, http.Header{"Content-Type": {"application/json"}}, []byte(`{"ws_url":"","tasks":false,"allowed_origins":[]}`)}, "X-Request-ID"},
+			resp{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"ws_url":"","tasks":false,"allowed_origins":[]}`)}, "X-Request-ID"},
 		{"429 without Retry-After", "POST", "/api/sessions", `{"username":"a","password":"b"}`, "",
-			resp{429, okHeader(), []byte(`{"error":{"code":"rate_limited","message":"x"}}`)}, "Retry-After"},
+			resp{Status: 429, Header: okHeader(), Body: []byte(`{"error":{"code":"rate_limited","message":"x"}}`)}, "Retry-After"},
 		{"request the spec refuses, accepted", "POST", "/api/publisher/users/bob/notifications", `{"title":"t","colour":"red"}`, "Bearer key",
-			resp{201, okHeader(), []byte(`{"notification":{}}`)}, "accepted (201) a request the spec refuses"},
+			resp{Status: 201, Header: okHeader(), Body: []byte(`{"notification":{}}`)}, "accepted (201) a request the spec refuses"},
 		{"user route without credentials, accepted", "GET", "/api/me", "", "",
-			resp{200, okHeader(), []byte(me)}, "accepted (200) a request the spec refuses"},
+			resp{Status: 200, Header: okHeader(), Body: []byte(me)}, "accepted (200) a request the spec refuses"},
 		{"session route with a token, accepted", "DELETE", "/api/sessions/current", "", "Bearer a.b.c",
-			resp{204, okHeader("Set-Cookie", "notifyd_session=; Max-Age=0"), nil}, "accepted (204) a request the spec refuses"},
+			resp{Status: 204, Header: okHeader("Set-Cookie", "notifyd_session=; Max-Age=0"), Body: nil}, "accepted (204) a request the spec refuses"},
 		{"request refused: not checked", "POST", "/api/publisher/users/bob/notifications", `{"title":"t","colour":"red"}`, "Bearer key",
-			resp{400, okHeader(), []byte(`{"error":{"code":"invalid_request","message":"colour: unknown field"}}`)}, ""},
+			resp{Status: 400, Header: okHeader(), Body: []byte(`{"error":{"code":"invalid_request","message":"colour: unknown field"}}`)}, ""},
 		{"route the spec lacks", "GET", "/api/secret", "", "",
-			resp{200, okHeader(), []byte(`{}`)}, "has no such operation"},
+			resp{Status: 200, Header: okHeader(), Body: []byte(`{}`)}, "has no such operation"},
 		{"unknown route, JSON 404", "GET", "/api/secret", "", "",
-			resp{404, okHeader(), []byte(`{"error":{"code":"not_found","message":"no such route"}}`)}, ""},
+			resp{Status: 404, Header: okHeader(), Body: []byte(`{"error":{"code":"not_found","message":"no such route"}}`)}, ""},
 		{"unknown route, other 404 body", "GET", "/api/secret", "", "",
-			resp{404, okHeader(), []byte(`404 page not found`)}, "not JSON"},
+			resp{Status: 404, Header: okHeader(), Body: []byte(`404 page not found`)}, "not JSON"},
 		{"created", "POST", "/api/publisher/users/bob/notifications", note, "Bearer key",
-			resp{201, okHeader(), []byte(created)}, ""},
+			resp{Status: 201, Header: okHeader(), Body: []byte(created)}, ""},
 		{"replayed", "POST", "/api/publisher/users/bob/notifications", note, "Bearer key",
-			resp{201, okHeader("Idempotent-Replayed", "true"), []byte(created)}, ""},
+			resp{Status: 201, Header: okHeader("Idempotent-Replayed", "true"), Body: []byte(created)}, ""},
 		{"replayed, header the spec lacks", "POST", "/api/publisher/users/bob/notifications", note, "Bearer key",
-			resp{201, okHeader("Idempotent-Replayed", "yes"), []byte(created)}, "Idempotent-Replayed"},
+			resp{Status: 201, Header: okHeader("Idempotent-Replayed", "yes"), Body: []byte(created)}, "Idempotent-Replayed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,9 +78,9 @@ func TestSpecCheckCatchesDrift(t *testing.T) {
 			if tc.auth != "" {
 				hr.Header.Set("Authorization", tc.auth)
 			}
-			rec := &recordingTB{TB: t}
+			rec := &testkit.Recorder{TB: t}
 			checkSpec(rec, s, hr, tc.got)
-			got := strings.Join(rec.errs, "\n")
+			got := strings.Join(rec.Errors, "\n")
 			if tc.want == "" && got != "" {
 				t.Fatalf("unexpected: %s", got)
 			}
@@ -132,10 +120,10 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec := &recordingTB{TB: t}
-			spec.checkAnyError(rec, hr, resp{status: status, body: body})
-			if len(rec.errs) > 0 {
-				t.Fatalf("code %q answered %d: %s", code, status, rec.errs)
+			rec := &testkit.Recorder{TB: t}
+			spec.checkAnyError(rec, hr, resp{Status: status, Body: body})
+			if len(rec.Errors) > 0 {
+				t.Fatalf("code %q answered %d: %s", code, status, rec.Errors)
 			}
 		})
 	}

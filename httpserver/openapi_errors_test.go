@@ -13,16 +13,16 @@ import (
 // the 413 every route gives a body over the limit first.
 func (spec *apiSpec) checkUnrouted(tb testing.TB, hr *http.Request, got resp) {
 	tb.Helper()
-	switch got.status {
+	switch got.Status {
 	case http.StatusNotFound, http.StatusRequestEntityTooLarge:
 		spec.checkAnyError(tb, hr, got)
 	case http.StatusMethodNotAllowed:
 		spec.checkAnyError(tb, hr, got)
-		if got.header.Get("Allow") == "" {
+		if got.Header.Get("Allow") == "" {
 			tb.Errorf("openapi: 405 to %s %s without Allow", hr.Method, hr.URL.Path)
 		}
 	default:
-		tb.Errorf("openapi: %s %s answered %d, and docs/openapi.yaml has no such operation", hr.Method, hr.URL.Path, got.status)
+		tb.Errorf("openapi: %s %s answered %d, and docs/openapi.yaml has no such operation", hr.Method, hr.URL.Path, got.Status)
 	}
 }
 
@@ -61,12 +61,12 @@ func errorSchema(status int) (string, bool) {
 // status; a success status passes.
 func (spec *apiSpec) checkAnyError(tb testing.TB, hr *http.Request, got resp) {
 	tb.Helper()
-	if got.status < 400 {
+	if got.Status < 400 {
 		return
 	}
-	schema, ok := errorSchema(got.status)
+	schema, ok := errorSchema(got.Status)
 	if !ok {
-		tb.Errorf("openapi: %s %s answered %d, which no error of docs/openapi.yaml has", hr.Method, hr.URL.Path, got.status)
+		tb.Errorf("openapi: %s %s answered %d, which no error of docs/openapi.yaml has", hr.Method, hr.URL.Path, got.Status)
 		return
 	}
 	spec.checkError(tb, hr, got, schema)
@@ -80,11 +80,11 @@ func (spec *apiSpec) checkError(tb testing.TB, hr *http.Request, got resp, schem
 		return
 	}
 	var v any
-	if err := json.Unmarshal(got.body, &v); err != nil {
-		tb.Errorf("openapi: %s %s (%d): body is not JSON: %v", hr.Method, hr.URL.Path, got.status, err)
+	if err := json.Unmarshal(got.Body, &v); err != nil {
+		tb.Errorf("openapi: %s %s (%d): body is not JSON: %v", hr.Method, hr.URL.Path, got.Status, err)
 		return
 	}
 	if err := spec.doc.Components.Schemas[schema].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
-		tb.Errorf("openapi: %s %s (%d): body does not match %s: %v", hr.Method, hr.URL.Path, got.status, schema, err)
+		tb.Errorf("openapi: %s %s (%d): body does not match %s: %v", hr.Method, hr.URL.Path, got.Status, schema, err)
 	}
 }

@@ -86,10 +86,10 @@ func TestOpenAPIEveryOperation(t *testing.T) {
 			t.Run(method+" "+path, func(t *testing.T) {
 				r := req{method: method, path: params.Replace(path)}
 				if op.Security != nil && !slices.ContainsFunc(*op.Security, func(sr openapi3.SecurityRequirement) bool { return len(sr) == 0 }) {
-					e.do(t, r).wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+					e.do(t, r).WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 				}
 				r.body = big
-				e.do(t, r).wantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
+				e.do(t, r).WantError(t, http.StatusRequestEntityTooLarge, notify.ETOOLARGE, "body")
 			})
 		}
 	}
@@ -100,12 +100,12 @@ func TestOpenAPIEveryOperation(t *testing.T) {
 func TestOpenAPIServed(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	r := e.do(t, req{method: "GET", path: "/api/openapi.yaml"}).want(t, http.StatusOK)
-	if ct := r.header.Get("Content-Type"); ct != "application/yaml" {
+	r := e.do(t, req{method: "GET", path: "/api/openapi.yaml"}).Want(t, http.StatusOK)
+	if ct := r.Header.Get("Content-Type"); ct != "application/yaml" {
 		t.Fatalf("Content-Type = %q", ct)
 	}
-	if string(r.body) != docs.OpenAPI() || !strings.HasPrefix(docs.OpenAPI(), "# The HTTP API of notifyd") {
-		t.Fatalf("served %d bytes, not docs/openapi.yaml", len(r.body))
+	if string(r.Body) != docs.OpenAPI() || !strings.HasPrefix(docs.OpenAPI(), "# The HTTP API of notifyd") {
+		t.Fatalf("served %d bytes, not docs/openapi.yaml", len(r.Body))
 	}
 	if doc := testSpec(t).doc; !doc.IsOpenAPI31OrLater() {
 		t.Fatalf("openapi: %s, want 3.1", doc.OpenAPI)

@@ -77,13 +77,13 @@ func specOptions() *openapi3filter.Options {
 func checkSpec(tb testing.TB, s *Server, hr *http.Request, got resp) {
 	tb.Helper()
 	spec := testSpec(tb)
-	if got.header.Get(requestIDHeader) == "" {
+	if got.Header.Get(requestIDHeader) == "" {
 		tb.Errorf("openapi: %s %s: no %s header", hr.Method, hr.URL.Path, requestIDHeader)
 	}
 	switch {
-	case isPreflight(hr) && got.status == http.StatusNoContent:
+	case isPreflight(hr) && got.Status == http.StatusNoContent:
 		return // a CORS preflight answered: outside the spec
-	case isPreflight(hr) && got.status == http.StatusForbidden:
+	case isPreflight(hr) && got.Status == http.StatusForbidden:
 		spec.checkError(tb, hr, got, "ForbiddenError") // from an origin not in http.cors_origins
 		return
 	}
@@ -113,15 +113,15 @@ func checkSpec(tb testing.TB, s *Server, hr *http.Request, got resp) {
 	opts.ExcludeRequestBody = !bodyKnown
 	in := &openapi3filter.RequestValidationInput{Request: vr, PathParams: params, Route: route, Options: opts}
 	ctx := context.Background()
-	if got.status >= 200 && got.status < 300 {
+	if got.Status >= 200 && got.Status < 300 {
 		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
-			tb.Errorf("openapi: the server accepted (%d) a request the spec refuses: %s %s: %v", got.status, hr.Method, hr.URL, err)
+			tb.Errorf("openapi: the server accepted (%d) a request the spec refuses: %s %s: %v", got.Status, hr.Method, hr.URL, err)
 		}
 	}
-	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: got.status, Header: got.header, Options: opts}
-	out.SetBodyBytes(got.body)
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: got.Status, Header: got.Header, Options: opts}
+	out.SetBodyBytes(got.Body)
 	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
-		tb.Errorf("openapi: response of %s %s (%d) does not match the spec: %v\nbody: %.500s", hr.Method, hr.URL.Path, got.status, err, got.body)
+		tb.Errorf("openapi: response of %s %s (%d) does not match the spec: %v\nbody: %.500s", hr.Method, hr.URL.Path, got.Status, err, got.Body)
 	}
 }
 

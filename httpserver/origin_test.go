@@ -16,21 +16,21 @@ import (
 // tells the page which origins are allowed, so it can say so itself.
 func TestOriginRefusalExplained(t *testing.T) {
 	e := newEnv(t)
-	_, secret := e.user(t, "alice")
+	_, secret := e.api.User(t, "alice")
 	got := e.do(t, req{method: "POST", path: "/api/tasks", cookie: secret, origin: "http://127.0.0.1:8000", body: `{"name":"x"}`}).
-		wantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
+		WantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
 	if want := "origin http://127.0.0.1:8000 not allowed; set http.public_url"; !strings.HasPrefix(got.Error.Message, want) {
 		t.Errorf("message = %q, want it to start with %q", got.Error.Message, want)
 	}
 	var rec map[string]any
-	for _, r := range e.logs.records(t) {
+	for _, r := range e.Logs.Records(t) {
 		if r["msg"] == "cookie request refused: origin not allowed" {
 			rec = r
 		}
 	}
 	if rec == nil || rec["level"] != "WARN" || rec["origin"] != "http://127.0.0.1:8000" ||
 		fmt.Sprint(rec["allowed_origins"]) != "["+testOrigin+"]" {
-		t.Fatalf("log record = %v, want WARN with the origin and [%s]\n%s", rec, testOrigin, e.logs.String())
+		t.Fatalf("log record = %v, want WARN with the origin and [%s]\n%s", rec, testOrigin, e.Logs.String())
 	}
 
 	var cfg struct {
@@ -38,7 +38,7 @@ func TestOriginRefusalExplained(t *testing.T) {
 		Tasks          bool     `json:"tasks"`
 		AllowedOrigins []string `json:"allowed_origins"`
 	}
-	e.do(t, req{method: "GET", path: "/api/config"}).want(t, http.StatusOK).decode(t, &cfg)
+	e.do(t, req{method: "GET", path: "/api/config"}).Want(t, http.StatusOK).Decode(t, &cfg)
 	if len(cfg.AllowedOrigins) != 1 || cfg.AllowedOrigins[0] != testOrigin {
 		t.Fatalf("allowed_origins = %q, want [%s]", cfg.AllowedOrigins, testOrigin)
 	}
@@ -48,14 +48,14 @@ func TestOriginRefusalExplained(t *testing.T) {
 // than http.public_url is refused with the same explanation and WARN log.
 func TestLoginOriginRefusalExplained(t *testing.T) {
 	e := newEnv(t)
-	e.signup(t, "alice")
+	e.api.Signup(t, "alice")
 	got := e.do(t, req{method: "POST", path: "/api/sessions", origin: "http://127.0.0.1:8000",
 		body: map[string]string{"username": "alice", "password": testPass}}).
-		wantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
+		WantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
 	if want := "origin http://127.0.0.1:8000 not allowed; set http.public_url"; !strings.HasPrefix(got.Error.Message, want) {
 		t.Errorf("message = %q, want it to start with %q", got.Error.Message, want)
 	}
-	if !strings.Contains(e.logs.String(), `"msg":"cookie request refused: origin not allowed"`) {
-		t.Errorf("no WARN log of the refused login:\n%s", e.logs.String())
+	if !strings.Contains(e.Logs.String(), `"msg":"cookie request refused: origin not allowed"`) {
+		t.Errorf("no WARN log of the refused login:\n%s", e.Logs.String())
 	}
 }

@@ -12,7 +12,7 @@ import (
 // the browser console), with the user or null.
 func TestSessionProbe(t *testing.T) {
 	e := newEnv(t)
-	alice, secret := e.user(t, "alice")
+	alice, secret := e.api.User(t, "alice")
 	tests := []struct {
 		name string
 		r    req
@@ -30,7 +30,7 @@ func TestSessionProbe(t *testing.T) {
 			var out struct {
 				User *notify.User `json:"user"`
 			}
-			e.do(t, tt.r).want(t, http.StatusOK).decode(t, &out)
+			e.do(t, tt.r).Want(t, http.StatusOK).Decode(t, &out)
 			switch {
 			case tt.want == 0 && out.User != nil:
 				t.Fatalf("user = %+v, want null", out.User)
@@ -40,11 +40,11 @@ func TestSessionProbe(t *testing.T) {
 		})
 	}
 	t.Run("after logout", func(t *testing.T) {
-		e.do(t, req{method: "DELETE", path: "/api/sessions/current", secret: secret}).want(t, http.StatusNoContent)
+		e.do(t, req{method: "DELETE", path: "/api/sessions/current", secret: secret}).Want(t, http.StatusNoContent)
 		var out struct {
 			User *notify.User `json:"user"`
 		}
-		e.do(t, req{method: "GET", path: "/api/session", cookie: secret}).want(t, http.StatusOK).decode(t, &out)
+		e.do(t, req{method: "GET", path: "/api/session", cookie: secret}).Want(t, http.StatusOK).Decode(t, &out)
 		if out.User != nil {
 			t.Fatalf("user = %+v after logout, want null", out.User)
 		}

@@ -13,7 +13,7 @@ import (
 
 func TestPublisherAuth(t *testing.T) {
 	e := newEnv(t)
-	_, secret := e.user(t, "alice")
+	_, secret := e.api.User(t, "alice")
 	routes := []req{
 		{method: "PUT", path: "/api/publisher/users/x1x"},
 		{method: "POST", path: "/api/publisher/users/alice/sessions"},
@@ -38,15 +38,15 @@ func TestPublisherAuth(t *testing.T) {
 			t.Run(route.path+" "+c.name, func(t *testing.T) {
 				r := route
 				c.set(&r)
-				e.do(t, r).wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+				e.do(t, r).WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 			})
 		}
 	}
 	t.Run("every configured key works", func(t *testing.T) {
 		for _, k := range []string{testAPIKey, testAPIKey2} {
 			r := e.do(t, req{method: "PUT", path: "/api/publisher/users/alice", apiKey: k})
-			if r.status != http.StatusCreated && r.status != http.StatusOK {
-				t.Fatalf("key %q: status %d", k, r.status)
+			if r.Status != http.StatusCreated && r.Status != http.StatusOK {
+				t.Fatalf("key %q: status %d", k, r.Status)
 			}
 		}
 	})
@@ -54,7 +54,7 @@ func TestPublisherAuth(t *testing.T) {
 		e := newEnvWith(t, envOptions{cfg: func(c *Config) { c.Auth.APIKeys = []string{""} }})
 		for _, k := range []string{"", " ", testAPIKey} {
 			got := e.do(t, req{method: "PUT", path: "/api/publisher/users/alice", header: map[string]string{"Authorization": "Bearer " + k}}).
-				wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+				WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 			if want := "publisher API disabled: no auth.api_keys configured"; got.Error.Message != want {
 				t.Errorf("message = %q, want %q", got.Error.Message, want)
 			}
@@ -62,13 +62,13 @@ func TestPublisherAuth(t *testing.T) {
 	})
 	t.Run("wrong key is told apart from no key", func(t *testing.T) {
 		got := e.do(t, req{method: "PUT", path: "/api/publisher/users/alice", apiKey: testAPIKey + "x"}).
-			wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+			WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 		if got.Error.Message != "missing or invalid API key" {
 			t.Errorf("message = %q, want the wrong-key message", got.Error.Message)
 		}
 	})
 	t.Run("keys never logged", func(t *testing.T) {
-		if logs := e.logs.String(); strings.Contains(logs, testAPIKey) || strings.Contains(logs, secret) {
+		if logs := e.Logs.String(); strings.Contains(logs, testAPIKey) || strings.Contains(logs, secret) {
 			t.Fatal("a key or secret reached the logs")
 		}
 	})
@@ -81,37 +81,37 @@ func TestPublisherUsers(t *testing.T) {
 	}
 	var first, again, renamed userJSON
 	e.do(t, req{method: "PUT", path: "/api/publisher/users/auth0|5f7c", apiKey: testAPIKey}).
-		want(t, http.StatusCreated).decode(t, &first)
+		Want(t, http.StatusCreated).Decode(t, &first)
 	if first.User.ExternalID != "auth0|5f7c" || first.User.ID == 0 || first.User.Username != "" || first.User.Name != "" {
 		t.Fatalf("user = %+v", first.User)
 	}
 	e.do(t, req{method: "PUT", path: "/api/publisher/users/auth0|5f7c", apiKey: testAPIKey}).
-		want(t, http.StatusOK).decode(t, &again)
+		Want(t, http.StatusOK).Decode(t, &again)
 	if again.User.ID != first.User.ID {
 		t.Fatalf("existing user = %+v, want %+v", again.User, first.User)
 	}
 	e.do(t, req{method: "PUT", path: "/api/publisher/users/auth0|5f7c", apiKey: testAPIKey, body: `{"name":"Alice A."}`}).
-		want(t, http.StatusOK).decode(t, &renamed)
+		Want(t, http.StatusOK).Decode(t, &renamed)
 	if renamed.User.ID != first.User.ID || renamed.User.Name != "Alice A." {
 		t.Fatalf("renamed user = %+v", renamed.User)
 	}
 	t.Run("case-sensitive", func(t *testing.T) {
 		var other userJSON
 		e.do(t, req{method: "PUT", path: "/api/publisher/users/AUTH0|5f7c", apiKey: testAPIKey}).
-			want(t, http.StatusCreated).decode(t, &other)
+			Want(t, http.StatusCreated).Decode(t, &other)
 		if other.User.ID == first.User.ID {
 			t.Fatal("AUTH0|5f7c resolved to auth0|5f7c")
 		}
 	})
 	t.Run("JSON shape", func(t *testing.T) {
-		r := e.do(t, req{method: "PUT", path: "/api/publisher/users/shape", apiKey: testAPIKey, body: `{"name":"S"}`}).want(t, http.StatusCreated)
+		r := e.do(t, req{method: "PUT", path: "/api/publisher/users/shape", apiKey: testAPIKey, body: `{"name":"S"}`}).Want(t, http.StatusCreated)
 		var raw map[string]map[string]any
-		if err := json.Unmarshal(r.body, &raw); err != nil {
+		if err := json.Unmarshal(r.Body, &raw); err != nil {
 			t.Fatal(err)
 		}
 		u := raw["user"]
 		if u["username"] != nil || u["external_id"] != "shape" || u["name"] != "S" || len(u) != 5 {
-			t.Fatalf("user JSON %s", r.body)
+			t.Fatalf("user JSON %s", r.Body)
 		}
 	})
 	bad := []struct{ name, path, body, field string }{
@@ -125,12 +125,12 @@ func TestPublisherUsers(t *testing.T) {
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			e.do(t, req{method: "PUT", path: tc.path, apiKey: testAPIKey, body: tc.body}).
-				wantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
+				WantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
 		})
 	}
 	t.Run("the old routes are gone", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/publisher/users", apiKey: testAPIKey, body: `{"username":"bob"}`}).
-			wantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
+			WantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
 	})
 }
 
@@ -140,14 +140,14 @@ func TestPublisherUsers(t *testing.T) {
 // nothing of what was sent to it, over HTTP or on a socket.
 func TestPublisherCannotReachSignupAccount(t *testing.T) {
 	e := newEnv(t)
-	attacker, attackerSecret := e.user(t, "Dave")
+	attacker, attackerSecret := e.api.User(t, "Dave")
 	sub := e.subscribe(t, attacker.ID, 0)
 
 	var created struct {
 		User notify.User `json:"user"`
 	}
 	e.do(t, req{method: "PUT", path: "/api/publisher/users/dave", apiKey: testAPIKey}).
-		want(t, http.StatusCreated).decode(t, &created)
+		Want(t, http.StatusCreated).Decode(t, &created)
 	if created.User.ID == attacker.ID {
 		t.Fatal("the publisher's dave is the attacker's account")
 	}
@@ -157,16 +157,16 @@ func TestPublisherCannotReachSignupAccount(t *testing.T) {
 		{method: "POST", path: "/api/publisher/notifications", body: `{"user_ids":["dave","Dave","DAVE"],"title":"Invoice 44"}`},
 	} {
 		r.apiKey = testAPIKey
-		e.do(t, r).want(t, http.StatusCreated)
+		e.do(t, r).Want(t, http.StatusCreated)
 	}
 	var l listJSON
-	e.do(t, req{method: "GET", path: "/api/notifications", secret: attackerSecret}).want(t, http.StatusOK).decode(t, &l)
+	e.do(t, req{method: "GET", path: "/api/notifications", secret: attackerSecret}).Want(t, http.StatusOK).Decode(t, &l)
 	if len(l.Notifications) != 0 {
 		t.Fatalf("the attacker sees %d notifications", len(l.Notifications))
 	}
 	wantNoFrame(t, sub)
 	_, daveSecret := e.externalSession(t, "dave")
-	e.do(t, req{method: "GET", path: "/api/notifications", secret: daveSecret}).want(t, http.StatusOK).decode(t, &l)
+	e.do(t, req{method: "GET", path: "/api/notifications", secret: daveSecret}).Want(t, http.StatusOK).Decode(t, &l)
 	if len(l.Notifications) != 2 {
 		t.Fatalf("the app's dave has %d notifications, want 2", len(l.Notifications))
 	}
@@ -175,7 +175,7 @@ func TestPublisherCannotReachSignupAccount(t *testing.T) {
 		// user "erin" does not make the name taken, nor does the
 		// signup reach it.
 		ext := e.external(t, "erin")
-		erin, _ := e.user(t, "erin")
+		erin, _ := e.api.User(t, "erin")
 		if erin.ID == ext.ID || erin.ExternalID != "" {
 			t.Fatalf("external erin %+v; signup erin %+v", ext, erin)
 		}
@@ -191,7 +191,7 @@ func TestPublisherSessions(t *testing.T) {
 		User      notify.User `json:"user"`
 	}
 	e.do(t, req{method: "POST", path: "/api/publisher/users/bob/sessions", apiKey: testAPIKey}).
-		want(t, http.StatusCreated).decode(t, &out)
+		Want(t, http.StatusCreated).Decode(t, &out)
 	if out.Secret == "" || time.Until(out.ExpiresAt) < 59*time.Minute {
 		t.Fatalf("session = %+v", out)
 	}
@@ -201,21 +201,21 @@ func TestPublisherSessions(t *testing.T) {
 		Notifications []notify.Notification `json:"notifications"`
 		WSURL         string                `json:"ws_url"`
 	}
-	e.do(t, req{method: "GET", path: "/api/me", secret: out.Secret}).want(t, http.StatusOK).decode(t, &me)
+	e.do(t, req{method: "GET", path: "/api/me", secret: out.Secret}).Want(t, http.StatusOK).Decode(t, &me)
 	if me.User.ID != u.ID || me.User.ExternalID != "bob" {
 		t.Fatalf("me = %+v", me.User)
 	}
 	t.Run("unknown id is created", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/publisher/users/new-user/sessions", apiKey: testAPIKey}).
-			want(t, http.StatusCreated).decode(t, &out)
-		e.do(t, req{method: "GET", path: "/api/me", secret: out.Secret}).want(t, http.StatusOK).decode(t, &me)
+			Want(t, http.StatusCreated).Decode(t, &out)
+		e.do(t, req{method: "GET", path: "/api/me", secret: out.Secret}).Want(t, http.StatusOK).Decode(t, &me)
 		if me.User.ExternalID != "new-user" {
 			t.Fatalf("me = %+v", me.User)
 		}
 	})
 	t.Run("invalid id", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/publisher/users/a%20b/sessions", apiKey: testAPIKey}).
-			wantError(t, http.StatusBadRequest, notify.EINVALID, "external_id")
+			WantError(t, http.StatusBadRequest, notify.EINVALID, "external_id")
 	})
 }
 
@@ -228,13 +228,13 @@ func TestPublisherNotify(t *testing.T) {
 		Notification notify.Notification `json:"notification"`
 	}
 	e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: `{"title":"Hi","content":"there"}`}).
-		want(t, http.StatusCreated).decode(t, &out)
+		Want(t, http.StatusCreated).Decode(t, &out)
 	n := out.Notification
 	if n.ID == 0 || n.Title != "Hi" || n.Content != "there" || n.Style != notify.StyleInfo || n.Read || n.ReadAt != nil || n.CreatedAt.IsZero() || n.URL != nil || string(n.Data) != "null" {
 		t.Fatalf("notification = %+v", n)
 	}
 	var l listJSON
-	e.do(t, req{method: "GET", path: "/api/notifications", secret: secret}).want(t, http.StatusOK).decode(t, &l)
+	e.do(t, req{method: "GET", path: "/api/notifications", secret: secret}).Want(t, http.StatusOK).Decode(t, &l)
 	if len(l.Notifications) != 1 || l.Notifications[0].ID != n.ID {
 		t.Fatalf("inbox = %v", listIDs(l))
 	}
@@ -252,7 +252,7 @@ func TestPublisherNotify(t *testing.T) {
 	}
 	for _, tc := range good {
 		t.Run(tc.name, func(t *testing.T) {
-			e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: tc.body}).want(t, http.StatusCreated)
+			e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: tc.body}).Want(t, http.StatusCreated)
 		})
 	}
 	bad := []struct{ name, body, field string }{
@@ -281,7 +281,7 @@ func TestPublisherNotify(t *testing.T) {
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: tc.body}).
-				wantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
+				WantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
 		})
 	}
 	t.Run("url and data come back as given", func(t *testing.T) {
@@ -289,12 +289,12 @@ func TestPublisherNotify(t *testing.T) {
 			Notification notify.Notification `json:"notification"`
 		}
 		e.do(t, req{method: "POST", path: path, apiKey: testAPIKey, body: `{"title":"t","url":"/capsules/42","data":{"capsule_id": 42, "tags":["a"]}}`}).
-			want(t, http.StatusCreated).decode(t, &out)
+			Want(t, http.StatusCreated).Decode(t, &out)
 		if out.Notification.URL == nil || *out.Notification.URL != "/capsules/42" || string(out.Notification.Data) != `{"capsule_id":42,"tags":["a"]}` {
 			t.Fatalf("notification = %+v", out.Notification)
 		}
 		var l listJSON
-		e.do(t, req{method: "GET", path: "/api/notifications?limit=1", secret: secret}).want(t, http.StatusOK).decode(t, &l)
+		e.do(t, req{method: "GET", path: "/api/notifications?limit=1", secret: secret}).Want(t, http.StatusOK).Decode(t, &l)
 		if got := l.Notifications[0]; got.ID != out.Notification.ID || *got.URL != "/capsules/42" || string(got.Data) != string(out.Notification.Data) {
 			t.Fatalf("listed %+v", got)
 		}
@@ -304,10 +304,10 @@ func TestPublisherNotify(t *testing.T) {
 			Notification notify.Notification `json:"notification"`
 		}
 		e.do(t, req{method: "POST", path: "/api/publisher/users/left-before-the-end/notifications", apiKey: testAPIKey, body: `{"title":"Your video is ready"}`}).
-			want(t, http.StatusCreated).decode(t, &out)
+			Want(t, http.StatusCreated).Decode(t, &out)
 		_, s := e.externalSession(t, "left-before-the-end")
 		var l listJSON
-		e.do(t, req{method: "GET", path: "/api/notifications", secret: s}).want(t, http.StatusOK).decode(t, &l)
+		e.do(t, req{method: "GET", path: "/api/notifications", secret: s}).Want(t, http.StatusOK).Decode(t, &l)
 		if len(l.Notifications) != 1 || l.Notifications[0].ID != out.Notification.ID {
 			t.Fatalf("inbox = %v", listIDs(l))
 		}
@@ -315,7 +315,7 @@ func TestPublisherNotify(t *testing.T) {
 	for _, id := range []string{"a%20b", "%C3%A4", strings.Repeat("x", 129)} {
 		t.Run("invalid external id "+id[:min(len(id), 8)], func(t *testing.T) {
 			e.do(t, req{method: "POST", path: "/api/publisher/users/" + id + "/notifications", apiKey: testAPIKey, body: `{"title":"t"}`}).
-				wantError(t, http.StatusBadRequest, notify.EINVALID, "external_id")
+				WantError(t, http.StatusBadRequest, notify.EINVALID, "external_id")
 		})
 	}
 }
@@ -331,7 +331,7 @@ func TestPublisherNotifyMany(t *testing.T) {
 	}
 	body := `{"user_ids":["alice","bob","alice","alice","newcomer"],"title":"Maintenance","style":"warning","url":"/status"}`
 	e.do(t, req{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey, body: body}).
-		want(t, http.StatusCreated).decode(t, &out)
+		Want(t, http.StatusCreated).Decode(t, &out)
 	if out.Created != 3 {
 		t.Fatalf("created = %d, want 3 (duplicates merged, unknown created)", out.Created)
 	}
@@ -341,7 +341,7 @@ func TestPublisherNotifyMany(t *testing.T) {
 		want   int
 	}{{aliceSecret, 1}, {bobSecret, 1}, {carolSecret, 0}, {newcomerSecret, 1}} {
 		var l listJSON
-		e.do(t, req{method: "GET", path: "/api/notifications", secret: c.secret}).want(t, http.StatusOK).decode(t, &l)
+		e.do(t, req{method: "GET", path: "/api/notifications", secret: c.secret}).Want(t, http.StatusOK).Decode(t, &l)
 		if len(l.Notifications) != c.want {
 			t.Fatalf("inbox has %d, want %d", len(l.Notifications), c.want)
 		}
@@ -356,7 +356,7 @@ func TestPublisherNotifyMany(t *testing.T) {
 			ids[i] = fmt.Sprintf(`"u%d"`, i)
 		}
 		e.do(t, req{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey,
-			body: `{"user_ids":[` + strings.Join(ids, ",") + `],"title":"t"}`}).want(t, http.StatusCreated).decode(t, &out)
+			body: `{"user_ids":[` + strings.Join(ids, ",") + `],"title":"t"}`}).Want(t, http.StatusCreated).Decode(t, &out)
 		if out.Created != 1000 {
 			t.Fatalf("created = %d, want 1000", out.Created)
 		}
@@ -387,7 +387,7 @@ func TestPublisherNotifyMany(t *testing.T) {
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			e.do(t, req{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey, body: tc.body}).
-				wantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
+				WantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
 		})
 	}
 }

@@ -15,26 +15,26 @@ func TestLoginRateLimitPerUser(t *testing.T) {
 		c.Auth.LoginPerMinuteIP = 1000
 		c.Auth.LoginPerMinuteUser = 3
 	}})
-	e.signup(t, "alice")
-	e.signup(t, "bob")
+	e.api.Signup(t, "alice")
+	e.api.Signup(t, "bob")
 	for i := range 3 {
 		e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": "wrong " + strconv.Itoa(i)}}).
-			wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+			WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 	}
 	// The right password does not get past the limit, whatever the case
 	// of the name.
 	for _, name := range []string{"alice", "ALICE"} {
 		r := e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": name, "password": testPass}})
-		r.wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+		r.WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
 		// 3 per minute: the next attempt is in 20 s.
-		if got := r.header.Get("Retry-After"); got != "20" {
+		if got := r.Header.Get("Retry-After"); got != "20" {
 			t.Fatalf("Retry-After = %q, want 20", got)
 		}
 	}
 	// Other users are not affected, nor are unknown names.
-	e.login(t, "bob")
+	e.api.Login(t, "bob")
 	e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "nobody", "password": "x"}}).
-		wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+		WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 }
 
 func TestLoginRateLimitPerIP(t *testing.T) {
@@ -42,18 +42,18 @@ func TestLoginRateLimitPerIP(t *testing.T) {
 		c.Auth.LoginPerMinuteIP = 4
 		c.Auth.LoginPerMinuteUser = 1000
 	}})
-	e.signup(t, "alice") // takes one of the 4
+	e.api.Signup(t, "alice") // takes one of the 4
 	for _, name := range []string{"u1", "u2", "u3"} {
 		e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": name, "password": "x"}}).
-			wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+			WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 	}
 	r := e.do(t, req{method: "POST", path: "/api/sessions", body: map[string]string{"username": "alice", "password": testPass}})
-	r.wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
-	if got := r.header.Get("Retry-After"); got != "15" {
+	r.WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+	if got := r.Header.Get("Retry-After"); got != "15" {
 		t.Fatalf("Retry-After = %q, want 15", got)
 	}
 	// Even a bad body counts against the IP limit and is refused first.
-	e.do(t, req{method: "POST", path: "/api/sessions", body: `{`}).wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+	e.do(t, req{method: "POST", path: "/api/sessions", body: `{`}).WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
 }
 
 // TestSignupRateLimitPerIP: each sign-up costs an argon2 hash, so sign-ups
@@ -62,12 +62,12 @@ func TestSignupRateLimitPerIP(t *testing.T) {
 	e := newEnvWith(t, envOptions{frozen: true, cfg: func(c *Config) {
 		c.Auth.LoginPerMinuteIP = 2
 	}})
-	e.signup(t, "alice")
+	e.api.Signup(t, "alice")
 	e.do(t, req{method: "POST", path: "/api/users", body: map[string]string{"username": "bob", "password": "x"}}).
-		wantError(t, http.StatusBadRequest, notify.EINVALID, "password")
+		WantError(t, http.StatusBadRequest, notify.EINVALID, "password")
 	r := e.do(t, req{method: "POST", path: "/api/users", body: map[string]string{"username": "carol", "password": testPass}})
-	r.wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
-	if r.header.Get("Retry-After") == "" {
+	r.WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+	if r.Header.Get("Retry-After") == "" {
 		t.Fatal("429 without Retry-After")
 	}
 }
@@ -84,26 +84,26 @@ func TestTrustedProxies(t *testing.T) {
 	}
 	t.Run("X-Forwarded-For ignored by default", func(t *testing.T) {
 		e := newEnvWith(t, envOptions{frozen: true, cfg: limitOne})
-		login(e, "203.0.113.1").want(t, http.StatusUnauthorized)
-		login(e, "203.0.113.2").wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+		login(e, "203.0.113.1").Want(t, http.StatusUnauthorized)
+		login(e, "203.0.113.2").WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
 	})
 	t.Run("honoured from a trusted proxy", func(t *testing.T) {
 		e := newEnvWith(t, envOptions{frozen: true, cfg: func(c *Config) {
 			limitOne(c)
 			c.HTTP.TrustedProxies = []string{"127.0.0.1", "::1"}
 		}})
-		login(e, "203.0.113.1").want(t, http.StatusUnauthorized)
-		login(e, "203.0.113.2").want(t, http.StatusUnauthorized)
-		login(e, "203.0.113.1").wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+		login(e, "203.0.113.1").Want(t, http.StatusUnauthorized)
+		login(e, "203.0.113.2").Want(t, http.StatusUnauthorized)
+		login(e, "203.0.113.1").WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
 	})
 	t.Run("an invalid list trusts no proxy", func(t *testing.T) {
 		e := newEnvWith(t, envOptions{frozen: true, cfg: func(c *Config) {
 			limitOne(c)
 			c.HTTP.TrustedProxies = []string{"127.0.0.1", "::1", "not-an-address"}
 		}})
-		login(e, "203.0.113.1").want(t, http.StatusUnauthorized)
-		login(e, "203.0.113.2").wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
-		if !strings.Contains(e.logs.String(), "trusted_proxies") {
+		login(e, "203.0.113.1").Want(t, http.StatusUnauthorized)
+		login(e, "203.0.113.2").WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+		if !strings.Contains(e.Logs.String(), "trusted_proxies") {
 			t.Fatal("the invalid list was not logged")
 		}
 	})
@@ -112,8 +112,8 @@ func TestTrustedProxies(t *testing.T) {
 			limitOne(c)
 			c.HTTP.TrustedProxies = []string{"10.0.0.0/8"}
 		}})
-		login(e, "203.0.113.1").want(t, http.StatusUnauthorized)
-		login(e, "203.0.113.2").wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+		login(e, "203.0.113.1").Want(t, http.StatusUnauthorized)
+		login(e, "203.0.113.2").WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
 	})
 }
 

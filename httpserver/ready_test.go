@@ -51,7 +51,7 @@ func TestReadyzAsksDepsReady(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkSpec(t, s, res.Request, resp{status: res.StatusCode, header: res.Header, body: b})
+			checkSpec(t, s, res.Request, resp{Status: res.StatusCode, Header: res.Header, Body: b})
 			var body struct {
 				Status string `json:"status"`
 				Error  struct {

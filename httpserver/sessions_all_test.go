@@ -17,8 +17,8 @@ type sessionSocket struct {
 // openSession logs name in and registers a socket for the new session.
 func (e *env) openSession(tb testing.TB, name string) sessionSocket {
 	tb.Helper()
-	secret := e.login(tb, name)
-	u, sess, err := e.accounts.Authenticate(tb.Context(), secret)
+	secret := e.api.Login(tb, name)
+	u, sess, err := e.Accounts.Authenticate(tb.Context(), secret)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func (e *env) openSession(tb testing.TB, name string) sessionSocket {
 // closed with 4401.
 func (e *env) wantRevoked(tb testing.TB, s sessionSocket) {
 	tb.Helper()
-	e.do(tb, req{method: "GET", path: "/api/me", secret: s.secret}).wantError(tb, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+	e.do(tb, req{method: "GET", path: "/api/me", secret: s.secret}).WantError(tb, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 	select {
 	case <-s.sock.Done():
 		if code, _ := s.sock.CloseCode(); code != notify.CloseUnauthorized {
@@ -43,7 +43,7 @@ func (e *env) wantRevoked(tb testing.TB, s sessionSocket) {
 // wantAlive fails unless s's secret works and its socket is open.
 func (e *env) wantAlive(tb testing.TB, s sessionSocket) {
 	tb.Helper()
-	e.do(tb, req{method: "GET", path: "/api/me", secret: s.secret}).want(tb, http.StatusOK)
+	e.do(tb, req{method: "GET", path: "/api/me", secret: s.secret}).Want(tb, http.StatusOK)
 	select {
 	case <-s.sock.Done():
 		tb.Fatal("a session that should live had its socket closed")
@@ -56,14 +56,14 @@ func (e *env) wantAlive(tb testing.TB, s sessionSocket) {
 // another user is untouched.
 func TestLogoutEverywhere(t *testing.T) {
 	e := newEnv(t)
-	e.signup(t, "alice")
-	e.signup(t, "bob")
+	e.api.Signup(t, "alice")
+	e.api.Signup(t, "bob")
 	a1, a2, a3 := e.openSession(t, "alice"), e.openSession(t, "alice"), e.openSession(t, "alice")
 	b := e.openSession(t, "bob")
 
-	r := e.do(t, req{method: "DELETE", path: "/api/sessions", cookie: a2.secret, origin: testOrigin}).want(t, http.StatusNoContent)
+	r := e.do(t, req{method: "DELETE", path: "/api/sessions", cookie: a2.secret, origin: testOrigin}).Want(t, http.StatusNoContent)
 	if ck := sessionCookieOf(t, r); ck.Value != "" || ck.MaxAge >= 0 {
-		t.Fatalf("cookie not cleared: %q", r.header.Get("Set-Cookie"))
+		t.Fatalf("cookie not cleared: %q", r.Header.Get("Set-Cookie"))
 	}
 	for _, s := range []sessionSocket{a1, a2, a3} {
 		e.wantRevoked(t, s)
@@ -71,11 +71,11 @@ func TestLogoutEverywhere(t *testing.T) {
 	e.wantAlive(t, b)
 
 	t.Run("needs a session", func(t *testing.T) {
-		e.do(t, req{method: "DELETE", path: "/api/sessions", secret: a1.secret}).wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+		e.do(t, req{method: "DELETE", path: "/api/sessions", secret: a1.secret}).WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 	})
 	t.Run("refused cross-site", func(t *testing.T) {
 		e.do(t, req{method: "DELETE", path: "/api/sessions", cookie: b.secret, origin: "https://evil.example"}).
-			wantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
+			WantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
 		e.wantAlive(t, b)
 	})
 }
@@ -85,8 +85,8 @@ func TestLogoutEverywhere(t *testing.T) {
 // oldest, whose socket is closed with 4401.
 func TestSessionCap(t *testing.T) {
 	e := newEnvWith(t, envOptions{cfg: func(c *Config) { c.Auth.MaxSessionsPerUser = 2 }})
-	e.signup(t, "alice")
-	e.signup(t, "bob")
+	e.api.Signup(t, "alice")
+	e.api.Signup(t, "bob")
 	b := e.openSession(t, "bob")
 	s1, s2 := e.openSession(t, "alice"), e.openSession(t, "alice")
 	e.wantAlive(t, s1)
@@ -106,8 +106,8 @@ func TestSessionCap(t *testing.T) {
 				User      notify.User `json:"user"`
 			}
 			e.do(t, req{method: "POST", path: "/api/publisher/users/app-user-7/sessions", apiKey: testAPIKey}).
-				want(t, http.StatusCreated).decode(t, &out)
-			_, sess, err := e.accounts.Authenticate(t.Context(), out.Secret)
+				Want(t, http.StatusCreated).Decode(t, &out)
+			_, sess, err := e.Accounts.Authenticate(t.Context(), out.Secret)
 			if err != nil {
 				t.Fatal(err)
 			}

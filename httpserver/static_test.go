@@ -34,11 +34,11 @@ func TestStaticFiles(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.path, func(t *testing.T) {
-			r := e.do(t, req{method: "GET", path: tc.path}).want(t, http.StatusOK)
-			h := r.header
-			if string(r.body) != tc.body || h.Get("Content-Type") != tc.contentType || h.Get("Cache-Control") != tc.cache ||
+			r := e.do(t, req{method: "GET", path: tc.path}).Want(t, http.StatusOK)
+			h := r.Header
+			if string(r.Body) != tc.body || h.Get("Content-Type") != tc.contentType || h.Get("Cache-Control") != tc.cache ||
 				h.Get("X-Content-Type-Options") != "nosniff" || h.Get("ETag") == "" {
-				t.Fatalf("body %q headers %v", r.body, h)
+				t.Fatalf("body %q headers %v", r.Body, h)
 			}
 			csp := h.Get("Content-Security-Policy")
 			if tc.html != (csp != "") {
@@ -48,27 +48,27 @@ func TestStaticFiles(t *testing.T) {
 				t.Fatalf("CSP %q", csp)
 			}
 
-			head := e.do(t, req{method: "HEAD", path: tc.path}).want(t, http.StatusOK)
-			if len(head.body) != 0 || head.header.Get("Content-Type") != tc.contentType {
-				t.Fatalf("HEAD: body %q headers %v", head.body, head.header)
+			head := e.do(t, req{method: "HEAD", path: tc.path}).Want(t, http.StatusOK)
+			if len(head.Body) != 0 || head.Header.Get("Content-Type") != tc.contentType {
+				t.Fatalf("HEAD: body %q headers %v", head.Body, head.Header)
 			}
 			e.do(t, req{method: "GET", path: tc.path, header: map[string]string{"If-None-Match": h.Get("ETag")}}).
-				want(t, http.StatusNotModified)
-			e.do(t, req{method: "POST", path: tc.path}).wantError(t, http.StatusMethodNotAllowed, "method_not_allowed", "")
+				Want(t, http.StatusNotModified)
+			e.do(t, req{method: "POST", path: tc.path}).WantError(t, http.StatusMethodNotAllowed, "method_not_allowed", "")
 		})
 	}
 	for _, p := range []string{"/bad:name.js", "/api/shadow.js", "/icons", "/icons/", "/missing.js", "/index.html/"} {
 		t.Run("not served "+p, func(t *testing.T) {
-			e.do(t, req{method: "GET", path: p}).wantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
+			e.do(t, req{method: "GET", path: p}).WantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
 		})
 	}
 }
 
 func TestEmbeddedInbox(t *testing.T) {
 	e := newEnv(t) // serves web.Files()
-	r := e.do(t, req{method: "GET", path: "/"}).want(t, http.StatusOK)
-	if !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || r.header.Get("Content-Security-Policy") == "" {
-		t.Fatalf("headers %v", r.header)
+	r := e.do(t, req{method: "GET", path: "/"}).Want(t, http.StatusOK)
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") || r.Header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("headers %v", r.Header)
 	}
 }
 

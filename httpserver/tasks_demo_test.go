@@ -13,20 +13,20 @@ import (
 // 404, stores nothing, and /api/config tells the page to hide the form.
 func TestTaskDemoOff(t *testing.T) {
 	e := newEnvWith(t, envOptions{cfg: func(c *Config) { c.Demo.Tasks = false }})
-	alice, secret := e.user(t, "alice")
+	alice, secret := e.api.User(t, "alice")
 	e.do(t, req{method: "POST", path: "/api/tasks", secret: secret, body: `{"name":"x","duration_ms":0}`}).
-		wantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
+		WantError(t, http.StatusNotFound, notify.ENOTFOUND, "")
 	var cfg struct {
 		WSURL          string   `json:"ws_url"`
 		Tasks          bool     `json:"tasks"`
 		AllowedOrigins []string `json:"allowed_origins"`
 	}
-	e.do(t, req{method: "GET", path: "/api/config"}).want(t, http.StatusOK).decode(t, &cfg)
+	e.do(t, req{method: "GET", path: "/api/config"}).Want(t, http.StatusOK).Decode(t, &cfg)
 	if cfg.Tasks {
 		t.Fatal("/api/config says tasks are on")
 	}
-	e.tasks.Close() // no task left running that could still store
-	n, err := e.store.UnreadCount(context.Background(), alice.ID)
+	e.Tasks.Close() // no task left running that could still store
+	n, err := e.Store.UnreadCount(context.Background(), alice.ID)
 	if err != nil || n != 0 {
 		t.Fatalf("unread = %d, %v: want nothing stored with the demo off", n, err)
 	}
@@ -37,17 +37,17 @@ func TestTaskDemoOff(t *testing.T) {
 // about 100 notifications a second); other users keep theirs.
 func TestTaskDemoRateLimit(t *testing.T) {
 	e := newEnvWith(t, envOptions{frozen: true, cfg: func(c *Config) { c.Demo.TasksPerMinute = 2 }})
-	_, alice := e.user(t, "alice")
-	_, bob := e.user(t, "bob")
+	_, alice := e.api.User(t, "alice")
+	_, bob := e.api.User(t, "bob")
 	start := func(secret string) resp {
 		return e.do(t, req{method: "POST", path: "/api/tasks", secret: secret, body: `{"name":"x","duration_ms":0}`})
 	}
-	start(alice).want(t, http.StatusAccepted)
-	start(alice).want(t, http.StatusAccepted)
+	start(alice).Want(t, http.StatusAccepted)
+	start(alice).Want(t, http.StatusAccepted)
 	r := start(alice)
-	r.wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
-	if got := r.header.Get("Retry-After"); got != "30" {
+	r.WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+	if got := r.Header.Get("Retry-After"); got != "30" {
 		t.Fatalf("Retry-After = %q, want 30", got)
 	}
-	start(bob).want(t, http.StatusAccepted)
+	start(bob).Want(t, http.StatusAccepted)
 }

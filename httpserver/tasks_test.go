@@ -11,14 +11,14 @@ import (
 
 func TestTasks(t *testing.T) {
 	e := newEnv(t)
-	alice, secret := e.user(t, "alice")
+	alice, secret := e.api.User(t, "alice")
 	sock := e.subscribe(t, alice.ID, 1)
 
 	var out struct {
 		Task notify.Task `json:"task"`
 	}
 	e.do(t, req{method: "POST", path: "/api/tasks", secret: secret, body: `{"name":"build","duration_ms":0}`}).
-		want(t, http.StatusAccepted).decode(t, &out)
+		Want(t, http.StatusAccepted).Decode(t, &out)
 	if out.Task.ID == "" || out.Task.Name != "build" {
 		t.Fatalf("task = %+v", out.Task)
 	}
@@ -40,7 +40,7 @@ func TestTasks(t *testing.T) {
 
 	t.Run("failing task", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/tasks", secret: secret, body: `{"name":"deploy","duration_ms":0,"fail":true}`}).
-			want(t, http.StatusAccepted)
+			Want(t, http.StatusAccepted)
 		// It stops partway: its last progress is below 1 and says failed,
 		// so the page never shows 100 % before "Task failed".
 		var last map[string]any
@@ -85,28 +85,28 @@ func TestTasks(t *testing.T) {
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			e.do(t, req{method: "POST", path: "/api/tasks", secret: secret, body: tc.body}).
-				wantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
+				WantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
 		})
 	}
 	t.Run("needs a session", func(t *testing.T) {
-		e.do(t, req{method: "POST", path: "/api/tasks", body: `{"name":"x"}`}).wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
-		e.do(t, req{method: "POST", path: "/api/tasks", apiKey: testAPIKey, body: `{"name":"x"}`}).wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+		e.do(t, req{method: "POST", path: "/api/tasks", body: `{"name":"x"}`}).WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+		e.do(t, req{method: "POST", path: "/api/tasks", apiKey: testAPIKey, body: `{"name":"x"}`}).WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 	})
 }
 
 func TestTasksLimit(t *testing.T) {
 	e := newEnv(t)
-	_, secret := e.user(t, "alice")
-	_, bobSecret := e.user(t, "bob")
+	_, secret := e.api.User(t, "alice")
+	_, bobSecret := e.api.User(t, "bob")
 	// Minute-long tasks stay running until the env's cleanup cancels them.
 	for _, name := range []string{"a", "b", "c", "d"} {
 		e.do(t, req{method: "POST", path: "/api/tasks", secret: secret, body: `{"name":"` + name + `","duration_ms":60000}`}).
-			want(t, http.StatusAccepted)
+			Want(t, http.StatusAccepted)
 	}
 	e.do(t, req{method: "POST", path: "/api/tasks", secret: secret, body: `{"name":"e","duration_ms":0}`}).
-		wantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
+		WantError(t, http.StatusTooManyRequests, notify.ERATELIMIT, "")
 	e.do(t, req{method: "POST", path: "/api/tasks", secret: bobSecret, body: `{"name":"e","duration_ms":60000}`}).
-		want(t, http.StatusAccepted)
+		Want(t, http.StatusAccepted)
 }
 
 func TestTaskDuration(t *testing.T) {

@@ -20,18 +20,18 @@ func TestTokenUserAPI(t *testing.T) {
 	tok := jwtauthtest.Token(t, "user-42", time.Hour)
 
 	var me meResponse
-	e.do(t, req{method: "GET", path: "/api/me", secret: tok}).want(t, http.StatusOK).decode(t, &me)
+	e.do(t, req{method: "GET", path: "/api/me", secret: tok}).Want(t, http.StatusOK).Decode(t, &me)
 	if me.User.ExternalID != "user-42" || me.User.Username != "" || me.UnreadCount != 0 {
 		t.Fatalf("me = %+v, want the new external user user-42", me)
 	}
-	u, err := e.accounts.ExternalUser(context.Background(), "user-42")
+	u, err := e.Accounts.ExternalUser(context.Background(), "user-42")
 	if err != nil || u.ID != me.User.ID {
 		t.Fatalf("ExternalUser = %+v, %v; me.user.id %d", u, err, me.User.ID)
 	}
 
-	n := e.notify(t, u.ID, "invoice")
+	n := e.Notify(t, u.ID, "invoice")
 	var l listJSON
-	e.do(t, req{method: "GET", path: "/api/notifications", secret: tok}).want(t, http.StatusOK).decode(t, &l)
+	e.do(t, req{method: "GET", path: "/api/notifications", secret: tok}).Want(t, http.StatusOK).Decode(t, &l)
 	if len(l.Notifications) != 1 || l.Notifications[0].ID != n.ID {
 		t.Fatalf("list = %+v", l.Notifications)
 	}
@@ -39,7 +39,7 @@ func TestTokenUserAPI(t *testing.T) {
 		Notification notify.Notification `json:"notification"`
 	}
 	e.do(t, req{method: "POST", path: fmt.Sprintf("/api/notifications/%d/read", n.ID), secret: tok}).
-		want(t, http.StatusOK).decode(t, &out)
+		Want(t, http.StatusOK).Decode(t, &out)
 	if !out.Notification.Read {
 		t.Fatalf("after read: %+v", out.Notification)
 	}
@@ -50,16 +50,16 @@ func TestTokenUserAPI(t *testing.T) {
 // are two users, and the account's owner sees nothing of the other's.
 func TestTokenNeverReachesSelfSignup(t *testing.T) {
 	e := newEnv(t)
-	attacker, attackerSecret := e.user(t, "dave")
+	attacker, attackerSecret := e.api.User(t, "dave")
 	tok := jwtauthtest.Token(t, "dave", time.Hour)
 	var me meResponse
-	e.do(t, req{method: "GET", path: "/api/me", secret: tok}).want(t, http.StatusOK).decode(t, &me)
+	e.do(t, req{method: "GET", path: "/api/me", secret: tok}).Want(t, http.StatusOK).Decode(t, &me)
 	if me.User.ID == attacker.ID || me.User.ExternalID != "dave" {
 		t.Fatalf("token for dave reached %+v; the self-signup account is %d", me.User, attacker.ID)
 	}
-	e.notify(t, me.User.ID, "private invoice")
+	e.Notify(t, me.User.ID, "private invoice")
 	var l listJSON
-	e.do(t, req{method: "GET", path: "/api/notifications", secret: attackerSecret}).want(t, http.StatusOK).decode(t, &l)
+	e.do(t, req{method: "GET", path: "/api/notifications", secret: attackerSecret}).Want(t, http.StatusOK).Decode(t, &l)
 	if len(l.Notifications) != 0 {
 		t.Fatalf("the self-signup account sees %+v", l.Notifications)
 	}
@@ -86,7 +86,7 @@ func TestTokenRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.r.method, tt.r.path = "GET", "/api/me"
-			got := tt.e.do(t, tt.r).wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+			got := tt.e.do(t, tt.r).WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 			if tt.message != "" && got.Error.Message != tt.message {
 				t.Fatalf("message %q, want %q", got.Error.Message, tt.message)
 			}
@@ -100,6 +100,6 @@ func TestTokenLogout(t *testing.T) {
 	e := newEnv(t)
 	tok := jwtauthtest.Token(t, "user-1", time.Hour)
 	e.do(t, req{method: "DELETE", path: "/api/sessions/current", secret: tok}).
-		wantError(t, http.StatusBadRequest, notify.EINVALID, "authorization")
-	e.do(t, req{method: "GET", path: "/api/me", secret: tok}).want(t, http.StatusOK)
+		WantError(t, http.StatusBadRequest, notify.EINVALID, "authorization")
+	e.do(t, req{method: "GET", path: "/api/me", secret: tok}).Want(t, http.StatusOK)
 }

@@ -11,14 +11,14 @@ import (
 
 func TestSignup(t *testing.T) {
 	e := newEnv(t)
-	e.signup(t, "Alice")
+	e.api.Signup(t, "Alice")
 
 	t.Run("created", func(t *testing.T) {
 		var out struct {
 			User map[string]any `json:"user"`
 		}
 		e.do(t, req{method: "POST", path: "/api/users", body: `{"username":"bob.smith-2_x","password":"12345678"}`}).
-			want(t, http.StatusCreated).decode(t, &out)
+			Want(t, http.StatusCreated).Decode(t, &out)
 		if out.User["username"] != "bob.smith-2_x" || out.User["id"] == nil {
 			t.Fatalf("user = %v", out.User)
 		}
@@ -55,19 +55,19 @@ func TestSignup(t *testing.T) {
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			e.do(t, req{method: "POST", path: "/api/users", body: tc.body}).
-				wantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
+				WantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
 		})
 	}
 
 	t.Run("password of 256 code points", func(t *testing.T) {
 		e.do(t, req{method: "POST", path: "/api/users", body: `{"username":"dave","password":"` + strings.Repeat("é", 256) + `"}`}).
-			want(t, http.StatusCreated)
+			Want(t, http.StatusCreated)
 	})
 
 	for _, name := range []string{"Alice", "alice", "ALICE"} {
 		t.Run("taken "+name, func(t *testing.T) {
 			e.do(t, req{method: "POST", path: "/api/users", body: map[string]string{"username": name, "password": "12345678"}}).
-				wantError(t, http.StatusConflict, notify.ECONFLICT, "username")
+				WantError(t, http.StatusConflict, notify.ECONFLICT, "username")
 		})
 	}
 }
@@ -75,24 +75,24 @@ func TestSignup(t *testing.T) {
 func TestSignupDisabled(t *testing.T) {
 	e := newEnvWith(t, envOptions{cfg: func(c *Config) { c.Auth.AllowSignup = false }})
 	e.do(t, req{method: "POST", path: "/api/users", body: map[string]string{"username": "alice", "password": testPass}}).
-		wantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
+		WantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
 	// The app's users still come through its backend.
 	e.external(t, "alice")
 }
 
 func TestMe(t *testing.T) {
 	e := newEnv(t)
-	alice, secret := e.user(t, "alice")
-	bob, _ := e.user(t, "bob")
+	alice, secret := e.api.User(t, "alice")
+	bob, _ := e.api.User(t, "bob")
 
 	var ids []int64
 	for i := range 55 {
-		ids = append(ids, e.notify(t, alice.ID, "n"+string(rune('a'+i%26))).ID)
+		ids = append(ids, e.Notify(t, alice.ID, "n"+string(rune('a'+i%26))).ID)
 	}
-	e.notify(t, bob.ID, "bob's")
+	e.Notify(t, bob.ID, "bob's")
 	// Two read ones at the top must not be listed.
 	for _, id := range ids[len(ids)-2:] {
-		if _, err := e.service.SetRead(t.Context(), alice.ID, id, true); err != nil {
+		if _, err := e.Service.SetRead(t.Context(), alice.ID, id, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -103,7 +103,7 @@ func TestMe(t *testing.T) {
 		Notifications []notify.Notification `json:"notifications"`
 		WSURL         string                `json:"ws_url"`
 	}
-	e.do(t, req{method: "GET", path: "/api/me", secret: secret}).want(t, http.StatusOK).decode(t, &me)
+	e.do(t, req{method: "GET", path: "/api/me", secret: secret}).Want(t, http.StatusOK).Decode(t, &me)
 	if me.User.ID != alice.ID || me.User.Username != "alice" {
 		t.Errorf("user = %+v", me.User)
 	}
@@ -123,16 +123,16 @@ func TestMe(t *testing.T) {
 	}
 
 	t.Run("empty inbox is []", func(t *testing.T) {
-		_, carol := e.user(t, "carol")
-		r := e.do(t, req{method: "GET", path: "/api/me", secret: carol}).want(t, http.StatusOK)
-		if !strings.Contains(string(r.body), `"notifications":[]`) {
-			t.Fatalf("body %s", r.body)
+		_, carol := e.api.User(t, "carol")
+		r := e.do(t, req{method: "GET", path: "/api/me", secret: carol}).Want(t, http.StatusOK)
+		if !strings.Contains(string(r.Body), `"notifications":[]`) {
+			t.Fatalf("body %s", r.Body)
 		}
 	})
 	t.Run("cookie auth", func(t *testing.T) {
-		e.do(t, req{method: "GET", path: "/api/me", cookie: secret}).want(t, http.StatusOK)
+		e.do(t, req{method: "GET", path: "/api/me", cookie: secret}).Want(t, http.StatusOK)
 	})
 	t.Run("no credentials", func(t *testing.T) {
-		e.do(t, req{method: "GET", path: "/api/me"}).wantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
+		e.do(t, req{method: "GET", path: "/api/me"}).WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 	})
 }

@@ -13,55 +13,56 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
 func TestMaxConnectionsPerUser(t *testing.T) {
 	e := newEnv(t, func(ec *envConfig) { ec.hub.MaxPerUser = 2 })
-	alice, _, secret := e.login(t, "alice")
-	_, _, bobSecret := e.login(t, "bob")
+	alice, _, secret := e.Session(t, "alice")
+	_, _, bobSecret := e.Session(t, "bob")
 	tab1 := e.connect(t, secret)
 	e.connect(t, secret)
 
 	extra := e.open(t, nil)
-	extra.send(t, secret)
-	extra.expectClose(t, notify.CloseTooMany) // and no hello before it
+	extra.Send(t, secret)
+	extra.ExpectClose(t, notify.CloseTooMany) // and no hello before it
 
 	// Another user is not affected.
 	e.connect(t, bobSecret)
 
 	// Closing a tab frees its place.
-	if err := tab1.ws.Close(websocket.StatusNormalClosure, "bye"); err != nil {
+	if err := tab1.Conn().Close(websocket.StatusNormalClosure, "bye"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "tab unregistered", func() bool { return e.hub.UserCount(alice.ID) == 1 })
+	testkit.Eventually(t, "tab unregistered", func() bool { return e.Hub.UserCount(alice.ID) == 1 })
 	e.connect(t, secret)
 }
 
 func TestLogoutClosesTheSessionsSockets(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	alice, s1, secret1 := e.login(t, "alice")
-	secret2, _, err := e.acc.NewSession(ctx, alice.ID)
+	alice, s1, secret1 := e.Session(t, "alice")
+	secret2, _, err := e.Accounts.NewSession(ctx, alice.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tab1 := e.connect(t, secret1)
-	tab2 := e.connect(t, authJSON(secret1, -1))
+	tab2 := e.connect(t, testkit.SecretAuth(secret1, -1))
 	other := e.connect(t, secret2)
 
-	if err := e.acc.Logout(ctx, s1); err != nil {
+	if err := e.Accounts.Logout(ctx, s1); err != nil {
 		t.Fatal(err)
 	}
-	if n := e.svc.CloseSession(ctx, s1.ID); n != 2 {
+	if n := e.Service.CloseSession(ctx, s1.ID); n != 2 {
 		t.Errorf("CloseSession closed %d sockets, want 2", n)
 	}
-	tab1.expectClose(t, notify.CloseUnauthorized)
-	tab2.expectClose(t, notify.CloseUnauthorized)
+	tab1.ExpectClose(t, notify.CloseUnauthorized)
+	tab2.ExpectClose(t, notify.CloseUnauthorized)
 
 	// The other session's socket stays open.
-	n := e.notify(t, alice.ID, "still here")
-	if f := other.nextNotification(t); f.Notification.ID != n.ID {
+	n := e.Notify(t, alice.ID, "still here")
+	if f := other.NextNotification(t); f.Notification.ID != n.ID {
 		t.Fatalf("got %d, want %d", f.Notification.ID, n.ID)
 	}
 }
@@ -76,8 +77,8 @@ func TestStalledSocket(t *testing.T) {
 		ec.ws.WriteTimeout = config.Duration(time.Second)
 	})
 	ctx := context.Background()
-	alice, _, aliceSecret := e.login(t, "alice")
-	bob, _, bobSecret := e.login(t, "bob")
+	alice, _, aliceSecret := e.Session(t, "alice")
+	bob, _, bobSecret := e.Session(t, "bob")
 	stalled := e.connect(t, aliceSecret)
 	bobTab := e.connect(t, bobSecret)
 
@@ -86,13 +87,13 @@ func TestStalledSocket(t *testing.T) {
 	go func() {
 		// Until the server has given up on the socket; a publish never
 		// blocks, however full the socket is.
-		deadline := time.Now().Add(ioTimeout)
-		for e.hub.UserCount(alice.ID) > 0 {
+		deadline := time.Now().Add(testkit.Timeout)
+		for e.Hub.UserCount(alice.ID) > 0 {
 			if time.Now().After(deadline) {
 				flooded <- fmt.Errorf("stalled socket still open")
 				return
 			}
-			if _, err := e.svc.SendEvent(ctx, alice.ID, big); err != nil {
+			if _, err := e.Service.SendEvent(ctx, alice.ID, big); err != nil {
 				flooded <- err
 				return
 			}
@@ -103,8 +104,8 @@ func TestStalledSocket(t *testing.T) {
 	// In lockstep, so that Bob's own queue of 4 never fills however the
 	// goroutines are scheduled.
 	for i := range 20 {
-		n := e.notify(t, bob.ID, fmt.Sprintf("n%d", i))
-		if f := bobTab.nextNotification(t); f.Notification.ID != n.ID {
+		n := e.Notify(t, bob.ID, fmt.Sprintf("n%d", i))
+		if f := bobTab.NextNotification(t); f.Notification.ID != n.ID {
 			t.Fatalf("bob got %d, want %d", f.Notification.ID, n.ID)
 		}
 	}
@@ -115,7 +116,7 @@ func TestStalledSocket(t *testing.T) {
 	// Alice's client finally reads: what was buffered, then 4008 or the
 	// end of a dropped connection, never another close code.
 	for {
-		f, err := stalled.read(t)
+		f, err := stalled.Read(t)
 		if err == nil {
 			if f.Type != "event" {
 				t.Fatalf("stalled socket got %+v", f)
@@ -131,18 +132,18 @@ func TestStalledSocket(t *testing.T) {
 
 func TestHubShutdown(t *testing.T) {
 	e := newEnv(t)
-	_, _, aliceSecret := e.login(t, "alice")
-	_, _, bobSecret := e.login(t, "bob")
-	clients := []*client{e.connect(t, aliceSecret), e.connect(t, aliceSecret), e.connect(t, bobSecret)}
+	_, _, aliceSecret := e.Session(t, "alice")
+	_, _, bobSecret := e.Session(t, "bob")
+	clients := []*testkit.Socket{e.connect(t, aliceSecret), e.connect(t, aliceSecret), e.connect(t, bobSecret)}
 
 	shut := make(chan error, 1)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
 		defer cancel()
-		shut <- e.hub.Shutdown(ctx, notify.CloseGoingAway, "server shutting down")
+		shut <- e.Hub.Shutdown(ctx, notify.CloseGoingAway, "server shutting down")
 	}()
 	for _, c := range clients {
-		c.expectClose(t, notify.CloseGoingAway)
+		c.ExpectClose(t, notify.CloseGoingAway)
 	}
 	if err := <-shut; err != nil {
 		t.Fatalf("Shutdown: %v", err)
@@ -150,13 +151,13 @@ func TestHubShutdown(t *testing.T) {
 	// A socket that authenticates after the hub shut down is told the
 	// same, without a hello.
 	late := e.open(t, nil)
-	late.send(t, aliceSecret)
-	late.expectClose(t, notify.CloseGoingAway)
+	late.Send(t, aliceSecret)
+	late.ExpectClose(t, notify.CloseGoingAway)
 }
 
 func TestServerClose(t *testing.T) {
 	e := newEnv(t)
-	u, _, secret := e.login(t, "alice")
+	u, _, secret := e.Session(t, "alice")
 	before := goleak.IgnoreCurrent()
 
 	authed := e.connect(t, secret)
@@ -166,10 +167,10 @@ func TestServerClose(t *testing.T) {
 		defer close(closed)
 		e.srv.Close()
 	}()
-	authed.expectClose(t, notify.CloseGoingAway)
-	waiting.expectClose(t, notify.CloseGoingAway)
+	authed.ExpectClose(t, notify.CloseGoingAway)
+	waiting.ExpectClose(t, notify.CloseGoingAway)
 	<-closed
-	if n := e.hub.UserCount(u.ID); n != 0 {
+	if n := e.Hub.UserCount(u.ID); n != 0 {
 		t.Errorf("hub has %d sockets after Close, want 0", n)
 	}
 
@@ -187,6 +188,6 @@ func TestServerClose(t *testing.T) {
 	e.srv.Close() // twice is fine
 
 	// Every connection goroutine has ended.
-	e.client.CloseIdleConnections()
+	e.Client.CloseIdleConnections()
 	goleak.VerifyNone(t, before)
 }

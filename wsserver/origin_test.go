@@ -6,12 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
 func TestOrigin(t *testing.T) {
 	e := newEnv(t)
-	_, _, secret := e.login(t, "alice")
+	_, _, secret := e.Session(t, "alice")
 	tests := []struct {
 		name    string
 		origins []string // nil: no Origin header
@@ -29,7 +30,7 @@ func TestOrigin(t *testing.T) {
 		{"empty origin", []string{""}, false},
 		{"two origins", []string{testOrigin, testOrigin}, false},
 		// coder/websocket would admit this one: same host as the request.
-		{"the websocket server's own origin", []string{e.ts.URL}, false},
+		{"the websocket server's own origin", []string{e.httpURL}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,16 +43,14 @@ func TestOrigin(t *testing.T) {
 				if err != nil {
 					t.Fatalf("dial: %v", err)
 				}
-				c := &client{ws: ws}
-				t.Cleanup(func() { _ = ws.CloseNow() })
-				c.send(t, secret)
-				if f := c.next(t); f.Type != "hello" {
+				c := ws
+				c.Send(t, secret)
+				if f := c.Next(t); f.Type != "hello" {
 					t.Fatalf("first frame = %+v, want hello", f)
 				}
 				return
 			}
 			if err == nil {
-				_ = ws.CloseNow()
 				t.Fatal("upgrade accepted, want 403")
 			}
 			// No 101: no socket was opened.
@@ -77,7 +76,7 @@ func TestOrigin(t *testing.T) {
 // set (the page is usually opened at another address than
 // http.public_url).
 func TestOriginRefusalLogged(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.LogBuffer
 	e := newEnv(t, func(ec *envConfig) { ec.logs = &logs })
 	_, resp, err := e.dial(t, http.Header{"Origin": {"http://127.0.0.1:8000"}})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {

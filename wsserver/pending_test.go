@@ -12,23 +12,24 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
 // dialFrom opens a socket from the local address ip (any 127.0.0.0/8
 // address reaches the loopback listener), without authenticating.
-func (e *env) dialFrom(tb testing.TB, ip string) (*websocket.Conn, *http.Response, error) {
+func (e *env) dialFrom(tb testing.TB, ip string) (*testkit.Socket, *http.Response, error) {
 	tb.Helper()
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
 	tr := &http.Transport{DialContext: d.DialContext}
 	tb.Cleanup(tr.CloseIdleConnections)
-	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
 	defer cancel()
-	ws, resp, err := websocket.Dial(ctx, e.url, &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}})
+	s, resp, err := testkit.DialRaw(ctx, e.WSURL, &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}})
 	if err == nil {
-		tb.Cleanup(func() { _ = ws.CloseNow() })
+		tb.Cleanup(s.CloseNow)
 	}
-	return ws, resp, err
+	return s, resp, err
 }
 
 // wantRefused checks that a dial from ip is refused at once with 429 and
@@ -56,14 +57,14 @@ func (e *env) wantRefused(tb testing.TB, ip string) {
 // refused at once; a socket that authenticates frees its place.
 func TestUnauthenticatedCapPerAddress(t *testing.T) {
 	e := newEnv(t, func(ec *envConfig) { ec.ws.MaxUnauthPerAddress = 3 })
-	_, _, secret := e.login(t, "alice")
-	var waiting []*client
+	_, _, secret := e.Session(t, "alice")
+	var waiting []*testkit.Socket
 	for range 3 {
 		ws, _, err := e.dialFrom(t, "127.0.0.1")
 		if err != nil {
 			t.Fatalf("dial under the cap: %v", err)
 		}
-		waiting = append(waiting, &client{ws: ws})
+		waiting = append(waiting, ws)
 	}
 	e.wantRefused(t, "127.0.0.1")
 
@@ -73,8 +74,8 @@ func TestUnauthenticatedCapPerAddress(t *testing.T) {
 		}
 	})
 	t.Run("authenticating frees a place", func(t *testing.T) {
-		waiting[0].send(t, authJSON(secret, 0))
-		if f := waiting[0].next(t); f.Type != "hello" {
+		waiting[0].Send(t, testkit.SecretAuth(secret, 0))
+		if f := waiting[0].Next(t); f.Type != "hello" {
 			t.Fatalf("first frame = %q, want hello", f.Type)
 		}
 		if _, _, err := e.dialFrom(t, "127.0.0.1"); err != nil {
@@ -99,7 +100,7 @@ func TestUnauthenticatedCapTotal(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.wantRefused(t, "127.0.0.3")
-	(&client{ws: first}).expectClose(t, notify.CloseTimeout)
+	first.ExpectClose(t, notify.CloseTimeout)
 	if _, _, err := e.dialFrom(t, "127.0.0.3"); err != nil {
 		t.Fatalf("dial after one timed out: %v", err)
 	}

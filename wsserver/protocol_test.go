@@ -10,21 +10,22 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
 func TestPingPong(t *testing.T) {
 	e := newEnv(t)
-	_, _, secret := e.login(t, "alice")
+	_, _, secret := e.Session(t, "alice")
 	c := e.connect(t, secret)
 
 	// Unknown types and a second auth are ignored; the socket stays open
 	// and the next ping is answered.
-	c.send(t, `{"type":"subscribe","topic":"x"}`)
-	c.send(t, authJSON("whatever", 3))
-	c.send(t, `{"no":"type"}`)
-	c.send(t, `{"type":"ping"}`)
-	if f := c.next(t); f.Type != "pong" {
+	c.Send(t, `{"type":"subscribe","topic":"x"}`)
+	c.Send(t, testkit.SecretAuth("whatever", 3))
+	c.Send(t, `{"no":"type"}`)
+	c.Send(t, `{"type":"ping"}`)
+	if f := c.Next(t); f.Type != "pong" {
 		t.Fatalf("got %+v, want pong", f)
 	}
 
@@ -34,17 +35,17 @@ func TestPingPong(t *testing.T) {
 	if len(ping) != 4096 {
 		t.Fatalf("test message is %d bytes", len(ping))
 	}
-	c.send(t, ping)
-	if f := c.next(t); f.Type != "pong" {
+	c.Send(t, ping)
+	if f := c.Next(t); f.Type != "pong" {
 		t.Fatalf("got %+v, want pong", f)
 	}
 
 	// Several pings, several pongs.
 	for range 3 {
-		c.send(t, `{"type":"ping"}`)
+		c.Send(t, `{"type":"ping"}`)
 	}
 	for range 3 {
-		if f := c.next(t); f.Type != "pong" {
+		if f := c.Next(t); f.Type != "pong" {
 			t.Fatalf("got %+v, want pong", f)
 		}
 	}
@@ -66,11 +67,11 @@ func TestBadMessageAfterAuth(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u, _, secret := e.login(t, "user"+string(rune('a'+i)))
+			u, _, secret := e.Session(t, "user"+string(rune('a'+i)))
 			c := e.connect(t, secret)
-			c.write(t, tt.typ, []byte(tt.msg))
-			c.expectClose(t, tt.code)
-			eventually(t, "socket unregistered", func() bool { return e.hub.UserCount(u.ID) == 0 })
+			c.Write(t, tt.typ, []byte(tt.msg))
+			c.ExpectClose(t, tt.code)
+			testkit.Eventually(t, "socket unregistered", func() bool { return e.Hub.UserCount(u.ID) == 0 })
 		})
 	}
 }
@@ -83,10 +84,10 @@ func TestServerPing(t *testing.T) {
 			ec.ws.PingInterval = config.Duration(40 * time.Millisecond)
 			ec.httpTimeout = 100 * time.Millisecond
 		})
-		u, _, secret := e.login(t, "alice")
+		u, _, secret := e.Session(t, "alice")
 		pings := make(chan struct{}, 100)
-		ws, _, err := websocket.Dial(context.Background(), e.url, &websocket.DialOptions{
-			HTTPClient: e.client,
+		c := testkit.Dial(t, e.WSURL, &websocket.DialOptions{
+			HTTPClient: e.Client,
 			OnPingReceived: func(context.Context, []byte) bool {
 				select {
 				case pings <- struct{}{}:
@@ -95,29 +96,24 @@ func TestServerPing(t *testing.T) {
 				return true
 			},
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = ws.CloseNow() })
-		c := &client{ws: ws}
-		c.send(t, secret)
-		if f := c.next(t); f.Type != "hello" {
+		c.Send(t, secret)
+		if f := c.Next(t); f.Type != "hello" {
 			t.Fatalf("got %+v, want hello", f)
 		}
 		// Pings are answered while the client reads; after eight of them
 		// (past the http timeouts) the socket still delivers.
 		got := make(chan []byte, 1)
 		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
 			defer cancel()
-			_, data, _ := ws.Read(ctx)
+			_, data, _ := c.Conn().Read(ctx)
 			got <- data
 		}()
 		for range 8 {
 			<-pings
 		}
-		n := e.notify(t, u.ID, "still here")
-		var f frame
+		n := e.Notify(t, u.ID, "still here")
+		var f testkit.Frame
 		if err := json.Unmarshal(<-got, &f); err != nil || f.Notification == nil || f.Notification.ID != n.ID {
 			t.Fatalf("got %+v (%v), want notification %d", f, err, n.ID)
 		}
@@ -128,11 +124,11 @@ func TestServerPing(t *testing.T) {
 			ec.ws.PongTimeout = config.Duration(50 * time.Millisecond)
 			ec.ws.WriteTimeout = config.Duration(200 * time.Millisecond)
 		})
-		u, _, secret := e.login(t, "alice")
+		u, _, secret := e.Session(t, "alice")
 		c := e.connect(t, secret)
 		// The client reads nothing, so it answers no ping: the server
 		// closes with 4408. The close frame is read afterwards.
-		eventually(t, "socket unregistered", func() bool { return e.hub.UserCount(u.ID) == 0 })
-		c.expectClose(t, notify.CloseTimeout)
+		testkit.Eventually(t, "socket unregistered", func() bool { return e.Hub.UserCount(u.ID) == 0 })
+		c.ExpectClose(t, notify.CloseTimeout)
 	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -20,11 +21,11 @@ func ids(ns []notify.Notification) []int64 {
 }
 
 // readNotifications reads n notification messages and returns their ids.
-func (c *client) readNotifications(tb testing.TB, n int) []int64 {
+func readNotifications(tb testing.TB, c *testkit.Socket, n int) []int64 {
 	tb.Helper()
 	out := make([]int64, 0, n)
 	for range n {
-		out = append(out, c.nextNotification(tb).Notification.ID)
+		out = append(out, c.NextNotification(tb).Notification.ID)
 	}
 	return out
 }
@@ -52,25 +53,25 @@ func TestResume(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u, _, secret := e.login(t, fmt.Sprintf("user%d", i))
+			u, _, secret := e.Session(t, fmt.Sprintf("user%d", i))
 			var ns []notify.Notification
 			for j := range 5 {
-				ns = append(ns, e.notify(t, u.ID, fmt.Sprintf("n%d", j)))
+				ns = append(ns, e.Notify(t, u.ID, fmt.Sprintf("n%d", j)))
 			}
-			c := e.connect(t, authJSON(secret, tt.after(ns)))
+			c := e.connect(t, testkit.SecretAuth(secret, tt.after(ns)))
 			if tt.resync {
-				if f := c.next(t); f.Type != "resync" {
+				if f := c.Next(t); f.Type != "resync" {
 					t.Fatalf("got %+v, want resync", f)
 				}
 			} else {
 				want := ids(tt.replay(ns))
-				if got := c.readNotifications(t, len(want)); !equalIDs(got, want) {
+				if got := readNotifications(t, c, len(want)); !equalIDs(got, want) {
 					t.Fatalf("replayed %v, want %v", got, want)
 				}
 			}
 			// Then live, with no repeat of what was replayed.
-			live := e.notify(t, u.ID, "live")
-			if f := c.nextNotification(t); f.Notification.ID != live.ID {
+			live := e.Notify(t, u.ID, "live")
+			if f := c.NextNotification(t); f.Notification.ID != live.ID {
 				t.Fatalf("after replay got %d, want live %d", f.Notification.ID, live.ID)
 			}
 		})
@@ -79,13 +80,13 @@ func TestResume(t *testing.T) {
 
 func TestResumeAfterZeroReplaysEverything(t *testing.T) {
 	e := newEnv(t, func(ec *envConfig) { ec.ws.MaxReplay = 3 })
-	u, _, secret := e.login(t, "alice")
+	u, _, secret := e.Session(t, "alice")
 	var ns []notify.Notification
 	for j := range 3 {
-		ns = append(ns, e.notify(t, u.ID, fmt.Sprintf("n%d", j)))
+		ns = append(ns, e.Notify(t, u.ID, fmt.Sprintf("n%d", j)))
 	}
-	c := e.connect(t, authJSON(secret, 0))
-	if got := c.readNotifications(t, 3); !equalIDs(got, ids(ns)) {
+	c := e.connect(t, testkit.SecretAuth(secret, 0))
+	if got := readNotifications(t, c, 3); !equalIDs(got, ids(ns)) {
 		t.Fatalf("replayed %v, want %v", got, ids(ns))
 	}
 }
@@ -93,10 +94,10 @@ func TestResumeAfterZeroReplaysEverything(t *testing.T) {
 // TestResumeLongBacklog replays more rows than one store page holds.
 func TestResumeLongBacklog(t *testing.T) {
 	e := newEnv(t) // max_replay 1000
-	u, _, secret := e.login(t, "alice")
+	u, _, secret := e.Session(t, "alice")
 	var ns []notify.Notification
 	for j := range 450 {
-		ns = append(ns, e.notify(t, u.ID, fmt.Sprintf("n%d", j)))
+		ns = append(ns, e.Notify(t, u.ID, fmt.Sprintf("n%d", j)))
 	}
 	for _, after := range []int64{0, ns[9].ID} {
 		t.Run(fmt.Sprintf("after %d", after), func(t *testing.T) {
@@ -104,13 +105,13 @@ func TestResumeLongBacklog(t *testing.T) {
 			if after != 0 {
 				want = want[10:]
 			}
-			c := e.connect(t, authJSON(secret, after))
-			if got := c.readNotifications(t, len(want)); !equalIDs(got, want) {
+			c := e.connect(t, testkit.SecretAuth(secret, after))
+			if got := readNotifications(t, c, len(want)); !equalIDs(got, want) {
 				t.Fatalf("replayed %d rows, not the %d expected in order", len(got), len(want))
 			}
-			live := e.notify(t, u.ID, "live")
+			live := e.Notify(t, u.ID, "live")
 			ns = append(ns, live)
-			if f := c.nextNotification(t); f.Notification.ID != live.ID {
+			if f := c.NextNotification(t); f.Notification.ID != live.ID {
 				t.Fatalf("after replay got %d, want live %d", f.Notification.ID, live.ID)
 			}
 		})
@@ -122,7 +123,7 @@ func TestResumeLongBacklog(t *testing.T) {
 // is every notification, each once, in order.
 func TestResumeWhilePublishing(t *testing.T) {
 	e := newEnv(t)
-	u, _, secret := e.login(t, "alice")
+	u, _, secret := e.Session(t, "alice")
 	first := e.connect(t, secret)
 
 	const total = 80
@@ -134,7 +135,7 @@ func TestResumeWhilePublishing(t *testing.T) {
 	go func() {
 		defer close(done)
 		for j := range total {
-			n, err := e.svc.Notify(t.Context(), u.ID, notify.NewNotification{Title: fmt.Sprintf("n%d", j)})
+			n, err := e.Service.Notify(t.Context(), u.ID, notify.NewNotification{Title: fmt.Sprintf("n%d", j)})
 			if err != nil {
 				t.Errorf("notify: %v", err)
 				return
@@ -145,11 +146,11 @@ func TestResumeWhilePublishing(t *testing.T) {
 		}
 	}()
 
-	seen := first.readNotifications(t, 5)
-	if err := first.ws.Close(websocket.StatusNormalClosure, "bye"); err != nil {
+	seen := readNotifications(t, first, 5)
+	if err := first.Conn().Close(websocket.StatusNormalClosure, "bye"); err != nil {
 		t.Fatalf("close: %v", err)
 	}
-	second := e.connect(t, authJSON(secret, seen[len(seen)-1]))
+	second := e.connect(t, testkit.SecretAuth(secret, seen[len(seen)-1]))
 	<-done
 	mu.Lock()
 	all := published
@@ -160,13 +161,13 @@ func TestResumeWhilePublishing(t *testing.T) {
 	if !equalIDs(seen, all[:5]) {
 		t.Fatalf("first socket saw %v, want %v", seen, all[:5])
 	}
-	rest := second.readNotifications(t, total-5)
+	rest := readNotifications(t, second, total-5)
 	if !equalIDs(rest, all[5:]) {
 		t.Fatalf("second socket got %v, want %v", rest, all[5:])
 	}
 	// Nothing more: the next message is the pong to this ping.
-	second.send(t, `{"type":"ping"}`)
-	if f := second.next(t); f.Type != "pong" {
+	second.Send(t, `{"type":"ping"}`)
+	if f := second.Next(t); f.Type != "pong" {
 		t.Fatalf("got %+v after the last notification, want pong", f)
 	}
 }

@@ -3,55 +3,34 @@ package wsserver
 import (
 	"context"
 	"crypto/ecdsa"
-	"errors"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/jwtauth/jwtauthtest"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
-// expectCloseReason asserts that the socket ends with code and reason.
-func (c *client) expectCloseReason(tb testing.TB, code int, reason string) {
-	tb.Helper()
-	for {
-		f, err := c.read(tb)
-		if err == nil {
-			if f.Type == "pong" {
-				continue
-			}
-			tb.Fatalf("got a %q message, want close %d %q", f.Type, code, reason)
-		}
-		var ce websocket.CloseError
-		if !errors.As(err, &ce) || int(ce.Code) != code || ce.Reason != reason {
-			tb.Fatalf("socket ended with %v, want close %d %q", err, code, reason)
-		}
-		return
-	}
-}
-
 // TestTokenAuth: a token authenticates a socket as the external user its
 // sub names, creating the user on first sight, and after_id replays.
 func TestTokenAuth(t *testing.T) {
 	e := newEnv(t)
-	c := e.connect(t, tokenAuth(token(t, "auth0|new-user", time.Hour), -1))
+	c := e.connect(t, testkit.TokenAuth(jwtauthtest.Token(t, "auth0|new-user", time.Hour), -1))
 	_ = c
-	u, err := e.acc.ExternalUser(context.Background(), "auth0|new-user")
+	u, err := e.Accounts.ExternalUser(context.Background(), "auth0|new-user")
 	if err != nil {
 		t.Fatalf("the token's user was not created: %v", err)
 	}
-	if n := e.hub.UserCount(u.ID); n != 1 {
+	if n := e.Hub.UserCount(u.ID); n != 1 {
 		t.Fatalf("sockets of the new user = %d, want 1", n)
 	}
 
-	n1 := e.notify(t, u.ID, "one")
-	e.notify(t, u.ID, "two")
-	c2 := e.connect(t, tokenAuth(token(t, "auth0|new-user", time.Hour), n1.ID))
-	if f := c2.nextNotification(t); f.Notification.Title != "two" {
+	n1 := e.Notify(t, u.ID, "one")
+	e.Notify(t, u.ID, "two")
+	c2 := e.connect(t, testkit.TokenAuth(jwtauthtest.Token(t, "auth0|new-user", time.Hour), n1.ID))
+	if f := c2.NextNotification(t); f.Notification.Title != "two" {
 		t.Fatalf("replayed %q, want two", f.Notification.Title)
 	}
 }
@@ -60,10 +39,10 @@ func TestTokenAuth(t *testing.T) {
 // username authenticates the external user of that id, a distinct user.
 func TestTokenNeverReachesSelfSignup(t *testing.T) {
 	e := newEnv(t)
-	self := storetest.User(t, e.st, "alice")
+	self := storetest.User(t, e.Store, "alice")
 	c := e.open(t, nil)
-	c.send(t, tokenAuth(token(t, "alice", time.Hour), -1))
-	hello := c.next(t)
+	c.Send(t, testkit.TokenAuth(jwtauthtest.Token(t, "alice", time.Hour), -1))
+	hello := c.Next(t)
 	if hello.Type != "hello" || hello.User == nil {
 		t.Fatalf("got %+v, want hello", hello)
 	}
@@ -71,9 +50,9 @@ func TestTokenNeverReachesSelfSignup(t *testing.T) {
 		t.Fatalf("token reached %+v, want a new external user (self-signup is %d)", hello.User, self.ID)
 	}
 	// What is sent to the self-signup account does not reach the socket.
-	e.notify(t, self.ID, "private")
-	e.notify(t, hello.User.ID, "for the external user")
-	if f := c.nextNotification(t); f.Notification.Title != "for the external user" {
+	e.Notify(t, self.ID, "private")
+	e.Notify(t, hello.User.ID, "for the external user")
+	if f := c.NextNotification(t); f.Notification.Title != "for the external user" {
 		t.Fatalf("got %q", f.Notification.Title)
 	}
 }
@@ -86,10 +65,10 @@ func TestTokenRefused(t *testing.T) {
 		token  string
 		reason string
 	}{
-		{"expired", nil, token(t, "u1", -time.Minute), "token expired"},
-		{"bad signature", nil, token(t, "u1", time.Hour) + "x", "invalid token"},
-		{"invalid sub", nil, token(t, "no spaces allowed", time.Hour), ""},
-		{"tokens not configured", &config.JWT{}, token(t, "u1", time.Hour), "tokens are not configured"},
+		{"expired", nil, jwtauthtest.Token(t, "u1", -time.Minute), "token expired"},
+		{"bad signature", nil, jwtauthtest.Token(t, "u1", time.Hour) + "x", "invalid token"},
+		{"invalid sub", nil, jwtauthtest.Token(t, "no spaces allowed", time.Hour), ""},
+		{"tokens not configured", &config.JWT{}, jwtauthtest.Token(t, "u1", time.Hour), "tokens are not configured"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,12 +78,12 @@ func TestTokenRefused(t *testing.T) {
 				}
 			})
 			c := e.open(t, nil)
-			c.send(t, tokenAuth(tt.token, -1))
+			c.Send(t, testkit.TokenAuth(tt.token, -1))
 			if tt.reason == "" {
-				c.expectClose(t, notify.CloseUnauthorized)
+				c.ExpectClose(t, notify.CloseUnauthorized)
 				return
 			}
-			c.expectCloseReason(t, notify.CloseUnauthorized, tt.reason)
+			c.ExpectCloseReason(t, notify.CloseUnauthorized, tt.reason)
 		})
 	}
 }
@@ -113,8 +92,8 @@ func TestTokenRefused(t *testing.T) {
 // is closed with 4401 "token expired".
 func TestTokenExpiryCloses(t *testing.T) {
 	e := newEnv(t)
-	c := e.connect(t, tokenAuth(token(t, "u1", time.Second), -1))
-	c.expectCloseReason(t, notify.CloseUnauthorized, "token expired")
+	c := e.connect(t, testkit.TokenAuth(jwtauthtest.Token(t, "u1", time.Second), -1))
+	c.ExpectCloseReason(t, notify.CloseUnauthorized, "token expired")
 }
 
 // TestTokenRefresh: a refresh with a newer token for the same user keeps
@@ -123,37 +102,37 @@ func TestTokenExpiryCloses(t *testing.T) {
 func TestTokenRefresh(t *testing.T) {
 	t.Run("same user", func(t *testing.T) {
 		e := newEnv(t)
-		c := e.connect(t, tokenAuth(token(t, "u1", time.Second), -1))
-		c.send(t, refreshMsg(token(t, "u1", time.Hour)))
+		c := e.connect(t, testkit.TokenAuth(jwtauthtest.Token(t, "u1", time.Second), -1))
+		c.Send(t, testkit.Refresh(jwtauthtest.Token(t, "u1", time.Hour)))
 		// Past the first token's exp (rounded down to the second).
 		time.Sleep(2500 * time.Millisecond)
-		u, err := e.acc.ExternalUser(context.Background(), "u1")
+		u, err := e.Accounts.ExternalUser(context.Background(), "u1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.notify(t, u.ID, "still here")
-		if f := c.nextNotification(t); f.Notification.Title != "still here" {
+		e.Notify(t, u.ID, "still here")
+		if f := c.NextNotification(t); f.Notification.Title != "still here" {
 			t.Fatalf("got %q", f.Notification.Title)
 		}
 	})
 	for name, tc := range map[string]struct{ token, reason string }{
-		"another user": {token(t, "u2", time.Hour), "refresh for another user"},
-		"expired":      {token(t, "u1", -time.Minute), "token expired"},
+		"another user": {jwtauthtest.Token(t, "u2", time.Hour), "refresh for another user"},
+		"expired":      {jwtauthtest.Token(t, "u1", -time.Minute), "token expired"},
 		"garbage":      {"not.a.token", "invalid token"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t)
-			c := e.connect(t, tokenAuth(token(t, "u1", time.Hour), -1))
-			c.send(t, refreshMsg(tc.token))
-			c.expectCloseReason(t, notify.CloseUnauthorized, tc.reason)
+			c := e.connect(t, testkit.TokenAuth(jwtauthtest.Token(t, "u1", time.Hour), -1))
+			c.Send(t, testkit.Refresh(tc.token))
+			c.ExpectCloseReason(t, notify.CloseUnauthorized, tc.reason)
 		})
 	}
 	t.Run("on a self-signup session", func(t *testing.T) {
 		e := newEnv(t)
-		_, _, secret := e.login(t, "alice")
-		c := e.connect(t, authJSON(secret, -1))
-		c.send(t, refreshMsg(token(t, "alice", time.Hour)))
-		c.expectCloseReason(t, notify.CloseUnauthorized, "refresh for another user")
+		_, _, secret := e.Session(t, "alice")
+		c := e.connect(t, testkit.SecretAuth(secret, -1))
+		c.Send(t, testkit.Refresh(jwtauthtest.Token(t, "alice", time.Hour)))
+		c.ExpectCloseReason(t, notify.CloseUnauthorized, "refresh for another user")
 	})
 }
 
@@ -161,32 +140,32 @@ func TestTokenRefresh(t *testing.T) {
 // closed with 4401 "session expired" when the session expires.
 func TestSessionExpiryCloses(t *testing.T) {
 	e := newEnv(t)
-	u := storetest.User(t, e.st, "alice")
+	u := storetest.User(t, e.Store, "alice")
 	secret := "session-secret-that-expires-soon-0123456789"
 	now := time.Now()
-	if _, err := e.st.CreateSession(context.Background(), notify.Session{
+	if _, err := e.Store.CreateSession(context.Background(), notify.Session{
 		UserID: u.ID, SecretHash: notify.HashSecret(secret), CreatedAt: now, ExpiresAt: now.Add(time.Second),
 	}); err != nil {
 		t.Fatal(err)
 	}
-	c := e.connect(t, authJSON(secret, -1))
-	c.expectCloseReason(t, notify.CloseUnauthorized, "session expired")
+	c := e.connect(t, testkit.SecretAuth(secret, -1))
+	c.ExpectCloseReason(t, notify.CloseUnauthorized, "session expired")
 }
 
 // TestTokenSocketHasNoSession: a token's socket is not indexed by session,
 // so closing session 0 (none) leaves it open.
 func TestTokenSocketHasNoSession(t *testing.T) {
 	e := newEnv(t)
-	c := e.connect(t, tokenAuth(token(t, "u1", time.Hour), -1))
-	if n := e.hub.CloseSession(0, notify.CloseUnauthorized, "x"); n != 0 {
+	c := e.connect(t, testkit.TokenAuth(jwtauthtest.Token(t, "u1", time.Hour), -1))
+	if n := e.Hub.CloseSession(0, notify.CloseUnauthorized, "x"); n != 0 {
 		t.Fatalf("CloseSession(0) closed %d sockets", n)
 	}
-	if ids := e.hub.SessionIDs(); len(ids) != 0 {
+	if ids := e.Hub.SessionIDs(); len(ids) != 0 {
 		t.Fatalf("SessionIDs = %v, want none", ids)
 	}
-	u, _ := e.acc.ExternalUser(context.Background(), "u1")
-	e.notify(t, u.ID, "open")
-	c.nextNotification(t)
+	u, _ := e.Accounts.ExternalUser(context.Background(), "u1")
+	e.Notify(t, u.ID, "open")
+	c.NextNotification(t)
 }
 
 // TestTokenSlowJWKS: a token whose kid sends the server to a JWKS that
@@ -199,9 +178,9 @@ func TestTokenSlowJWKS(t *testing.T) {
 		ec.jwt = config.JWT{JWKSURL: jwks.URL, JWKSMinRefresh: config.Duration(time.Second)}
 	})
 	// The known key works without a fetch.
-	e.connect(t, tokenAuth(jwtauthtest.ES256(t, key, "a", "u1"), -1))
+	e.connect(t, testkit.TokenAuth(jwtauthtest.ES256(t, key, "a", "u1"), -1))
 	jwks.Hang()
 	c := e.open(t, nil)
-	c.send(t, tokenAuth(jwtauthtest.ES256(t, jwtauthtest.ECKey(t), "unknown", "u1"), -1))
-	c.expectCloseReason(t, notify.CloseUnauthorized, "invalid token")
+	c.Send(t, testkit.TokenAuth(jwtauthtest.ES256(t, jwtauthtest.ECKey(t), "unknown", "u1"), -1))
+	c.ExpectCloseReason(t, notify.CloseUnauthorized, "invalid token")
 }

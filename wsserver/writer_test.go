@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -43,25 +44,25 @@ func connGoroutines() (all, readers int) {
 
 func TestIdleSocketKeepsOnlyItsReader(t *testing.T) {
 	e := newEnv(t)
-	u, _, secret := e.login(t, "alice")
+	u, _, secret := e.Session(t, "alice")
 	const sockets = 4
-	clients := make([]*client, sockets)
+	clients := make([]*testkit.Socket, sockets)
 	for i := range clients {
-		clients[i] = e.connect(t, authJSON(secret, -1))
+		clients[i] = e.connect(t, testkit.SecretAuth(secret, -1))
 	}
 	// An idle socket has no writer: it ends once the hello is out.
-	eventually(t, "one goroutine per idle socket", func() bool {
+	testkit.Eventually(t, "one goroutine per idle socket", func() bool {
 		all, readers := connGoroutines()
 		return all == sockets && readers == sockets
 	})
 	// A notification starts a writer per socket, and each ends again.
-	n := e.notify(t, u.ID, "hi")
+	n := e.Notify(t, u.ID, "hi")
 	for _, c := range clients {
-		if f := c.nextNotification(t); f.Notification.ID != n.ID {
+		if f := c.NextNotification(t); f.Notification.ID != n.ID {
 			t.Fatalf("got notification %d, want %d", f.Notification.ID, n.ID)
 		}
 	}
-	eventually(t, "the writers to end", func() bool {
+	testkit.Eventually(t, "the writers to end", func() bool {
 		all, readers := connGoroutines()
 		return all == sockets && readers == sockets
 	})
@@ -69,8 +70,8 @@ func TestIdleSocketKeepsOnlyItsReader(t *testing.T) {
 
 func TestBurstsAndLargeFramesArriveInOrder(t *testing.T) {
 	e := newEnv(t)
-	u, _, secret := e.login(t, "alice")
-	c := e.connect(t, authJSON(secret, -1))
+	u, _, secret := e.Session(t, "alice")
+	c := e.connect(t, testkit.SecretAuth(secret, -1))
 	// Larger than the write buffer, and than net/http's 4 KiB.
 	long := strings.Repeat("é", notify.MaxContentLen)
 	for round := range 3 {
@@ -80,7 +81,7 @@ func TestBurstsAndLargeFramesArriveInOrder(t *testing.T) {
 		const burst = 40
 		want := make([]int64, burst)
 		for i := range want {
-			n, err := e.svc.Notify(context.Background(), u.ID,
+			n, err := e.Service.Notify(context.Background(), u.ID,
 				notify.NewNotification{Title: fmt.Sprintf("r%d n%d", round, i), Content: long})
 			if err != nil {
 				t.Fatalf("notify: %v", err)
@@ -88,7 +89,7 @@ func TestBurstsAndLargeFramesArriveInOrder(t *testing.T) {
 			want[i] = n.ID
 		}
 		for i, id := range want {
-			f := c.nextNotification(t)
+			f := c.NextNotification(t)
 			if f.Notification.ID != id || f.Notification.Content != long {
 				t.Fatalf("round %d frame %d: got id %d (content %d bytes), want id %d with the full content",
 					round, i, f.Notification.ID, len(f.Notification.Content), id)
@@ -102,8 +103,8 @@ func TestBurstsAndLargeFramesArriveInOrder(t *testing.T) {
 // already buffered must reach the websocket reader.
 func TestAuthSentWithTheUpgradeRequest(t *testing.T) {
 	e := newEnv(t)
-	u, _, secret := e.login(t, "alice")
-	addr := strings.TrimPrefix(e.ts.URL, "http://")
+	u, _, secret := e.Session(t, "alice")
+	addr := strings.TrimPrefix(e.httpURL, "http://")
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
@@ -113,7 +114,7 @@ func TestAuthSentWithTheUpgradeRequest(t *testing.T) {
 	key := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))
 	req := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n"
-	msg := append([]byte(req), clientTextFrame([]byte(authJSON(secret, -1)))...)
+	msg := append([]byte(req), clientTextFrame([]byte(testkit.SecretAuth(secret, -1)))...)
 	if _, err := nc.Write(msg); err != nil {
 		t.Fatalf("write: %v", err)
 	}
@@ -126,7 +127,7 @@ func TestAuthSentWithTheUpgradeRequest(t *testing.T) {
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("upgrade status = %d, want 101", resp.StatusCode)
 	}
-	var hello frame
+	var hello testkit.Frame
 	if err := json.Unmarshal(serverFrame(t, br), &hello); err != nil {
 		t.Fatalf("hello: %v", err)
 	}

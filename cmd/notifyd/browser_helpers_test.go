@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,9 +23,9 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/notifyd/notifyd/client"
 	"github.com/notifyd/notifyd/config"
-	"github.com/notifyd/notifyd/notify"
-	"github.com/notifyd/notifyd/notify/notifytest"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/store"
 )
 
@@ -281,34 +280,31 @@ func (t *tab) openPanel() {
 // then shows that user's inbox. It returns the user's id.
 func (t *tab) signInExternal(in *instance, ext string) int64 {
 	t.tb.Helper()
-	var u struct {
-		User struct{ ID int64 } `json:"user"`
+	pub, ctx, name := in.publisher(t.tb), context.Background(), ext
+	u, _, err := pub.PutUser(ctx, ext, &name) // created or found
+	if err != nil {
+		t.tb.Fatalf("create external user %s: %v", ext, err)
 	}
-	if code := in.api(t.tb, "PUT", "/api/publisher/users/"+ext, testAPIKey, map[string]string{"name": ext}, &u); code != http.StatusCreated && code != http.StatusOK {
-		t.tb.Fatalf("create external user %s: %d", ext, code)
-	}
-	var s struct{ Secret string }
-	if code := in.api(t.tb, "POST", "/api/publisher/users/"+ext+"/sessions", testAPIKey, nil, &s); code != http.StatusCreated {
-		t.tb.Fatalf("session of %s: %d", ext, code)
+	s, err := pub.NewSession(ctx, ext)
+	if err != nil {
+		t.tb.Fatalf("session of %s: %v", ext, err)
 	}
 	t.do(setCookie(in.HTTPURL, "notifyd_session", s.Secret), chromedp.Reload())
 	t.waitFor("inbox shown for "+ext, `!`+q("app")+`.hidden && `+q("username")+`.textContent === "`+ext+`"`, settle)
 	t.waitConnected()
-	return u.User.ID
+	return u.ID
 }
 
 // publish creates a notification for the app's user ext through the
 // publisher API and returns its id.
 func publish(tb testing.TB, in *instance, ext, title, content, style string) int64 {
 	tb.Helper()
-	var out struct {
-		Notification struct{ ID int64 } `json:"notification"`
+	n, err := in.publisher(tb).Notify(context.Background(), ext,
+		client.NewNotification{Title: title, Content: content, Style: client.Style(style)})
+	if err != nil {
+		tb.Fatalf("publish: %v", err)
 	}
-	body := map[string]string{"title": title, "content": content, "style": style}
-	if code := in.api(tb, "POST", "/api/publisher/users/"+ext+"/notifications", testAPIKey, body, &out); code != http.StatusCreated {
-		tb.Fatalf("publish: %d", code)
-	}
-	return out.Notification.ID
+	return n.ID
 }
 
 // publishWhileDown stores a notification through the domain while notifyd
@@ -317,12 +313,7 @@ func publishWhileDown(tb testing.TB, env map[string]string, userID int64, title 
 	tb.Helper()
 	st := openStore(tb, env)
 	defer st.Close()
-	hub := notify.NewHub(notifytest.HubConfig())
-	n, err := notify.NewService(st, hub, slog.New(slog.DiscardHandler)).Notify(context.Background(), userID, notify.NewNotification{Title: title})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return n.ID
+	return testkit.NewStack(tb, testkit.Config{Store: st}).Notify(tb, userID, title).ID
 }
 
 // openStore opens the database of a test instance's env; the caller

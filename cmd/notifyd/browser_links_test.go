@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
+	"github.com/notifyd/notifyd/client"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store/storetest"
 )
@@ -124,17 +125,12 @@ func TestBrowserLinks(t *testing.T) {
 // publishLink publishes a notification with a url ("" for none) to ext.
 func publishLink(tb testing.TB, in *instance, ext, title, url string) int64 {
 	tb.Helper()
-	var out struct {
-		Notification struct{ ID int64 } `json:"notification"`
+	n, err := in.publisher(tb).Notify(context.Background(), ext,
+		client.NewNotification{Title: title, Style: client.StyleInfo, URL: url})
+	if err != nil {
+		tb.Fatalf("publish %q: %v", title, err)
 	}
-	body := map[string]any{"title": title, "style": "info"}
-	if url != "" {
-		body["url"] = url
-	}
-	if code := in.api(tb, "POST", "/api/publisher/users/"+ext+"/notifications", testAPIKey, body, &out); code != http.StatusCreated {
-		tb.Fatalf("publish %q: %d", title, code)
-	}
-	return out.Notification.ID
+	return n.ID
 }
 
 // storeAroundAPI inserts a notification straight into the database,

@@ -8,8 +8,8 @@ package main
 // inbox.png (desktop) and inbox-360.png there.
 
 import (
+	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/notifyd/notifyd/client"
 )
 
 func TestBrowserSignUpLogInLogOut(t *testing.T) {
@@ -118,11 +119,11 @@ func TestBrowserInbox(t *testing.T) {
 	}
 
 	// 99+ above 99, and paging with "Load older" (20 per page).
-	var created struct{ Created int }
+	pub := in.publisher(t)
 	for i := 0; i < 100; i++ {
-		body := map[string]any{"user_ids": []string{"erin"}, "title": fmt.Sprintf("Batch item %d", i+1), "style": "info"}
-		if code := in.api(t, "POST", "/api/publisher/notifications", testAPIKey, body, &created); code != http.StatusCreated {
-			t.Fatalf("bulk publish: %d", code)
+		n := client.NewNotification{Title: fmt.Sprintf("Batch item %d", i+1), Style: client.StyleInfo}
+		if _, err := pub.NotifyMany(context.Background(), []string{"erin"}, n); err != nil {
+			t.Fatalf("bulk publish: %v", err)
 		}
 	}
 	a.waitFor("badge 99+", badgeIs(100)+` || `+q("badge")+`.textContent === "99+"`, settle)

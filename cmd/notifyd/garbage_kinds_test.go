@@ -15,6 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -146,11 +147,12 @@ func rawUpgrade(c net.Conn, br *bufio.Reader, addr string) error {
 func wsGarbage(wsURL string, serverClose time.Duration, want int, send func(context.Context, *websocket.Conn) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), serverClose)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, wsURL, nil)
+	s, _, err := testkit.DialRaw(ctx, wsURL, nil)
 	if err != nil {
 		return fmt.Errorf("dial: %w", err)
 	}
-	defer c.CloseNow()
+	defer s.CloseNow()
+	c := s.Conn()
 	if err := send(ctx, c); err != nil {
 		return fmt.Errorf("send: %w", err)
 	}

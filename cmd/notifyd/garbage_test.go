@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/notifyd/notifyd/client"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"go.uber.org/goleak"
 )
 
@@ -39,18 +40,21 @@ func TestGarbageConnections(t *testing.T) {
 	// Debug logs of 1,000 connections say nothing a failure would need.
 	env["NOTIFYD_LOG_LEVEL"] = "info"
 	in := start(t, env)
-	api := newAPIClient(t, in.HTTPURL)
-	_, secret := api.user(t, "garbage")
+	api := testkit.NewAPI(t, in.HTTPURL)
+	// One connection pool for both clients, closed before each goroutine
+	// count.
+	pub := testkit.Publisher(t, in.HTTPURL, testAPIKey, client.WithHTTPClient(api.Client))
+	_, secret := testkit.NewExternalUser(t, pub, "garbage")
 	wsAddr := strings.TrimSuffix(strings.TrimPrefix(in.WSURL, "ws://"), "/ws")
 
 	// Baseline: once a real socket has come and gone, so that whatever
 	// the first connection starts for good (pools, cleaners) is counted.
-	warm, err := openSocket(context.Background(), in.WSURL, secret, 0, nil)
+	warm, err := testkit.Open(context.Background(), in.WSURL, testkit.SecretAuth(secret, 0), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	warm.Close(websocket.StatusNormalClosure, "")
-	api.client.CloseIdleConnections()
+	warm.Close()
+	api.Client.CloseIdleConnections()
 	before := settledGoroutines()
 	baseline := goleak.IgnoreCurrent()
 
@@ -87,21 +91,21 @@ func TestGarbageConnections(t *testing.T) {
 	}
 
 	// Still healthy: alive, ready, and delivering.
-	if res := api.do(context.Background(), "GET", "/healthz", "", nil); res.status != http.StatusOK {
+	if res := api.Call(context.Background(), testkit.Request{Method: "GET", Path: "/healthz"}); res.Status != http.StatusOK {
 		t.Fatalf("/healthz after the garbage: %v", res)
 	}
-	if res := api.do(context.Background(), "GET", "/readyz", "", nil); res.status != http.StatusOK {
+	if res := api.Call(context.Background(), testkit.Request{Method: "GET", Path: "/readyz"}); res.Status != http.StatusOK {
 		t.Fatalf("/readyz after the garbage: %v", res)
 	}
-	c := dialWS(t, in.WSURL, secret, 0)
-	sent := api.notify(context.Background(), "garbage", "still here")
-	if sent.status != http.StatusCreated {
-		t.Fatalf("publish after the garbage: %v", sent)
+	c := testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil)
+	sent, err := pub.Notify(context.Background(), "garbage", client.NewNotification{Title: "still here"})
+	if err != nil {
+		t.Fatalf("publish after the garbage: %v", err)
 	}
-	if got := notificationID(t, c); got != sent.id {
-		t.Fatalf("real client got %d, want %d", got, sent.id)
+	if got := c.NextNotification(t).Notification.ID; got != sent.ID {
+		t.Fatalf("real client got %d, want %d", got, sent.ID)
 	}
-	c.conn.Close(websocket.StatusNormalClosure, "")
+	c.Close()
 
 	if logs := in.logs.String(); strings.Contains(logs, "panic") {
 		t.Fatalf("the server logged a panic:\n%s", logs)
@@ -111,7 +115,7 @@ func TestGarbageConnections(t *testing.T) {
 	// the database pool opened for the auth lookups may stay idle in the
 	// pool (up to database.max_open_conns), each with pgx's background
 	// reader parked on it: those are the pool's, not the garbage's.
-	api.client.CloseIdleConnections()
+	api.Client.CloseIdleConnections()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		err := goleak.Find(baseline,

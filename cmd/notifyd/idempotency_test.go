@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/notifyd/notifyd/internal/testkit"
 )
 
 // TestIdempotentRetryAfterLostResponse is what the Idempotency-Key is for,
@@ -19,7 +22,10 @@ import (
 func TestIdempotentRetryAfterLostResponse(t *testing.T) {
 	in := start(t, testEnv(t))
 	_, secret := in.external(t, "alice")
-	tabs := []*wsClient{dialWS(t, in.WSURL, secret, 0), dialWS(t, in.WSURL, secret, 0)}
+	tabs := []*testkit.Socket{
+		testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil),
+		testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil),
+	}
 
 	const body = `{"title":"Video ready","url":"/videos/7"}`
 	path := "/api/publisher/users/alice/notifications"
@@ -30,13 +36,13 @@ func TestIdempotentRetryAfterLostResponse(t *testing.T) {
 	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: notifyd\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"+
 		"Idempotency-Key: job-7-done\r\nContent-Length: %d\r\n\r\n%s", path, testAPIKey, len(body), body)
 	// The commit is done once the frames arrive; the answer is never read.
-	var id float64
+	var id int64
 	for i, tab := range tabs {
-		n := tab.nextOfType(t, "notification")["notification"].(map[string]any)
+		n := tab.NextOfType(t, "notification").Notification
 		if i == 0 {
-			id = n["id"].(float64)
-		} else if n["id"] != id {
-			t.Fatalf("tab %d got id %v, tab 0 got %v", i, n["id"], id)
+			id = n.ID
+		} else if n.ID != id {
+			t.Fatalf("tab %d got id %v, tab 0 got %v", i, n.ID, id)
 		}
 	}
 	conn.Close()
@@ -55,13 +61,13 @@ func TestIdempotentRetryAfterLostResponse(t *testing.T) {
 	answer, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Idempotent-Replayed") != "true" ||
-		!bytes.Contains(answer, fmt.Appendf(nil, `"id":%d,`, int64(id))) {
+		!bytes.Contains(answer, fmt.Appendf(nil, `"id":%d,`, id)) {
 		t.Fatalf("retry: %d %q replayed=%q, want 201 with id %v", resp.StatusCode, answer, resp.Header.Get("Idempotent-Replayed"), id)
 	}
 
 	var list struct {
 		Notifications []struct {
-			ID float64 `json:"id"`
+			ID int64 `json:"id"`
 		} `json:"notifications"`
 	}
 	in.api(t, "GET", "/api/notifications", secret, nil, &list)
@@ -69,8 +75,11 @@ func TestIdempotentRetryAfterLostResponse(t *testing.T) {
 		t.Fatalf("stored %+v, want only id %v", list.Notifications, id)
 	}
 	for i, tab := range tabs {
-		if m, err := tab.read(500 * time.Millisecond); err == nil {
-			t.Fatalf("tab %d got a second message after the retry: %v", i, m)
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		m, err := tab.ReadCtx(ctx)
+		cancel()
+		if err == nil {
+			t.Fatalf("tab %d got a second message after the retry: %s", i, m.Raw)
 		}
 	}
 }

@@ -2,22 +2,21 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/notifyd/notifyd/client"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
 // testAPIKey is the publisher key of test instances.
-const testAPIKey = "test-publisher-key-0123456789abcdef"
+const testAPIKey = testkit.APIKey
 
 // instance is a notifyd started through run() on free ports.
 type instance struct {
@@ -27,7 +26,7 @@ type instance struct {
 	Env        map[string]string
 	cancel     context.CancelFunc
 	done       chan error
-	logs       *lockedBuffer
+	logs       *testkit.LogBuffer
 }
 
 // testEnv returns the environment of a test instance on a fresh database
@@ -65,7 +64,7 @@ func start(tb testing.TB, env map[string]string) *instance {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	inst := &instance{Env: env, cancel: cancel, done: make(chan error, 1), logs: &lockedBuffer{}}
+	inst := &instance{Env: env, cancel: cancel, done: make(chan error, 1), logs: &testkit.LogBuffer{}}
 	go func() {
 		err := run(ctx, []string{"-config", "/dev/null"}, environ(env), pw, pw)
 		pw.CloseWithError(fmt.Errorf("run returned: %v", err))
@@ -131,96 +130,42 @@ func (in *instance) stop(tb testing.TB) error {
 	}
 }
 
-// api sends a JSON request and decodes the JSON answer into out (if not nil).
+// api sends a JSON request and decodes the fields of the JSON answer that
+// out names (if not nil).
 func (in *instance) api(tb testing.TB, method, path, bearer string, body any, out any) int {
 	tb.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
+	res := in.userAPI().Do(tb, testkit.Request{Method: method, Path: path, Bearer: bearer, Body: body})
+	if out != nil {
+		res.DecodeSome(tb, out)
 	}
-	req, err := http.NewRequest(method, in.HTTPURL+path, rd)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			tb.Fatalf("%s %s: decode %q: %v", method, path, data, err)
-		}
-	}
-	return resp.StatusCode
+	return res.Status
 }
 
 // signup creates a user with a password and logs in, returning the user id
 // and session secret.
 func (in *instance) signup(tb testing.TB, name string) (int64, string) {
 	tb.Helper()
-	cred := map[string]string{"username": name, "password": "correct horse battery"}
-	if code := in.api(tb, "POST", "/api/users", "", cred, nil); code != http.StatusCreated {
-		tb.Fatalf("signup %s: status %d", name, code)
-	}
-	var sess struct {
-		Secret string `json:"secret"`
-		User   struct {
-			ID int64 `json:"id"`
-		} `json:"user"`
-	}
-	if code := in.api(tb, "POST", "/api/sessions", "", cred, &sess); code != http.StatusCreated {
-		tb.Fatalf("login %s: status %d", name, code)
-	}
-	return sess.User.ID, sess.Secret
+	u, secret := in.userAPI().User(tb, name)
+	return u.ID, secret
+}
+
+// userAPI returns a client of the instance's user API. It is built per
+// call, on http.DefaultClient, because the process tests fill in HTTPURL
+// of an instance they start themselves.
+func (in *instance) userAPI() *testkit.API {
+	return &testkit.API{BaseURL: in.HTTPURL, Client: http.DefaultClient}
+}
+
+// publisher returns the project's publisher client for the instance.
+func (in *instance) publisher(tb testing.TB) *client.Client {
+	tb.Helper()
+	return testkit.Publisher(tb, in.HTTPURL, testAPIKey)
 }
 
 // external creates the app's user ext through the publisher API and a
 // session for it, and returns the user id and the session secret.
 func (in *instance) external(tb testing.TB, ext string) (int64, string) {
 	tb.Helper()
-	var u struct {
-		User struct {
-			ID int64 `json:"id"`
-		} `json:"user"`
-	}
-	if code := in.api(tb, "PUT", "/api/publisher/users/"+ext, testAPIKey, nil, &u); code != http.StatusCreated {
-		tb.Fatalf("create user %s: status %d", ext, code)
-	}
-	var s struct {
-		Secret string `json:"secret"`
-	}
-	if code := in.api(tb, "POST", "/api/publisher/users/"+ext+"/sessions", testAPIKey, nil, &s); code != http.StatusCreated {
-		tb.Fatalf("session of %s: status %d", ext, code)
-	}
-	return u.User.ID, s.Secret
-}
-
-// lockedBuffer collects log lines from the server goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	u, secret := testkit.NewExternalUser(tb, in.publisher(tb), ext)
+	return u.ID, secret
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/notifyd/notifyd/internal/testkit"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -147,7 +148,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 
 	_, secret := in.external(t, "alice")
 	_, bobSecret := in.external(t, "bob")
-	tab := dialWS(t, in.WSURL, secret, 0)
+	tab := testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil)
 	s = in.waitMetric(t, "one open socket with its hello", func(s scrape) bool {
 		return s.value("notifyd_ws_open_sockets") == 1 &&
 			s.value("notifyd_ws_frames_delivered_total", "type", "hello") == 1
@@ -158,14 +159,14 @@ func TestMetricsEndToEnd(t *testing.T) {
 
 	t.Run("publish", func(t *testing.T) {
 		id := publish(t, in, "alice", "hello", "", "info")
-		if n := tab.nextOfType(t, "notification"); n["notification"].(map[string]any)["id"] != float64(id) {
-			t.Fatalf("got %v, want id %d", n, id)
+		if n := tab.NextOfType(t, "notification"); n.Notification.ID != id {
+			t.Fatalf("got %s, want id %d", n.Raw, id)
 		}
 		body := map[string]any{"user_ids": []string{"alice", "bob"}, "title": "to both"}
 		if code := in.api(t, "POST", "/api/publisher/notifications", testAPIKey, body, nil); code != http.StatusCreated {
 			t.Fatalf("bulk publish: status %d", code)
 		}
-		tab.nextOfType(t, "notification")
+		tab.NextOfType(t, "notification")
 		route := "/api/publisher/users/:external_id/notifications"
 		s := in.waitMetric(t, "two notifications delivered", func(s scrape) bool {
 			return s.value("notifyd_ws_frames_delivered_total", "type", "notification") == 2 &&
@@ -187,7 +188,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 		if code := in.api(t, "DELETE", "/api/sessions/current", secret, nil, nil); code != http.StatusNoContent {
 			t.Fatalf("logout: status %d", code)
 		}
-		_, err := tab.read(10 * time.Second)
+		_, err := tab.Read(t)
 		if got := websocket.CloseStatus(err); got != 4401 {
 			t.Fatalf("close status = %v (%v), want 4401", got, err)
 		}
@@ -200,7 +201,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 	})
 
 	t.Run("slow reader is cut off", func(t *testing.T) {
-		stalled := dialWS(t, in.WSURL, bobSecret, 0) // never read again
+		stalled := testkit.Connect(t, in.WSURL, testkit.SecretAuth(bobSecret, -1), nil) // never read again
 		data := fmt.Sprintf(`{"type":"flood","data":"%s"}`, strings.Repeat("x", 16000))
 		deadline := time.Now().Add(30 * time.Second)
 		for i := 0; ; i++ {
@@ -218,7 +219,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 		}
 		// The server's writer is stuck in a write to the stalled client;
 		// the client going away ends it.
-		_ = stalled.conn.CloseNow()
+		stalled.CloseNow()
 		s := in.waitMetric(t, "the stalled socket gone", func(s scrape) bool {
 			return s.value("notifyd_ws_open_sockets") == 0 && s.value("notifyd_ws_closes_total") == 2
 		})

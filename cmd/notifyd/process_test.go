@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/notifyd/notifyd/internal/testkit"
 )
 
 // buildNotifyd builds the notifyd binary into the test's temporary
@@ -31,8 +33,8 @@ func buildNotifyd(tb testing.TB) string {
 type process struct {
 	HTTPURL, WSURL string
 	cmd            *exec.Cmd
-	out            *lockedBuffer // stdout and stderr
-	exited         chan struct{} // closed once the process has been waited for
+	out            *testkit.LogBuffer // stdout and stderr
+	exited         chan struct{}      // closed once the process has been waited for
 }
 
 // startProcess starts bin with env (and PATH, HOME) and waits for its
@@ -44,7 +46,7 @@ func startProcess(tb testing.TB, bin string, env map[string]string) *process {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &process{cmd: cmd, out: &lockedBuffer{}, exited: make(chan struct{})}
+	p := &process{cmd: cmd, out: &testkit.LogBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = p.out
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/notifyd/notifyd/client"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -34,7 +36,8 @@ func TestSIGTERMDuringPublishing(t *testing.T) {
 	bin := buildNotifyd(t)
 	env := testEnv(t)
 	first := startProcess(t, bin, env)
-	api := newAPIClient(t, first.HTTPURL)
+	api := testkit.NewAPI(t, first.HTTPURL)
+	pub := testkit.Publisher(t, first.HTTPURL, testAPIKey)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -47,8 +50,8 @@ func TestSIGTERMDuringPublishing(t *testing.T) {
 	var us []user
 	for i := range users {
 		ext := fmt.Sprintf("user%d", i)
-		id, secret := api.user(t, ext)
-		us = append(us, user{id, ext, secret})
+		u, secret := testkit.NewExternalUser(t, pub, ext)
+		us = append(us, user{u.ID, ext, secret})
 	}
 	type tab struct {
 		user int // index in us
@@ -61,7 +64,7 @@ func TestSIGTERMDuringPublishing(t *testing.T) {
 	)
 	for u := range us {
 		for range tabs {
-			conn, err := openSocket(ctx, first.WSURL, us[u].secret, 0, nil)
+			conn, err := testkit.Open(ctx, first.WSURL, testkit.SecretAuth(us[u].secret, 0), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,7 +75,7 @@ func TestSIGTERMDuringPublishing(t *testing.T) {
 				defer readers.Done()
 				defer conn.CloseNow()
 				for {
-					m, err := readMsg(ctx, conn)
+					m, err := conn.ReadCtx(ctx)
 					if err != nil {
 						tb.end = err
 						return
@@ -88,7 +91,7 @@ func TestSIGTERMDuringPublishing(t *testing.T) {
 	// Publishers: round robin over the users, until the first failure.
 	type outcome struct {
 		user int
-		res  apiResult
+		res  testkit.Result
 	}
 	var (
 		pubs     sync.WaitGroup
@@ -102,11 +105,11 @@ func TestSIGTERMDuringPublishing(t *testing.T) {
 			defer pubs.Done()
 			for i := 0; i < 5000; i++ {
 				u := (p + i) % users
-				res := api.notify(ctx, us[u].ext, fmt.Sprintf("p%d-%d", p, i))
+				res := api.Publish(ctx, testAPIKey, us[u].ext, fmt.Sprintf("p%d-%d", p, i))
 				mu.Lock()
 				outcomes = append(outcomes, outcome{u, res})
 				mu.Unlock()
-				if res.err != nil || res.status != http.StatusCreated {
+				if res.Err != nil || res.Status != http.StatusCreated {
 					return
 				}
 				created.Add(1)
@@ -134,11 +137,11 @@ func TestSIGTERMDuringPublishing(t *testing.T) {
 	failures := map[string]int{}
 	for _, o := range outcomes {
 		switch {
-		case o.res.err == nil && o.res.status == http.StatusCreated:
-			wantIDs[o.user] = append(wantIDs[o.user], o.res.id)
-		case o.res.err == nil && o.res.status == http.StatusServiceUnavailable:
+		case o.res.Err == nil && o.res.Status == http.StatusCreated:
+			wantIDs[o.user] = append(wantIDs[o.user], o.res.ID)
+		case o.res.Err == nil && o.res.Status == http.StatusServiceUnavailable:
 			failures["503"]++
-		case o.res.err != nil && o.res.status == 0:
+		case o.res.Err != nil && o.res.Status == 0:
 			failures["no answer"]++
 		default:
 			t.Errorf("publish during shutdown: %v, want 201, 503 or no answer", o.res)
@@ -157,14 +160,15 @@ func TestSIGTERMDuringPublishing(t *testing.T) {
 	// Restart on the same database; every tab resumes after the last id it
 	// saw. One more notification per user marks the end of the replay.
 	second := startProcess(t, bin, env)
-	api2 := newAPIClient(t, second.HTTPURL)
-	resumed := make([]*websocket.Conn, len(tabList))
+	api2 := testkit.NewAPI(t, second.HTTPURL)
+	pub2 := testkit.Publisher(t, second.HTTPURL, testAPIKey)
+	resumed := make([]*testkit.Socket, len(tabList))
 	for i, tb := range tabList {
 		var last int64
 		if len(tb.ids) > 0 {
 			last = tb.ids[len(tb.ids)-1]
 		}
-		conn, err := openSocket(ctx, second.WSURL, us[tb.user].secret, last, nil)
+		conn, err := testkit.Open(ctx, second.WSURL, testkit.SecretAuth(us[tb.user].secret, last), nil)
 		if err != nil {
 			t.Fatalf("tab %d resumes after %d: %v", i, last, err)
 		}
@@ -172,14 +176,14 @@ func TestSIGTERMDuringPublishing(t *testing.T) {
 		resumed[i] = conn
 	}
 	for _, u := range us {
-		if res := api2.notify(ctx, u.ext, lastTitle); res.status != http.StatusCreated {
-			t.Fatalf("publish after the restart: %v", res)
+		if _, err := pub2.Notify(ctx, u.ext, client.NewNotification{Title: lastTitle}); err != nil {
+			t.Fatalf("publish after the restart: %v", err)
 		}
 	}
 	for i, tb := range tabList {
 		live := len(tb.ids)
 		for {
-			m, err := readMsg(ctx, resumed[i])
+			m, err := resumed[i].ReadCtx(ctx)
 			if err != nil {
 				t.Fatalf("tab %d after the restart: %v", i, err)
 			}
@@ -195,7 +199,7 @@ func TestSIGTERMDuringPublishing(t *testing.T) {
 	}
 
 	for u, usr := range us {
-		inDB := api2.ids(t, usr.secret)
+		inDB := api2.NotificationIDs(t, usr.secret)
 		stored := make(map[int64]bool, len(inDB))
 		for _, id := range inDB {
 			stored[id] = true
@@ -214,7 +218,7 @@ func TestSIGTERMDuringPublishing(t *testing.T) {
 			u, len(inDB), len(wantIDs[u]), len(inDB)-len(answered))
 		for i, tb := range tabList {
 			if tb.user == u {
-				checkExactlyOnce(t, fmt.Sprintf("tab %d (user %d)", i, u), tb.ids, inDB)
+				testkit.CheckExactlyOnce(t, fmt.Sprintf("tab %d (user %d)", i, u), tb.ids, inDB)
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/notifyd/notifyd/client"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -44,9 +45,10 @@ func TestSlowConsumer(t *testing.T) {
 	// enough to store over 1,000 before she is cut off.
 	env["NOTIFYD_WS_MAX_REPLAY"] = fmt.Sprint(floodLimit/4 + afterGone + 1)
 	in := start(t, env)
-	api := newAPIClient(t, in.HTTPURL)
-	_, aliceSecret := api.user(t, "alice")
-	_, bobSecret := api.user(t, "bob")
+	api := testkit.NewAPI(t, in.HTTPURL)
+	pub := in.publisher(t)
+	_, aliceSecret := testkit.NewExternalUser(t, pub, "alice")
+	_, bobSecret := testkit.NewExternalUser(t, pub, "bob")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -54,12 +56,12 @@ func TestSlowConsumer(t *testing.T) {
 	// Alice's client reads nothing after the hello: once the kernel
 	// buffers between her and the server are full (a few MiB), the
 	// server's writes to her stall.
-	stalled, err := openSocket(ctx, in.WSURL, aliceSecret, 0, nil)
+	stalled, err := testkit.Open(ctx, in.WSURL, testkit.SecretAuth(aliceSecret, 0), nil)
 	if err != nil {
 		t.Fatalf("alice: %v", err)
 	}
 	defer stalled.CloseNow()
-	bob, err := openSocket(ctx, in.WSURL, bobSecret, 0, nil)
+	bob, err := testkit.Open(ctx, in.WSURL, testkit.SecretAuth(bobSecret, 0), nil)
 	if err != nil {
 		t.Fatalf("bob: %v", err)
 	}
@@ -77,7 +79,7 @@ func TestSlowConsumer(t *testing.T) {
 	go func() {
 		var got []arrival
 		for {
-			m, err := readMsg(ctx, bob)
+			m, err := bob.ReadCtx(ctx)
 			if err != nil {
 				bobErr <- err
 				return
@@ -107,23 +109,23 @@ func TestSlowConsumer(t *testing.T) {
 					return fmt.Errorf("alice's socket still open after %d publishes", i)
 				}
 				if i%4 == 3 {
-					if res := api.notify(ctx, "alice", fmt.Sprintf("alice: %d", i)); res.status != http.StatusCreated {
-						return fmt.Errorf("notify alice: %v", res)
+					if _, err := pub.Notify(ctx, "alice", client.NewNotification{Title: fmt.Sprintf("alice: %d", i)}); err != nil {
+						return fmt.Errorf("notify alice: %w", err)
 					}
 					continue
 				}
-				res := api.event(ctx, "alice", "flood", big)
-				if res.status != http.StatusAccepted {
-					return fmt.Errorf("event to alice: %v", res)
+				sockets, err := pub.SendEvent(ctx, "alice", "flood", big)
+				if err != nil {
+					return fmt.Errorf("event to alice: %w", err)
 				}
-				if res.sockets == 0 {
+				if sockets == 0 {
 					break
 				}
 			}
 			close(aliceGone)
 			for i := range afterGone {
-				if res := api.notify(ctx, "alice", fmt.Sprintf("alice: after %d", i)); res.status != http.StatusCreated {
-					return fmt.Errorf("notify alice: %v", res)
+				if _, err := pub.Notify(ctx, "alice", client.NewNotification{Title: fmt.Sprintf("alice: after %d", i)}); err != nil {
+					return fmt.Errorf("notify alice: %w", err)
 				}
 			}
 			return nil
@@ -140,11 +142,11 @@ func TestSlowConsumer(t *testing.T) {
 			title = bobLast
 		}
 		sent[title] = time.Now()
-		res := api.notify(ctx, "bob", title)
-		if res.status != http.StatusCreated {
-			t.Fatalf("notify bob: %v", res)
+		n, err := pub.Notify(ctx, "bob", client.NewNotification{Title: title})
+		if err != nil {
+			t.Fatalf("notify bob: %v", err)
 		}
-		bobIDs = append(bobIDs, res.id)
+		bobIDs = append(bobIDs, n.ID)
 		if title == bobLast {
 			break
 		}
@@ -169,7 +171,7 @@ func TestSlowConsumer(t *testing.T) {
 		got = append(got, a.id)
 		latencies = append(latencies, a.at.Sub(sent[a.title]))
 	}
-	checkExactlyOnce(t, "bob", got, bobIDs)
+	testkit.CheckExactlyOnce(t, "bob", got, bobIDs)
 	slices.Sort(latencies)
 	t.Logf("bob's publish→socket latency over %d notifications while alice was stuck: p50 %v, p99 %v, max %v",
 		len(latencies), latencies[len(latencies)/2], latencies[len(latencies)*99/100], latencies[len(latencies)-1])
@@ -178,7 +180,7 @@ func TestSlowConsumer(t *testing.T) {
 	// dropped connection (1006 to a browser), never another close code.
 	var aliceSeen []int64
 	for {
-		m, err := readMsg(ctx, stalled)
+		m, err := stalled.ReadCtx(ctx)
 		if err != nil {
 			if code := websocket.CloseStatus(err); code != -1 && code != notify.CloseQueueFull {
 				t.Fatalf("alice's socket closed with %d (%v), want 4008 or a dropped connection", code, err)
@@ -201,17 +203,17 @@ func TestSlowConsumer(t *testing.T) {
 	if len(aliceSeen) > 0 {
 		last = aliceSeen[len(aliceSeen)-1]
 	}
-	resumed, err := openSocket(ctx, in.WSURL, aliceSecret, last, nil)
+	resumed, err := testkit.Open(ctx, in.WSURL, testkit.SecretAuth(aliceSecret, last), nil)
 	if err != nil {
 		t.Fatalf("alice resumes after %d: %v", last, err)
 	}
 	defer resumed.CloseNow()
-	if res := api.notify(ctx, "alice", aliceLast); res.status != http.StatusCreated {
-		t.Fatalf("notify alice: %v", res)
+	if _, err := pub.Notify(ctx, "alice", client.NewNotification{Title: aliceLast}); err != nil {
+		t.Fatalf("notify alice: %v", err)
 	}
 	cutOff := len(aliceSeen)
 	for {
-		m, err := readMsg(ctx, resumed)
+		m, err := resumed.ReadCtx(ctx)
 		if err != nil {
 			t.Fatalf("alice's resumed socket: %v", err)
 		}
@@ -224,7 +226,7 @@ func TestSlowConsumer(t *testing.T) {
 		}
 	}
 	t.Logf("alice's resume delivered %d notifications", len(aliceSeen)-cutOff)
-	checkExactlyOnce(t, "alice", aliceSeen, api.ids(t, aliceSecret))
+	testkit.CheckExactlyOnce(t, "alice", aliceSeen, api.NotificationIDs(t, aliceSecret))
 }
 
 // closed reports whether ch is closed.

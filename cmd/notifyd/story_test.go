@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -11,71 +10,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/notifyd/notifyd/internal/testkit"
 )
-
-// wsClient is a test websocket client that reads JSON messages.
-type wsClient struct {
-	conn *websocket.Conn
-}
-
-func dialWS(tb testing.TB, url, secret string, afterID int64) *wsClient {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, _, err := websocket.Dial(ctx, url, nil)
-	if err != nil {
-		tb.Fatalf("dial %s: %v", url, err)
-	}
-	auth := map[string]any{"type": "auth", "secret": secret}
-	if afterID > 0 {
-		auth["after_id"] = afterID
-	}
-	b, _ := json.Marshal(auth)
-	if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
-		tb.Fatalf("auth write: %v", err)
-	}
-	c := &wsClient{conn: conn}
-	if hello := c.next(tb); hello["type"] != "hello" {
-		tb.Fatalf("first message = %v, want hello", hello)
-	}
-	tb.Cleanup(func() { conn.CloseNow() })
-	return c
-}
-
-// next reads the next message, failing after 10 s.
-func (c *wsClient) next(tb testing.TB) map[string]any {
-	tb.Helper()
-	msg, err := c.read(10 * time.Second)
-	if err != nil {
-		tb.Fatalf("read: %v", err)
-	}
-	return msg
-}
-
-func (c *wsClient) read(d time.Duration) (map[string]any, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	_, data, err := c.conn.Read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// nextOfType skips messages of other types (task progress events...).
-func (c *wsClient) nextOfType(tb testing.TB, typ string) map[string]any {
-	tb.Helper()
-	for {
-		m := c.next(tb)
-		if m["type"] == typ {
-			return m
-		}
-	}
-}
 
 // TestSeedStory is the seed's story end to end through run(): a user logs in,
 // opens two tabs, a task finishes, both tabs get the notification; with no
@@ -84,8 +20,8 @@ func TestSeedStory(t *testing.T) {
 	in := start(t, testEnv(t))
 	_, secret := in.signup(t, "alice")
 
-	tab1 := dialWS(t, in.WSURL, secret, 0)
-	tab2 := dialWS(t, in.WSURL, secret, 0)
+	tab1 := testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil)
+	tab2 := testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil)
 
 	var task struct {
 		Task struct {
@@ -96,24 +32,23 @@ func TestSeedStory(t *testing.T) {
 	if code := in.api(t, "POST", "/api/tasks", secret, map[string]any{"name": "render video", "duration_ms": 200}, &task); code != http.StatusAccepted {
 		t.Fatalf("start task: %d", code)
 	}
-	for i, tab := range []*wsClient{tab1, tab2} {
-		ev := tab.nextOfType(t, "event")
-		if typ := ev["event"].(map[string]any)["type"]; typ != "task_progress" {
-			t.Errorf("tab %d: event type %v", i+1, typ)
+	for i, tab := range []*testkit.Socket{tab1, tab2} {
+		ev := tab.NextOfType(t, "event")
+		if ev.Event == nil || ev.Event.Type != "task_progress" {
+			t.Errorf("tab %d: event %s", i+1, ev.Raw)
 		}
-		n := tab.nextOfType(t, "notification")
-		notif := n["notification"].(map[string]any)
-		if notif["title"] != "Task finished" || notif["style"] != "info" || notif["read"] != false {
-			t.Errorf("tab %d: notification %v", i+1, notif)
+		n := tab.NextOfType(t, "notification")
+		if notif := n.Notification; notif.Title != "Task finished" || notif.Style != "info" || notif.Read {
+			t.Errorf("tab %d: notification %+v", i+1, notif)
 		}
-		if n["unread_count"] != float64(1) {
-			t.Errorf("tab %d: unread_count %v, want 1", i+1, n["unread_count"])
+		if n.UnreadCount == nil || *n.UnreadCount != 1 {
+			t.Errorf("tab %d: unread_count in %s, want 1", i+1, n.Raw)
 		}
 	}
 
 	// Close every tab, start a failing task, and find it waiting at login.
-	tab1.conn.Close(websocket.StatusNormalClosure, "")
-	tab2.conn.Close(websocket.StatusNormalClosure, "")
+	tab1.Close()
+	tab2.Close()
 	if code := in.api(t, "POST", "/api/tasks", secret, map[string]any{"name": "import", "duration_ms": 50, "fail": true}, nil); code != http.StatusAccepted {
 		t.Fatalf("start task: %d", code)
 	}
@@ -148,10 +83,10 @@ func TestSeedStory(t *testing.T) {
 func TestShutdownClosesSocketsGoingAway(t *testing.T) {
 	in := start(t, testEnv(t))
 	_, secret := in.signup(t, "bob")
-	c := dialWS(t, in.WSURL, secret, 0)
+	c := testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil)
 	stopped := make(chan error, 1)
 	go func() { stopped <- in.stop(t) }()
-	_, err := c.read(10 * time.Second)
+	_, err := c.Read(t)
 	if got := websocket.CloseStatus(err); got != websocket.StatusGoingAway {
 		t.Fatalf("close status = %v (err %v), want 1001", got, err)
 	}

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"github.com/notifyd/notifyd/client"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -30,8 +31,9 @@ func TestStressPublishersAndResumingClients(t *testing.T) {
 		endTitle     = "end of stress"
 	)
 	in := start(t, testEnv(t))
-	api := newAPIClient(t, in.HTTPURL)
-	_, secret := api.user(t, "stress")
+	api := testkit.NewAPI(t, in.HTTPURL)
+	pub := in.publisher(t)
+	_, secret := testkit.NewExternalUser(t, pub, "stress")
 
 	// Bounds the whole test: a lost notification shows up as a client
 	// that never sees the last one, and must fail, not hang.
@@ -60,10 +62,9 @@ func TestStressPublishersAndResumingClients(t *testing.T) {
 		go func() {
 			defer pubs.Done()
 			for i := range perPublisher {
-				res := api.notify(ctx, "stress", fmt.Sprintf("p%d-%d", p, i))
-				if res.err != nil || res.status != http.StatusCreated {
+				if _, err := pub.Notify(ctx, "stress", client.NewNotification{Title: fmt.Sprintf("p%d-%d", p, i)}); err != nil {
 					mu.Lock()
-					failed = append(failed, fmt.Sprintf("publisher %d #%d: %v", p, i, res))
+					failed = append(failed, fmt.Sprintf("publisher %d #%d: %v", p, i, err))
 					mu.Unlock()
 					return
 				}
@@ -76,12 +77,12 @@ func TestStressPublishersAndResumingClients(t *testing.T) {
 	}
 	// Published after every other one, so its id is the highest: a
 	// client that has seen it has had its chance to see all the others.
-	if res := api.notify(ctx, "stress", endTitle); res.status != http.StatusCreated {
-		t.Fatalf("last notification: %v", res)
+	if _, err := pub.Notify(ctx, "stress", client.NewNotification{Title: endTitle}); err != nil {
+		t.Fatalf("last notification: %v", err)
 	}
 	readers.Wait()
 
-	want := api.ids(t, secret)
+	want := api.NotificationIDs(t, secret)
 	if len(want) != publishers*perPublisher+1 {
 		t.Fatalf("database holds %d notifications, want %d", len(want), publishers*perPublisher+1)
 	}
@@ -90,7 +91,7 @@ func TestStressPublishersAndResumingClients(t *testing.T) {
 			t.Errorf("%s: %v", c.name, c.err)
 			continue
 		}
-		checkExactlyOnce(t, c.name, c.ids, want)
+		testkit.CheckExactlyOnce(t, c.name, c.ids, want)
 		t.Logf("%s: %d ids over %d connections", c.name, len(c.ids), c.connections)
 	}
 }
@@ -133,7 +134,7 @@ func (c *resumingClient) connection(ctx context.Context) (done bool, err error) 
 	if len(c.ids) > 0 {
 		last = c.ids[len(c.ids)-1]
 	}
-	conn, err := openSocket(ctx, c.wsURL, c.secret, last, nil)
+	conn, err := testkit.Open(ctx, c.wsURL, testkit.SecretAuth(c.secret, last), nil)
 	if err != nil {
 		return false, fmt.Errorf("connect after %d: %w", last, err)
 	}
@@ -141,7 +142,7 @@ func (c *resumingClient) connection(ctx context.Context) (done bool, err error) 
 	defer conn.CloseNow()
 	budget := c.rng.IntN(120) // 0: leave right after the hello
 	for range budget {
-		m, err := readMsg(ctx, conn)
+		m, err := conn.ReadCtx(ctx)
 		if err != nil {
 			if websocket.CloseStatus(err) == notify.CloseQueueFull {
 				// Allowed to a client that lags; it resumes like after
@@ -154,7 +155,7 @@ func (c *resumingClient) connection(ctx context.Context) (done bool, err error) 
 		case "notification":
 			c.ids = append(c.ids, m.Notification.ID)
 			if m.Notification.Title == c.endTitle {
-				conn.Close(websocket.StatusNormalClosure, "")
+				conn.Close()
 				return true, nil
 			}
 		case "resync":
@@ -168,7 +169,7 @@ func (c *resumingClient) connection(ctx context.Context) (done bool, err error) 
 	if c.rng.IntN(2) == 0 {
 		conn.CloseNow()
 	} else {
-		conn.Close(websocket.StatusNormalClosure, "bye")
+		_ = conn.Conn().Close(websocket.StatusNormalClosure, "bye")
 	}
 	return false, nil
 }

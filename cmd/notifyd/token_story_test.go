@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/notifyd/notifyd/client"
+	"github.com/notifyd/notifyd/internal/testkit"
 )
 
 // TestTokenStory is the token path end to end through run(): the app's
@@ -25,14 +28,12 @@ func TestTokenStory(t *testing.T) {
 	}
 	tok := strings.TrimSpace(out.String())
 
-	ws := dialWS(t, in.WSURL, tok, 0) // a JWT in "secret" is taken as a token
-	if code := in.api(t, "POST", "/api/publisher/users/user-7/notifications", testAPIKey,
-		map[string]string{"title": "Invoice paid"}, nil); code != http.StatusCreated {
-		t.Fatalf("publish: status %d", code)
+	ws := testkit.Connect(t, in.WSURL, testkit.SecretAuth(tok, -1), nil) // a JWT in "secret" is taken as a token
+	if _, err := in.publisher(t).Notify(context.Background(), "user-7", client.NewNotification{Title: "Invoice paid"}); err != nil {
+		t.Fatalf("publish: %v", err)
 	}
-	m := ws.nextOfType(t, "notification")
-	if n, _ := m["notification"].(map[string]any); n["title"] != "Invoice paid" {
-		t.Fatalf("got %v", m)
+	if m := ws.NextOfType(t, "notification"); m.Notification.Title != "Invoice paid" {
+		t.Fatalf("got %s", m.Raw)
 	}
 
 	var me struct {

@@ -35,9 +35,6 @@ type NotificationStore interface {
 	// ExternalUserIDs returns the user id of each of externalIDs that
 	// exists.
 	ExternalUserIDs(ctx context.Context, externalIDs []string) (map[string]int64, error)
-	// IdempotencyRecord returns what is stored with an idempotency key;
-	// found is false when the key is not taken.
-	IdempotencyRecord(ctx context.Context, scope []byte, key string) (o ClaimOutcome, found bool, err error)
 	// SetRead marks one notification of userID read or unread (ENOTFOUND
 	// when it is not that user's).
 	SetRead(ctx context.Context, userID, id int64, read bool, now time.Time) (Notification, Stamp, error)

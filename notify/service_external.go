@@ -54,10 +54,10 @@ func (s *Service) NotifyManyExternal(ctx context.Context, externalIDs []string, 
 }
 
 // create stores items, at most once per key when idem is set: while
-// another request with the key runs here, it waits for it to end; then a
-// key already stored answers with what is stored (or EIDEMPOTENCY), and
-// otherwise the key is claimed in the transaction that stores the items.
-// Another instance may claim it first: the database decides.
+// another request with the key runs here, it waits for it to end; then the
+// key is claimed in the transaction that would store the items: a key
+// already stored (by this instance or another) stores nothing and answers
+// with what is stored with it (or EIDEMPOTENCY). The database decides.
 func (s *Service) create(ctx context.Context, items []NewItem, idem *Idempotency) ([]Inserted, *Replayed, error) {
 	if idem == nil {
 		rows, _, err := s.insert(ctx, items, nil)
@@ -71,14 +71,9 @@ func (s *Service) create(ctx context.Context, items []NewItem, idem *Idempotency
 		return nil, nil, err
 	}
 	defer end()
-	stored, found, err := s.store.IdempotencyRecord(ctx, idem.Scope, idem.Key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("notify: idempotency key: %w", err)
-	}
-	if found {
-		replayed, err := stored.replay(idem)
-		return nil, replayed, err
-	}
+	// No read of the key first: the claim in the transaction tells a key
+	// already taken and carries the answer stored with it, so a first
+	// request costs no extra round trip and a retry one batch slot.
 	rows, outcome, err := s.insert(ctx, items, idem)
 	if err != nil {
 		return nil, nil, fmt.Errorf("notify: insert: %w", err)

@@ -227,10 +227,10 @@ func TestSweepIdempotencyKeys(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantGone := ttl > 0
-			if _, found, _ := st.IdempotencyRecord(ctx, []byte("publisher-one"), "old"); found == wantGone {
+			if _, found := storetest.IdempotencyRecord(t, st, []byte("publisher-one"), "old"); found == wantGone {
 				t.Fatalf("old key found %v, want %v", found, !wantGone)
 			}
-			if _, found, _ := st.IdempotencyRecord(ctx, []byte("publisher-one"), "new"); !found {
+			if _, found := storetest.IdempotencyRecord(t, st, []byte("publisher-one"), "new"); !found {
 				t.Fatal("the new key was deleted")
 			}
 			want := 0.0

@@ -46,22 +46,6 @@ func (r idempotencyRow) outcome() notify.ClaimOutcome {
 	return notify.ClaimOutcome{RequestHash: r.RequestHash, Status: r.Status, Body: []byte(r.Response)}
 }
 
-// IdempotencyRecord returns what is stored with a key; found is false
-// when the key is not taken.
-func (s *Store) IdempotencyRecord(ctx context.Context, scope []byte, key string) (notify.ClaimOutcome, bool, error) {
-	db, ctx, cancel := s.query(ctx)
-	defer cancel()
-	var r idempotencyRow
-	err := db.Where("scope = ? AND key = ?", blob(scope), key).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return notify.ClaimOutcome{}, false, nil
-	}
-	if err != nil {
-		return notify.ClaimOutcome{}, false, s.translate(ctx, "idempotency record", err)
-	}
-	return r.outcome(), true, nil
-}
-
 // DeleteIdempotencyKeys deletes at most limit keys created before before
 // and returns how many it deleted (the retention sweeper).
 func (s *Store) DeleteIdempotencyKeys(ctx context.Context, before time.Time, limit int) (int64, error) {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"testing"
 	"time"
 
 	"github.com/notifyd/notifyd/notify"
@@ -36,4 +37,21 @@ func InsertNotifications(ctx context.Context, st *store.Store, userIDs []int64, 
 		}
 	}
 	return out, counts, nil
+}
+
+// IdempotencyRecord returns what is stored with an idempotency key, found
+// false when the key is not taken. It asks the way the service does, by
+// claiming the key in a transaction (one probe notification for the
+// external user "storetest-key-probe"): a claim that wins stores the key
+// and the probe, so call it last on a key, or on one expected taken.
+func IdempotencyRecord(tb testing.TB, st *store.Store, scope []byte, key string) (o notify.ClaimOutcome, found bool) {
+	tb.Helper()
+	items := []notify.NewItem{{ExternalID: "storetest-key-probe", NewNotification: notify.NewNotification{Title: "probe", Style: notify.StyleInfo}}}
+	answer := func([]notify.Inserted) (int, []byte) { return 201, []byte("probe") }
+	c := notify.Claim{Idempotency: notify.Idempotency{Scope: scope, Key: key, RequestHash: []byte("probe"), Answer: answer}, Count: 1}
+	_, outcomes, err := st.InsertBatch(context.Background(), items, []notify.Claim{c}, time.Now())
+	if err != nil || len(outcomes) != 1 {
+		tb.Fatalf("probe idempotency key %q: %d outcomes, %v", key, len(outcomes), err)
+	}
+	return outcomes[0], !outcomes[0].Won
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/natsbroker"
 	"github.com/notifyd/notifyd/natsbroker/natstest"
 )
@@ -44,10 +45,10 @@ func TestNATSForgeries(t *testing.T) {
 	a := start(t, env)
 	b := start(t, clClone(env))
 	alice, aliceSecret := a.external(t, "alice")
-	if err := clNotify(context.Background(), a.HTTPURL, "alice"); err != nil {
+	if err := notifyOne(t, a, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	onB := clDial(t, b.WSURL, aliceSecret)
+	onB := testkit.Connect(t, b.WSURL, testkit.SecretAuth(aliceSecret, -1), nil).Collect(t)
 
 	prefix := env["NOTIFYD_CLUSTER_NATS_SUBJECT_PREFIX"]
 	userSubject := fmt.Sprintf("%s.u.%d", prefix, alice)
@@ -83,16 +84,16 @@ func TestNATSForgeries(t *testing.T) {
 
 	// A genuine notification published through A is the next thing alice's
 	// socket on B sees, with the true count.
-	if err := clNotify(context.Background(), a.HTTPURL, "alice"); err != nil {
+	if err := notifyOne(t, a, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	m := onB.next(t, 0)
+	m := onB.WaitFrame(t, 0)
 	want := clDBIDs(t, env, alice)
 	if m.Type != "notification" || m.Notification.ID != want[len(want)-1] || m.UnreadCount == nil || *m.UnreadCount != 2 {
 		t.Fatalf("first message on B = %+v, want the new notification with unread_count 2", m)
 	}
-	if got := len(onB.messages()); got != 1 {
-		t.Fatalf("B's socket got %d messages, want 1: %+v", got, onB.messages())
+	if got := len(onB.Frames()); got != 1 {
+		t.Fatalf("B's socket got %d messages, want 1: %+v", got, onB.Frames())
 	}
 	metrics := b.scrapeMetrics(t)
 	for reason, want := range map[string]float64{natsbroker.RejectMalformed: 4, natsbroker.RejectForged: 2} {
@@ -142,24 +143,24 @@ func TestNATSServerRestart(t *testing.T) {
 		{"alice on B", alice, clResume(t, b.WSURL, aliceSecret)},
 		{"bob on B", bob, clResume(t, b.WSURL, bobSecret)},
 	}
-	pa := clPublish(a.HTTPURL, "alice", "bob")
-	pb := clPublish(b.HTTPURL, "bob", "alice")
+	pa := testkit.StartFlood(a.publisher(t), "alice", "bob")
+	pb := testkit.StartFlood(b.publisher(t), "bob", "alice")
 	progress := func(what string) {
 		t.Helper()
-		n := pa.sent.Load() + pb.sent.Load()
-		clWaitFor(t, what, func() bool { return pa.sent.Load()+pb.sent.Load() > n+10 })
+		n := pa.Sent.Load() + pb.Sent.Load()
+		testkit.Eventually(t, what, func() bool { return pa.Sent.Load()+pb.Sent.Load() > n+10 })
 	}
 	for round := range 2 {
 		progress("publishing")
 		srv.Stop()
-		clWaitFor(t, "B not ready", func() bool { return clReadyz(b) == http.StatusServiceUnavailable })
+		testkit.Eventually(t, "B not ready", func() bool { return clReadyz(b) == http.StatusServiceUnavailable })
 		progress(fmt.Sprintf("round %d: publishing while NATS is down", round))
 		srv.Restart()
-		clWaitFor(t, "A and B ready", func() bool { return clReadyz(a) == http.StatusOK && clReadyz(b) == http.StatusOK })
+		testkit.Eventually(t, "A and B ready", func() bool { return clReadyz(a) == http.StatusOK && clReadyz(b) == http.StatusOK })
 	}
 	progress("publishing after NATS is back")
-	pa.halt(t)
-	pb.halt(t)
+	pa.Halt(t)
+	pb.Halt(t)
 	for _, s := range sockets {
 		s.c.check(t, s.name, clDBIDs(t, env, s.user))
 	}

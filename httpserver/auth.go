@@ -181,10 +181,9 @@ func newAPIKeys(keys []string) apiKeys {
 	return out
 }
 
-// match compares key with every configured key, without stopping at the
-// first match.
-func (k apiKeys) match(key string) bool {
-	d := sha256.Sum256([]byte(key))
+// match compares the digest of a presented key with every configured key,
+// without stopping at the first match.
+func (k apiKeys) match(d [sha256.Size]byte) bool {
 	found := 0
 	for i := range k {
 		found |= subtle.ConstantTimeCompare(d[:], k[i][:])
@@ -200,20 +199,19 @@ func (s *Server) requirePublisher(c *gin.Context) {
 		return
 	}
 	key, ok := bearerToken(c.Request)
-	if !ok || !s.apiKeys.match(key) {
+	if !ok || !s.apiKeys.match(sha256.Sum256([]byte(key))) {
 		s.renderError(c, errBadAPIKey())
 		return
 	}
-	// Idempotency keys are scoped to the API key that used them.
-	scope := sha256.Sum256([]byte(key))
-	c.Set(keyPublisher, scope[:])
 	c.Next()
 }
 
-// publisherScope returns the SHA-256 of the API key requirePublisher
-// admitted.
+// publisherScope returns the scope of the idempotency keys of a request
+// requirePublisher admitted: the SHA-256 of its API key. It is worked out
+// again from the header when a request has an Idempotency-Key, rather than
+// kept in the context for every request.
 func publisherScope(c *gin.Context) []byte {
-	scope, _ := c.Get(keyPublisher)
-	b, _ := scope.([]byte)
-	return b
+	key, _ := bearerToken(c.Request)
+	scope := sha256.Sum256([]byte(key))
+	return scope[:]
 }

@@ -88,10 +88,18 @@ func (s *responder) renderError(c *gin.Context, err error) {
 	c.Abort()
 }
 
+// encodedJSON is a response body already encoded, which writeJSON and
+// mustJSON write as it is.
+type encodedJSON []byte
+
 // writeJSON writes v as the JSON response body. Our response types always
 // encode; should one not, the client gets the internal error shape rather
 // than a half-written body.
 func writeJSON(c *gin.Context, status int, v any) {
+	if b, ok := v.(encodedJSON); ok {
+		c.Data(status, "application/json; charset=utf-8", b)
+		return
+	}
 	body, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError

@@ -60,6 +60,9 @@ func writeReplayed(c *gin.Context, r *notify.Replayed) {
 // fail to encode (no channels, funcs or NaN); writeJSON encodes the same
 // values, so a first answer and its replay are the same bytes.
 func mustJSON(v any) []byte {
+	if b, ok := v.(encodedJSON); ok {
+		return b
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return []byte(`{"error":{"code":"internal","message":"internal error"}}`)

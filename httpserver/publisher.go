@@ -103,14 +103,28 @@ func (h *publisherAPI) createNotification(c *gin.Context) {
 		return
 	}
 	idem, err := idempotency(c, body, func(rows []notify.Inserted) any {
-		return notificationResponse{Notification: rows[0].Notification}
+		return notificationAnswer(rows[0].Notification)
 	})
 	if err != nil {
 		h.renderError(c, err)
 		return
 	}
 	n, replayed, err := h.service.NotifyExternal(c.Request.Context(), c.Param(externalIDParam), req, idem)
-	h.created(c, err, replayed, notificationResponse{Notification: n})
+	h.created(c, err, replayed, notificationAnswer(n))
+}
+
+// notificationAnswer is the 201 body of a create, {"notification":...},
+// encoded by Notification.AppendJSON into one buffer (the same bytes as
+// json.Marshal of a notificationResponse, without reflection); the
+// idempotency answer stored with a key is made by the same function.
+func notificationAnswer(n notify.Notification) any {
+	b := make([]byte, 0, 320+len(n.Title)+len(n.Content)+len(n.Data))
+	b = append(b, `{"notification":`...)
+	b, err := n.AppendJSON(b)
+	if err != nil {
+		return notificationResponse{Notification: n} // writeJSON renders the failure
+	}
+	return encodedJSON(append(b, '}'))
 }
 
 // created answers a create: the error, the answer replayed for an

@@ -76,6 +76,7 @@ type Server struct {
 	apiKeys apiKeys
 	cookie  cookieSettings
 	limits  loginLimits
+	headers headerValues
 	now     func() time.Time
 }
 
@@ -103,6 +104,7 @@ func newServer(cfg Config, d Deps, static fs.FS) *Server {
 		deps:      d,
 		apiKeys:   newAPIKeys(cfg.Auth.APIKeys),
 		cookie:    newCookieSettings(cfg.HTTP.PublicURL, cfg.Auth.CookieSecure),
+		headers:   newHeaderValues(),
 		now:       time.Now,
 	}
 	s.limits = newLoginLimits(cfg.Auth, s.clock)

@@ -250,7 +250,25 @@ func (m *Metrics) HTTPRequest(route, method string, status int) {
 	default:
 		method = "other"
 	}
-	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(status/100)+"xx").Inc()
+	m.httpRequests.WithLabelValues(route, method, statusClass(status)).Inc()
+}
+
+// statusClass is the status label of an HTTP status: "2xx"..., a constant
+// for the usual classes, so that counting a request allocates nothing.
+func statusClass(status int) string {
+	switch status / 100 {
+	case 1:
+		return "1xx"
+	case 2:
+		return "2xx"
+	case 3:
+		return "3xx"
+	case 4:
+		return "4xx"
+	case 5:
+		return "5xx"
+	}
+	return strconv.Itoa(status/100) + "xx"
 }
 
 // JWKSRefreshError counts a failed fetch of the JWKS (auth.jwt.jwks_url).

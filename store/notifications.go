@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
@@ -110,15 +111,21 @@ func (s *Store) UnreadCount(ctx context.Context, userID int64) (int64, error) {
 func (s *Store) MaxNotificationID(ctx context.Context, userID int64) (int64, error) {
 	db, ctx, cancel := s.query(ctx)
 	defer cancel()
-	var id int64
+	// Find, not Scan: gorm's Scan renders every query with its arguments
+	// for a trace recorder (a regexp over the SQL) even when nothing is
+	// logged, on every connect.
+	var id []int64
 	err := db.Model(&notificationRow{}).
 		Select("COALESCE(MAX(id), 0)").
 		Where("user_id = ?", userID).
-		Scan(&id).Error
+		Find(&id).Error
+	if err == nil && len(id) != 1 {
+		err = fmt.Errorf("%d rows", len(id))
+	}
 	if err != nil {
 		return 0, s.translate(ctx, "max notification id", err)
 	}
-	return id, nil
+	return id[0], nil
 }
 
 // chunks splits s into consecutive pieces of at most n elements.

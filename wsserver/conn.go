@@ -203,10 +203,31 @@ func (c *conn) readerEnded(r readResult) closing {
 // write sends one text message within ws.write_timeout. The context is not
 // the server's: cancelling a write midway makes coder/websocket drop the
 // TCP connection, and at shutdown we want the 1001 close frame instead.
+//
+// The timeout is a write deadline on the TCP connection, cleared after
+// the write, rather than a context: coder/websocket turns a context with
+// a deadline into a context.AfterFunc, and with context.WithTimeout that
+// cost eleven allocations and two timers per frame and socket, the most
+// of any step of a delivery. A write past the deadline fails with a
+// timeout, as one whose context expired did, and the writer then drops
+// the connection (lost). A connection without its net.Conn (never, once
+// Accept has hijacked it) falls back to the context.
 func (c *conn) write(p []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.WriteTimeout.D())
-	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageText, p)
+	if c.tcp == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.WriteTimeout.D())
+		defer cancel()
+		return c.ws.Write(ctx, websocket.MessageText, p)
+	}
+	if err := c.tcp.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout.D())); err != nil {
+		return err
+	}
+	err := c.ws.Write(context.Background(), websocket.MessageText, p)
+	// Cleared at once, so that no later write (a ping, a close frame, a
+	// pong coder/websocket sends from the reader) inherits this deadline.
+	if derr := c.tcp.SetWriteDeadline(time.Time{}); err == nil {
+		err = derr
+	}
+	return err
 }
 
 // closeWith closes the socket with code. coder/websocket's Close gives the

@@ -13,13 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/notifyd/notifyd/config"
-	"github.com/notifyd/notifyd/httpserver"
-	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store"
-	"github.com/notifyd/notifyd/wsserver"
 )
 
 // usageError is a bad command line or configuration: main exits with 2.
@@ -116,111 +111,6 @@ func newLogger(cfg config.Log, w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("log.format: must be text or json, got %q", cfg.Format)
 }
 
-// serve runs both listeners until ctx is done, then shuts down in order:
-// stop accepting on both → close every socket with 1001 → finish in-flight
-// HTTP requests → stop background work → close the database.
-func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	// Listen first, so a taken port fails at once, before any work.
-	httpLn, err := net.Listen("tcp", cfg.HTTP.Addr)
-	if err != nil {
-		return fmt.Errorf("http.addr: %w", err)
-	}
-	defer httpLn.Close()
-	wsLn, err := net.Listen("tcp", cfg.WS.Addr)
-	if err != nil {
-		return fmt.Errorf("ws.addr: %w", err)
-	}
-	defer wsLn.Close()
-	metricsLn, err := listenMetrics(cfg.Metrics)
-	if err != nil {
-		return err
-	}
-	if metricsLn != nil {
-		defer metricsLn.Close()
-	}
-
-	st, err := store.Open(ctx, cfg.Database, logger)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	reg, metrics := newMetrics()
-	st.SetMetrics(metrics)
-
-	tokens, err := newTokens(ctx, cfg.Auth.JWT, logger, metrics)
-	if err != nil {
-		return err
-	}
-	accounts, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: cfg.Auth.SessionTTL.D(),
-		HashConcurrency: cfg.Auth.HashConcurrency, HashQueue: cfg.Auth.HashQueue,
-		MaxSessionsPerUser: cfg.Auth.MaxSessionsPerUser}, tokens)
-	if err != nil {
-		return err
-	}
-	// The one registry of open sockets, shared by both servers.
-	hub := notify.NewHub(notify.HubConfig{SendQueue: cfg.WS.SendQueue, MaxPerUser: cfg.WS.MaxConnectionsPerUser, Metrics: metrics})
-	// The one seam between this process and the others (cluster.broker).
-	broker, closeBroker, err := newBroker(cfg, st, hub, logger, reg, metrics)
-	if err != nil {
-		return err
-	}
-	// Stops with gctx below; closed again here, after the service has
-	// drained (its last changes still ring) and before the store.
-	defer closeBroker()
-	svc := notify.NewService(st, hub, broker,
-		notify.BatchConfig{MaxRows: cfg.Database.BatchMaxRows, MaxWait: cfg.Database.BatchMaxWait.D()}, logger)
-	// Runs after the servers and tasks have stopped and before the store
-	// closes: notifications still being committed are pushed and
-	// answered.
-	defer closeService(svc, cfg.HTTP.ShutdownTimeout.D(), logger)
-	tasks := notify.NewTasks(svc, logger)
-	defer tasks.Close()
-
-	api := httpserver.New(httpserver.Config{
-		HTTP:           cfg.HTTP,
-		Auth:           cfg.Auth,
-		Demo:           cfg.Demo,
-		WSPublicURL:    cfg.WS.PublicURL,
-		AllowedOrigins: cfg.WS.AllowedOrigins,
-	}, httpserver.Deps{Store: st, Service: svc, Accounts: accounts, Tasks: tasks, Logger: logger,
-		Metrics: metrics, Ready: broker.Ready})
-	ws := wsserver.New(cfg.WS, wsserver.Deps{Hub: hub, Watcher: svc, Accounts: accounts, Store: st, Logger: logger, Metrics: metrics})
-	defer ws.Close()
-
-	httpSrv := newHTTPServer(api.Handler(), httpTimeouts(cfg.HTTP), logger)
-	wsSrv := newHTTPServer(ws.Handler(), wsTimeouts(cfg.WS), logger)
-
-	logger.Info("listening",
-		"http_addr", httpLn.Addr().String(), "ws_addr", wsLn.Addr().String(),
-		"metrics_addr", addrOf(metricsLn),
-		"database", st.Dialect(), "ws_public_url", cfg.WS.PublicURL)
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serveHTTP(httpSrv, httpLn) })
-	g.Go(func() error { return serveHTTP(wsSrv, wsLn) })
-	if metricsLn != nil {
-		metricsSrv := newMetricsServer(cfg, reg, logger)
-		g.Go(func() error { return serveHTTP(metricsSrv, metricsLn) })
-		g.Go(func() error {
-			// A scrape can simply be retried: no graceful drain.
-			<-gctx.Done()
-			defer stopProfiling(cfg.Metrics)
-			return metricsSrv.Close()
-		})
-	}
-	g.Go(func() error { return broker.Run(gctx) })
-	g.Go(func() error {
-		// Stops with gctx, before the store is closed.
-		newSweeper(cfg.Retention, cfg.Publisher.IdempotencyTTL, st, logger, metrics).Run(gctx)
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		return shutdown(cfg.HTTP.ShutdownTimeout.D(), logger, httpSrv, wsSrv, hub, ws)
-	})
-	return g.Wait()
-}
-
 // listenMetrics listens on metrics.addr, or returns nil when it is ""
 // (no metrics listener).
 func listenMetrics(cfg config.Metrics) (net.Listener, error) {
@@ -240,15 +130,6 @@ func addrOf(ln net.Listener) string {
 		return ""
 	}
 	return ln.Addr().String()
-}
-
-// closeService drains the service's group commit, bounded by timeout.
-func closeService(svc *notify.Service, timeout time.Duration, logger *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	if err := svc.Close(ctx); err != nil {
-		logger.Warn("notifications still being committed at shutdown", "error", err)
-	}
 }
 
 // serverTimeouts are the connection limits of one listener's http.Server;
@@ -290,37 +171,5 @@ func serveHTTP(srv *http.Server, ln net.Listener) error {
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
-}
-
-func shutdown(timeout time.Duration, logger *slog.Logger, httpSrv, wsSrv *http.Server, hub *notify.Hub, ws *wsserver.Server) error {
-	logger.Info("shutting down", "timeout", timeout)
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-
-	// http.Server.Shutdown stops accepting at once but ignores hijacked
-	// (websocket) connections, so the hub closes those itself.
-	wsDone := make(chan error, 1)
-	go func() { wsDone <- wsSrv.Shutdown(ctx) }()
-	httpDone := make(chan error, 1)
-	go func() { httpDone <- httpSrv.Shutdown(ctx) }()
-
-	var errs []error
-	if err := hub.Shutdown(ctx, notify.CloseGoingAway, "server shutting down"); err != nil {
-		errs = append(errs, fmt.Errorf("close sockets: %w", err))
-	}
-	if err := <-wsDone; err != nil {
-		errs = append(errs, fmt.Errorf("ws listener: %w", err))
-	}
-	if err := <-httpDone; err != nil {
-		errs = append(errs, fmt.Errorf("http listener: %w", err))
-	}
-	ws.Close()
-	if len(errs) > 0 {
-		// A slow client must not turn a clean stop into a failure exit: log
-		// what did not finish in time and still exit 0.
-		logger.Warn("shutdown incomplete", "error", errors.Join(errs...))
-	}
-	logger.Info("stopped")
 	return nil
 }

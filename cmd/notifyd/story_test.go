@@ -201,3 +201,31 @@ func TestStartupLogHidesSecrets(t *testing.T) {
 		t.Fatalf("the publisher API key was logged:\n%s", logs)
 	}
 }
+
+// A start that fails half way (here the JWT keys, read after the store is
+// open) releases what it took: both ports can be listened on again at once.
+func TestFailedStartReleasesPorts(t *testing.T) {
+	addrs := make([]string, 2)
+	for i := range addrs {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs[i] = ln.Addr().String()
+		ln.Close()
+	}
+	env := testEnv(t)
+	env["NOTIFYD_HTTP_ADDR"], env["NOTIFYD_WS_ADDR"] = addrs[0], addrs[1]
+	env["NOTIFYD_AUTH_JWT_PUBLIC_KEYS"] = t.TempDir() + "/missing.pem"
+	var out strings.Builder
+	if err := run(context.Background(), []string{"-config", "/dev/null"}, environ(env), &out, &out); err == nil {
+		t.Fatal("run with a missing key file returned nil")
+	}
+	for _, a := range addrs {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			t.Fatalf("port %s still taken after a failed start: %v", a, err)
+		}
+		ln.Close()
+	}
+}

@@ -137,18 +137,13 @@ func clKill9(t *testing.T, env map[string]string) {
 	b := clStartProcess(t, bin, clClone(env))
 	alice, aliceSecret := b.instance.external(t, "alice")
 	bob, bobSecret := b.instance.external(t, "bob")
-	clients := []struct {
-		name string
-		user int64
-		c    *clResumer
-	}{
+	clients := []clTab{
 		{"alice tab 1", alice, clResume(t, a.WSURL, aliceSecret)},
 		{"alice tab 2", alice, clResume(t, a.WSURL, aliceSecret)},
 		{"alice tab 3", alice, clResume(t, a.WSURL, b.instance.session(t, "alice"))},
 		{"bob", bob, clResume(t, a.WSURL, bobSecret)},
 	}
-	p1 := testkit.StartFlood(b.publisher(t), "alice", "bob")
-	p2 := testkit.StartFlood(b.publisher(t), "bob", "alice")
+	traffic := clStartTraffic(b.publisher(t), b.publisher(t))
 	for _, c := range clients {
 		testkit.Eventually(t, c.name+" receiving through A", func() bool { return len(c.c.got()) >= 20 })
 		// From now on a reconnect goes to B; the socket stays on A.
@@ -161,12 +156,9 @@ func clKill9(t *testing.T, env map[string]string) {
 		n := len(c.c.got())
 		testkit.Eventually(t, c.name+" receiving through B", func() bool { return len(c.c.got()) > n+10 })
 	}
-	p1.Halt(t)
-	p2.Halt(t)
+	traffic.halt(t)
 	if code := clReadyz(b.instance); code != http.StatusOK {
 		t.Fatalf("B's readyz = %d after A died", code)
 	}
-	for _, c := range clients {
-		c.c.check(t, c.name, clDBIDs(t, env, c.user))
-	}
+	clCheckTabs(t, env, clients)
 }

@@ -134,36 +134,23 @@ func TestNATSServerRestart(t *testing.T) {
 	b := start(t, clClone(env))
 	alice, aliceSecret := a.external(t, "alice")
 	bob, bobSecret := a.external(t, "bob")
-	sockets := []struct {
-		name string
-		user int64
-		c    *clResumer
-	}{
+	sockets := []clTab{
 		{"alice on A", alice, clResume(t, a.WSURL, aliceSecret)},
 		{"alice on B", alice, clResume(t, b.WSURL, aliceSecret)},
 		{"bob on B", bob, clResume(t, b.WSURL, bobSecret)},
 	}
-	pa := testkit.StartFlood(a.publisher(t), "alice", "bob")
-	pb := testkit.StartFlood(b.publisher(t), "bob", "alice")
-	progress := func(what string) {
-		t.Helper()
-		n := pa.Sent.Load() + pb.Sent.Load()
-		testkit.Eventually(t, what, func() bool { return pa.Sent.Load()+pb.Sent.Load() > n+10 })
-	}
+	traffic := clStartTraffic(a.publisher(t), b.publisher(t))
 	for round := range 2 {
-		progress("publishing")
+		traffic.progress(t, "publishing")
 		srv.Stop()
 		testkit.Eventually(t, "B not ready", func() bool { return clReadyz(b) == http.StatusServiceUnavailable })
-		progress(fmt.Sprintf("round %d: publishing while NATS is down", round))
+		traffic.progress(t, fmt.Sprintf("round %d: publishing while NATS is down", round))
 		srv.Restart()
 		testkit.Eventually(t, "A and B ready", func() bool { return clReadyz(a) == http.StatusOK && clReadyz(b) == http.StatusOK })
 	}
-	progress("publishing after NATS is back")
-	pa.Halt(t)
-	pb.Halt(t)
-	for _, s := range sockets {
-		s.c.check(t, s.name, clDBIDs(t, env, s.user))
-	}
+	traffic.progress(t, "publishing after NATS is back")
+	traffic.halt(t)
+	clCheckTabs(t, env, sockets)
 	for name, in := range map[string]*instance{"A": a, "B": b} {
 		if n := in.scrapeMetrics(t).value("notifyd_nats_reconnects_total"); n < 2 {
 			t.Errorf("%s: notifyd_nats_reconnects_total = %v, want 2 (one per restart)", name, n)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifyd/notifyd/client"
 	"github.com/notifyd/notifyd/internal/testkit"
 )
 
@@ -155,4 +156,48 @@ func (r *clResumer) stats() (reconnects, counts int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.reconnects, r.counts
+}
+
+// clTab is a resuming client of user, named in failures.
+type clTab struct {
+	name string
+	user int64
+	c    *clResumer
+}
+
+// clCheckTabs fails t unless each tab got every notification the
+// database of env holds for its user, once each, in order.
+func clCheckTabs(t *testing.T, env map[string]string, tabs []clTab) {
+	t.Helper()
+	for _, tab := range tabs {
+		tab.c.check(t, tab.name, clDBIDs(t, env, tab.user))
+	}
+}
+
+// clTraffic is the steady publishing of the failover tests: one flood
+// for alice and bob through each of two publisher clients.
+type clTraffic struct{ floods [2]*testkit.Flood }
+
+func clStartTraffic(first, second *client.Client) *clTraffic {
+	return &clTraffic{[2]*testkit.Flood{
+		testkit.StartFlood(first, "alice", "bob"),
+		testkit.StartFlood(second, "bob", "alice"),
+	}}
+}
+
+func (tr *clTraffic) sent() int64 { return tr.floods[0].Sent.Load() + tr.floods[1].Sent.Load() }
+
+// progress waits until ten more notifications were created.
+func (tr *clTraffic) progress(t *testing.T, what string) {
+	t.Helper()
+	n := tr.sent()
+	testkit.Eventually(t, what, func() bool { return tr.sent() > n+10 })
+}
+
+// halt stops both floods, failing t if a publish failed.
+func (tr *clTraffic) halt(t *testing.T) {
+	t.Helper()
+	for _, f := range tr.floods {
+		f.Halt(t)
+	}
 }

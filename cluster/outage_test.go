@@ -13,12 +13,20 @@ import (
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
+// proxiedPair starts two nodes on a fresh database; b's listener (made
+// with opt) reaches it through a proxy the test can stop, as an outage
+// of B's link to Postgres.
+func proxiedPair(tb testing.TB, opt nodeOptions) (a, b *node, p *storetest.Proxy) {
+	tb.Helper()
+	db := clusterDB(tb)
+	a = newNode(tb, db, nodeOptions{})
+	p, opt.listenURL = storetest.ProxyURL(tb, db.URL)
+	return a, newNode(tb, db, opt), p
+}
+
 func TestReadyFollowsListener(t *testing.T) {
 	t.Parallel()
-	db := clusterDB(t)
-	a := newNode(t, db, nodeOptions{})
-	p, viaProxy := storetest.ProxyURL(t, db.URL)
-	b := newNode(t, db, nodeOptions{listenURL: viaProxy, maxLag: 300 * time.Millisecond})
+	a, b, p := proxiedPair(t, nodeOptions{maxLag: 300 * time.Millisecond})
 	alice, sess := testkit.StoreUser(t, a.st, "alice")
 	s := b.connect(t, alice, sess)
 	ctx := context.Background()
@@ -100,10 +108,7 @@ func TestFailedDoorbellIsCaughtUp(t *testing.T) {
 
 func TestCatchUpReachesReplayingSocket(t *testing.T) {
 	t.Parallel()
-	db := clusterDB(t)
-	a := newNode(t, db, nodeOptions{})
-	p, viaProxy := storetest.ProxyURL(t, db.URL)
-	b := newNode(t, db, nodeOptions{listenURL: viaProxy})
+	a, b, p := proxiedPair(t, nodeOptions{})
 	alice, sess := testkit.StoreUser(t, a.st, "alice")
 	ctx := context.Background()
 	first, err := a.svc.Notify(ctx, alice, notify.NewNotification{Title: "before"})
@@ -153,10 +158,7 @@ func TestCatchUpReachesReplayingSocket(t *testing.T) {
 
 func TestCatchUpTooLongClosesSockets(t *testing.T) {
 	t.Parallel()
-	db := clusterDB(t)
-	a := newNode(t, db, nodeOptions{})
-	p, viaProxy := storetest.ProxyURL(t, db.URL)
-	b := newNode(t, db, nodeOptions{listenURL: viaProxy, queue: 8})
+	a, b, p := proxiedPair(t, nodeOptions{queue: 8})
 	alice, aliceSess := testkit.StoreUser(t, a.st, "alice")
 	bob, bobSess := testkit.StoreUser(t, a.st, "bob")
 	sa := b.connect(t, alice, aliceSess)
@@ -189,10 +191,7 @@ func TestCatchUpTooLongClosesSockets(t *testing.T) {
 
 func TestLogoutDuringOutage(t *testing.T) {
 	t.Parallel()
-	db := clusterDB(t)
-	a := newNode(t, db, nodeOptions{})
-	p, viaProxy := storetest.ProxyURL(t, db.URL)
-	b := newNode(t, db, nodeOptions{listenURL: viaProxy})
+	a, b, p := proxiedPair(t, nodeOptions{})
 	alice, sess := testkit.StoreUser(t, a.st, "alice")
 	otherSess := testkit.StoreSession(t, a.st, alice, "alice's phone")
 	s := b.connect(t, alice, sess)

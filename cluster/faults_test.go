@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/notifyd/notifyd/cluster"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/notify/metricstest"
 )
@@ -73,7 +74,7 @@ func faultyPair(tb testing.TB) (a, b *node, bus *faultyBus, alice int64, s *sock
 	bus = &faultyBus{}
 	a = newNode(tb, db, nodeOptions{wrap: func(st cluster.Store) cluster.Store { bus.Store = st; return bus }})
 	b = newNode(tb, db, nodeOptions{})
-	alice, sess := user(tb, a.st, "alice")
+	alice, sess := testkit.StoreUser(tb, a.st, "alice")
 	s = b.connect(tb, alice, sess)
 	return a, b, bus, alice, s
 }
@@ -87,7 +88,7 @@ func notifyAndRing(tb testing.TB, n *node, bus *faultyBus, userID int64, title s
 	if err != nil {
 		tb.Fatal(err)
 	}
-	waitFor(tb, "the doorbell of "+title, func() bool { return bus.seen() > before })
+	testkit.Eventually(tb, "the doorbell of "+title, func() bool { return bus.seen() > before })
 	return row
 }
 
@@ -101,8 +102,8 @@ func TestLostDoorbellRepairedByNextChange(t *testing.T) {
 	bus.set(func(b *faultyBus) { b.drop = 1 })
 	n1 := notifyAndRing(t, a, bus, alice, "lost")
 	n2 := notifyAndRing(t, a, bus, alice, "next")
-	waitFor(t, "both notifications", func() bool { return len(s.ids()) >= 2 })
-	checkExactlyOnce(t, "alice on B", s.ids(), []int64{n1.ID, n2.ID})
+	testkit.Eventually(t, "both notifications", func() bool { return len(s.IDs()) >= 2 })
+	testkit.CheckExactlyOnce(t, "alice on B", s.IDs(), []int64{n1.ID, n2.ID})
 }
 
 // TestLostLastChangeRepairedByAudit: the doorbell of the user's last
@@ -112,18 +113,18 @@ func TestLostLastChangeRepairedByAudit(t *testing.T) {
 	t.Parallel()
 	a, b, bus, alice, s := faultyPair(t)
 	n1 := notifyAndRing(t, a, bus, alice, "first")
-	waitFor(t, "first", func() bool { return len(s.ids()) == 1 })
+	testkit.Eventually(t, "first", func() bool { return len(s.IDs()) == 1 })
 	before := bus.seen()
 	if err := a.svc.Delete(context.Background(), alice, n1.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the delete's doorbell", func() bool { return bus.seen() > before })
-	s.waitMessage(t, "notification_deleted")
+	testkit.Eventually(t, "the delete's doorbell", func() bool { return bus.seen() > before })
+	s.WaitType(t, "notification_deleted")
 	bus.set(func(b *faultyBus) { b.drop = 1 })
 	n2 := notifyAndRing(t, a, bus, alice, "lost last")
-	waitFor(t, "the lost last notification", func() bool { return len(s.ids()) == 2 })
-	checkExactlyOnce(t, "alice on B", s.ids(), []int64{n1.ID, n2.ID})
-	if m := s.waitMessage(t, "unread_count"); *m.UnreadCount != 1 {
+	testkit.Eventually(t, "the lost last notification", func() bool { return len(s.IDs()) == 2 })
+	testkit.CheckExactlyOnce(t, "alice on B", s.IDs(), []int64{n1.ID, n2.ID})
+	if m := s.WaitType(t, "unread_count"); *m.UnreadCount != 1 {
 		t.Fatalf("unread count after the audit's catch-up = %d, want 1", *m.UnreadCount)
 	}
 	if got := metricstest.Value(t, b.reg, "notifyd_cluster_repairs_total", "cause", notify.RepairAudit); got < 1 {
@@ -142,15 +143,15 @@ func TestDuplicateDoorbellDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	n2 := notifyAndRing(t, a, bus, alice, "two")
-	waitFor(t, "both notifications", func() bool { return len(s.ids()) >= 2 })
-	s.waitMessage(t, "notification_updated")
+	testkit.Eventually(t, "both notifications", func() bool { return len(s.IDs()) >= 2 })
+	s.WaitType(t, "notification_updated")
 	// A third change, delivered after the duplicates of the first two
 	// were received and dropped.
 	n3 := notifyAndRing(t, a, bus, alice, "three")
-	waitFor(t, "the third", func() bool { return len(s.ids()) >= 3 })
-	checkExactlyOnce(t, "alice on B", s.ids(), []int64{n1.ID, n2.ID, n3.ID})
+	testkit.Eventually(t, "the third", func() bool { return len(s.IDs()) >= 3 })
+	testkit.CheckExactlyOnce(t, "alice on B", s.IDs(), []int64{n1.ID, n2.ID, n3.ID})
 	updated := 0
-	for _, m := range s.messages() {
+	for _, m := range s.Frames() {
 		if m.Type == "notification_updated" {
 			updated++
 		}
@@ -168,6 +169,6 @@ func TestReorderedDoorbells(t *testing.T) {
 	bus.set(func(b *faultyBus) { b.hold = true })
 	n1 := notifyAndRing(t, a, bus, alice, "first, rung second")
 	n2 := notifyAndRing(t, a, bus, alice, "second, rung first")
-	waitFor(t, "both notifications", func() bool { return len(s.ids()) >= 2 })
-	checkExactlyOnce(t, "alice on B", s.ids(), []int64{n1.ID, n2.ID})
+	testkit.Eventually(t, "both notifications", func() bool { return len(s.IDs()) >= 2 })
+	testkit.CheckExactlyOnce(t, "alice on B", s.IDs(), []int64{n1.ID, n2.ID})
 }

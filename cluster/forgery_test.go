@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/notifyd/notifyd/cluster"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/notify/metricstest"
 )
@@ -22,7 +23,7 @@ import (
 // returns a connection as that role to db's database.
 func otherRole(tb testing.TB, dbURL string) *pgx.Conn {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
 	defer cancel()
 	admin, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
@@ -33,7 +34,7 @@ func otherRole(tb testing.TB, dbURL string) *pgx.Conn {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
 		defer cancel()
 		defer admin.Close(ctx)
 		if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, role); err != nil {
@@ -71,7 +72,7 @@ func TestForgedDoorbellsHaveNoEffect(t *testing.T) {
 	db := clusterDB(t)
 	a := newNode(t, db, nodeOptions{})
 	b := newNode(t, db, nodeOptions{})
-	alice, sess := user(t, a.st, "alice")
+	alice, sess := testkit.StoreUser(t, a.st, "alice")
 	n1, err := a.svc.Notify(context.Background(), alice, notify.NewNotification{Title: "before"})
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +97,7 @@ func TestForgedDoorbellsHaveNoEffect(t *testing.T) {
 			t.Fatalf("forger NOTIFY: %v", err)
 		}
 	}
-	waitFor(t, "every forged doorbell rejected", func() bool {
+	testkit.Eventually(t, "every forged doorbell rejected", func() bool {
 		return metricstest.Value(t, b.reg, "notifyd_cluster_doorbells_rejected_total", "reason", notify.RejectMAC) >= float64(len(forged))
 	})
 	// Longer than the gap wait and an audit: nothing is repaired either,
@@ -108,7 +109,7 @@ func TestForgedDoorbellsHaveNoEffect(t *testing.T) {
 		t.Fatalf("socket closed by a forged doorbell: %d %s", code, reason)
 	default:
 	}
-	if got := s.messages(); len(got) != 0 {
+	if got := s.Frames(); len(got) != 0 {
 		t.Fatalf("forged doorbells reached the socket: %+v", got)
 	}
 
@@ -116,9 +117,9 @@ func TestForgedDoorbellsHaveNoEffect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the real notification", func() bool { return len(s.ids()) == 1 })
-	checkExactlyOnce(t, "alice on B", s.ids(), []int64{n2.ID})
-	if m := s.messages()[0]; *m.UnreadCount != 2 {
+	testkit.Eventually(t, "the real notification", func() bool { return len(s.IDs()) == 1 })
+	testkit.CheckExactlyOnce(t, "alice on B", s.IDs(), []int64{n2.ID})
+	if m := s.Frames()[0]; *m.UnreadCount != 2 {
 		t.Fatalf("unread count %d, want 2 (the forged read-all changed nothing)", *m.UnreadCount)
 	}
 }
@@ -129,7 +130,7 @@ func TestDoorbellsCarryNoContent(t *testing.T) {
 	t.Parallel()
 	db := clusterDB(t)
 	a := newNode(t, db, nodeOptions{})
-	alice, sess := user(t, a.st, "alice")
+	alice, sess := testkit.StoreUser(t, a.st, "alice")
 	a.connect(t, alice, sess)
 	spy := otherRole(t, db.URL)
 	ctx := context.Background()
@@ -143,7 +144,7 @@ func TestDoorbellsCarryNoContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		wctx, cancel := context.WithTimeout(ctx, waitTimeout)
+		wctx, cancel := context.WithTimeout(ctx, testkit.Timeout)
 		n, err := spy.WaitForNotification(wctx)
 		cancel()
 		if err != nil {
@@ -166,7 +167,7 @@ func TestReplayedDoorbellsHaveNoEffect(t *testing.T) {
 	db := clusterDB(t)
 	a := newNode(t, db, nodeOptions{})
 	b := newNode(t, db, nodeOptions{})
-	alice, sess := user(t, a.st, "alice")
+	alice, sess := testkit.StoreUser(t, a.st, "alice")
 	s := b.connect(t, alice, sess)
 	spy := otherRole(t, db.URL)
 	ctx := context.Background()
@@ -175,7 +176,7 @@ func TestReplayedDoorbellsHaveNoEffect(t *testing.T) {
 	}
 	record := func() string {
 		t.Helper()
-		wctx, cancel := context.WithTimeout(ctx, waitTimeout)
+		wctx, cancel := context.WithTimeout(ctx, testkit.Timeout)
 		defer cancel()
 		n, err := spy.WaitForNotification(wctx)
 		if err != nil {
@@ -188,12 +189,12 @@ func TestReplayedDoorbellsHaveNoEffect(t *testing.T) {
 		t.Fatal(err)
 	}
 	created := record()
-	s.waitMessage(t, "notification")
+	s.WaitType(t, "notification")
 	if err := a.svc.Delete(ctx, alice, n1.ID); err != nil {
 		t.Fatal(err)
 	}
 	deleted := record()
-	s.waitMessage(t, "notification_deleted")
+	s.WaitType(t, "notification_deleted")
 
 	for _, p := range []string{created, deleted, created} {
 		if _, err := spy.Exec(ctx, "SELECT pg_notify($1, $2)", cluster.Channel, p); err != nil {
@@ -205,13 +206,13 @@ func TestReplayedDoorbellsHaveNoEffect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the second notification", func() bool { return len(s.ids()) == 2 })
+	testkit.Eventually(t, "the second notification", func() bool { return len(s.IDs()) == 2 })
 	var types []string
-	for _, m := range s.messages() {
+	for _, m := range s.Frames() {
 		types = append(types, m.Type)
 	}
 	if want := []string{"notification", "notification_deleted", "notification"}; !slices.Equal(types, want) {
 		t.Fatalf("messages %v, want %v", types, want)
 	}
-	checkExactlyOnce(t, "alice on B", s.ids(), []int64{n1.ID, n2.ID})
+	testkit.CheckExactlyOnce(t, "alice on B", s.IDs(), []int64{n1.ID, n2.ID})
 }

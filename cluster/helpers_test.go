@@ -3,22 +3,18 @@ package cluster_test
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/notifyd/notifyd/cluster"
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
 )
-
-// waitTimeout bounds every wait of these tests.
-const waitTimeout = 20 * time.Second
 
 // clusterDB returns a fresh Postgres database, or skips: cluster mode
 // needs Postgres.
@@ -119,39 +115,7 @@ func (w tbWriter) Write(p []byte) (int, error) {
 
 func (n *node) waitConnected(tb testing.TB) {
 	tb.Helper()
-	waitFor(tb, "listener connected", n.l.Connected)
-}
-
-// waitFor polls cond until it holds, failing tb after waitTimeout.
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for: %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// checkExactlyOnce checks that got holds every id of want exactly once,
-// in increasing order.
-func checkExactlyOnce(tb testing.TB, name string, got, want []int64) {
-	tb.Helper()
-	for i := 1; i < len(got); i++ {
-		if got[i] <= got[i-1] {
-			tb.Fatalf("%s: id %d after %d (duplicate or out of order)", name, got[i], got[i-1])
-		}
-	}
-	if !slices.Equal(got, want) {
-		missing := 0
-		for _, id := range want {
-			if !slices.Contains(got, id) {
-				missing++
-			}
-		}
-		tb.Fatalf("%s: got %d ids, want %d (%d missing)", name, len(got), len(want), missing)
-	}
+	testkit.Eventually(tb, "listener connected", n.l.Connected)
 }
 
 // dbIDs returns every notification id of userID, ascending.
@@ -166,45 +130,4 @@ func dbIDs(tb testing.TB, st *store.Store, userID int64) []int64 {
 		out[i] = r.ID
 	}
 	return out
-}
-
-// terminateListeners ends the listener connections on db's database and
-// returns how many there were.
-func terminateListeners(tb testing.TB, db config.Database) int {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, db.URL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var n int
-	err = conn.QueryRow(ctx, `SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE application_name = $1 AND datname = current_database()`, cluster.ApplicationName).Scan(&n)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return n
-}
-
-// user creates a user with one session and returns their ids.
-func user(tb testing.TB, st *store.Store, name string) (userID, sessionID int64) {
-	tb.Helper()
-	u := storetest.User(tb, st, name)
-	return u.ID, session(tb, st, u.ID, name)
-}
-
-// session creates a session of userID (label makes its hash unique) and
-// returns its id.
-func session(tb testing.TB, st *store.Store, userID int64, label string) int64 {
-	tb.Helper()
-	now := time.Now()
-	s, err := st.CreateSession(context.Background(), notify.Session{
-		UserID: userID, SecretHash: []byte("hash of " + label), CreatedAt: now, ExpiresAt: now.Add(time.Hour),
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s.ID
 }

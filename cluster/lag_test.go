@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/cluster"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/notify/metricstest"
 )
@@ -58,26 +59,26 @@ func TestDeliveryLagFailsReady(t *testing.T) {
 	stalled := &stallStore{}
 	b := newNode(t, db, nodeOptions{maxLag: 300 * time.Millisecond,
 		wrap: func(s cluster.Store) cluster.Store { stalled.Store = s; return stalled }})
-	alice, sess := user(t, a.st, "alice")
+	alice, sess := testkit.StoreUser(t, a.st, "alice")
 	s := b.connect(t, alice, sess)
 	ctx := context.Background()
 
 	stalled.stall()
 	pub := publish(t, a.svc, []int64{alice})
-	waitFor(t, "Ready to fail on the lag", func() bool { return b.l.Ready(ctx) != nil })
+	testkit.Eventually(t, "Ready to fail on the lag", func() bool { return b.l.Ready(ctx) != nil })
 	if err := b.l.Ready(ctx); notify.ErrorCode(err) != notify.EUNAVAILABLE {
 		t.Fatalf("Ready = %v, want EUNAVAILABLE", err)
 	}
 	if !b.l.Connected() {
 		t.Fatal("listener disconnected: the lag, not the connection, must fail Ready")
 	}
-	waitFor(t, "the lag metric", func() bool {
+	testkit.Eventually(t, "the lag metric", func() bool {
 		return metricstest.Value(t, b.reg, "notifyd_cluster_delivery_lag_seconds") > 0.3
 	})
 	stalled.release()
 	pub.halt()
 	want := dbIDs(t, a.st, alice)
-	waitFor(t, "every notification", func() bool { return len(s.ids()) >= len(want) })
-	checkExactlyOnce(t, "alice on B", s.ids(), want)
-	waitFor(t, "Ready again", func() bool { return b.l.Ready(ctx) == nil })
+	testkit.Eventually(t, "every notification", func() bool { return len(s.IDs()) >= len(want) })
+	testkit.CheckExactlyOnce(t, "alice on B", s.IDs(), want)
+	testkit.Eventually(t, "Ready again", func() bool { return b.l.Ready(ctx) == nil })
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -15,8 +16,8 @@ func TestTwoNodesDeliverEveryNotificationOnce(t *testing.T) {
 	db := clusterDB(t)
 	a := newNode(t, db, nodeOptions{})
 	b := newNode(t, db, nodeOptions{})
-	alice, aliceSess := user(t, a.st, "alice")
-	bob, bobSess := user(t, a.st, "bob")
+	alice, aliceSess := testkit.StoreUser(t, a.st, "alice")
+	bob, bobSess := testkit.StoreUser(t, a.st, "bob")
 	sockets := map[string]*socket{
 		"alice on A": a.connect(t, alice, aliceSess),
 		"alice on B": b.connect(t, alice, aliceSess),
@@ -47,8 +48,8 @@ func TestTwoNodesDeliverEveryNotificationOnce(t *testing.T) {
 	wg.Wait()
 	for name, s := range sockets {
 		want := dbIDs(t, a.st, owner[name])
-		waitFor(t, name+" has every notification", func() bool { return len(s.ids()) >= len(want) })
-		checkExactlyOnce(t, name, s.ids(), want)
+		testkit.Eventually(t, name+" has every notification", func() bool { return len(s.IDs()) >= len(want) })
+		testkit.CheckExactlyOnce(t, name, s.IDs(), want)
 	}
 }
 
@@ -57,7 +58,7 @@ func TestChangesReachOtherNode(t *testing.T) {
 	db := clusterDB(t)
 	a := newNode(t, db, nodeOptions{})
 	b := newNode(t, db, nodeOptions{})
-	alice, sess := user(t, a.st, "alice")
+	alice, sess := testkit.StoreUser(t, a.st, "alice")
 	s := b.connect(t, alice, sess)
 	ctx := context.Background()
 
@@ -69,8 +70,8 @@ func TestChangesReachOtherNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "both notifications", func() bool { return len(s.ids()) == 2 })
-	if m := s.messages()[1]; m.Notification.Title != "second" || *m.UnreadCount != 2 {
+	testkit.Eventually(t, "both notifications", func() bool { return len(s.IDs()) == 2 })
+	if m := s.Frames()[1]; m.Notification.Title != "second" || *m.UnreadCount != 2 {
 		t.Fatalf("second message = %+v", m)
 	}
 
@@ -78,36 +79,40 @@ func TestChangesReachOtherNode(t *testing.T) {
 		name  string
 		do    func() error
 		typ   string
-		check func(m message) bool
+		check func(m testkit.Frame) bool
 	}{
 		{"read", func() error { _, err := a.svc.SetRead(ctx, alice, n1.ID, true); return err },
-			"notification_updated", func(m message) bool { return m.Notification.ID == n1.ID && m.Notification.Read && *m.UnreadCount == 1 }},
+			"notification_updated", func(m testkit.Frame) bool {
+				return m.Notification.ID == n1.ID && m.Notification.Read && *m.UnreadCount == 1
+			}},
 		{"unread", func() error { _, err := a.svc.SetRead(ctx, alice, n1.ID, false); return err },
-			"notification_updated", func(m message) bool { return m.Notification.ID == n1.ID && !m.Notification.Read && *m.UnreadCount == 2 }},
+			"notification_updated", func(m testkit.Frame) bool {
+				return m.Notification.ID == n1.ID && !m.Notification.Read && *m.UnreadCount == 2
+			}},
 		{"read all", func() error { _, err := a.svc.MarkAllRead(ctx, alice, n1.ID); return err },
-			"notifications_read", func(m message) bool { return *m.UnreadCount == 1 }},
+			"notifications_read", func(m testkit.Frame) bool { return *m.UnreadCount == 1 }},
 		{"delete", func() error { return a.svc.Delete(ctx, alice, n2.ID) },
-			"notification_deleted", func(m message) bool { return m.ID == n2.ID && *m.UnreadCount == 0 }},
+			"notification_deleted", func(m testkit.Frame) bool { return m.ID == n2.ID && *m.UnreadCount == 0 }},
 		{"event", func() error {
 			_, err := a.svc.SendEvent(ctx, alice, notify.Event{Type: "task_progress", Data: json.RawMessage(`{"progress":0.5}`)})
 			return err
-		}, "event", func(m message) bool {
+		}, "event", func(m testkit.Frame) bool {
 			return m.Event.Type == "task_progress" && string(m.Event.Data) == `{"progress":0.5}`
 		}},
 		{"event too large for a payload", func() error {
 			data, _ := json.Marshal(map[string]string{"blob": strings.Repeat("x", 9000)})
 			_, err := a.svc.SendEvent(ctx, alice, notify.Event{Type: "big", Data: data})
 			return err
-		}, "event", func(m message) bool { return m.Event.Type == "big" && len(m.Event.Data) > 9000 }},
+		}, "event", func(m testkit.Frame) bool { return m.Event.Type == "big" && len(m.Event.Data) > 9000 }},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			before := len(s.messages())
+			before := len(s.Frames())
 			if err := st.do(); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, st.typ, func() bool { return len(s.messages()) > before })
-			m := s.messages()[before]
+			testkit.Eventually(t, st.typ, func() bool { return len(s.Frames()) > before })
+			m := s.Frames()[before]
 			if m.Type != st.typ || !st.check(m) {
 				t.Fatalf("got %+v", m)
 			}
@@ -131,8 +136,8 @@ func TestListenerConnectionKilledWhilePublishing(t *testing.T) {
 	db := clusterDB(t)
 	a := newNode(t, db, nodeOptions{})
 	b := newNode(t, db, nodeOptions{})
-	alice, aliceSess := user(t, a.st, "alice")
-	bob, bobSess := user(t, a.st, "bob")
+	alice, aliceSess := testkit.StoreUser(t, a.st, "alice")
+	bob, bobSess := testkit.StoreUser(t, a.st, "bob")
 	onA := a.connect(t, alice, aliceSess)
 	onB := b.connect(t, alice, aliceSess)
 	bobOnB := b.connect(t, bob, bobSess)
@@ -142,12 +147,12 @@ func TestListenerConnectionKilledWhilePublishing(t *testing.T) {
 	for range 5 {
 		// Each round waits for something to be published, kills both
 		// listener connections, and waits until both are back.
-		before := len(onB.ids())
-		waitFor(t, "progress", func() bool { return len(onB.ids()) > before+5 })
-		if n := terminateListeners(t, db); n != 2 {
+		before := len(onB.IDs())
+		testkit.Eventually(t, "progress", func() bool { return len(onB.IDs()) > before+5 })
+		if n := testkit.TerminateListeners(t, db.URL); n != 2 {
 			t.Fatalf("terminated %d listener connections, want 2", n)
 		}
-		waitFor(t, "listeners back", func() bool { return a.l.Connected() && b.l.Connected() })
+		testkit.Eventually(t, "listeners back", func() bool { return a.l.Connected() && b.l.Connected() })
 	}
 	pa.halt()
 	pb.halt()
@@ -157,9 +162,9 @@ func TestListenerConnectionKilledWhilePublishing(t *testing.T) {
 		uid int64
 	}{"alice on A": {onA, alice}, "alice on B": {onB, alice}, "bob on B": {bobOnB, bob}} {
 		want := dbIDs(t, a.st, c.uid)
-		waitFor(t, name+" has every notification", func() bool { return len(c.s.ids()) >= len(want) })
-		checkExactlyOnce(t, name, c.s.ids(), want)
+		testkit.Eventually(t, name+" has every notification", func() bool { return len(c.s.IDs()) >= len(want) })
+		testkit.CheckExactlyOnce(t, name, c.s.IDs(), want)
 		// After each catch-up the socket got the fresh count.
-		c.s.waitMessage(t, "unread_count")
+		c.s.WaitType(t, "unread_count")
 	}
 }

@@ -7,18 +7,27 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/cluster"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
+// proxiedPair starts two nodes on a fresh database; b's listener (made
+// with opt) reaches it through a proxy the test can stop, as an outage
+// of B's link to Postgres.
+func proxiedPair(tb testing.TB, opt nodeOptions) (a, b *node, p *storetest.Proxy) {
+	tb.Helper()
+	db := clusterDB(tb)
+	a = newNode(tb, db, nodeOptions{})
+	p, opt.listenURL = storetest.ProxyURL(tb, db.URL)
+	return a, newNode(tb, db, opt), p
+}
+
 func TestReadyFollowsListener(t *testing.T) {
 	t.Parallel()
-	db := clusterDB(t)
-	a := newNode(t, db, nodeOptions{})
-	p, viaProxy := storetest.ProxyURL(t, db.URL)
-	b := newNode(t, db, nodeOptions{listenURL: viaProxy, maxLag: 300 * time.Millisecond})
-	alice, sess := user(t, a.st, "alice")
+	a, b, p := proxiedPair(t, nodeOptions{maxLag: 300 * time.Millisecond})
+	alice, sess := testkit.StoreUser(t, a.st, "alice")
 	s := b.connect(t, alice, sess)
 	ctx := context.Background()
 	if err := b.l.Ready(ctx); err != nil {
@@ -27,9 +36,9 @@ func TestReadyFollowsListener(t *testing.T) {
 
 	pub := publish(t, a.svc, []int64{alice})
 	p.Stop()
-	waitFor(t, "listener down", func() bool { return !b.l.Connected() })
+	testkit.Eventually(t, "listener down", func() bool { return !b.l.Connected() })
 	// Kept away for longer than max_listener_lag: not ready.
-	waitFor(t, "Ready to fail", func() bool { return b.l.Ready(ctx) != nil })
+	testkit.Eventually(t, "Ready to fail", func() bool { return b.l.Ready(ctx) != nil })
 	if err := b.l.Ready(ctx); notify.ErrorCode(err) != notify.EUNAVAILABLE {
 		t.Fatalf("Ready = %v, want EUNAVAILABLE", err)
 	}
@@ -37,12 +46,12 @@ func TestReadyFollowsListener(t *testing.T) {
 		t.Fatalf("DisconnectedFor = %s", b.l.DisconnectedFor())
 	}
 	p.Start(t)
-	waitFor(t, "Ready again", func() bool { return b.l.Ready(ctx) == nil })
+	testkit.Eventually(t, "Ready again", func() bool { return b.l.Ready(ctx) == nil })
 	pub.halt()
 
 	want := dbIDs(t, a.st, alice)
-	waitFor(t, "every notification", func() bool { return len(s.ids()) >= len(want) })
-	checkExactlyOnce(t, "alice on B", s.ids(), want)
+	testkit.Eventually(t, "every notification", func() bool { return len(s.IDs()) >= len(want) })
+	testkit.CheckExactlyOnce(t, "alice on B", s.IDs(), want)
 }
 
 // flakyStore fails the listener's reads of notifications while failing is
@@ -80,30 +89,27 @@ func TestFailedDoorbellIsCaughtUp(t *testing.T) {
 	a := newNode(t, db, nodeOptions{})
 	flaky := &flakyStore{}
 	b := newNode(t, db, nodeOptions{wrap: func(s cluster.Store) cluster.Store { flaky.Store = s; return flaky }})
-	alice, sess := user(t, a.st, "alice")
+	alice, sess := testkit.StoreUser(t, a.st, "alice")
 	s := b.connect(t, alice, sess)
 
 	pub := publish(t, a.svc, []int64{alice})
 	for range 3 {
-		before := len(s.ids())
-		waitFor(t, "progress", func() bool { return len(s.ids()) > before+3 })
+		before := len(s.IDs())
+		testkit.Eventually(t, "progress", func() bool { return len(s.IDs()) > before+3 })
 		// The read-back fails three times in a row.
 		flaky.failing.Store(3)
-		waitFor(t, "failures used up", func() bool { return flaky.failing.Load() < 0 })
+		testkit.Eventually(t, "failures used up", func() bool { return flaky.failing.Load() < 0 })
 	}
 	pub.halt()
 	want := dbIDs(t, a.st, alice)
-	waitFor(t, "every notification", func() bool { return len(s.ids()) >= len(want) })
-	checkExactlyOnce(t, "alice on B", s.ids(), want)
+	testkit.Eventually(t, "every notification", func() bool { return len(s.IDs()) >= len(want) })
+	testkit.CheckExactlyOnce(t, "alice on B", s.IDs(), want)
 }
 
 func TestCatchUpReachesReplayingSocket(t *testing.T) {
 	t.Parallel()
-	db := clusterDB(t)
-	a := newNode(t, db, nodeOptions{})
-	p, viaProxy := storetest.ProxyURL(t, db.URL)
-	b := newNode(t, db, nodeOptions{listenURL: viaProxy})
-	alice, sess := user(t, a.st, "alice")
+	a, b, p := proxiedPair(t, nodeOptions{})
+	alice, sess := testkit.StoreUser(t, a.st, "alice")
 	ctx := context.Background()
 	first, err := a.svc.Notify(ctx, alice, notify.NewNotification{Title: "before"})
 	if err != nil {
@@ -111,7 +117,7 @@ func TestCatchUpReachesReplayingSocket(t *testing.T) {
 	}
 
 	p.Stop()
-	waitFor(t, "listener down", func() bool { return !b.l.Connected() })
+	testkit.Eventually(t, "listener down", func() bool { return !b.l.Connected() })
 	// A socket connects to B while its listener is down, reads the newest
 	// id and starts its replay; meanwhile A commits more.
 	sub, err := b.hub.Register(alice, sess)
@@ -131,12 +137,12 @@ func TestCatchUpReachesReplayingSocket(t *testing.T) {
 		missed = append(missed, n.ID)
 	}
 	p.Start(t)
-	waitFor(t, "listener back", b.l.Connected)
+	testkit.Eventually(t, "listener back", b.l.Connected)
 	// The replay (after_id = 0) sent only the first row; the catch-up
 	// held the others for the socket.
 	sub.GoLive(first.ID)
 	var got []int64
-	wait, cancel := context.WithTimeout(ctx, waitTimeout)
+	wait, cancel := context.WithTimeout(ctx, testkit.Timeout)
 	defer cancel()
 	for len(got) < len(missed) {
 		f, err := notifytest.Next(wait, sub)
@@ -147,23 +153,20 @@ func TestCatchUpReachesReplayingSocket(t *testing.T) {
 			got = append(got, f.ID)
 		}
 	}
-	checkExactlyOnce(t, "replaying socket", got, missed)
+	testkit.CheckExactlyOnce(t, "replaying socket", got, missed)
 }
 
 func TestCatchUpTooLongClosesSockets(t *testing.T) {
 	t.Parallel()
-	db := clusterDB(t)
-	a := newNode(t, db, nodeOptions{})
-	p, viaProxy := storetest.ProxyURL(t, db.URL)
-	b := newNode(t, db, nodeOptions{listenURL: viaProxy, queue: 8})
-	alice, aliceSess := user(t, a.st, "alice")
-	bob, bobSess := user(t, a.st, "bob")
+	a, b, p := proxiedPair(t, nodeOptions{queue: 8})
+	alice, aliceSess := testkit.StoreUser(t, a.st, "alice")
+	bob, bobSess := testkit.StoreUser(t, a.st, "bob")
 	sa := b.connect(t, alice, aliceSess)
 	sb := b.connect(t, bob, bobSess)
 	ctx := context.Background()
 
 	p.Stop()
-	waitFor(t, "listener down", func() bool { return !b.l.Connected() })
+	testkit.Eventually(t, "listener down", func() bool { return !b.l.Connected() })
 	for i := range 12 {
 		if _, err := a.svc.Notify(ctx, alice, notify.NewNotification{Title: "many"}); err != nil {
 			t.Fatal(err)
@@ -179,28 +182,25 @@ func TestCatchUpTooLongClosesSockets(t *testing.T) {
 	if code := sa.closedWith(t); code != notify.CloseQueueFull {
 		t.Fatalf("alice closed with %d, want %d", code, notify.CloseQueueFull)
 	}
-	waitFor(t, "bob's two", func() bool { return len(sb.ids()) == 2 })
-	checkExactlyOnce(t, "bob", sb.ids(), dbIDs(t, a.st, bob))
-	if m := sb.waitMessage(t, "unread_count"); *m.UnreadCount != 2 {
+	testkit.Eventually(t, "bob's two", func() bool { return len(sb.IDs()) == 2 })
+	testkit.CheckExactlyOnce(t, "bob", sb.IDs(), dbIDs(t, a.st, bob))
+	if m := sb.WaitType(t, "unread_count"); *m.UnreadCount != 2 {
 		t.Fatalf("bob's unread_count = %d", *m.UnreadCount)
 	}
 }
 
 func TestLogoutDuringOutage(t *testing.T) {
 	t.Parallel()
-	db := clusterDB(t)
-	a := newNode(t, db, nodeOptions{})
-	p, viaProxy := storetest.ProxyURL(t, db.URL)
-	b := newNode(t, db, nodeOptions{listenURL: viaProxy})
-	alice, sess := user(t, a.st, "alice")
-	otherSess := session(t, a.st, alice, "alice's phone")
+	a, b, p := proxiedPair(t, nodeOptions{})
+	alice, sess := testkit.StoreUser(t, a.st, "alice")
+	otherSess := testkit.StoreSession(t, a.st, alice, "alice's phone")
 	s := b.connect(t, alice, sess)
 	kept := b.connect(t, alice, otherSess) // another session, still valid
 	byToken := b.connect(t, alice, 0)      // a token's socket has no session
 	ctx := context.Background()
 
 	p.Stop()
-	waitFor(t, "listener down", func() bool { return !b.l.Connected() })
+	testkit.Eventually(t, "listener down", func() bool { return !b.l.Connected() })
 	if err := a.st.DeleteSession(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
@@ -213,8 +213,8 @@ func TestLogoutDuringOutage(t *testing.T) {
 	if _, err := a.svc.Notify(ctx, alice, notify.NewNotification{Title: "after"}); err != nil {
 		t.Fatal(err)
 	}
-	kept.waitMessage(t, "notification")
-	byToken.waitMessage(t, "notification")
+	kept.WaitType(t, "notification")
+	byToken.WaitType(t, "notification")
 	for name, sock := range map[string]*socket{"a valid session": kept, "a token": byToken} {
 		select {
 		case <-sock.sub.Done():

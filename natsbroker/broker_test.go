@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/natsbroker"
 	"github.com/notifyd/notifyd/natsbroker/natstest"
 	"github.com/notifyd/notifyd/notify"
@@ -62,7 +63,7 @@ func (l *changeLog) expect(tb testing.TB, want ...[]notify.Change) {
 				b, _ := json.Marshal(w)
 				tb.Fatalf("delivered\n%s\nwant\n%s", a, b)
 			}
-		case <-time.After(waitTimeout):
+		case <-time.After(testkit.Timeout):
 			tb.Fatal("nothing delivered")
 		}
 	}
@@ -73,7 +74,7 @@ func (l *changeLog) waitCatchUp(tb testing.TB) {
 	tb.Helper()
 	select {
 	case <-l.caughtUp:
-	case <-time.After(waitTimeout):
+	case <-time.After(testkit.Timeout):
 		tb.Fatal("no catch-up")
 	}
 }
@@ -200,13 +201,13 @@ func TestBrokerLagFailsReady(t *testing.T) {
 	if err := a.Publish(ctx, change); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "Ready to fail", func() bool { return notify.ErrorCode(b.Ready(ctx)) == notify.EUNAVAILABLE })
+	testkit.Eventually(t, "Ready to fail", func() bool { return notify.ErrorCode(b.Ready(ctx)) == notify.EUNAVAILABLE })
 	if b.Lag() <= 50*time.Millisecond {
 		t.Errorf("Lag = %v while Ready fails", b.Lag())
 	}
 	close(gate)
 	bLog.expect(t, change)
-	waitFor(t, "Ready", func() bool { return b.Ready(ctx) == nil })
+	testkit.Eventually(t, "Ready", func() bool { return b.Ready(ctx) == nil })
 }
 
 // TestBrokerServerMaxPayload: a server whose max_payload is below

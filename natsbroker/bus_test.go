@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/natsbroker"
 	"github.com/notifyd/notifyd/natsbroker/natstest"
 	"github.com/notifyd/notifyd/notify/metricstest"
@@ -55,7 +56,7 @@ func TestBusRefusesForgeries(t *testing.T) {
 
 	a.publish(t, 1, "genuine")
 	b.rcv.expect(t, received{1, "genuine"})
-	genuine, err := captured.NextMsg(waitTimeout)
+	genuine, err := captured.NextMsg(testkit.Timeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,11 +130,11 @@ func TestBusReconnect(t *testing.T) {
 	drain(b.rcv.resyncs)
 
 	srv.Stop()
-	waitFor(t, "Ready to fail", func() bool { return b.Ready(context.Background()) != nil })
+	testkit.Eventually(t, "Ready to fail", func() bool { return b.Ready(context.Background()) != nil })
 	b.watch(t, 2) // returns while disconnected: the reconnection covers it
 	srv.Restart()
 	b.rcv.waitResync(t)
-	waitFor(t, "Ready", func() bool { return b.Ready(context.Background()) == nil })
+	testkit.Eventually(t, "Ready", func() bool { return b.Ready(context.Background()) == nil })
 	a.publish(t, 1, "after one")
 	a.publish(t, 2, "after two")
 	b.rcv.expect(t, received{1, "after one"}, received{2, "after two"})
@@ -158,7 +159,7 @@ func TestBusCredentials(t *testing.T) {
 	// A refused connection is retried like an unreachable server: not
 	// ready, whatever the wait.
 	bad := newBus(t, srv.URL, prefix, busOptions{nats: withToken("wrong-token-0123456789"), maxLag: time.Nanosecond})
-	waitFor(t, "Ready to fail", func() bool { return bad.Ready(context.Background()) != nil })
+	testkit.Eventually(t, "Ready to fail", func() bool { return bad.Ready(context.Background()) != nil })
 }
 
 // TestNewNamesBadFiles: a credential or TLS file that cannot be read stops
@@ -192,18 +193,6 @@ func drain(ch chan struct{}) {
 	}
 }
 
-// waitFor polls cond until it holds.
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestBusOverflowResyncs: when received messages wait faster than the
 // receiver takes them and the queue overflows, messages are dropped and
 // the receiver is told to catch every watched user up.
@@ -222,7 +211,7 @@ func TestBusOverflowResyncs(t *testing.T) {
 		select {
 		case line := <-logs.lines:
 			full = strings.Contains(line, "queue full")
-		case <-time.After(waitTimeout):
+		case <-time.After(testkit.Timeout):
 			t.Fatal("the queue never overflowed")
 		}
 	}
@@ -255,7 +244,7 @@ func TestBusStartsWithoutServer(t *testing.T) {
 	srv.Stop()
 	prefix := natstest.Prefix(t)
 	b := newBus(t, srv.URL, prefix, busOptions{maxLag: time.Nanosecond})
-	waitFor(t, "Ready to fail", func() bool { return b.Ready(context.Background()) != nil })
+	testkit.Eventually(t, "Ready to fail", func() bool { return b.Ready(context.Background()) != nil })
 	b.watch(t, 1)
 	srv.Restart()
 	b.rcv.waitResync(t)
@@ -274,7 +263,7 @@ func TestBusDropsPastReconnectBuffer(t *testing.T) {
 	srv := natstest.Start(t)
 	b := newBus(t, srv.URL, natstest.Prefix(t), busOptions{maxLag: time.Nanosecond})
 	srv.Stop()
-	waitFor(t, "disconnected", func() bool { return b.Ready(context.Background()) != nil })
+	testkit.Eventually(t, "disconnected", func() bool { return b.Ready(context.Background()) != nil })
 	big := make([]byte, 900<<10)
 	for range 12 { // 10.8 MB, over nats.go's 8 MiB buffer
 		b.publish(t, 1, string(big))

@@ -10,11 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/natsbroker"
 )
-
-// waitTimeout bounds every wait of these tests.
-const waitTimeout = 20 * time.Second
 
 const testSecret = "0123456789abcdef0123456789abcdef-cluster"
 
@@ -50,7 +48,7 @@ func (r *recorder) next(tb testing.TB) received {
 	select {
 	case m := <-r.msgs:
 		return m
-	case <-time.After(waitTimeout):
+	case <-time.After(testkit.Timeout):
 		tb.Fatal("no message received")
 		return received{}
 	}
@@ -71,7 +69,7 @@ func (r *recorder) waitResync(tb testing.TB) {
 	tb.Helper()
 	select {
 	case <-r.resyncs:
-	case <-time.After(waitTimeout):
+	case <-time.After(testkit.Timeout):
 		tb.Fatal("no resync")
 	}
 }
@@ -160,7 +158,7 @@ func rawConn(tb testing.TB, url string) *nats.Conn {
 // flush waits until the server has processed what nc sent.
 func flush(tb testing.TB, nc *nats.Conn) {
 	tb.Helper()
-	if err := nc.FlushTimeout(waitTimeout); err != nil {
+	if err := nc.FlushTimeout(testkit.Timeout); err != nil {
 		tb.Fatal(err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/natsbroker/natstest"
 )
 
@@ -37,7 +38,7 @@ func TestBusTLS(t *testing.T) {
 	b.rcv.expect(t, received{1, "over tls"})
 
 	noCert := newBus(t, url, prefix, busOptions{nats: func(n *config.NATS) { n.TLSCAFile = pki.ca }, maxLag: time.Nanosecond})
-	waitFor(t, "Ready to fail without a client certificate", func() bool { return noCert.Ready(t.Context()) != nil })
+	testkit.Eventually(t, "Ready to fail without a client certificate", func() bool { return noCert.Ready(t.Context()) != nil })
 }
 
 // pki is a CA with a server certificate for 127.0.0.1 and a client

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/notifyd/notifyd/internal/testkit"
 )
 
 // clProcess is notifyd running as a real process.
@@ -18,7 +20,7 @@ type clProcess struct {
 	*instance // HTTPURL and WSURL, for the API helpers
 	cmd       *exec.Cmd
 	exited    chan struct{}
-	logs      *lockedBuffer
+	logs      *testkit.LogBuffer
 }
 
 // clBuild builds the notifyd binary once for the test and returns its path.
@@ -49,7 +51,7 @@ func clStartProcess(tb testing.TB, bin string, env map[string]string) *clProcess
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &clProcess{instance: &instance{}, cmd: cmd, exited: make(chan struct{}), logs: &lockedBuffer{}}
+	p := &clProcess{instance: &instance{}, cmd: cmd, exited: make(chan struct{}), logs: &testkit.LogBuffer{}}
 	cmd.Stderr = p.logs
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -89,7 +91,7 @@ func clStartProcess(tb testing.TB, bin string, env map[string]string) *clProcess
 		if !ok {
 			tb.Fatalf("notifyd exited before listening:\n%s", p.logs.String())
 		}
-	case <-time.After(clWait):
+	case <-time.After(testkit.Timeout):
 		tb.Fatalf("notifyd did not report listening:\n%s", p.logs.String())
 	}
 	return p
@@ -115,7 +117,7 @@ func (p *clProcess) terminate(tb testing.TB) {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.exited:
-	case <-time.After(clWait):
+	case <-time.After(testkit.Timeout):
 		_ = p.cmd.Process.Signal(syscall.SIGKILL)
 		<-p.exited
 		tb.Errorf("notifyd ignored SIGTERM:\n%s", p.logs.String())
@@ -135,36 +137,28 @@ func clKill9(t *testing.T, env map[string]string) {
 	b := clStartProcess(t, bin, clClone(env))
 	alice, aliceSecret := b.instance.external(t, "alice")
 	bob, bobSecret := b.instance.external(t, "bob")
-	clients := []struct {
-		name string
-		user int64
-		c    *clResumer
-	}{
+	clients := []clTab{
 		{"alice tab 1", alice, clResume(t, a.WSURL, aliceSecret)},
 		{"alice tab 2", alice, clResume(t, a.WSURL, aliceSecret)},
-		{"alice tab 3", alice, clResume(t, a.WSURL, clSession(t, b.instance, "alice"))},
+		{"alice tab 3", alice, clResume(t, a.WSURL, b.instance.session(t, "alice"))},
 		{"bob", bob, clResume(t, a.WSURL, bobSecret)},
 	}
-	p1 := clPublish(b.HTTPURL, "alice", "bob")
-	p2 := clPublish(b.HTTPURL, "bob", "alice")
+	traffic := clStartTraffic(b.publisher(t), b.publisher(t))
 	for _, c := range clients {
-		clWaitFor(t, c.name+" receiving through A", func() bool { return len(c.c.got()) >= 20 })
+		testkit.Eventually(t, c.name+" receiving through A", func() bool { return len(c.c.got()) >= 20 })
 		// From now on a reconnect goes to B; the socket stays on A.
 		c.c.retarget(b.WSURL)
 	}
 
 	a.kill(t)
 	for _, c := range clients {
-		clWaitFor(t, c.name+" reconnected", func() bool { r, _ := c.c.stats(); return r > 0 })
+		testkit.Eventually(t, c.name+" reconnected", func() bool { r, _ := c.c.stats(); return r > 0 })
 		n := len(c.c.got())
-		clWaitFor(t, c.name+" receiving through B", func() bool { return len(c.c.got()) > n+10 })
+		testkit.Eventually(t, c.name+" receiving through B", func() bool { return len(c.c.got()) > n+10 })
 	}
-	p1.halt(t)
-	p2.halt(t)
+	traffic.halt(t)
 	if code := clReadyz(b.instance); code != http.StatusOK {
 		t.Fatalf("B's readyz = %d after A died", code)
 	}
-	for _, c := range clients {
-		c.c.check(t, c.name, clDBIDs(t, env, c.user))
-	}
+	clCheckTabs(t, env, clients)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/natsbroker"
 	"github.com/notifyd/notifyd/natsbroker/natstest"
 )
@@ -44,10 +45,10 @@ func TestNATSForgeries(t *testing.T) {
 	a := start(t, env)
 	b := start(t, clClone(env))
 	alice, aliceSecret := a.external(t, "alice")
-	if err := clNotify(context.Background(), a.HTTPURL, "alice"); err != nil {
+	if err := notifyOne(t, a, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	onB := clDial(t, b.WSURL, aliceSecret)
+	onB := testkit.Connect(t, b.WSURL, testkit.SecretAuth(aliceSecret, -1), nil).Collect(t)
 
 	prefix := env["NOTIFYD_CLUSTER_NATS_SUBJECT_PREFIX"]
 	userSubject := fmt.Sprintf("%s.u.%d", prefix, alice)
@@ -83,16 +84,16 @@ func TestNATSForgeries(t *testing.T) {
 
 	// A genuine notification published through A is the next thing alice's
 	// socket on B sees, with the true count.
-	if err := clNotify(context.Background(), a.HTTPURL, "alice"); err != nil {
+	if err := notifyOne(t, a, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	m := onB.next(t, 0)
+	m := onB.WaitFrame(t, 0)
 	want := clDBIDs(t, env, alice)
 	if m.Type != "notification" || m.Notification.ID != want[len(want)-1] || m.UnreadCount == nil || *m.UnreadCount != 2 {
 		t.Fatalf("first message on B = %+v, want the new notification with unread_count 2", m)
 	}
-	if got := len(onB.messages()); got != 1 {
-		t.Fatalf("B's socket got %d messages, want 1: %+v", got, onB.messages())
+	if got := len(onB.Frames()); got != 1 {
+		t.Fatalf("B's socket got %d messages, want 1: %+v", got, onB.Frames())
 	}
 	metrics := b.scrapeMetrics(t)
 	for reason, want := range map[string]float64{natsbroker.RejectMalformed: 4, natsbroker.RejectForged: 2} {
@@ -133,36 +134,23 @@ func TestNATSServerRestart(t *testing.T) {
 	b := start(t, clClone(env))
 	alice, aliceSecret := a.external(t, "alice")
 	bob, bobSecret := a.external(t, "bob")
-	sockets := []struct {
-		name string
-		user int64
-		c    *clResumer
-	}{
+	sockets := []clTab{
 		{"alice on A", alice, clResume(t, a.WSURL, aliceSecret)},
 		{"alice on B", alice, clResume(t, b.WSURL, aliceSecret)},
 		{"bob on B", bob, clResume(t, b.WSURL, bobSecret)},
 	}
-	pa := clPublish(a.HTTPURL, "alice", "bob")
-	pb := clPublish(b.HTTPURL, "bob", "alice")
-	progress := func(what string) {
-		t.Helper()
-		n := pa.sent.Load() + pb.sent.Load()
-		clWaitFor(t, what, func() bool { return pa.sent.Load()+pb.sent.Load() > n+10 })
-	}
+	traffic := clStartTraffic(a.publisher(t), b.publisher(t))
 	for round := range 2 {
-		progress("publishing")
+		traffic.progress(t, "publishing")
 		srv.Stop()
-		clWaitFor(t, "B not ready", func() bool { return clReadyz(b) == http.StatusServiceUnavailable })
-		progress(fmt.Sprintf("round %d: publishing while NATS is down", round))
+		testkit.Eventually(t, "B not ready", func() bool { return clReadyz(b) == http.StatusServiceUnavailable })
+		traffic.progress(t, fmt.Sprintf("round %d: publishing while NATS is down", round))
 		srv.Restart()
-		clWaitFor(t, "A and B ready", func() bool { return clReadyz(a) == http.StatusOK && clReadyz(b) == http.StatusOK })
+		testkit.Eventually(t, "A and B ready", func() bool { return clReadyz(a) == http.StatusOK && clReadyz(b) == http.StatusOK })
 	}
-	progress("publishing after NATS is back")
-	pa.halt(t)
-	pb.halt(t)
-	for _, s := range sockets {
-		s.c.check(t, s.name, clDBIDs(t, env, s.user))
-	}
+	traffic.progress(t, "publishing after NATS is back")
+	traffic.halt(t)
+	clCheckTabs(t, env, sockets)
 	for name, in := range map[string]*instance{"A": a, "B": b} {
 		if n := in.scrapeMetrics(t).value("notifyd_nats_reconnects_total"); n < 2 {
 			t.Errorf("%s: notifyd_nats_reconnects_total = %v, want 2 (one per restart)", name, n)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
@@ -25,50 +26,37 @@ func TestClusterListenerOutage(t *testing.T) {
 	bob, bobSecret := a.external(t, "bob")
 	// Clients that resume like the web inbox: an outage that leaves more
 	// missed notifications than a socket's queue holds closes it with 4008.
-	sockets := []struct {
-		name string
-		user int64
-		c    *clResumer
-	}{
+	sockets := []clTab{
 		{"alice on A", alice, clResume(t, a.WSURL, aliceSecret)},
 		{"alice on B", alice, clResume(t, b.WSURL, aliceSecret)},
 		{"bob on B", bob, clResume(t, b.WSURL, bobSecret)},
 	}
-	clWaitFor(t, "two listeners", func() bool { return clListeners(t, env) == 2 })
+	testkit.Eventually(t, "two listeners", func() bool { return testkit.CountListeners(t, env["NOTIFYD_DATABASE_URL"]) == 2 })
 
-	pa := clPublish(a.HTTPURL, "alice", "bob")
-	pb := clPublish(b.HTTPURL, "bob", "alice")
-	progress := func(what string) {
-		t.Helper()
-		n := pa.sent.Load() + pb.sent.Load()
-		clWaitFor(t, what, func() bool { return pa.sent.Load()+pb.sent.Load() > n+10 })
-	}
+	traffic := clStartTraffic(a.publisher(t), b.publisher(t))
 
 	for round := range 3 {
-		progress("publishing")
-		if n := clTerminateListeners(t, env); n != 2 {
+		traffic.progress(t, "publishing")
+		if n := testkit.TerminateListeners(t, env["NOTIFYD_DATABASE_URL"]); n != 2 {
 			t.Fatalf("round %d: terminated %d listener connections, want 2", round, n)
 		}
-		progress("publishing while the listeners reconnect")
-		clWaitFor(t, "listeners back", func() bool { return clListeners(t, env) == 2 })
+		traffic.progress(t, "publishing while the listeners reconnect")
+		testkit.Eventually(t, "listeners back", func() bool { return testkit.CountListeners(t, env["NOTIFYD_DATABASE_URL"]) == 2 })
 	}
 
 	// B's listener cannot reach the database for longer than the lag.
 	proxy.Stop()
-	clWaitFor(t, "B not ready", func() bool { return clReadyz(b) == http.StatusServiceUnavailable })
+	testkit.Eventually(t, "B not ready", func() bool { return clReadyz(b) == http.StatusServiceUnavailable })
 	if got := clReadyz(a); got != http.StatusOK {
 		t.Fatalf("A's readyz = %d while only B's listener is away", got)
 	}
-	progress("publishing while B's listener is away")
+	traffic.progress(t, "publishing while B's listener is away")
 	proxy.Start(t)
-	clWaitFor(t, "B ready again", func() bool { return clReadyz(b) == http.StatusOK })
-	progress("publishing after B is back")
-	pa.halt(t)
-	pb.halt(t)
+	testkit.Eventually(t, "B ready again", func() bool { return clReadyz(b) == http.StatusOK })
+	traffic.progress(t, "publishing after B is back")
+	traffic.halt(t)
 
-	for _, s := range sockets {
-		s.c.check(t, s.name, clDBIDs(t, env, s.user))
-	}
+	clCheckTabs(t, env, sockets)
 	// After catching up, B told its sockets the fresh unread count.
 	if _, counts := sockets[1].c.stats(); counts == 0 {
 		t.Fatal("no unread_count message on B after its listener came back")

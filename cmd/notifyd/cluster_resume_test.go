@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/notifyd/notifyd/client"
+	"github.com/notifyd/notifyd/internal/testkit"
 )
 
 // clResumer is a client that behaves like the web inbox: whenever its
@@ -39,7 +40,7 @@ func clResume(tb testing.TB, wsURL, secret string) *clResumer {
 	tb.Cleanup(r.stop)
 	select {
 	case <-connected:
-	case <-time.After(clWait):
+	case <-time.After(testkit.Timeout):
 		tb.Fatalf("client of %s did not connect", wsURL)
 	}
 	return r
@@ -67,7 +68,7 @@ func (r *clResumer) run(ctx context.Context, connected chan struct{}) {
 			after = r.ids[len(r.ids)-1]
 		}
 		r.mu.Unlock()
-		conn, err := r.dial(ctx, target, after)
+		s, err := r.dial(ctx, target, after)
 		if err != nil {
 			select {
 			case <-ctx.Done():
@@ -79,8 +80,8 @@ func (r *clResumer) run(ctx context.Context, connected chan struct{}) {
 			close(connected)
 			first = false
 		}
-		r.read(ctx, conn)
-		conn.CloseNow()
+		r.read(ctx, s)
+		s.CloseNow()
 		r.mu.Lock()
 		r.reconnects++
 		r.mu.Unlock()
@@ -88,41 +89,21 @@ func (r *clResumer) run(ctx context.Context, connected chan struct{}) {
 }
 
 // dial connects, authenticates with after_id and reads the hello.
-func (r *clResumer) dial(ctx context.Context, target string, after int64) (*websocket.Conn, error) {
+func (r *clResumer) dial(ctx context.Context, target string, after int64) (*testkit.Socket, error) {
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(dctx, target, nil)
-	if err != nil {
-		return nil, err
-	}
-	conn.SetReadLimit(1 << 20)
-	auth, _ := json.Marshal(map[string]any{"type": "auth", "secret": r.secret, "after_id": after})
-	if err := conn.Write(dctx, websocket.MessageText, auth); err != nil {
-		conn.CloseNow()
-		return nil, err
-	}
-	_, data, err := conn.Read(dctx)
-	if err != nil {
-		conn.CloseNow()
-		return nil, err
-	}
-	var hello clMsg
-	if json.Unmarshal(data, &hello) != nil || hello.Type != "hello" {
-		conn.CloseNow()
-		return nil, fmt.Errorf("first message %s", data)
-	}
-	return conn, nil
+	return testkit.Open(dctx, target, testkit.SecretAuth(r.secret, after), nil)
 }
 
 // read records messages until the socket ends.
-func (r *clResumer) read(ctx context.Context, conn *websocket.Conn) {
+func (r *clResumer) read(ctx context.Context, s *testkit.Socket) {
 	for {
-		_, data, err := conn.Read(ctx)
+		_, data, err := s.Conn().Read(ctx)
 		if err != nil {
 			return
 		}
-		var m clMsg
-		if err := json.Unmarshal(data, &m); err != nil {
+		var m testkit.Frame
+		if err := json.Unmarshal(data, &m); err != nil || (m.Type == "notification" && m.Notification == nil) {
 			r.violation("undecodable message %q", data)
 			continue
 		}
@@ -161,18 +142,62 @@ func (r *clResumer) got() []int64 {
 // unless it got exactly want, each once, in order.
 func (r *clResumer) check(tb testing.TB, who string, want []int64) {
 	tb.Helper()
-	clWaitFor(tb, who+" has every notification", func() bool { return len(r.got()) >= len(want) })
+	testkit.Eventually(tb, who+" has every notification", func() bool { return len(r.got()) >= len(want) })
 	r.mu.Lock()
 	bad := slices.Clone(r.bad)
 	r.mu.Unlock()
 	if len(bad) > 0 {
 		tb.Fatalf("%s: %v", who, bad[:min(len(bad), 10)])
 	}
-	clExactlyOnce(tb, who, r.got(), want)
+	testkit.CheckExactlyOnce(tb, who, r.got(), want)
 }
 
 func (r *clResumer) stats() (reconnects, counts int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.reconnects, r.counts
+}
+
+// clTab is a resuming client of user, named in failures.
+type clTab struct {
+	name string
+	user int64
+	c    *clResumer
+}
+
+// clCheckTabs fails t unless each tab got every notification the
+// database of env holds for its user, once each, in order.
+func clCheckTabs(t *testing.T, env map[string]string, tabs []clTab) {
+	t.Helper()
+	for _, tab := range tabs {
+		tab.c.check(t, tab.name, clDBIDs(t, env, tab.user))
+	}
+}
+
+// clTraffic is the steady publishing of the failover tests: one flood
+// for alice and bob through each of two publisher clients.
+type clTraffic struct{ floods [2]*testkit.Flood }
+
+func clStartTraffic(first, second *client.Client) *clTraffic {
+	return &clTraffic{[2]*testkit.Flood{
+		testkit.StartFlood(first, "alice", "bob"),
+		testkit.StartFlood(second, "bob", "alice"),
+	}}
+}
+
+func (tr *clTraffic) sent() int64 { return tr.floods[0].Sent.Load() + tr.floods[1].Sent.Load() }
+
+// progress waits until ten more notifications were created.
+func (tr *clTraffic) progress(t *testing.T, what string) {
+	t.Helper()
+	n := tr.sent()
+	testkit.Eventually(t, what, func() bool { return tr.sent() > n+10 })
+}
+
+// halt stops both floods, failing t if a publish failed.
+func (tr *clTraffic) halt(t *testing.T) {
+	t.Helper()
+	for _, f := range tr.floods {
+		f.Halt(t)
+	}
 }

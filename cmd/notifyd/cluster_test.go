@@ -10,6 +10,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/coder/websocket"
+
+	"github.com/notifyd/notifyd/client"
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -46,16 +50,16 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 	b := start(t, clClone(env))
 	alice, aliceSecret := a.external(t, "alice")
 	bob, bobSecret := b.external(t, "bob")
-	type client struct {
+	type tab struct {
 		name string
 		user int64
-		s    *clSocket
+		s    *testkit.Collector
 	}
-	clients := []client{
-		{"alice on A", alice, clDial(t, a.WSURL, aliceSecret)},
-		{"alice on B", alice, clDial(t, b.WSURL, aliceSecret)},
-		{"bob on A", bob, clDial(t, a.WSURL, bobSecret)},
-		{"bob on B", bob, clDial(t, b.WSURL, bobSecret)},
+	clients := []tab{
+		{"alice on A", alice, testkit.Connect(t, a.WSURL, testkit.SecretAuth(aliceSecret, -1), nil).Collect(t)},
+		{"alice on B", alice, testkit.Connect(t, b.WSURL, testkit.SecretAuth(aliceSecret, -1), nil).Collect(t)},
+		{"bob on A", bob, testkit.Connect(t, a.WSURL, testkit.SecretAuth(bobSecret, -1), nil).Collect(t)},
+		{"bob on B", bob, testkit.Connect(t, b.WSURL, testkit.SecretAuth(bobSecret, -1), nil).Collect(t)},
 	}
 
 	t.Run("publishers on both instances", func(t *testing.T) {
@@ -63,18 +67,18 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 		ctx := context.Background()
 		var wg sync.WaitGroup
 		for _, in := range []*instance{a, b, a, b} {
+			pub := in.publisher(t)
 			wg.Go(func() {
 				for i := range each {
 					var err error
 					if i%4 == 0 {
-						var code int
-						code, err = clPost(ctx, in.HTTPURL+"/api/publisher/notifications", testAPIKey,
-							map[string]any{"user_ids": []string{"alice", "bob"}, "title": "bulk"})
-						if err == nil && code != http.StatusCreated {
-							err = fmt.Errorf("bulk: status %d", code)
+						var created int
+						created, err = pub.NotifyMany(ctx, []string{"alice", "bob"}, client.NewNotification{Title: "bulk"})
+						if err == nil && created != 2 {
+							err = fmt.Errorf("bulk: created %d, want 2", created)
 						}
 					} else {
-						err = clNotify(ctx, in.HTTPURL, []string{"alice", "bob"}[i%2])
+						_, err = pub.Notify(ctx, []string{"alice", "bob"}[i%2], client.NewNotification{Title: "hello"})
 					}
 					if err != nil {
 						t.Errorf("publish: %v", err)
@@ -91,8 +95,8 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 			if wantRows := map[int64]int{alice: 80, bob: 120}[c.user]; len(want) != wantRows {
 				t.Fatalf("%s: database has %d rows", c.name, len(want))
 			}
-			clWaitFor(t, c.name+" has every notification", func() bool { return len(c.s.ids()) >= len(want) })
-			clExactlyOnce(t, c.name, c.s.ids(), want)
+			testkit.Eventually(t, c.name+" has every notification", func() bool { return len(c.s.IDs()) >= len(want) })
+			testkit.CheckExactlyOnce(t, c.name, c.s.IDs(), want)
 		}
 	})
 
@@ -103,26 +107,26 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 		name, method, path string
 		body               any
 		status             int
-		check              func(m clMsg) bool
+		check              func(m testkit.Frame) bool
 	}{
 		{"read", "POST", fmt.Sprintf("/api/notifications/%d/read", first), nil, http.StatusOK,
-			func(m clMsg) bool {
+			func(m testkit.Frame) bool {
 				return m.Type == "notification_updated" && m.Notification.ID == first && m.Notification.Read
 			}},
 		{"unread", "POST", fmt.Sprintf("/api/notifications/%d/unread", first), nil, http.StatusOK,
-			func(m clMsg) bool { return m.Type == "notification_updated" && !m.Notification.Read }},
+			func(m testkit.Frame) bool { return m.Type == "notification_updated" && !m.Notification.Read }},
 		{"delete", "DELETE", fmt.Sprintf("/api/notifications/%d", last), nil, http.StatusNoContent,
-			func(m clMsg) bool { return m.Type == "notification_deleted" && m.ID == last }},
+			func(m testkit.Frame) bool { return m.Type == "notification_deleted" && m.ID == last }},
 		{"read all", "POST", "/api/notifications/read-all", nil, http.StatusOK,
-			func(m clMsg) bool { return m.Type == "notifications_read" && *m.UnreadCount == 0 }},
+			func(m testkit.Frame) bool { return m.Type == "notifications_read" && *m.UnreadCount == 0 }},
 	}
 	for _, c := range changes {
 		t.Run("change made on A reaches B: "+c.name, func(t *testing.T) {
-			n := len(onB.messages())
+			n := len(onB.Frames())
 			if code := a.api(t, c.method, c.path, aliceSecret, c.body, nil); code != c.status {
 				t.Fatalf("status %d, want %d", code, c.status)
 			}
-			if m := onB.next(t, n); !c.check(m) {
+			if m := onB.WaitFrame(t, n); !c.check(m) {
 				t.Fatalf("B got %+v", m)
 			}
 		})
@@ -132,7 +136,7 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 		small := map[string]any{"type": "task_progress", "data": map[string]float64{"progress": 0.5}}
 		big := map[string]any{"type": "big_report", "data": map[string]string{"text": strings.Repeat("x", 9000)}}
 		for _, ev := range []map[string]any{small, big} {
-			n := len(onB.messages())
+			n := len(onB.Frames())
 			var resp struct {
 				Sockets int `json:"sockets"`
 			}
@@ -143,7 +147,7 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 			if resp.Sockets != 1 {
 				t.Fatalf("sockets = %d, want 1 (this instance's only)", resp.Sockets)
 			}
-			m := onB.next(t, n)
+			m := onB.WaitFrame(t, n)
 			want, _ := json.Marshal(ev["data"])
 			if m.Type != "event" || m.Event.Type != ev["type"] || string(m.Event.Data) != string(want) {
 				t.Fatalf("B got %+v", m)
@@ -152,32 +156,32 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 	})
 
 	t.Run("logout on A closes the session's sockets on B", func(t *testing.T) {
-		other := clSession(t, a, "alice")
-		phone := clDial(t, b.WSURL, other)
+		other := a.session(t, "alice")
+		phone := testkit.Connect(t, b.WSURL, testkit.SecretAuth(other, -1), nil).Collect(t)
 		if code := a.api(t, "DELETE", "/api/sessions/current", other, nil, nil); code != http.StatusNoContent {
 			t.Fatalf("logout: status %d", code)
 		}
-		if code := phone.closeCode(t); code != notify.CloseUnauthorized {
+		if code := websocket.CloseStatus(phone.End(t)); code != notify.CloseUnauthorized {
 			t.Fatalf("closed with %d, want %d", code, notify.CloseUnauthorized)
 		}
 		// The other session's socket on B stays open.
-		n := len(onB.messages())
-		if err := clNotify(context.Background(), b.HTTPURL, "alice"); err != nil {
+		n := len(onB.Frames())
+		if err := notifyOne(t, b, "alice"); err != nil {
 			t.Fatal(err)
 		}
-		if m := onB.next(t, n); m.Type != "notification" {
+		if m := onB.WaitFrame(t, n); m.Type != "notification" {
 			t.Fatalf("B got %+v", m)
 		}
 	})
 
 	t.Run("log out everywhere on A closes every session's sockets on B", func(t *testing.T) {
-		s1, s2 := clSession(t, a, "alice"), clSession(t, a, "alice")
-		phones := []*clSocket{clDial(t, b.WSURL, s1), clDial(t, b.WSURL, s2)}
+		s1, s2 := a.session(t, "alice"), a.session(t, "alice")
+		phones := []*testkit.Collector{testkit.Connect(t, b.WSURL, testkit.SecretAuth(s1, -1), nil).Collect(t), testkit.Connect(t, b.WSURL, testkit.SecretAuth(s2, -1), nil).Collect(t)}
 		if code := a.api(t, "DELETE", "/api/sessions", s1, nil, nil); code != http.StatusNoContent {
 			t.Fatalf("log out everywhere: status %d", code)
 		}
 		for _, p := range phones {
-			if code := p.closeCode(t); code != notify.CloseUnauthorized {
+			if code := websocket.CloseStatus(p.End(t)); code != notify.CloseUnauthorized {
 				t.Fatalf("closed with %d, want %d", code, notify.CloseUnauthorized)
 			}
 		}

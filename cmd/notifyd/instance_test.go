@@ -162,6 +162,25 @@ func (in *instance) publisher(tb testing.TB) *client.Client {
 	return testkit.Publisher(tb, in.HTTPURL, testAPIKey)
 }
 
+// session opens another session of the app's user ext and returns its
+// secret.
+func (in *instance) session(tb testing.TB, ext string) string {
+	tb.Helper()
+	s, err := in.publisher(tb).NewSession(context.Background(), ext)
+	if err != nil {
+		tb.Fatalf("session of %s: %v", ext, err)
+	}
+	return s.Secret
+}
+
+// notifyOne creates a notification titled hello for the app's user ext
+// through the publisher API of in.
+func notifyOne(tb testing.TB, in *instance, ext string) error {
+	tb.Helper()
+	_, err := in.publisher(tb).Notify(context.Background(), ext, client.NewNotification{Title: "hello"})
+	return err
+}
+
 // external creates the app's user ext through the publisher API and a
 // session for it, and returns the user id and the session secret.
 func (in *instance) external(tb testing.TB, ext string) (int64, string) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store/storetest"
 )
@@ -37,18 +38,21 @@ func TestDatabaseOutage(t *testing.T) {
 	)
 	env, proxy := proxiedEnv(t)
 	in := start(t, env)
-	api := newAPIClient(t, in.HTTPURL)
+	api := testkit.NewAPI(t, in.HTTPURL)
 	ctx := context.Background()
 
-	_, secret := api.user(t, "outage")
-	tabs := []*wsClient{dialWS(t, in.WSURL, secret, 0), dialWS(t, in.WSURL, secret, 0)}
-	before := api.notify(ctx, "outage", "before the outage")
-	if before.status != http.StatusCreated {
+	_, secret := testkit.NewExternalUser(t, in.publisher(t), "outage")
+	tabs := []*testkit.Socket{
+		testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil),
+		testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil),
+	}
+	before := api.Publish(ctx, testAPIKey, "outage", "before the outage")
+	if before.Status != http.StatusCreated {
 		t.Fatalf("publish before the outage: %v", before)
 	}
 	for i, tab := range tabs {
-		if got := notificationID(t, tab); got != before.id {
-			t.Fatalf("tab %d got %d, want %d", i, got, before.id)
+		if got := tab.NextNotification(t).Notification.ID; got != before.ID {
+			t.Fatalf("tab %d got %d, want %d", i, got, before.ID)
 		}
 	}
 
@@ -56,19 +60,19 @@ func TestDatabaseOutage(t *testing.T) {
 	down := time.Now()
 	var slowest time.Duration
 	for round := 0; time.Since(down) < outage; round++ {
-		res := api.notify(ctx, "outage", "during the outage")
-		if res.err != nil || res.status != http.StatusServiceUnavailable || res.code != notify.EUNAVAILABLE {
+		res := api.Publish(ctx, testAPIKey, "outage", "during the outage")
+		if res.Err != nil || res.Status != http.StatusServiceUnavailable || res.Code != notify.EUNAVAILABLE {
 			t.Fatalf("publish during the outage: %v, want 503 %s", res, notify.EUNAVAILABLE)
 		}
-		if res.elapsed > quickly {
-			t.Fatalf("publish during the outage took %v, want a 503 within %v", res.elapsed, quickly)
+		if res.Elapsed > quickly {
+			t.Fatalf("publish during the outage took %v, want a 503 within %v", res.Elapsed, quickly)
 		}
-		slowest = max(slowest, res.elapsed)
-		ready := api.do(ctx, "GET", "/readyz", "", nil)
-		if ready.status != http.StatusServiceUnavailable || ready.elapsed > quickly {
+		slowest = max(slowest, res.Elapsed)
+		ready := api.Call(ctx, testkit.Request{Method: "GET", Path: "/readyz"})
+		if ready.Status != http.StatusServiceUnavailable || ready.Elapsed > quickly {
 			t.Fatalf("/readyz during the outage: %v, want 503 within %v", ready, quickly)
 		}
-		if live := api.do(ctx, "GET", "/healthz", "", nil); live.status != http.StatusOK {
+		if live := api.Call(ctx, testkit.Request{Method: "GET", Path: "/healthz"}); live.Status != http.StatusOK {
 			t.Fatalf("/healthz during the outage: %v, want 200", live)
 		}
 		for i, tab := range tabs {
@@ -90,10 +94,10 @@ func TestDatabaseOutage(t *testing.T) {
 	t.Logf("slowest 503 during the outage: %v", slowest)
 	proxy.Start(t)
 	up := time.Now()
-	var after apiResult
+	var after testkit.Result
 	for {
-		after = api.notify(ctx, "outage", "after the outage")
-		if after.status == http.StatusCreated {
+		after = api.Publish(ctx, testAPIKey, "outage", "after the outage")
+		if after.Status == http.StatusCreated {
 			break
 		}
 		if time.Since(up) > recovery {
@@ -103,15 +107,15 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	t.Logf("publishing worked again %v after the database came back", time.Since(up))
 	for i, tab := range tabs {
-		if got := notificationID(t, tab); got != after.id {
-			t.Fatalf("tab %d got %d after the outage, want %d", i, got, after.id)
+		if got := tab.NextNotification(t).Notification.ID; got != after.ID {
+			t.Fatalf("tab %d got %d after the outage, want %d", i, got, after.ID)
 		}
 	}
-	if ready := api.do(ctx, "GET", "/readyz", "", nil); ready.status != http.StatusOK {
+	if ready := api.Call(ctx, testkit.Request{Method: "GET", Path: "/readyz"}); ready.Status != http.StatusOK {
 		t.Fatalf("/readyz after the outage: %v", ready)
 	}
 	// Nothing published during the outage was stored behind a 503.
-	checkExactlyOnce(t, "database", api.ids(t, secret), []int64{before.id, after.id})
+	testkit.CheckExactlyOnce(t, "database", api.NotificationIDs(t, secret), []int64{before.ID, after.ID})
 }
 
 // TestDatabaseHang is the other kind of outage: the database stops
@@ -138,15 +142,15 @@ func TestDatabaseHang(t *testing.T) {
 	env, proxy := proxiedEnv(t)
 	env["NOTIFYD_DATABASE_QUERY_TIMEOUT"] = queryTimeout.String()
 	in := start(t, env)
-	api := newAPIClient(t, in.HTTPURL)
+	api := testkit.NewAPI(t, in.HTTPURL)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, secret := api.user(t, "hang")
-	before := api.notify(ctx, "hang", "before the hang")
-	if before.status != http.StatusCreated {
+	_, secret := testkit.NewExternalUser(t, in.publisher(t), "hang")
+	before := api.Publish(ctx, testAPIKey, "hang", "before the hang")
+	if before.Status != http.StatusCreated {
 		t.Fatalf("publish before the hang: %v", before)
 	}
-	tab, err := openSocket(ctx, in.WSURL, secret, before.id, nil)
+	tab, err := testkit.Open(ctx, in.WSURL, testkit.SecretAuth(secret, before.ID), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,15 +158,15 @@ func TestDatabaseHang(t *testing.T) {
 
 	proxy.Freeze()
 	for frozen := time.Now(); time.Since(frozen) < hang; {
-		res := api.notify(ctx, "hang", "during the hang")
-		if res.err != nil || res.status != http.StatusServiceUnavailable || res.code != notify.EUNAVAILABLE {
+		res := api.Publish(ctx, testAPIKey, "hang", "during the hang")
+		if res.Err != nil || res.Status != http.StatusServiceUnavailable || res.Code != notify.EUNAVAILABLE {
 			t.Fatalf("publish during the hang: %v, want 503 %s", res, notify.EUNAVAILABLE)
 		}
-		if res.elapsed > bounded {
-			t.Fatalf("publish during the hang took %v, want a 503 within %v", res.elapsed, bounded)
+		if res.Elapsed > bounded {
+			t.Fatalf("publish during the hang took %v, want a 503 within %v", res.Elapsed, bounded)
 		}
-		ready := api.do(ctx, "GET", "/readyz", "", nil)
-		if ready.status != http.StatusServiceUnavailable || ready.elapsed > bounded {
+		ready := api.Call(ctx, testkit.Request{Method: "GET", Path: "/readyz"})
+		if ready.Status != http.StatusServiceUnavailable || ready.Elapsed > bounded {
 			t.Fatalf("/readyz during the hang: %v, want 503 within %v", ready, bounded)
 		}
 		if err := pingConn(ctx, tab); err != nil {
@@ -172,10 +176,10 @@ func TestDatabaseHang(t *testing.T) {
 
 	proxy.Thaw()
 	thawed := time.Now()
-	var after apiResult
+	var after testkit.Result
 	for {
-		after = api.notify(ctx, "hang", "after the hang")
-		if after.status == http.StatusCreated {
+		after = api.Publish(ctx, testAPIKey, "hang", "after the hang")
+		if after.Status == http.StatusCreated {
 			break
 		}
 		if time.Since(thawed) > recovery {
@@ -187,13 +191,13 @@ func TestDatabaseHang(t *testing.T) {
 	// The open tab reads until a notification, resuming as a real client
 	// would if the server closes it (4008, dropped).
 	var live []int64
-	last := before.id
+	last := before.ID
 	readUntil := func(id int64) {
 		for last < id {
-			m, err := readMsg(ctx, tab)
+			m, err := tab.ReadCtx(ctx)
 			if err != nil {
 				tab.CloseNow()
-				if tab, err = openSocket(ctx, in.WSURL, secret, last, nil); err != nil {
+				if tab, err = testkit.Open(ctx, in.WSURL, testkit.SecretAuth(secret, last), nil); err != nil {
 					t.Fatalf("tab resumes after %d: %v", last, err)
 				}
 				continue
@@ -205,11 +209,11 @@ func TestDatabaseHang(t *testing.T) {
 		}
 	}
 	defer func() { tab.CloseNow() }()
-	readUntil(after.id)
+	readUntil(after.ID)
 
 	var stored []int64
-	for _, id := range api.ids(t, secret) {
-		if id > before.id {
+	for _, id := range api.NotificationIDs(t, secret) {
+		if id > before.ID {
 			stored = append(stored, id)
 		}
 	}
@@ -222,14 +226,14 @@ func TestDatabaseHang(t *testing.T) {
 	readUntil(stored[len(stored)-1])
 
 	// A socket resuming from before the hang gets everything stored.
-	resumed, err := openSocket(ctx, in.WSURL, secret, before.id, nil)
+	resumed, err := testkit.Open(ctx, in.WSURL, testkit.SecretAuth(secret, before.ID), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resumed.CloseNow()
 	var replayed []int64
 	for len(replayed) < len(stored) {
-		m, err := readMsg(ctx, resumed)
+		m, err := resumed.ReadCtx(ctx)
 		if err != nil {
 			t.Fatalf("resumed socket: %v", err)
 		}
@@ -237,32 +241,21 @@ func TestDatabaseHang(t *testing.T) {
 			replayed = append(replayed, m.Notification.ID)
 		}
 	}
-	checkExactlyOnce(t, "socket resumed after the hang", replayed, stored)
+	testkit.CheckExactlyOnce(t, "socket resumed after the hang", replayed, stored)
 
 	// The open socket was caught up with what committed behind a 503
 	// (notify/settle.go), in id order, exactly once.
 	t.Run("committed behind a 503 reaches the open socket", func(t *testing.T) {
-		checkExactlyOnce(t, "open socket", live, stored)
+		testkit.CheckExactlyOnce(t, "open socket", live, stored)
 	})
 }
 
-// notificationID reads the next message, which must be a notification.
-func notificationID(tb testing.TB, c *wsClient) int64 {
-	tb.Helper()
-	m := c.next(tb)
-	n, ok := m["notification"].(map[string]any)
-	if m["type"] != "notification" || !ok {
-		tb.Fatalf("got %v, want a notification", m)
-	}
-	return int64(n["id"].(float64))
-}
-
 // pingConn sends a client ping and expects the pong as the next message.
-func pingConn(ctx context.Context, conn *websocket.Conn) error {
-	if err := conn.Write(ctx, websocket.MessageText, []byte(`{"type":"ping"}`)); err != nil {
+func pingConn(ctx context.Context, conn *testkit.Socket) error {
+	if err := conn.Conn().Write(ctx, websocket.MessageText, []byte(`{"type":"ping"}`)); err != nil {
 		return fmt.Errorf("ping: %w", err)
 	}
-	m, err := readMsg(ctx, conn)
+	m, err := conn.ReadCtx(ctx)
 	if err != nil {
 		return fmt.Errorf("pong: %w", err)
 	}
@@ -273,15 +266,12 @@ func pingConn(ctx context.Context, conn *websocket.Conn) error {
 }
 
 // ping sends a client ping and expects the pong as the next message.
-func ping(tb testing.TB, c *wsClient, i int) {
+func ping(tb testing.TB, c *testkit.Socket, i int) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := c.conn.Write(ctx, websocket.MessageText, []byte(`{"type":"ping"}`)); err != nil {
-		tb.Fatalf("tab %d: ping: %v", i, err)
-	}
-	if m := c.next(tb); m["type"] != "pong" {
-		tb.Fatalf("tab %d: got %v, want a pong", i, m)
+	if err := pingConn(ctx, c); err != nil {
+		tb.Fatalf("tab %d: %v", i, err)
 	}
 }
 
@@ -291,7 +281,7 @@ func refusedWhileDown(tb testing.TB, wsURL, secret string) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := openSocket(ctx, wsURL, secret, 0, nil)
+	conn, err := testkit.Open(ctx, wsURL, testkit.SecretAuth(secret, 0), nil)
 	if err == nil {
 		conn.CloseNow()
 		tb.Fatalf("a socket was authenticated while the database was down")

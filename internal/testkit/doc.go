@@ -24,6 +24,10 @@
 //   - Collector (collector.go): every frame of a socket (Socket.Collect) or
 //     of a hub subscriber (CollectHub) read on a goroutine of its own, for
 //     tests that publish from many places and then compare what arrived.
+//   - StartFlood (flood.go): steady publishing through the Go client on a
+//     goroutine of its own, for the cluster and outage tests.
+//   - StoreUser, StoreSession (store.go): a user and a session made
+//     directly in a store, for the broker suites below the HTTP API.
 //
 // It is test support only: no production package may import it
 // (guard_test.go checks the module's import graph).

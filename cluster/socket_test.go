@@ -31,17 +31,17 @@ func (n *node) connect(tb testing.TB, userID, sessionID int64) *socket {
 	// Registered first, so it runs after CollectHub's cleanup has
 	// stopped the collector and unregistered sub.
 	tb.Cleanup(release)
-	newest, seq, err := n.st.Position(context.Background(), userID)
+	pos, err := n.st.Position(context.Background(), userID)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for !sub.SetFloor(newest) {
-		if newest, seq, err = n.st.Position(context.Background(), userID); err != nil {
+	for !sub.SetFloor(pos.Newest) {
+		if pos, err = n.st.Position(context.Background(), userID); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	n.svc.Seen(userID, seq)
-	sub.GoLive(newest)
+	n.svc.Seen(userID, pos.Seq)
+	sub.GoLive(pos.Newest)
 	return &socket{Collector: testkit.CollectHub(tb, n.hub, sub), sub: sub}
 }
 

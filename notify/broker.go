@@ -64,6 +64,14 @@ type Broker interface {
 	Seen(userID, seq int64)
 }
 
+// Position is where a user stands at one moment, read in one statement:
+// the newest notification id, the change sequence (users.seq) and the
+// unread count. A socket's hello goes live at Newest, starts the
+// receiver's sequence of the user at Seq (Broker.Seen) and shows Unread.
+type Position struct {
+	Newest, Seq, Unread int64
+}
+
 // ChangeKind says what a Change is.
 type ChangeKind string
 

@@ -42,7 +42,8 @@ func newReceiverEnv(t *testing.T) *receiverEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newest, seq, err := st.Position(ctx, alice)
+	pos, err := st.Position(ctx, alice)
+	newest, seq := pos.Newest, pos.Seq
 	if err != nil || !sub.SetFloor(newest) {
 		t.Fatalf("position: %v", err)
 	}
@@ -185,7 +186,8 @@ func TestReceiverChangeBeforeSeen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newest, seq, err := e.st.Position(ctx, e.alice)
+	pos, err := e.st.Position(ctx, e.alice)
+	newest, seq := pos.Newest, pos.Seq
 	if err != nil || !sub.SetFloor(newest) {
 		t.Fatalf("position: %v", err)
 	}
@@ -223,7 +225,8 @@ func TestReceiverLagClearsOnDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	newest, seq, err := st.Position(ctx, alice)
+	pos, err := st.Position(ctx, alice)
+	newest, seq := pos.Newest, pos.Seq
 	if err != nil || !sub.SetFloor(newest) {
 		t.Fatalf("position: %v", err)
 	}

@@ -31,23 +31,24 @@ func (s *Store) UserSeqs(ctx context.Context, userIDs []int64) (map[int64]int64,
 	return out, nil
 }
 
-// Position returns userID's newest notification id (0 when none) and seq,
-// in one statement, so both describe the same moment: the hello of a
-// socket goes live at that id and starts the receiver's sequence at that
-// seq (notify.Broker.Seen).
-func (s *Store) Position(ctx context.Context, userID int64) (newest, seq int64, err error) {
+// Position returns userID's newest notification id (0 when none), seq and
+// unread count in one statement, so all three describe the same moment
+// (notify.Position); an unknown user is all zeros. One round trip per
+// connect: the count is kept in users (unread.go), a primary-key read.
+func (s *Store) Position(ctx context.Context, userID int64) (notify.Position, error) {
 	db, ctx, cancel := s.query(ctx)
 	defer cancel()
-	var rows []struct{ Newest, Seq int64 }
-	err = db.Raw(`SELECT seq, COALESCE((SELECT MAX(id) FROM notifications WHERE user_id = ?), 0) AS newest
+	var rows []struct{ Newest, Seq, Unread int64 }
+	err := db.Raw(`SELECT seq, unread_count AS unread,
+		COALESCE((SELECT MAX(id) FROM notifications WHERE user_id = ?), 0) AS newest
 		FROM users WHERE id = ?`, userID, userID).Scan(&rows).Error
 	if err != nil {
-		return 0, 0, s.translate(ctx, "position", err)
+		return notify.Position{}, s.translate(ctx, "position", err)
 	}
 	if len(rows) == 0 {
-		return 0, 0, nil
+		return notify.Position{}, nil
 	}
-	return rows[0].Newest, rows[0].Seq, nil
+	return notify.Position{Newest: rows[0].Newest, Seq: rows[0].Seq, Unread: rows[0].Unread}, nil
 }
 
 // notifyBatch is how many doorbells one statement sends.

@@ -53,11 +53,19 @@ func TestSeqOfChanges(t *testing.T) {
 	if err != nil || seqs[alice] != want || seqs[bob] != 1 || len(seqs) != 2 {
 		t.Fatalf("UserSeqs = %v, %v; want alice %d, bob 1, no unknown user", seqs, err, want)
 	}
-	newest, seq, err := st.Position(ctx, alice)
-	if err != nil || newest != rows[0].ID || seq != want {
-		t.Fatalf("Position(alice) = %d, %d, %v; want %d, %d", newest, seq, err, rows[0].ID, want)
+	unread, err := st.UnreadCount(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if newest, seq, err := st.Position(ctx, 999999); err != nil || newest != 0 || seq != 0 {
-		t.Fatalf("Position(unknown) = %d, %d, %v; want 0, 0", newest, seq, err)
+	pos, err := st.Position(ctx, alice)
+	if wantPos := (notify.Position{Newest: rows[0].ID, Seq: want, Unread: unread}); err != nil || pos != wantPos {
+		t.Fatalf("Position(alice) = %+v, %v; want %+v", pos, err, wantPos)
+	}
+	// bob's one notification is unread: the count comes with the rest.
+	if pos, err := st.Position(ctx, bob); err != nil || pos != (notify.Position{Newest: rows[1].ID, Seq: 1, Unread: 1}) {
+		t.Fatalf("Position(bob) = %+v, %v; want newest %d, seq 1, unread 1", pos, err, rows[1].ID)
+	}
+	if pos, err := st.Position(ctx, 999999); err != nil || pos != (notify.Position{}) {
+		t.Fatalf("Position(unknown) = %+v, %v; want zeros", pos, err)
 	}
 }

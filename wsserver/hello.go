@@ -13,6 +13,10 @@ type backlog struct {
 	rows   []notify.Notification // to replay, ascending
 	resync bool                  // too many to replay: send resync instead
 	cursor int64                 // the id the subscriber goes live at
+	// unread is the count read with the cursor when nothing is replayed
+	// (counted): it then describes the same moment as the cursor.
+	unread  int64
+	counted bool
 }
 
 // greet writes hello and the replay, then lets the hub's frames through.
@@ -27,9 +31,12 @@ func (c *conn) greet(ctx context.Context, req authRequest) (closing, bool) {
 	}
 	// Read after the backlog, so the count includes every replayed row; a
 	// row committed after this read is sent live with its own count.
-	unread, err := c.srv.deps.Store.UnreadCount(ctx, c.user.ID)
-	if err != nil {
-		return c.failure(ctx, "unread count", err), false
+	// Without a replay, the count read with the cursor is that moment's.
+	unread := b.unread
+	if !b.counted {
+		if unread, err = c.srv.deps.Store.UnreadCount(ctx, c.user.ID); err != nil {
+			return c.failure(ctx, "unread count", err), false
+		}
 	}
 	m := c.srv.deps.Metrics
 	if err := c.write(notify.HelloFrame(c.user, unread)); err != nil {
@@ -68,14 +75,15 @@ func (c *conn) greet(ctx context.Context, req authRequest) (closing, bool) {
 func (c *conn) backlog(ctx context.Context, req authRequest) (backlog, error) {
 	st, uid := c.srv.deps.Store, c.user.ID
 	if !req.resume {
-		newest, err := c.newest(ctx)
-		return backlog{cursor: newest}, err
+		pos, err := c.position(ctx)
+		return backlog{cursor: pos.Newest, unread: pos.Unread, counted: true}, err
 	}
 	// Read before the rows: see the cursor below.
-	newest, err := c.newest(ctx)
+	pos, err := c.position(ctx)
 	if err != nil {
 		return backlog{}, err
 	}
+	newest := pos.Newest
 	rows, tooMany, err := c.replayRows(ctx, req.afterID)
 	if err != nil {
 		return backlog{}, err
@@ -97,21 +105,21 @@ func (c *conn) backlog(ctx context.Context, req authRequest) (backlog, error) {
 	return backlog{cursor: min(req.afterID, newest)}, nil
 }
 
-// newest reads the user's newest notification id and records it as the
+// position reads the user's position and records its newest id as the
 // subscriber's floor, from which a cluster catch-up sends what the
 // broker missed (notify.Subscriber.SetFloor); it reads again when a
 // catch-up ran before the floor was recorded. The user's seq, read in the
 // same statement, starts the receiver's sequence of the user (Seen): every
 // change up to it is in what this socket reads.
-func (c *conn) newest(ctx context.Context) (int64, error) {
+func (c *conn) position(ctx context.Context) (notify.Position, error) {
 	for {
-		id, seq, err := c.srv.deps.Store.Position(ctx, c.user.ID)
+		pos, err := c.srv.deps.Store.Position(ctx, c.user.ID)
 		if err != nil {
-			return 0, err
+			return notify.Position{}, err
 		}
-		if c.sub.SetFloor(id) {
-			c.srv.deps.Watcher.Seen(c.user.ID, seq)
-			return id, nil
+		if c.sub.SetFloor(pos.Newest) {
+			c.srv.deps.Watcher.Seen(c.user.ID, pos.Seq)
+			return pos, nil
 		}
 	}
 }

@@ -45,9 +45,9 @@ type Store interface {
 	// MaxNotificationID returns the highest notification id of userID, 0
 	// when there is none.
 	MaxNotificationID(ctx context.Context, userID int64) (int64, error)
-	// Position returns userID's newest notification id and change
-	// sequence (users.seq), read in one statement.
-	Position(ctx context.Context, userID int64) (newest, seq int64, err error)
+	// Position returns userID's newest notification id, change sequence
+	// (users.seq) and unread count, read in one statement.
+	Position(ctx context.Context, userID int64) (notify.Position, error)
 }
 
 // Watcher is told of each socket of a user (notify.Service, which tells

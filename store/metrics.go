@@ -6,11 +6,6 @@ import (
 	"github.com/notifyd/notifyd/notify"
 )
 
-// SetMetrics makes the store count its failed calls in m
-// (notifyd_db_errors_total). Call it once, before the store is used
-// concurrently; nil counts nothing, which is the default.
-func (s *Store) SetMetrics(m *notify.Metrics) { s.metrics = m }
-
 // translate is the package translate (errors.go), the one place database
 // errors become notify errors, plus the count of the failures that mean
 // the database is in trouble: EUNAVAILABLE and internal errors. ENOTFOUND

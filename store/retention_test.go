@@ -138,8 +138,7 @@ func TestDeleteBeforeBatches(t *testing.T) {
 func TestDBErrorsCounted(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := notify.NewMetrics(reg)
-	st := storetest.Open(t)
-	st.SetMetrics(m)
+	st := storetest.OpenMetrics(t, storetest.Config(t), m)
 	ctx := context.Background()
 	u := storetest.User(t, st, "alice")
 

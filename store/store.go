@@ -43,14 +43,15 @@ type Store struct {
 	sqlDB   *sql.DB
 	dialect string
 	timeout time.Duration
-	metrics *notify.Metrics // counts database errors (SetMetrics); nil counts nothing
+	metrics *notify.Metrics // counts database errors (Open); nil counts nothing
 }
 
 // Open connects to the database cfg selects — Postgres when cfg.URL is set,
 // else SQLite at cfg.SQLitePath — and applies pending migrations. It fails
 // with EUNAVAILABLE when the database does not answer within
-// cfg.QueryTimeout.
-func Open(ctx context.Context, cfg config.Database, logger *slog.Logger) (*Store, error) {
+// cfg.QueryTimeout. The store counts its failed calls in metrics
+// (notifyd_db_errors_total); nil counts nothing.
+func Open(ctx context.Context, cfg config.Database, logger *slog.Logger, metrics *notify.Metrics) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -87,7 +88,7 @@ func Open(ctx context.Context, cfg config.Database, logger *slog.Logger) (*Store
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: dialect, timeout: timeout}, nil
+	return &Store{db: db, sqlDB: sqlDB, dialect: dialect, timeout: timeout, metrics: metrics}, nil
 }
 
 // Migrate applies pending migrations to the database cfg selects and

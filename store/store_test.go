@@ -147,7 +147,7 @@ func TestOpenUnreachablePostgres(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := store.Open(ctx, cfg, discard)
+	st, err := store.Open(ctx, cfg, discard, nil)
 	if err == nil {
 		st.Close()
 	}
@@ -172,7 +172,7 @@ func TestOpenBadConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st, err := store.Open(context.Background(), tt.cfg, discard)
+			st, err := store.Open(context.Background(), tt.cfg, discard, nil)
 			if err == nil {
 				st.Close()
 				t.Fatal("Open succeeded")

@@ -322,7 +322,7 @@ func openStore(tb testing.TB, env map[string]string) *store.Store {
 	tb.Helper()
 	cfg := config.Default().Database
 	cfg.URL, cfg.SQLitePath = env["NOTIFYD_DATABASE_URL"], env["NOTIFYD_DATABASE_SQLITE_PATH"]
-	st, err := store.Open(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	st, err := store.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -82,11 +82,10 @@ func (d *daemon) start(ctx context.Context) error {
 	if d.metricsLn, err = listenMetrics(cfg.Metrics); err != nil {
 		return err
 	}
-	if d.st, err = store.Open(ctx, cfg.Database, logger); err != nil {
+	d.reg, d.metrics = newMetrics()
+	if d.st, err = store.Open(ctx, cfg.Database, logger, d.metrics); err != nil {
 		return err
 	}
-	d.reg, d.metrics = newMetrics()
-	d.st.SetMetrics(d.metrics)
 
 	tokens, err := newTokens(ctx, cfg.Auth.JWT, logger, d.metrics)
 	if err != nil {

@@ -89,9 +89,16 @@ func Open(tb testing.TB) *store.Store {
 // OpenConfig opens a store on cfg and closes it when the test ends.
 func OpenConfig(tb testing.TB, cfg config.Database) *store.Store {
 	tb.Helper()
+	return OpenMetrics(tb, cfg, nil)
+}
+
+// OpenMetrics opens a store on cfg that counts its failed calls in m, and
+// closes it when the test ends.
+func OpenMetrics(tb testing.TB, cfg config.Database, m *notify.Metrics) *store.Store {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
-	st, err := store.Open(ctx, cfg, slog.New(slog.DiscardHandler))
+	st, err := store.Open(ctx, cfg, slog.New(slog.DiscardHandler), m)
 	if err != nil {
 		tb.Fatalf("storetest: open store: %v", err)
 	}

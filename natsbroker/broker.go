@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -32,7 +33,7 @@ type Broker struct {
 	rcv    Receiver
 	cfg    Config
 	logger *slog.Logger
-	lagM   *notify.Metrics // notifyd_cluster_delivery_lag_seconds
+	lagM   *metrics.Metrics // notifyd_cluster_delivery_lag_seconds
 }
 
 // lagReport is how often the delivery lag is recorded, and logged while
@@ -45,7 +46,7 @@ var _ notify.Broker = (*Broker)(nil)
 // NewBus); Close closes the connection. metrics are its own; the delivery
 // lag goes to notify's (lag), shared by the cluster brokers. Either may be
 // nil.
-func New(cfg Config, rcv Receiver, logger *slog.Logger, metrics *Metrics, lag *notify.Metrics) (*Broker, error) {
+func New(cfg Config, rcv Receiver, logger *slog.Logger, metrics *Metrics, lag *metrics.Metrics) (*Broker, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}

@@ -134,7 +134,7 @@ func (h *Hub) PublishCatchUp(rows []Notification, counts map[int64]int64, limit 
 	for uid := range overflowed {
 		h.CloseUser(uid, CloseQueueFull, "too many missed notifications")
 	}
-	h.cfg.Metrics.CatchUpRows(sent)
+	h.cfg.Observer.CatchUpRows(sent)
 	return sent, overflowed
 }
 

@@ -26,7 +26,8 @@
 //     websocket server's writer is woken to drain it.
 //   - Accounts: sign-up, login (argon2id, bounded by a hash gate), sessions
 //     and tokens (TokenVerifier, implemented by package jwtauth).
-//   - Sweeper (retention), Tasks (the demo), Metrics.
+//   - Sweeper (retention), Tasks (the demo), Observer: what the domain
+//     reports (package metrics implements it on Prometheus).
 //
 // The store (package store) implements the interfaces declared here
 // (NotificationStore, CatchUpStore, AccountStore, RetentionStore); notify imports no

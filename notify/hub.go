@@ -14,9 +14,9 @@ type HubConfig struct {
 	SendQueue int
 	// MaxPerUser caps the open sockets of one user (ws.max_connections_per_user).
 	MaxPerUser int
-	// Metrics records queue-full closes and, through Service, created
-	// notifications; nil records nothing.
-	Metrics *Metrics
+	// Observer is told of queue-full closes, catch-up rows and, through
+	// Service, created notifications; nil: NopObserver.
+	Observer Observer
 }
 
 // Hub is the registry of every open socket, by user and by session. It is
@@ -41,6 +41,7 @@ type Hub struct {
 
 // NewHub returns an empty hub.
 func NewHub(cfg HubConfig) *Hub {
+	cfg.Observer = observerOr(cfg.Observer)
 	return &Hub{
 		cfg:      cfg,
 		users:    make(map[int64]map[*Subscriber]struct{}),
@@ -64,7 +65,7 @@ func (h *Hub) Register(userID, sessionID int64) (*Subscriber, error) {
 		UserID:    userID,
 		SessionID: sessionID,
 		done:      make(chan struct{}),
-		metrics:   h.cfg.Metrics,
+		obs:       h.cfg.Observer,
 		limit:     h.cfg.SendQueue,
 	}
 	h.mu.Lock()
@@ -116,9 +117,6 @@ func remove(m map[int64]map[*Subscriber]struct{}, k int64, s *Subscriber) {
 		delete(m, k)
 	}
 }
-
-// Metrics returns the metrics of HubConfig, nil if none were given.
-func (h *Hub) Metrics() *Metrics { return h.cfg.Metrics }
 
 // UserCount returns the number of registered sockets of userID.
 func (h *Hub) UserCount(userID int64) int {

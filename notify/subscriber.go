@@ -11,9 +11,9 @@ type Subscriber struct {
 	UserID    int64
 	SessionID int64 // 0: authenticated by a token, no session
 
-	done    chan struct{}
-	metrics *Metrics // counts queue-full closes; may be nil
-	limit   int      // frames that may wait (ws.send_queue)
+	done  chan struct{}
+	obs   Observer // told of queue-full closes
+	limit int      // frames that may wait (ws.send_queue)
 
 	mu      sync.Mutex
 	frames  frameQueue // what Next returns
@@ -130,7 +130,7 @@ func (s *Subscriber) queueFullLocked(reason string) {
 	if s.closed {
 		return
 	}
-	s.metrics.QueueFull(reason)
+	s.obs.QueueFull(reason)
 	s.closeLocked(CloseQueueFull, "send queue full")
 }
 

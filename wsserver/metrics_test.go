@@ -8,8 +8,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/notifyd/notifyd/internal/testkit"
+	"github.com/notifyd/notifyd/metrics"
+	"github.com/notifyd/notifyd/metrics/metricstest"
 	"github.com/notifyd/notifyd/notify"
-	"github.com/notifyd/notifyd/notify/metricstest"
 )
 
 // TestSocketMetrics follows sockets through their life and reads the
@@ -17,7 +18,7 @@ import (
 // after the client sees it, hence eventually.
 func TestSocketMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	e := newEnv(t, func(ec *envConfig) { ec.metrics = notify.NewMetrics(reg) })
+	e := newEnv(t, func(ec *envConfig) { ec.metrics = metrics.New(reg) })
 	alice, sess, secret := e.Session(t, "alice")
 	value := func(name string, labels ...string) float64 { return metricstest.Value(t, reg, name, labels...) }
 

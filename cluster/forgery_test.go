@@ -106,8 +106,8 @@ func TestForgedDoorbellsHaveNoEffect(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	select {
 	case <-s.sub.Done():
-		code, reason := s.sub.CloseCode()
-		t.Fatalf("socket closed by a forged doorbell: %d %s", code, reason)
+		why, text := s.sub.CloseReason()
+		t.Fatalf("socket closed by a forged doorbell: %s %s", why, text)
 	default:
 	}
 	if got := s.Frames(); len(got) != 0 {

@@ -92,12 +92,12 @@ func (h *Hub) SessionIDs() []int64 {
 	return ids
 }
 
-// CloseUser closes every socket of userID with code and returns how many
+// CloseUser closes every socket of userID for why and returns how many
 // there were.
-func (h *Hub) CloseUser(userID int64, code int, reason string) int {
+func (h *Hub) CloseUser(userID int64, why CloseReason, text string) int {
 	subs := h.snapshot(h.users, userID)
 	for _, s := range subs {
-		s.Close(code, reason)
+		s.Close(why, text)
 	}
 	return len(subs)
 }

@@ -149,22 +149,22 @@ func (h *Hub) Publish(userID int64, f Frame) int {
 	return len(subs)
 }
 
-// CloseSession closes every socket authenticated by sessionID with code and
+// CloseSession closes every socket authenticated by sessionID for why and
 // returns how many there were. Session 0 (none) closes nothing.
-func (h *Hub) CloseSession(sessionID int64, code int, reason string) int {
+func (h *Hub) CloseSession(sessionID int64, why CloseReason, text string) int {
 	if sessionID == 0 {
 		return 0
 	}
 	subs := h.snapshot(h.sessions, sessionID)
 	for _, s := range subs {
-		s.Close(code, reason)
+		s.Close(why, text)
 	}
 	return len(subs)
 }
 
-// Shutdown refuses new sockets, asks every open socket to close with code,
+// Shutdown refuses new sockets, asks every open socket to close for why,
 // and waits until their owners have unregistered them or ctx is done.
-func (h *Hub) Shutdown(ctx context.Context, code int, reason string) error {
+func (h *Hub) Shutdown(ctx context.Context, why CloseReason, text string) error {
 	h.mu.Lock()
 	if !h.closing {
 		h.closing = true
@@ -180,7 +180,7 @@ func (h *Hub) Shutdown(ctx context.Context, code int, reason string) error {
 	}
 	h.mu.Unlock()
 	for _, s := range all {
-		s.Close(code, reason)
+		s.Close(why, text)
 	}
 	select {
 	case <-h.drained:

@@ -21,8 +21,8 @@ func TestNoObserver(t *testing.T) {
 	s.GoLive(0)
 	h.Publish(1, other("a"))
 	h.Publish(1, other("b"))
-	if code, _ := s.CloseCode(); code != notify.CloseQueueFull {
-		t.Fatalf("CloseCode = %d, want %d", code, notify.CloseQueueFull)
+	if why, _ := s.CloseReason(); why != notify.CloseQueueFull {
+		t.Fatalf("CloseReason = %v, want %v", why, notify.CloseQueueFull)
 	}
 }
 
@@ -46,8 +46,8 @@ func TestQueueFullReasons(t *testing.T) {
 			for id := int64(1); id <= 5; id++ { // 2 fit; the 3rd closes; the rest find it closed
 				h.Publish(1, notification(id))
 			}
-			if code, _ := s.CloseCode(); code != notify.CloseQueueFull {
-				t.Fatalf("CloseCode = %d, want %d", code, notify.CloseQueueFull)
+			if why, _ := s.CloseReason(); why != notify.CloseQueueFull {
+				t.Fatalf("CloseReason = %v, want %v", why, notify.CloseQueueFull)
 			}
 			for _, r := range []string{notify.ReasonQueueFull, notify.ReasonReplayOverflow} {
 				want := 0.0

@@ -181,8 +181,8 @@ func (c *conn) run(ctx context.Context) (cl closing, live bool) {
 }
 
 func (c *conn) subClosed() closing {
-	code, reason := c.sub.CloseCode()
-	return serverClose(code, reason)
+	why, text := c.sub.CloseReason()
+	return serverClose(closeCode(why), text)
 }
 
 func lost() closing { return closing{by: "lost"} }

@@ -10,7 +10,6 @@ import (
 	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/metrics/metricstest"
-	"github.com/notifyd/notifyd/notify"
 )
 
 // TestSocketMetrics follows sockets through their life and reads the
@@ -62,8 +61,8 @@ func TestSocketMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Service.CloseSession(context.Background(), sess.ID)
-	tab.ExpectClose(t, notify.CloseUnauthorized)
-	resumed.ExpectClose(t, notify.CloseUnauthorized)
+	tab.ExpectClose(t, CloseUnauthorized)
+	resumed.ExpectClose(t, CloseUnauthorized)
 	testkit.Eventually(t, "two 4401 closes", func() bool {
 		return value("notifyd_ws_closes_total", "code", "4401", "by", "server") == 2
 	})

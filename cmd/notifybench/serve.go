@@ -100,15 +100,8 @@ type served struct {
 func startServe(ctx context.Context, exe string, in serveInput, stderr io.Writer) (*served, error) {
 	cmd := exec.Command(exe, "-serve")
 	cmd.Stderr = stderr
-	stdin, err := cmd.StdinPipe()
+	stdin, stdout, err := startPiped(cmd)
 	if err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", in.Target, err)
 	}
 	s := &served{cmd: cmd, stdin: stdin, exited: make(chan struct{})}

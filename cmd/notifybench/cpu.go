@@ -46,8 +46,8 @@ type cpuSummary struct {
 	Seconds  float64 `json:"seconds"`
 	Server   float64 `json:"server_ms_per_1k"`
 	// Postgres is the backends of the server's connections; PostgresOther
-	// every other postgres process (WAL writer, checkpointer — and the
-	// backends of whatever else the box runs on that Postgres).
+	// every other postgres process (WAL writer, checkpointer, autovacuum —
+	// and the backends of whatever else the box runs on that Postgres).
 	Postgres      float64 `json:"postgres_ms_per_1k"`
 	PostgresOther float64 `json:"postgres_other_ms_per_1k"`
 	Client        float64 `json:"client_ms_per_1k"` // this tool and its socket children
@@ -163,8 +163,11 @@ func postgresProcesses() map[int]time.Duration {
 	return out
 }
 
-// postgresBackends lists the backends connected to database db or named
-// app (application_name), asking pg_stat_activity on dbURL.
+// postgresBackends lists the client backends connected to database db or
+// named app (application_name), asking pg_stat_activity on dbURL.
+// Autovacuum workers are left out (they count as other postgres): the
+// floor's table lives in a shared database, where they cannot be told
+// apart, so notifyd's are not counted either.
 func postgresBackends(ctx context.Context, dbURL, db, app string) (map[int]bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -173,7 +176,7 @@ func postgresBackends(ctx context.Context, dbURL, db, app string) (map[int]bool,
 		return nil, fmt.Errorf("cpu: connect to -db: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	rows, err := conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND (datname = $1 OR application_name = $2)", db, app)
+	rows, err := conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' AND (datname = $1 OR application_name = $2)", db, app)
 	if err != nil {
 		return nil, fmt.Errorf("cpu: pg_stat_activity: %w", err)
 	}

@@ -20,8 +20,8 @@ const (
 	// keeps the pool free for the publishers.
 	readFetches = 4
 	// readBatchKeys caps one batch: a longer IN list takes longer than
-	// the next round trip.
-	readBatchKeys = 200
+	// the next round trip. A power of two: see padKeys.
+	readBatchKeys = 256
 )
 
 // coalescer gathers concurrent reads of single keys into batches. A
@@ -29,8 +29,8 @@ const (
 // read starts after its call: a session revoked before Authenticate is
 // never found, a position read after Register is read after it.
 type coalescer[K comparable, V any] struct {
-	// fetch reads keys (distinct) and returns the values found; a missing
-	// key is absent from the map. It runs on a context of its own (see
+	// fetch reads keys and returns the values found; a missing key is
+	// absent from the map. keys may repeat (padKeys). It runs on a context of its own (see
 	// run), applies the store's query timeout and translates its errors.
 	fetch func(ctx context.Context, keys []K) (map[K]V, error)
 	slots chan struct{} // a token per fetch in flight
@@ -106,5 +106,20 @@ func (c *coalescer[K, V]) run(ctx context.Context, b *readBatch[K, V]) {
 		c.open = nil
 	}
 	c.mu.Unlock()
-	b.vals, b.err = c.fetch(context.WithoutCancel(ctx), b.keys)
+	b.vals, b.err = c.fetch(context.WithoutCancel(ctx), padKeys(b.keys))
+}
+
+// padKeys repeats the last key up to the next power of two. pgx prepares
+// each new statement text once per pooled connection, a round trip of its
+// own, and an IN list of n keys is a text per n: padded, a burst uses 9
+// texts of each query instead of up to 256.
+func padKeys[K any](keys []K) []K {
+	n := 1
+	for n < len(keys) {
+		n *= 2
+	}
+	for len(keys) < n {
+		keys = append(keys, keys[len(keys)-1])
+	}
+	return keys
 }

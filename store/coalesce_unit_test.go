@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -59,8 +60,8 @@ func TestCoalescerBatchesWhileBusy(t *testing.T) {
 		return c.open != nil && len(c.open.keys) == 4
 	})
 	close(gate)
-	if got := <-started; len(got) != 4 {
-		t.Fatalf("the waiting callers were read by %v, want one query of 4 keys", got)
+	if got := <-started; !slices.Equal(got, []int64{10, 11, 12, 99}) {
+		t.Fatalf("the waiting callers were read by %v, want one query of [10 11 12 99]", got)
 	}
 	wg.Wait()
 	close(results)
@@ -80,5 +81,20 @@ func waitFor(tb testing.TB, cond func() bool) {
 	tb.Helper()
 	for !cond() {
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestPadKeys: a batch is padded to a power of two with its last key, so
+// few statement texts are prepared.
+func TestPadKeys(t *testing.T) {
+	for _, tc := range []struct{ in, want []int64 }{
+		{[]int64{1}, []int64{1}},
+		{[]int64{1, 2}, []int64{1, 2}},
+		{[]int64{1, 2, 3}, []int64{1, 2, 3, 3}},
+		{[]int64{1, 2, 3, 4, 5}, []int64{1, 2, 3, 4, 5, 5, 5, 5}},
+	} {
+		if got := padKeys(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("padKeys(%v) = %v, want %v", tc.in, got, tc.want)
+		}
 	}
 }

@@ -30,8 +30,9 @@ const (
 // never found, a position read after Register is read after it.
 type coalescer[K comparable, V any] struct {
 	// fetch reads keys and returns the values found; a missing key is
-	// absent from the map. keys may repeat (padKeys). It runs on a context of its own (see
-	// run), applies the store's query timeout and translates its errors.
+	// absent from the map. keys may repeat (padKeys). It runs on a
+	// context of its own (see run), applies the store's query timeout
+	// and translates its errors.
 	fetch func(ctx context.Context, keys []K) (map[K]V, error)
 	slots chan struct{} // a token per fetch in flight
 

@@ -67,10 +67,8 @@ func TestCreateSession(t *testing.T) {
 
 func TestSessionBySecretHash(t *testing.T) {
 	t.Parallel()
-	st := storetest.Open(t)
+	st, alice, bob := aliceAndBob(t)
 	ctx := context.Background()
-	alice := storetest.User(t, st, "alice")
-	bob := storetest.User(t, st, "bob")
 	live := newSession(t, st, alice.ID, "alice-live", t0.Add(time.Hour))
 	// An expired session is still returned: Accounts decides about expiry.
 	expired := newSession(t, st, alice.ID, "alice-expired", t0.Add(-time.Hour))
@@ -172,10 +170,8 @@ func TestDeleteExpiredSessions(t *testing.T) {
 // all; another user's sessions are never touched.
 func TestTrimAndDeleteUserSessions(t *testing.T) {
 	t.Parallel()
-	st := storetest.Open(t)
+	st, alice, bob := aliceAndBob(t)
 	ctx := context.Background()
-	alice := storetest.User(t, st, "alice")
-	bob := storetest.User(t, st, "bob")
 	var a []notify.Session
 	for _, secret := range []string{"a1", "a2", "a3", "a4"} {
 		a = append(a, newSession(t, st, alice.ID, secret, t0.Add(time.Hour)))

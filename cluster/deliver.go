@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -76,9 +77,9 @@ const staleAfter = DefaultEventTTL
 func (l *Listener) receive(payload string) {
 	b, err := l.signer.open(payload)
 	if err != nil {
-		reason := notify.RejectMAC
+		reason := metrics.RejectMAC
 		if err == errMalformed {
-			reason = notify.RejectMalformed
+			reason = metrics.RejectMalformed
 		}
 		l.deps.Metrics.DoorbellRejected(reason)
 		l.logger.Warn("cluster: doorbell dropped", "reason", reason)
@@ -94,7 +95,7 @@ func (l *Listener) receive(payload string) {
 			// A doorbell heard again (replayed by someone who recorded
 			// the channel) or very late: what it announced is in the
 			// database, and the seqs repair what it would have delivered.
-			l.deps.Metrics.DoorbellRejected(notify.RejectStale)
+			l.deps.Metrics.DoorbellRejected(metrics.RejectStale)
 			continue
 		}
 		if r.Kind == notify.ChangeSession || l.receiver.Wants(r.User) {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/notifyd/notifyd/cluster"
 	"github.com/notifyd/notifyd/internal/testkit"
+	"github.com/notifyd/notifyd/metrics/metricstest"
 	"github.com/notifyd/notifyd/notify"
-	"github.com/notifyd/notifyd/notify/metricstest"
 )
 
 // faultyBus is a listener store whose doorbells (Notify) a test can lose,

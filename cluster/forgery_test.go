@@ -14,8 +14,9 @@ import (
 
 	"github.com/notifyd/notifyd/cluster"
 	"github.com/notifyd/notifyd/internal/testkit"
+	"github.com/notifyd/notifyd/metrics"
+	"github.com/notifyd/notifyd/metrics/metricstest"
 	"github.com/notifyd/notifyd/notify"
-	"github.com/notifyd/notifyd/notify/metricstest"
 )
 
 // otherRole creates a login role with no right on any table (another
@@ -106,15 +107,15 @@ func TestForgedDoorbellsHaveNoEffect(t *testing.T) {
 		}
 	}
 	testkit.Eventually(t, "every forged doorbell rejected", func() bool {
-		return metricstest.Value(t, b.reg, "notifyd_cluster_doorbells_rejected_total", "reason", notify.RejectMAC) >= float64(len(forged))
+		return metricstest.Value(t, b.reg, "notifyd_cluster_doorbells_rejected_total", "reason", metrics.RejectMAC) >= float64(len(forged))
 	})
 	// Longer than the gap wait and an audit: nothing is repaired either,
 	// since nothing changed.
 	time.Sleep(500 * time.Millisecond)
 	select {
 	case <-s.sub.Done():
-		code, reason := s.sub.CloseCode()
-		t.Fatalf("socket closed by a forged doorbell: %d %s", code, reason)
+		why, text := s.sub.CloseReason()
+		t.Fatalf("socket closed by a forged doorbell: %s %s", why, text)
 	default:
 	}
 	if got := s.Frames(); len(got) != 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/notifyd/notifyd/cluster"
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/internal/testkit"
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
@@ -81,14 +82,14 @@ func newNode(tb testing.TB, db config.Database, opt nodeOptions) *node {
 		ls = opt.wrap(st)
 	}
 	reg := prometheus.NewRegistry()
-	metrics := notify.NewMetrics(reg)
-	hub := notify.NewHub(notify.HubConfig{SendQueue: opt.queue, MaxPerUser: 16, Metrics: metrics})
+	m := metrics.New(reg)
+	hub := notify.NewHub(notify.HubConfig{SendQueue: opt.queue, MaxPerUser: 16, Observer: m})
 	l, err := cluster.New(cluster.Config{
 		URL: opt.listenURL, Secret: opt.secret, MaxLag: opt.maxLag,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		IdleCheck: time.Second,
 		Receiver:  notify.ReceiverConfig{Audit: opt.audit},
-	}, cluster.Deps{Store: ls, Hub: hub, Logger: testLogger(tb), Metrics: metrics})
+	}, cluster.Deps{Store: ls, Hub: hub, Logger: testLogger(tb), Metrics: m})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/notifyd/notifyd/internal/gate"
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -99,7 +100,7 @@ type Deps struct {
 	Store   Store
 	Hub     *notify.Hub
 	Logger  *slog.Logger
-	Metrics *notify.Metrics // may be nil
+	Metrics *metrics.Metrics // may be nil
 }
 
 // Listener is the postgres broker of one instance: it rings the doorbells

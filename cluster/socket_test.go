@@ -45,10 +45,10 @@ func (n *node) connect(tb testing.TB, userID, sessionID int64) *socket {
 	return &socket{Collector: testkit.CollectHub(tb, n.hub, sub), sub: sub}
 }
 
-// closedWith waits until the hub closed the socket and returns the code.
-func (s *socket) closedWith(tb testing.TB) int {
+// closedWith waits until the hub closed the socket and returns why.
+func (s *socket) closedWith(tb testing.TB) notify.CloseReason {
 	tb.Helper()
 	s.End(tb)
-	code, _ := s.sub.CloseCode()
-	return code
+	why, _ := s.sub.CloseReason()
+	return why
 }

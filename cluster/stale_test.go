@@ -6,8 +6,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/notifyd/notifyd/metrics"
+	"github.com/notifyd/notifyd/metrics/metricstest"
 	"github.com/notifyd/notifyd/notify"
-	"github.com/notifyd/notifyd/notify/metricstest"
 	"github.com/notifyd/notifyd/notify/notifytest"
 )
 
@@ -16,7 +17,7 @@ import (
 // dropped and counted; a fresh one is queued.
 func TestStaleDoorbellDropped(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := notify.NewMetrics(reg)
+	m := metrics.New(reg)
 	hub := notify.NewHub(notifytest.HubConfig())
 	l, err := New(Config{URL: "postgres://127.0.0.1:1/x", Secret: codecSecret}, Deps{Hub: hub, Metrics: m})
 	if err != nil {
@@ -40,8 +41,8 @@ func TestStaleDoorbellDropped(t *testing.T) {
 		return p[0]
 	}
 	l.receive(ring(time.Now().Add(-2 * staleAfter)))
-	if n := len(l.inbox.peek()); n != 0 || metricstest.Value(t, reg, "notifyd_cluster_doorbells_rejected_total", "reason", notify.RejectStale) != 1 {
-		t.Fatalf("stale doorbell: %d queued, rejected %v; want 0 and 1", n, metricstest.Value(t, reg, "notifyd_cluster_doorbells_rejected_total", "reason", notify.RejectStale))
+	if n := len(l.inbox.peek()); n != 0 || metricstest.Value(t, reg, "notifyd_cluster_doorbells_rejected_total", "reason", metrics.RejectStale) != 1 {
+		t.Fatalf("stale doorbell: %d queued, rejected %v; want 0 and 1", n, metricstest.Value(t, reg, "notifyd_cluster_doorbells_rejected_total", "reason", metrics.RejectStale))
 	}
 	l.receive(ring(time.Now()))
 	if n := len(l.inbox.peek()); n != 1 {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store/storetest"
@@ -32,9 +33,9 @@ import (
 func benchServer(b *testing.B, level slog.Level) *Server {
 	b.Helper()
 	st := storetest.Open(b)
-	m := notify.NewMetrics(prometheus.NewRegistry())
+	m := metrics.New(prometheus.NewRegistry())
 	hubCfg := notifytest.HubConfig()
-	hubCfg.Metrics = m
+	hubCfg.Observer = m
 	hub := notify.NewHub(hubCfg)
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: level}))
 	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{MaxRows: 256, MaxWait: time.Millisecond}, logger)

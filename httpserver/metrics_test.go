@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/notifyd/notifyd/internal/testkit"
-	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/web"
 )
 
@@ -19,7 +19,7 @@ import (
 // over reg on a listener of its own, as run does.
 func newMetricsServer(tb testing.TB, reg *prometheus.Registry) metricsEnv {
 	tb.Helper()
-	m := notify.NewMetrics(reg)
+	m := metrics.New(reg)
 	s := testkit.NewStack(tb, testkit.Config{Metrics: m, HTTP: func(s *testkit.Stack) testkit.Server {
 		d := Deps{Store: s.Store, Service: s.Service, Accounts: s.Accounts, Tasks: s.Tasks, Logger: s.Logger, Metrics: m}
 		return testkit.Server{Handler: newServer(testConfig(), d, web.Files()).Handler()}

@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/web"
 )
@@ -63,7 +64,7 @@ type Deps struct {
 	Ready func(ctx context.Context) error
 	// Metrics counts requests by route; nil records nothing. They are
 	// served by MetricsHandler on their own listener, not by this API.
-	Metrics *notify.Metrics
+	Metrics *metrics.Metrics
 }
 
 // Server is the HTTP API. It holds no goroutines: there is nothing to

@@ -32,8 +32,8 @@ func (e *env) wantRevoked(tb testing.TB, s sessionSocket) {
 	e.do(tb, req{method: "GET", path: "/api/me", secret: s.secret}).WantError(tb, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 	select {
 	case <-s.sock.Done():
-		if code, _ := s.sock.CloseCode(); code != notify.CloseUnauthorized {
-			tb.Fatalf("close code %d, want %d", code, notify.CloseUnauthorized)
+		if why, _ := s.sock.CloseReason(); why != notify.CloseUnauthorized {
+			tb.Fatalf("close reason %v, want %v", why, notify.CloseUnauthorized)
 		}
 	default:
 		tb.Fatal("the revoked session's socket is still open")

@@ -188,8 +188,8 @@ func TestLogout(t *testing.T) {
 	e.do(t, req{method: "DELETE", path: "/api/sessions/current", secret: secret}).WantError(t, http.StatusUnauthorized, notify.EUNAUTHORIZED, "")
 	select {
 	case <-sock.Done():
-		if code, _ := sock.CloseCode(); code != notify.CloseUnauthorized {
-			t.Fatalf("close code %d, want %d", code, notify.CloseUnauthorized)
+		if why, _ := sock.CloseReason(); why != notify.CloseUnauthorized {
+			t.Fatalf("close reason %v, want %v", why, notify.CloseUnauthorized)
 		}
 	default:
 		t.Fatal("the session's socket was not closed")

@@ -13,8 +13,8 @@ import (
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/jwtauth"
 	"github.com/notifyd/notifyd/jwtauth/jwtauthtest"
-	"github.com/notifyd/notifyd/notify"
-	"github.com/notifyd/notifyd/notify/metricstest"
+	"github.com/notifyd/notifyd/metrics"
+	"github.com/notifyd/notifyd/metrics/metricstest"
 )
 
 type keyset = map[string]*ecdsa.PrivateKey
@@ -72,7 +72,7 @@ func TestJWKSUnreachable(t *testing.T) {
 	a, b := newEC(t), newEC(t)
 	srv := jwtauthtest.NewJWKSServer(t, keyset{"a": a})
 	reg := prometheus.NewRegistry()
-	v := newVerifier(t, config.JWT{JWKSURL: srv.URL}, jwtauth.Options{Metrics: notify.NewMetrics(reg)})
+	v := newVerifier(t, config.JWT{JWKSURL: srv.URL}, jwtauth.Options{Metrics: metrics.New(reg)})
 	srv.Fail(http.StatusServiceUnavailable)
 	wantRefused(t, verifyErr(v, es256(t, b, "b"))) // refresh fails
 	if n := srv.Requests(); n != 2 {
@@ -115,7 +115,7 @@ func TestJWKSDownAtStart(t *testing.T) {
 	srv := jwtauthtest.NewJWKSServer(t, keyset{"a": a})
 	srv.Fail(http.StatusBadGateway)
 	reg := prometheus.NewRegistry()
-	v := newVerifier(t, config.JWT{JWKSURL: srv.URL}, jwtauth.Options{Metrics: notify.NewMetrics(reg)})
+	v := newVerifier(t, config.JWT{JWKSURL: srv.URL}, jwtauth.Options{Metrics: metrics.New(reg)})
 	if got := metricstest.Value(t, reg, "notifyd_jwks_refresh_errors_total"); got != 1 {
 		t.Fatalf("notifyd_jwks_refresh_errors_total = %v, want 1", got)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -42,8 +43,8 @@ func Configured(cfg config.JWT) bool {
 
 // Options are the collaborators of New.
 type Options struct {
-	Logger  *slog.Logger    // nil: discard
-	Metrics *notify.Metrics // counts JWKS fetch failures; nil: none
+	Logger  *slog.Logger     // nil: discard
+	Metrics *metrics.Metrics // counts JWKS fetch failures; nil: none
 	// MaxWait bounds a verification's wait on the JWKS; 0: DefaultMaxWait.
 	MaxWait time.Duration
 }

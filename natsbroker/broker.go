@@ -32,7 +32,7 @@ type Broker struct {
 	rcv    Receiver
 	cfg    Config
 	logger *slog.Logger
-	lagM   *notify.Metrics // notifyd_cluster_delivery_lag_seconds
+	lag    notify.Observer // told the delivery lag (notify.ReportLag)
 }
 
 // lagReport is how often the delivery lag is recorded, and logged while
@@ -43,13 +43,13 @@ var _ notify.Broker = (*Broker)(nil)
 
 // New returns the NATS broker delivering to rcv. It connects at once (see
 // NewBus); Close closes the connection. metrics are its own; the delivery
-// lag goes to notify's (lag), shared by the cluster brokers. Either may be
-// nil.
-func New(cfg Config, rcv Receiver, logger *slog.Logger, metrics *Metrics, lag *notify.Metrics) (*Broker, error) {
+// lag goes to lag (the process's notify.Observer, as for the postgres
+// broker). Either may be nil.
+func New(cfg Config, rcv Receiver, logger *slog.Logger, metrics *Metrics, lag notify.Observer) (*Broker, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Broker{rcv: rcv, cfg: withDefaults(cfg), logger: logger, lagM: lag}
+	b := &Broker{rcv: rcv, cfg: withDefaults(cfg), logger: logger, lag: lag}
 	bus, err := NewBus(cfg, busReceiver{b}, logger, metrics)
 	if err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func (b *Broker) Run(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { b.rcv.Run(ctx) })
-	wg.Go(func() { notify.ReportLag(ctx, lagReport, b.Lag, b.logger, b.lagM) })
+	wg.Go(func() { notify.ReportLag(ctx, lagReport, b.Lag, b.logger, b.lag) })
 	err := b.bus.Run(ctx)
 	cancel()
 	wg.Wait()

@@ -10,9 +10,9 @@ import (
 
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/internal/testkit"
+	"github.com/notifyd/notifyd/metrics/metricstest"
 	"github.com/notifyd/notifyd/natsbroker"
 	"github.com/notifyd/notifyd/natsbroker/natstest"
-	"github.com/notifyd/notifyd/notify/metricstest"
 )
 
 // TestBusDelivers: an instance receives, in order, what another publishes

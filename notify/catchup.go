@@ -89,12 +89,12 @@ func (h *Hub) SessionIDs() []int64 {
 	return slices.Collect(maps.Keys(h.sessions))
 }
 
-// CloseUser closes every socket of userID with code and returns how many
+// CloseUser closes every socket of userID for why and returns how many
 // there were.
-func (h *Hub) CloseUser(userID int64, code int, reason string) int {
+func (h *Hub) CloseUser(userID int64, why CloseReason, text string) int {
 	subs := h.snapshot(h.users, userID)
 	for _, s := range subs {
-		s.Close(code, reason)
+		s.Close(why, text)
 	}
 	return len(subs)
 }
@@ -131,7 +131,7 @@ func (h *Hub) PublishCatchUp(rows []Notification, counts map[int64]int64, limit 
 	for uid := range overflowed {
 		h.CloseUser(uid, CloseQueueFull, "too many missed notifications")
 	}
-	h.cfg.Metrics.CatchUpRows(sent)
+	h.cfg.Observer.CatchUpRows(sent)
 	return sent, overflowed
 }
 

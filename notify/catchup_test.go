@@ -21,7 +21,7 @@ func TestCatchUpFloors(t *testing.T) {
 	other := register(t, h, 3, 13)
 	other.GoLive(7)
 	gone := register(t, h, 4, 14)
-	gone.Close(notify.CloseNormal, "")
+	gone.Close(notify.CloseGoingAway, "")
 
 	got := h.CatchUpFloors()
 	want := map[int64]int64{1: 25, 3: 7} // the lowest of user 1's sockets; 2 unknown; 4 closed
@@ -69,8 +69,8 @@ func TestCatchUpFloors(t *testing.T) {
 			t.Fatalf("CloseUser = %d, want 2", n)
 		}
 		for _, s := range []*notify.Subscriber{live, replaying} {
-			if code, _ := s.CloseCode(); !closed(s) || code != notify.CloseQueueFull {
-				t.Fatalf("socket %d: closed %v code %d", s.ID, closed(s), code)
+			if why, _ := s.CloseReason(); !closed(s) || why != notify.CloseQueueFull {
+				t.Fatalf("socket %d: closed %v for %v", s.ID, closed(s), why)
 			}
 		}
 		if closed(other) {

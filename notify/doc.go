@@ -23,10 +23,12 @@
 //   - Hub and Subscriber: the registry of open sockets by user and session,
 //     shared by the HTTP API (through Service) and the websocket server.
 //     Publishing never blocks: each Subscriber has a bounded queue, and the
-//     websocket server's writer is woken to drain it.
+//     websocket server's writer is woken to drain it. The hub closes a
+//     socket for a CloseReason; the websocket server picks its close code.
 //   - Accounts: sign-up, login (argon2id, bounded by a hash gate), sessions
 //     and tokens (TokenVerifier, implemented by package jwtauth).
-//   - Sweeper (retention), Tasks (the demo), Metrics.
+//   - Sweeper (retention), Tasks (the demo), Observer: what the domain
+//     reports (package metrics implements it on Prometheus).
 //
 // The store (package store) implements the interfaces declared here
 // (NotificationStore, CatchUpStore, AccountStore, RetentionStore); notify imports no

@@ -15,9 +15,9 @@ type HubConfig struct {
 	SendQueue int
 	// MaxPerUser caps the open sockets of one user (ws.max_connections_per_user).
 	MaxPerUser int
-	// Metrics records queue-full closes and, through Service, created
-	// notifications; nil records nothing.
-	Metrics *Metrics
+	// Observer is told of queue-full closes, catch-up rows and, through
+	// Service, created notifications; nil: NopObserver.
+	Observer Observer
 }
 
 // Hub is the registry of every open socket, by user and by session. It is
@@ -48,6 +48,7 @@ type Hub struct {
 
 // NewHub returns an empty hub.
 func NewHub(cfg HubConfig) *Hub {
+	cfg.Observer = observerOr(cfg.Observer)
 	return &Hub{
 		cfg:      cfg,
 		users:    make(map[int64][]*Subscriber),
@@ -71,7 +72,7 @@ func (h *Hub) Register(userID, sessionID int64) (*Subscriber, error) {
 		UserID:    userID,
 		SessionID: sessionID,
 		done:      make(chan struct{}),
-		metrics:   h.cfg.Metrics,
+		obs:       h.cfg.Observer,
 		limit:     h.cfg.SendQueue,
 	}
 	h.mu.Lock()
@@ -132,9 +133,6 @@ func remove(m map[int64][]*Subscriber, k int64, s *Subscriber) {
 	m[k] = append(append(subs, old[:i]...), old[i+1:]...)
 }
 
-// Metrics returns the metrics of HubConfig, nil if none were given.
-func (h *Hub) Metrics() *Metrics { return h.cfg.Metrics }
-
 // UserCount returns the number of registered sockets of userID.
 func (h *Hub) UserCount(userID int64) int {
 	h.mu.RLock()
@@ -160,22 +158,22 @@ func (h *Hub) Publish(userID int64, f Frame) int {
 	return len(subs)
 }
 
-// CloseSession closes every socket authenticated by sessionID with code and
+// CloseSession closes every socket authenticated by sessionID for why and
 // returns how many there were. Session 0 (none) closes nothing.
-func (h *Hub) CloseSession(sessionID int64, code int, reason string) int {
+func (h *Hub) CloseSession(sessionID int64, why CloseReason, text string) int {
 	if sessionID == 0 {
 		return 0
 	}
 	subs := h.snapshot(h.sessions, sessionID)
 	for _, s := range subs {
-		s.Close(code, reason)
+		s.Close(why, text)
 	}
 	return len(subs)
 }
 
-// Shutdown refuses new sockets, asks every open socket to close with code,
+// Shutdown refuses new sockets, asks every open socket to close for why,
 // and waits until their owners have unregistered them or ctx is done.
-func (h *Hub) Shutdown(ctx context.Context, code int, reason string) error {
+func (h *Hub) Shutdown(ctx context.Context, why CloseReason, text string) error {
 	h.mu.Lock()
 	if !h.closing {
 		h.closing = true
@@ -189,7 +187,7 @@ func (h *Hub) Shutdown(ctx context.Context, code int, reason string) error {
 	}
 	h.mu.Unlock()
 	for _, s := range all {
-		s.Close(code, reason)
+		s.Close(why, text)
 	}
 	select {
 	case <-h.drained:

@@ -193,8 +193,8 @@ func TestHubQueueFull(t *testing.T) {
 			if !closed(slow) {
 				t.Fatal("overflowing socket not closed")
 			}
-			if code, _ := slow.CloseCode(); code != notify.CloseQueueFull {
-				t.Fatalf("CloseCode = %d, want %d", code, notify.CloseQueueFull)
+			if why, _ := slow.CloseReason(); why != notify.CloseQueueFull {
+				t.Fatalf("CloseReason = %v, want %v", why, notify.CloseQueueFull)
 			}
 			slow.GoLive(0) // no effect once closed
 			h.Publish(2, notification(9))
@@ -221,8 +221,8 @@ func TestHubCloseSession(t *testing.T) {
 		if !closed(s) {
 			t.Fatal("socket of the revoked session not closed")
 		}
-		if code, reason := s.CloseCode(); code != notify.CloseUnauthorized || reason != "session revoked" {
-			t.Fatalf("CloseCode = %d %q", code, reason)
+		if why, reason := s.CloseReason(); why != notify.CloseUnauthorized || reason != "session revoked" {
+			t.Fatalf("CloseReason = %v %q", why, reason)
 		}
 	}
 	if closed(otherSession) {
@@ -231,8 +231,8 @@ func TestHubCloseSession(t *testing.T) {
 	// The first close wins.
 	otherSession.Close(notify.CloseQueueFull, "send queue full")
 	h.CloseSession(11, notify.CloseUnauthorized, "session revoked")
-	if code, _ := otherSession.CloseCode(); code != notify.CloseQueueFull {
-		t.Fatalf("CloseCode = %d, want the first one, %d", code, notify.CloseQueueFull)
+	if why, _ := otherSession.CloseReason(); why != notify.CloseQueueFull {
+		t.Fatalf("CloseReason = %v, want the first one, %v", why, notify.CloseQueueFull)
 	}
 	if n := h.CloseSession(99, notify.CloseUnauthorized, ""); n != 0 {
 		t.Fatalf("CloseSession of an unknown session = %d", n)
@@ -263,8 +263,8 @@ func TestHubShutdown(t *testing.T) {
 		}
 		owners.Wait()
 		for _, s := range subs {
-			if code, _ := s.CloseCode(); code != notify.CloseGoingAway {
-				t.Fatalf("CloseCode = %d, want %d", code, notify.CloseGoingAway)
+			if why, _ := s.CloseReason(); why != notify.CloseGoingAway {
+				t.Fatalf("CloseReason = %v, want %v", why, notify.CloseGoingAway)
 			}
 		}
 		_, err := h.Register(1, 1)

@@ -7,19 +7,6 @@ import (
 	"time"
 )
 
-// Close codes sent on websocket close frames. The 4xxx codes are ours: a
-// client tells "logged out" (stop) from "resume later" (reconnect) by them.
-const (
-	CloseNormal       = 1000
-	CloseGoingAway    = 1001 // server shutting down: reconnect
-	CloseTooBig       = 1009 // a client message over ws.max_message_bytes
-	CloseBadMessage   = 4400 // binary or unparseable client message
-	CloseUnauthorized = 4401 // bad, expired or revoked secret: do not retry
-	CloseTimeout      = 4408 // no auth in time, or no pong in time
-	CloseQueueFull    = 4008 // the client read too slowly: resume with after_id
-	CloseTooMany      = 4429 // ws.max_connections_per_user reached
-)
-
 // Frame is one outgoing websocket message, serialised once per publish and
 // shared by every socket it goes to. ID is the notification id of a
 // "notification" frame, used to keep per-user order and drop duplicates; it

@@ -59,8 +59,8 @@ func TestSubscriberNextKeepsOrderAndBound(t *testing.T) {
 				t.Fatalf("closed = %v, want %v", closed(s), tt.wantFull)
 			}
 			if tt.wantFull {
-				if code, _ := s.CloseCode(); code != notify.CloseQueueFull {
-					t.Fatalf("close code = %d, want %d", code, notify.CloseQueueFull)
+				if why, _ := s.CloseReason(); why != notify.CloseQueueFull {
+					t.Fatalf("CloseReason = %v, want %v", why, notify.CloseQueueFull)
 				}
 				if rest := takeAll(s); len(rest) != 0 {
 					t.Fatalf("a closed subscriber still hands out %q", rest)

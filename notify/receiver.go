@@ -50,7 +50,7 @@ type Receiver struct {
 	hub     *Hub
 	cfg     ReceiverConfig
 	logger  *slog.Logger
-	metrics *Metrics
+	obs     Observer
 	now     func() time.Time
 
 	mu    sync.Mutex
@@ -79,7 +79,7 @@ type sequence struct {
 
 // NewReceiver returns a Receiver that delivers to hub and catches up from
 // st. Run it for the repairs and the audit.
-func NewReceiver(st CatchUpStore, hub *Hub, cfg ReceiverConfig, logger *slog.Logger, m *Metrics) *Receiver {
+func NewReceiver(st CatchUpStore, hub *Hub, cfg ReceiverConfig, logger *slog.Logger, obs Observer) *Receiver {
 	if cfg.GapWait <= 0 {
 		cfg.GapWait = DefaultGapWait
 	}
@@ -91,7 +91,7 @@ func NewReceiver(st CatchUpStore, hub *Hub, cfg ReceiverConfig, logger *slog.Log
 	}
 	return &Receiver{
 		catchUp: catchUp{store: st, hub: hub, repair: true}, hub: hub, cfg: cfg,
-		logger: logger, metrics: m, now: time.Now,
+		logger: logger, obs: observerOr(obs), now: time.Now,
 		users: make(map[int64]*sequence), waiting: make(map[int64]*sequence),
 	}
 }
@@ -165,7 +165,7 @@ func (r *Receiver) deliverLocked(c Change) {
 	}
 	if !st.started && !st.repairing {
 		if slices.Contains(st.early, c.Seq) {
-			r.metrics.DuplicateDropped()
+			r.obs.DuplicateDropped()
 			return
 		}
 		r.hub.Apply(c)
@@ -176,7 +176,7 @@ func (r *Receiver) deliverLocked(c Change) {
 	case st.repairing:
 		r.hold(st, c)
 	case c.Seq <= st.last:
-		r.metrics.DuplicateDropped()
+		r.obs.DuplicateDropped()
 	case c.Seq == st.last+1:
 		r.hub.Apply(c)
 		st.last = c.Seq
@@ -194,7 +194,7 @@ func (r *Receiver) deliverLocked(c Change) {
 func (r *Receiver) hold(st *sequence, c Change) {
 	i, found := slices.BinarySearchFunc(st.held, c.Seq, func(h Change, seq int64) int { return cmp.Compare(h.Seq, seq) })
 	if found {
-		r.metrics.DuplicateDropped()
+		r.obs.DuplicateDropped()
 		return
 	}
 	if len(st.held) == 0 {
@@ -217,7 +217,7 @@ func (r *Receiver) drain(userID int64, st *sequence) {
 			r.hub.Apply(h)
 			st.last = h.Seq
 		} else {
-			r.metrics.DuplicateDropped()
+			r.obs.DuplicateDropped()
 		}
 	}
 	st.held = slices.Delete(st.held, 0, k)

@@ -71,7 +71,7 @@ func (r *Receiver) repair(ctx context.Context, users []int64, cause string) erro
 		r.logger.Warn("cluster: catch-up failed", "cause", cause, "users", len(users), "error", err)
 		return err
 	}
-	r.metrics.Repaired(cause, len(users))
+	r.obs.Repaired(cause, len(users))
 	r.logger.Info("cluster: caught up from the database", "cause", cause, "users", len(users), "rows", done.rows)
 	return nil
 }
@@ -102,10 +102,11 @@ func (r *Receiver) Run(ctx context.Context) {
 	}
 }
 
-// ReportLag records lag() in notifyd_cluster_delivery_lag_seconds every
+// ReportLag reports lag() to obs (DeliveryLag; nil: none) every
 // interval until ctx ends, and logs it each time it is not 0: a broker
 // falling behind is never silent.
-func ReportLag(ctx context.Context, interval time.Duration, lag func() time.Duration, logger *slog.Logger, m *Metrics) {
+func ReportLag(ctx context.Context, interval time.Duration, lag func() time.Duration, logger *slog.Logger, obs Observer) {
+	m := observerOr(obs)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

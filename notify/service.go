@@ -181,7 +181,7 @@ func (s *Service) Notify(ctx context.Context, userID int64, n NewNotification) (
 	if rows[0].ID == 0 {
 		return Notification{}, Errorf(ENOTFOUND, "user not found")
 	}
-	s.hub.Metrics().NotificationsCreated(PathSingle, 1)
+	s.hub.cfg.Observer.NotificationsCreated(PathSingle, 1)
 	return rows[0].Notification, nil
 }
 
@@ -203,7 +203,7 @@ func (s *Service) NotifyMany(ctx context.Context, userIDs []int64, n NewNotifica
 		return 0, fmt.Errorf("notify: insert many: %w", err)
 	}
 	created := Created(rows)
-	s.hub.Metrics().NotificationsCreated(PathBulk, created)
+	s.hub.cfg.Observer.NotificationsCreated(PathBulk, created)
 	return created, nil
 }
 

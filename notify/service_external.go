@@ -28,7 +28,7 @@ func (s *Service) NotifyExternal(ctx context.Context, externalID string, n NewNo
 	if err != nil || replayed != nil {
 		return Notification{}, replayed, err
 	}
-	s.hub.Metrics().NotificationsCreated(PathSingle, 1)
+	s.hub.cfg.Observer.NotificationsCreated(PathSingle, 1)
 	return rows[0].Notification, nil, nil
 }
 
@@ -49,7 +49,7 @@ func (s *Service) NotifyManyExternal(ctx context.Context, externalIDs []string, 
 		return 0, replayed, err
 	}
 	created := Created(rows)
-	s.hub.Metrics().NotificationsCreated(PathBulk, created)
+	s.hub.cfg.Observer.NotificationsCreated(PathBulk, created)
 	return created, nil, nil
 }
 

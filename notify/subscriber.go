@@ -4,23 +4,23 @@ import "sync"
 
 // Subscriber is one open socket in the hub. The websocket server owns the
 // connection: it takes each frame with Next (woken by the function given to
-// SetWake) and writes it, and closes the socket when Done is closed, with
-// the code from CloseCode.
+// SetWake) and writes it, and closes the socket when Done is closed, for
+// the reason CloseReason gives.
 type Subscriber struct {
 	ID        uint64
 	UserID    int64
 	SessionID int64 // 0: authenticated by a token, no session
 
-	done    chan struct{}
-	metrics *Metrics // counts queue-full closes; may be nil
-	limit   int      // frames that may wait (ws.send_queue)
+	done  chan struct{}
+	obs   Observer // told of queue-full closes
+	limit int      // frames that may wait (ws.send_queue)
 
 	mu      sync.Mutex
 	frames  frameQueue // what Next returns
 	wake    func()     // SetWake; nil until then
 	closed  bool
-	code    int
-	reason  string
+	why     CloseReason
+	text    string
 	live    bool
 	cursor  int64   // highest notification id handed to the queue
 	pending []Frame // frames published before GoLive
@@ -61,27 +61,28 @@ func (s *Subscriber) wakeLocked() {
 // Done is closed when the socket must be closed.
 func (s *Subscriber) Done() <-chan struct{} { return s.done }
 
-// CloseCode returns the close code and reason given to Close; meaningful
-// once Done is closed.
-func (s *Subscriber) CloseCode() (int, string) {
+// CloseReason returns why the socket must close and the text given to
+// Close; CloseNone until Done is closed.
+func (s *Subscriber) CloseReason() (CloseReason, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.code, s.reason
+	return s.why, s.text
 }
 
-// Close asks the owner to close the socket with code. The first call wins.
-func (s *Subscriber) Close(code int, reason string) {
+// Close asks the owner to close the socket for why, with text for the
+// client (the close frame's reason). The first call wins.
+func (s *Subscriber) Close(why CloseReason, text string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closeLocked(code, reason)
+	s.closeLocked(why, text)
 }
 
-func (s *Subscriber) closeLocked(code int, reason string) {
+func (s *Subscriber) closeLocked(why CloseReason, text string) {
 	if s.closed {
 		return
 	}
 	s.closed = true
-	s.code, s.reason = code, reason
+	s.why, s.text = why, text
 	s.pending = nil
 	s.frames.reset()
 	close(s.done)
@@ -130,7 +131,7 @@ func (s *Subscriber) queueFullLocked(reason string) {
 	if s.closed {
 		return
 	}
-	s.metrics.QueueFull(reason)
+	s.obs.QueueFull(reason)
 	s.closeLocked(CloseQueueFull, "send queue full")
 }
 

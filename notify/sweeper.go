@@ -55,11 +55,11 @@ type SweeperConfig struct {
 // background. Deleting a notification sends nothing to open sockets: the
 // rows are old, and a client learns of it only when it reloads its list.
 type Sweeper struct {
-	store   RetentionStore
-	cfg     SweeperConfig
-	logger  *slog.Logger
-	metrics *Metrics
-	now     func() time.Time
+	store  RetentionStore
+	cfg    SweeperConfig
+	logger *slog.Logger
+	obs    Observer
+	now    func() time.Time
 }
 
 // SweepResult is what one sweep deleted.
@@ -71,8 +71,8 @@ type SweepResult struct {
 }
 
 // NewSweeper returns a Sweeper over st. Zero Interval, Batch and Pause
-// take their defaults; logger and m may be nil.
-func NewSweeper(st RetentionStore, cfg SweeperConfig, logger *slog.Logger, m *Metrics) *Sweeper {
+// take their defaults; logger and obs may be nil.
+func NewSweeper(st RetentionStore, cfg SweeperConfig, logger *slog.Logger, obs Observer) *Sweeper {
 	if cfg.Interval <= 0 {
 		cfg.Interval = DefaultSweepInterval
 	}
@@ -85,7 +85,7 @@ func NewSweeper(st RetentionStore, cfg SweeperConfig, logger *slog.Logger, m *Me
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Sweeper{store: st, cfg: cfg, logger: logger, metrics: m, now: time.Now}
+	return &Sweeper{store: st, cfg: cfg, logger: logger, obs: observerOr(obs), now: time.Now}
 }
 
 // Run sweeps once at start, so a process restarted more often than the
@@ -136,7 +136,7 @@ func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	}
 	n, err := w.store.DeleteExpiredSessions(ctx, now)
 	res.Sessions = n
-	w.metrics.RetentionDeleted(RetentionSession, n)
+	w.obs.RetentionDeleted(RetentionSession, n)
 	if err != nil {
 		return res, fmt.Errorf("notify: sweep %s: %w", RetentionSession, err)
 	}
@@ -155,7 +155,7 @@ func (w *Sweeper) sweepOlder(ctx context.Context, kind string, del func(context.
 	}
 	n, err := w.drain(ctx, del, now.Add(-age))
 	*deleted = n
-	w.metrics.RetentionDeleted(kind, n)
+	w.obs.RetentionDeleted(kind, n)
 	if err != nil {
 		return fmt.Errorf("notify: sweep %s: %w", kind, err)
 	}

@@ -9,8 +9,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/notifyd/notifyd/metrics"
+	"github.com/notifyd/notifyd/metrics/metricstest"
 	"github.com/notifyd/notifyd/notify"
-	"github.com/notifyd/notifyd/notify/metricstest"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
 )
@@ -88,7 +89,7 @@ func TestSweep(t *testing.T) {
 			valid := session(t, st, u.ID, "valid", now.Add(time.Hour))
 
 			reg := prometheus.NewRegistry()
-			w := notify.NewSweeper(st, notify.SweeperConfig{ReadAfter: tt.readAfter, UnreadAfter: tt.unreadAfter}, nil, notify.NewMetrics(reg))
+			w := notify.NewSweeper(st, notify.SweeperConfig{ReadAfter: tt.readAfter, UnreadAfter: tt.unreadAfter}, nil, metrics.New(reg))
 			res, err := w.Sweep(context.Background())
 			if err != nil {
 				t.Fatalf("Sweep: %v", err)
@@ -180,7 +181,7 @@ func TestSweeperRun(t *testing.T) {
 	insertAt(t, st, u.ID, now.Add(-200*day), now.Add(-100*day))
 
 	reg := prometheus.NewRegistry()
-	w := notify.NewSweeper(st, notify.SweeperConfig{ReadAfter: 90 * day, Interval: time.Hour}, nil, notify.NewMetrics(reg))
+	w := notify.NewSweeper(st, notify.SweeperConfig{ReadAfter: 90 * day, Interval: time.Hour}, nil, metrics.New(reg))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -222,7 +223,7 @@ func TestSweepIdempotencyKeys(t *testing.T) {
 				}
 			}
 			reg := prometheus.NewRegistry()
-			res, err := notify.NewSweeper(st, notify.SweeperConfig{IdempotencyTTL: ttl}, nil, notify.NewMetrics(reg)).Sweep(ctx)
+			res, err := notify.NewSweeper(st, notify.SweeperConfig{IdempotencyTTL: ttl}, nil, metrics.New(reg)).Sweep(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}

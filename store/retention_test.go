@@ -9,8 +9,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/notifyd/notifyd/metrics"
+	"github.com/notifyd/notifyd/metrics/metricstest"
 	"github.com/notifyd/notifyd/notify"
-	"github.com/notifyd/notifyd/notify/metricstest"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
 )
@@ -135,7 +136,7 @@ func TestDeleteBeforeBatches(t *testing.T) {
 
 func TestDBErrorsCounted(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := notify.NewMetrics(reg)
+	m := metrics.New(reg)
 	st := storetest.OpenMetrics(t, storetest.Config(t), m)
 	ctx := context.Background()
 	u := storetest.User(t, st, "alice")

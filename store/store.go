@@ -23,6 +23,7 @@ import (
 	gormlogger "gorm.io/gorm/logger"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/migrations"
 	"github.com/notifyd/notifyd/notify"
 )
@@ -43,7 +44,7 @@ type Store struct {
 	sqlDB   *sql.DB
 	dialect string
 	timeout time.Duration
-	metrics *notify.Metrics // counts database errors (Open); nil counts nothing
+	metrics *metrics.Metrics // counts database errors (Open); nil counts nothing
 
 	// The reads every connect makes, coalesced under bursts (coalesce.go).
 	sessions  *coalescer[string, sessionUserRow]
@@ -53,9 +54,9 @@ type Store struct {
 // Open connects to the database cfg selects — Postgres when cfg.URL is set,
 // else SQLite at cfg.SQLitePath — and applies pending migrations. It fails
 // with EUNAVAILABLE when the database does not answer within
-// cfg.QueryTimeout. The store counts its failed calls in metrics
+// cfg.QueryTimeout. The store counts its failed calls in m
 // (notifyd_db_errors_total); nil counts nothing.
-func Open(ctx context.Context, cfg config.Database, logger *slog.Logger, metrics *notify.Metrics) (*Store, error) {
+func Open(ctx context.Context, cfg config.Database, logger *slog.Logger, m *metrics.Metrics) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -92,7 +93,7 @@ func Open(ctx context.Context, cfg config.Database, logger *slog.Logger, metrics
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, timeout: timeout, metrics: metrics}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, timeout: timeout, metrics: m}
 	s.sessions = newCoalescer(s.sessionsBySecretHash)
 	s.positions = newCoalescer(s.positionsOf)
 	return s, nil

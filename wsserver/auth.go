@@ -18,11 +18,11 @@ func (c *conn) awaitFirst(ctx context.Context) (message, closing, bool) {
 	case m := <-c.first:
 		return m, closing{}, true
 	case <-t.C:
-		return message{}, serverClose(notify.CloseTimeout, "authentication timeout"), false
+		return message{}, serverClose(CloseTimeout, "authentication timeout"), false
 	case r := <-c.readDone:
 		return message{}, c.readerEnded(r), false
 	case <-ctx.Done():
-		return message{}, serverClose(notify.CloseGoingAway, "server shutting down"), false
+		return message{}, serverClose(CloseGoingAway, "server shutting down"), false
 	}
 }
 
@@ -37,7 +37,7 @@ type identity struct {
 func (c *conn) authenticate(ctx context.Context, m message) (authRequest, identity, closing, bool) {
 	req, err := parseAuth(m, c.cookie)
 	if err != nil {
-		return authRequest{}, identity{}, serverClose(notify.CloseBadMessage, "invalid auth message"), false
+		return authRequest{}, identity{}, serverClose(CloseBadMessage, "invalid auth message"), false
 	}
 	var id identity
 	if notify.IsToken(req.secret) {
@@ -64,9 +64,9 @@ func (c *conn) register(sessionID int64) (closing, bool) {
 		c.sub = sub
 		return closing{}, true
 	case notify.ERATELIMIT:
-		return serverClose(notify.CloseTooMany, "too many connections"), false
+		return serverClose(CloseTooMany, "too many connections"), false
 	case notify.EUNAVAILABLE:
-		return serverClose(notify.CloseGoingAway, "server shutting down"), false
+		return serverClose(CloseGoingAway, "server shutting down"), false
 	default:
 		c.srv.logger.Error("ws: register", "conn_id", c.id, "user_id", c.user.ID, "error", err)
 		return serverClose(closeInternal, "internal error"), false
@@ -99,9 +99,9 @@ const (
 func (c *conn) failure(ctx context.Context, op string, err error) closing {
 	switch code := notify.ErrorCode(err); {
 	case ctx.Err() != nil:
-		return serverClose(notify.CloseGoingAway, "server shutting down")
+		return serverClose(CloseGoingAway, "server shutting down")
 	case code == notify.EUNAUTHORIZED:
-		return serverClose(notify.CloseUnauthorized, closeReason(err))
+		return serverClose(CloseUnauthorized, closeReason(err))
 	case code == notify.EUNAVAILABLE:
 		c.srv.logger.Warn("ws: database unavailable", "op", op, "conn_id", c.id, "user_id", c.user.ID, "error", err)
 		return serverClose(closeTryAgain, "database unavailable")

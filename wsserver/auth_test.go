@@ -97,22 +97,22 @@ func TestAuthRefused(t *testing.T) {
 		msg    string
 		code   int
 	}{
-		{"bad bare secret", false, "not-a-secret", notify.CloseUnauthorized},
-		{"bad json secret", false, testkit.SecretAuth("not-a-secret", -1), notify.CloseUnauthorized},
-		{"expired secret", false, testkit.SecretAuth(expired, -1), notify.CloseUnauthorized},
-		{"expired bare secret", false, expired, notify.CloseUnauthorized},
-		{"no secret and no cookie", false, `{"type":"auth"}`, notify.CloseUnauthorized},
-		{"empty bare secret", false, "", notify.CloseUnauthorized},
-		{"binary first message", true, secret, notify.CloseBadMessage},
-		{"garbage json", false, `{"type":"auth",`, notify.CloseBadMessage},
-		{"json with trailing garbage", false, testkit.SecretAuth(secret, -1) + "x", notify.CloseBadMessage},
-		{"wrong type", false, `{"type":"hello","secret":"` + secret + `"}`, notify.CloseBadMessage},
-		{"no type", false, `{"secret":"` + secret + `"}`, notify.CloseBadMessage},
-		{"negative after_id", false, `{"type":"auth","secret":"` + secret + `","after_id":-1}`, notify.CloseBadMessage},
-		{"after_id not a number", false, `{"type":"auth","secret":"` + secret + `","after_id":"3"}`, notify.CloseBadMessage},
-		{"oversize first message", false, strings.Repeat("x", 4097), notify.CloseTooBig},
-		{"both secret and token", false, `{"type":"auth","secret":"` + secret + `","token":"` + jwtauthtest.Token(t, "u1", time.Hour) + `"}`, notify.CloseBadMessage},
-		{"expired token", false, testkit.TokenAuth(jwtauthtest.Token(t, "u1", -time.Minute), -1), notify.CloseUnauthorized},
+		{"bad bare secret", false, "not-a-secret", CloseUnauthorized},
+		{"bad json secret", false, testkit.SecretAuth("not-a-secret", -1), CloseUnauthorized},
+		{"expired secret", false, testkit.SecretAuth(expired, -1), CloseUnauthorized},
+		{"expired bare secret", false, expired, CloseUnauthorized},
+		{"no secret and no cookie", false, `{"type":"auth"}`, CloseUnauthorized},
+		{"empty bare secret", false, "", CloseUnauthorized},
+		{"binary first message", true, secret, CloseBadMessage},
+		{"garbage json", false, `{"type":"auth",`, CloseBadMessage},
+		{"json with trailing garbage", false, testkit.SecretAuth(secret, -1) + "x", CloseBadMessage},
+		{"wrong type", false, `{"type":"hello","secret":"` + secret + `"}`, CloseBadMessage},
+		{"no type", false, `{"secret":"` + secret + `"}`, CloseBadMessage},
+		{"negative after_id", false, `{"type":"auth","secret":"` + secret + `","after_id":-1}`, CloseBadMessage},
+		{"after_id not a number", false, `{"type":"auth","secret":"` + secret + `","after_id":"3"}`, CloseBadMessage},
+		{"oversize first message", false, strings.Repeat("x", 4097), CloseTooBig},
+		{"both secret and token", false, `{"type":"auth","secret":"` + secret + `","token":"` + jwtauthtest.Token(t, "u1", time.Hour) + `"}`, CloseBadMessage},
+		{"expired token", false, testkit.TokenAuth(jwtauthtest.Token(t, "u1", -time.Minute), -1), CloseUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,7 +132,7 @@ func TestAuthRefused(t *testing.T) {
 func TestAuthTimeout(t *testing.T) {
 	e := newEnv(t, func(ec *envConfig) { ec.ws.AuthTimeout = config.Duration(200 * time.Millisecond) })
 	c := e.open(t, nil)
-	c.ExpectClose(t, notify.CloseTimeout)
+	c.ExpectClose(t, CloseTimeout)
 }
 
 func TestAuthDatabaseDown(t *testing.T) {
@@ -154,7 +154,7 @@ func TestAuthRevoked(t *testing.T) {
 	}
 	c := e.open(t, nil)
 	c.Send(t, secret)
-	c.ExpectClose(t, notify.CloseUnauthorized)
+	c.ExpectClose(t, CloseUnauthorized)
 }
 
 // registered returns how many sockets the hub holds for the user userID

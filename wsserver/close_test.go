@@ -26,7 +26,7 @@ func TestMaxConnectionsPerUser(t *testing.T) {
 
 	extra := e.open(t, nil)
 	extra.Send(t, secret)
-	extra.ExpectClose(t, notify.CloseTooMany) // and no hello before it
+	extra.ExpectClose(t, CloseTooMany) // and no hello before it
 
 	// Another user is not affected.
 	e.connect(t, bobSecret)
@@ -57,8 +57,8 @@ func TestLogoutClosesTheSessionsSockets(t *testing.T) {
 	if n := e.Service.CloseSession(ctx, s1.ID); n != 2 {
 		t.Errorf("CloseSession closed %d sockets, want 2", n)
 	}
-	tab1.ExpectClose(t, notify.CloseUnauthorized)
-	tab2.ExpectClose(t, notify.CloseUnauthorized)
+	tab1.ExpectClose(t, CloseUnauthorized)
+	tab2.ExpectClose(t, CloseUnauthorized)
 
 	// The other session's socket stays open.
 	n := e.Notify(t, alice.ID, "still here")
@@ -123,7 +123,7 @@ func TestStalledSocket(t *testing.T) {
 			}
 			continue
 		}
-		if code := websocket.CloseStatus(err); code != notify.CloseQueueFull && code != -1 {
+		if code := websocket.CloseStatus(err); code != CloseQueueFull && code != -1 {
 			t.Fatalf("stalled socket closed with %d, want 4008 or a dropped connection", code)
 		}
 		break
@@ -143,7 +143,7 @@ func TestHubShutdown(t *testing.T) {
 		shut <- e.Hub.Shutdown(ctx, notify.CloseGoingAway, "server shutting down")
 	}()
 	for _, c := range clients {
-		c.ExpectClose(t, notify.CloseGoingAway)
+		c.ExpectClose(t, CloseGoingAway)
 	}
 	if err := <-shut; err != nil {
 		t.Fatalf("Shutdown: %v", err)
@@ -152,7 +152,7 @@ func TestHubShutdown(t *testing.T) {
 	// same, without a hello.
 	late := e.open(t, nil)
 	late.Send(t, aliceSecret)
-	late.ExpectClose(t, notify.CloseGoingAway)
+	late.ExpectClose(t, CloseGoingAway)
 }
 
 func TestServerClose(t *testing.T) {
@@ -167,8 +167,8 @@ func TestServerClose(t *testing.T) {
 		defer close(closed)
 		e.srv.Close()
 	}()
-	authed.ExpectClose(t, notify.CloseGoingAway)
-	waiting.ExpectClose(t, notify.CloseGoingAway)
+	authed.ExpectClose(t, CloseGoingAway)
+	waiting.ExpectClose(t, CloseGoingAway)
 	<-closed
 	if n := e.Hub.UserCount(u.ID); n != 0 {
 		t.Errorf("hub has %d sockets after Close, want 0", n)

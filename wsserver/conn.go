@@ -155,7 +155,7 @@ func (c *conn) finish(cl closing) {
 	c.srv.logger.Info("ws: connection closed",
 		"conn_id", c.id, "user_id", c.user.ID, "status", cl.code, "reason", cl.reason,
 		"closed_by", cl.by, "dropped", dropped, "duration", time.Since(c.start))
-	c.srv.deps.Metrics.SocketClosed(cl.code, cl.by)
+	c.srv.deps.Metrics.SocketClosed(codeLabel(cl.code), cl.by)
 }
 
 // run authenticates and greets. It reports live when the connection is
@@ -181,8 +181,8 @@ func (c *conn) run(ctx context.Context) (cl closing, live bool) {
 }
 
 func (c *conn) subClosed() closing {
-	code, reason := c.sub.CloseCode()
-	return serverClose(code, reason)
+	why, text := c.sub.CloseReason()
+	return serverClose(closeCode(why), text)
 }
 
 func lost() closing { return closing{by: "lost"} }

@@ -75,12 +75,12 @@ func (c *conn) refresh(token string) (readResult, bool) {
 	}
 	claims, err := c.srv.deps.Accounts.VerifyToken(c.ctx, token)
 	if err != nil {
-		return readResult{code: notify.CloseUnauthorized, reason: closeReason(err)}, false
+		return readResult{code: CloseUnauthorized, reason: closeReason(err)}, false
 	}
 	c.amu.Lock()
 	defer c.amu.Unlock()
 	if claims.Subject != c.user.ExternalID { // "" for a self-signup account
-		return readResult{code: notify.CloseUnauthorized, reason: "refresh for another user"}, false
+		return readResult{code: CloseUnauthorized, reason: "refresh for another user"}, false
 	}
 	if c.cred.ended {
 		return readResult{}, true

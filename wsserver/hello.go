@@ -55,7 +55,7 @@ func (c *conn) greet(ctx context.Context, req authRequest) (closing, bool) {
 		case <-c.sub.Done():
 			return c.subClosed(), false
 		case <-ctx.Done():
-			return serverClose(notify.CloseGoingAway, "server shutting down"), false
+			return serverClose(CloseGoingAway, "server shutting down"), false
 		default:
 		}
 		f := notify.NotificationFrame(n, unread)

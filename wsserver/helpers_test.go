@@ -13,6 +13,7 @@ import (
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/jwtauth/jwtauthtest"
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -35,7 +36,7 @@ type envConfig struct {
 	// http.Server; 0 for none.
 	httpTimeout time.Duration
 	// metrics, when set, is given to the hub and the server.
-	metrics *notify.Metrics
+	metrics *metrics.Metrics
 	// jwt configures the tokens accepted: by default jwtauthtest's;
 	// no key: tokens are refused.
 	jwt config.JWT

@@ -8,8 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/notifyd/notifyd/internal/testkit"
-	"github.com/notifyd/notifyd/notify"
-	"github.com/notifyd/notifyd/notify/metricstest"
+	"github.com/notifyd/notifyd/metrics"
+	"github.com/notifyd/notifyd/metrics/metricstest"
 )
 
 // TestSocketMetrics follows sockets through their life and reads the
@@ -17,7 +17,7 @@ import (
 // after the client sees it, hence eventually.
 func TestSocketMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	e := newEnv(t, func(ec *envConfig) { ec.metrics = notify.NewMetrics(reg) })
+	e := newEnv(t, func(ec *envConfig) { ec.metrics = metrics.New(reg) })
 	alice, sess, secret := e.Session(t, "alice")
 	value := func(name string, labels ...string) float64 { return metricstest.Value(t, reg, name, labels...) }
 
@@ -61,8 +61,8 @@ func TestSocketMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Service.CloseSession(context.Background(), sess.ID)
-	tab.ExpectClose(t, notify.CloseUnauthorized)
-	resumed.ExpectClose(t, notify.CloseUnauthorized)
+	tab.ExpectClose(t, CloseUnauthorized)
+	resumed.ExpectClose(t, CloseUnauthorized)
 	testkit.Eventually(t, "two 4401 closes", func() bool {
 		return value("notifyd_ws_closes_total", "code", "4401", "by", "server") == 2
 	})

@@ -100,7 +100,7 @@ func TestUnauthenticatedCapTotal(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.wantRefused(t, "127.0.0.3")
-	first.ExpectClose(t, notify.CloseTimeout)
+	first.ExpectClose(t, CloseTimeout)
 	if _, _, err := e.dialFrom(t, "127.0.0.3"); err != nil {
 		t.Fatalf("dial after one timed out: %v", err)
 	}

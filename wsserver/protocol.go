@@ -6,8 +6,6 @@ import (
 	"errors"
 
 	"github.com/coder/websocket"
-
-	"github.com/notifyd/notifyd/notify"
 )
 
 // authRequest is a parsed first message.
@@ -87,7 +85,7 @@ func (c *conn) read() {
 		typ, data, err := c.ws.Read(context.Background())
 		if err != nil {
 			if errors.Is(err, websocket.ErrMessageTooBig) {
-				c.readEnd(readResult{code: notify.CloseTooBig, reason: "message too big"})
+				c.readEnd(readResult{code: CloseTooBig, reason: "message too big"})
 				return
 			}
 			c.readEnd(readResult{err: err})
@@ -99,12 +97,12 @@ func (c *conn) read() {
 			continue
 		}
 		if typ != websocket.MessageText {
-			c.readEnd(readResult{code: notify.CloseBadMessage, reason: "binary messages are not accepted"})
+			c.readEnd(readResult{code: CloseBadMessage, reason: "binary messages are not accepted"})
 			return
 		}
 		var m clientMessage
 		if err := json.Unmarshal(data, &m); err != nil {
-			c.readEnd(readResult{code: notify.CloseBadMessage, reason: "unparseable message"})
+			c.readEnd(readResult{code: CloseBadMessage, reason: "unparseable message"})
 			return
 		}
 		// Unknown types, a second auth included, are ignored so that

@@ -11,7 +11,6 @@ import (
 
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/internal/testkit"
-	"github.com/notifyd/notifyd/notify"
 )
 
 func TestPingPong(t *testing.T) {
@@ -59,11 +58,11 @@ func TestBadMessageAfterAuth(t *testing.T) {
 		msg  string
 		code int
 	}{
-		{"binary", websocket.MessageBinary, `{"type":"ping"}`, notify.CloseBadMessage},
-		{"not json", websocket.MessageText, "hello there", notify.CloseBadMessage},
-		{"json array", websocket.MessageText, `[1,2]`, notify.CloseBadMessage},
-		{"type not a string", websocket.MessageText, `{"type":5}`, notify.CloseBadMessage},
-		{"oversize", websocket.MessageText, `{"type":"ping","pad":"` + strings.Repeat("x", 5000) + `"}`, notify.CloseTooBig},
+		{"binary", websocket.MessageBinary, `{"type":"ping"}`, CloseBadMessage},
+		{"not json", websocket.MessageText, "hello there", CloseBadMessage},
+		{"json array", websocket.MessageText, `[1,2]`, CloseBadMessage},
+		{"type not a string", websocket.MessageText, `{"type":5}`, CloseBadMessage},
+		{"oversize", websocket.MessageText, `{"type":"ping","pad":"` + strings.Repeat("x", 5000) + `"}`, CloseTooBig},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,6 +128,6 @@ func TestServerPing(t *testing.T) {
 		// The client reads nothing, so it answers no ping: the server
 		// closes with 4408. The close frame is read afterwards.
 		testkit.Eventually(t, "socket unregistered", func() bool { return e.Hub.UserCount(u.ID) == 0 })
-		c.ExpectClose(t, notify.CloseTimeout)
+		c.ExpectClose(t, CloseTimeout)
 	})
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/internal/gate"
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -69,7 +70,7 @@ type Deps struct {
 	Logger   *slog.Logger
 	// Metrics counts sockets, close codes, frames and delivery latency;
 	// nil records nothing.
-	Metrics *notify.Metrics
+	Metrics *metrics.Metrics
 }
 
 // Server upgrades and serves websocket connections.

@@ -80,10 +80,10 @@ func TestTokenRefused(t *testing.T) {
 			c := e.open(t, nil)
 			c.Send(t, testkit.TokenAuth(tt.token, -1))
 			if tt.reason == "" {
-				c.ExpectClose(t, notify.CloseUnauthorized)
+				c.ExpectClose(t, CloseUnauthorized)
 				return
 			}
-			c.ExpectCloseReason(t, notify.CloseUnauthorized, tt.reason)
+			c.ExpectCloseReason(t, CloseUnauthorized, tt.reason)
 		})
 	}
 }
@@ -93,7 +93,7 @@ func TestTokenRefused(t *testing.T) {
 func TestTokenExpiryCloses(t *testing.T) {
 	e := newEnv(t)
 	c := e.connect(t, testkit.TokenAuth(jwtauthtest.Token(t, "u1", time.Second), -1))
-	c.ExpectCloseReason(t, notify.CloseUnauthorized, "token expired")
+	c.ExpectCloseReason(t, CloseUnauthorized, "token expired")
 }
 
 // TestTokenRefresh: a refresh with a newer token for the same user keeps
@@ -124,7 +124,7 @@ func TestTokenRefresh(t *testing.T) {
 			e := newEnv(t)
 			c := e.connect(t, testkit.TokenAuth(jwtauthtest.Token(t, "u1", time.Hour), -1))
 			c.Send(t, testkit.Refresh(tc.token))
-			c.ExpectCloseReason(t, notify.CloseUnauthorized, tc.reason)
+			c.ExpectCloseReason(t, CloseUnauthorized, tc.reason)
 		})
 	}
 	t.Run("on a self-signup session", func(t *testing.T) {
@@ -132,7 +132,7 @@ func TestTokenRefresh(t *testing.T) {
 		_, _, secret := e.Session(t, "alice")
 		c := e.connect(t, testkit.SecretAuth(secret, -1))
 		c.Send(t, testkit.Refresh(jwtauthtest.Token(t, "alice", time.Hour)))
-		c.ExpectCloseReason(t, notify.CloseUnauthorized, "refresh for another user")
+		c.ExpectCloseReason(t, CloseUnauthorized, "refresh for another user")
 	})
 }
 
@@ -149,7 +149,7 @@ func TestSessionExpiryCloses(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := e.connect(t, testkit.SecretAuth(secret, -1))
-	c.ExpectCloseReason(t, notify.CloseUnauthorized, "session expired")
+	c.ExpectCloseReason(t, CloseUnauthorized, "session expired")
 }
 
 // TestTokenSocketHasNoSession: a token's socket is not indexed by session,
@@ -182,5 +182,5 @@ func TestTokenSlowJWKS(t *testing.T) {
 	jwks.Hang()
 	c := e.open(t, nil)
 	c.Send(t, testkit.TokenAuth(jwtauthtest.ES256(t, jwtauthtest.ECKey(t), "unknown", "u1"), -1))
-	c.ExpectCloseReason(t, notify.CloseUnauthorized, "invalid token")
+	c.ExpectCloseReason(t, CloseUnauthorized, "invalid token")
 }

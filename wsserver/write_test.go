@@ -11,7 +11,6 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/notifyd/notifyd/config"
-	"github.com/notifyd/notifyd/notify"
 )
 
 // A write bounds itself with a deadline on the TCP connection (conn.write).
@@ -49,10 +48,10 @@ func TestWriteDeadline(t *testing.T) {
 		// Past the write's deadline, had it stayed.
 		time.Sleep(3 * cfg.WriteTimeout.D())
 		closed := make(chan bool, 1)
-		go func() { closed <- c.closeWith(notify.CloseUnauthorized, "session revoked") }()
+		go func() { closed <- c.closeWith(CloseUnauthorized, "session revoked") }()
 		_, _, err := client.Read(ctx)
-		if code := websocket.CloseStatus(err); code != notify.CloseUnauthorized {
-			t.Fatalf("client read %v, want close %d", err, notify.CloseUnauthorized)
+		if code := websocket.CloseStatus(err); code != CloseUnauthorized {
+			t.Fatalf("client read %v, want close %d", err, CloseUnauthorized)
 		}
 		if dropped := <-closed; dropped {
 			t.Fatal("the connection was dropped instead of closed")

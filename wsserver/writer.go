@@ -106,9 +106,9 @@ func (c *conn) step() (closing, bool) {
 		cancel()
 		if err != nil {
 			if c.ctx.Err() != nil {
-				return serverClose(notify.CloseGoingAway, "server shutting down"), true
+				return serverClose(CloseGoingAway, "server shutting down"), true
 			}
-			return serverClose(notify.CloseTimeout, "pong timeout"), true
+			return serverClose(CloseTimeout, "pong timeout"), true
 		}
 		c.pinger.Reset(c.cfg.PingInterval.D())
 	}
@@ -124,7 +124,7 @@ func (c *conn) ended() (closing, bool) {
 	case r := <-c.readDone:
 		return c.readerEnded(r), true
 	case <-c.ctx.Done():
-		return serverClose(notify.CloseGoingAway, "server shutting down"), true
+		return serverClose(CloseGoingAway, "server shutting down"), true
 	default:
 		return closing{}, false
 	}

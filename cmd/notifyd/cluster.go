@@ -8,6 +8,7 @@ import (
 
 	"github.com/notifyd/notifyd/cluster"
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/natsbroker"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store"
@@ -20,7 +21,7 @@ import (
 // it (with Broker.Run) until the servers stop. config.Validate has already
 // refused postgres without Postgres, and a cluster broker without
 // cluster.secret. The NATS broker's own metrics go on reg.
-func newBroker(cfg config.Config, st *store.Store, hub *notify.Hub, logger *slog.Logger, reg prometheus.Registerer, metrics *notify.Metrics) (b notify.Broker, closeFn func(), err error) {
+func newBroker(cfg config.Config, st *store.Store, hub *notify.Hub, logger *slog.Logger, reg prometheus.Registerer, m *metrics.Metrics) (b notify.Broker, closeFn func(), err error) {
 	switch cfg.Cluster.Broker {
 	case config.BrokerLocal:
 		return notify.NewLocalBroker(hub), func() {}, nil
@@ -30,16 +31,16 @@ func newBroker(cfg config.Config, st *store.Store, hub *notify.Hub, logger *slog
 			url = cfg.Database.URL
 		}
 		l, err := cluster.New(cluster.Config{URL: url, Secret: cfg.Cluster.Secret, MaxLag: cfg.Cluster.MaxListenerLag.D()},
-			cluster.Deps{Store: st, Hub: hub, Logger: logger, Metrics: metrics})
+			cluster.Deps{Store: st, Hub: hub, Logger: logger, Metrics: m})
 		if err != nil {
 			return nil, nil, usageError{err}
 		}
 		return l, l.Close, nil
 	case config.BrokerNATS:
-		rcv := notify.NewReceiver(st, hub, notify.ReceiverConfig{}, logger, metrics)
+		rcv := notify.NewReceiver(st, hub, notify.ReceiverConfig{}, logger, m)
 		nb, err := natsbroker.New(natsbroker.Config{
 			NATS: cfg.Cluster.NATS, Secret: []byte(cfg.Cluster.Secret), MaxLag: cfg.Cluster.MaxListenerLag.D(),
-		}, rcv, logger, natsbroker.NewMetrics(reg), metrics)
+		}, rcv, logger, natsbroker.NewMetrics(reg), m)
 		if err != nil {
 			return nil, nil, usageError{err}
 		}

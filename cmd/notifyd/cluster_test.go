@@ -14,7 +14,7 @@ import (
 
 	"github.com/notifyd/notifyd/client"
 	"github.com/notifyd/notifyd/internal/testkit"
-	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/wsserver"
 )
 
 func TestClusterRefusesSQLite(t *testing.T) {
@@ -161,8 +161,8 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 		if code := a.api(t, "DELETE", "/api/sessions/current", other, nil, nil); code != http.StatusNoContent {
 			t.Fatalf("logout: status %d", code)
 		}
-		if code := websocket.CloseStatus(phone.End(t)); code != notify.CloseUnauthorized {
-			t.Fatalf("closed with %d, want %d", code, notify.CloseUnauthorized)
+		if code := websocket.CloseStatus(phone.End(t)); code != wsserver.CloseUnauthorized {
+			t.Fatalf("closed with %d, want %d", code, wsserver.CloseUnauthorized)
 		}
 		// The other session's socket on B stays open.
 		n := len(onB.Frames())
@@ -181,8 +181,8 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 			t.Fatalf("log out everywhere: status %d", code)
 		}
 		for _, p := range phones {
-			if code := websocket.CloseStatus(p.End(t)); code != notify.CloseUnauthorized {
-				t.Fatalf("closed with %d, want %d", code, notify.CloseUnauthorized)
+			if code := websocket.CloseStatus(p.End(t)); code != wsserver.CloseUnauthorized {
+				t.Fatalf("closed with %d, want %d", code, wsserver.CloseUnauthorized)
 			}
 		}
 	})

@@ -16,7 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/notifyd/notifyd/internal/testkit"
-	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/wsserver"
 )
 
 // garbageKind is one way of misbehaving; run reports what went wrong from
@@ -68,29 +68,29 @@ func garbageKinds(addr, wsURL string) []garbageKind {
 			})
 		}},
 		{"upgrade then binary message", func(rng *rand.Rand, d time.Duration) error {
-			return wsGarbage(wsURL, d, notify.CloseBadMessage, func(ctx context.Context, c *websocket.Conn) error {
+			return wsGarbage(wsURL, d, wsserver.CloseBadMessage, func(ctx context.Context, c *websocket.Conn) error {
 				return c.Write(ctx, websocket.MessageBinary, randomBytes(rng, rng.IntN(256)))
 			})
 		}},
 		{"upgrade then text junk", func(rng *rand.Rand, d time.Duration) error {
 			// Anything not starting with '{' is a bare secret: a wrong one.
-			return wsGarbage(wsURL, d, notify.CloseUnauthorized, func(ctx context.Context, c *websocket.Conn) error {
+			return wsGarbage(wsURL, d, wsserver.CloseUnauthorized, func(ctx context.Context, c *websocket.Conn) error {
 				junk := append([]byte{'x'}, randomBytes(rng, rng.IntN(256))...)
 				return c.Write(ctx, websocket.MessageText, junk)
 			})
 		}},
 		{"upgrade then broken JSON", func(rng *rand.Rand, d time.Duration) error {
-			return wsGarbage(wsURL, d, notify.CloseBadMessage, func(ctx context.Context, c *websocket.Conn) error {
+			return wsGarbage(wsURL, d, wsserver.CloseBadMessage, func(ctx context.Context, c *websocket.Conn) error {
 				return c.Write(ctx, websocket.MessageText, append([]byte(`{"type":"auth","secret":`), randomBytes(rng, rng.IntN(64))...))
 			})
 		}},
 		{"upgrade then too big", func(rng *rand.Rand, d time.Duration) error {
-			return wsGarbage(wsURL, d, notify.CloseTooBig, func(ctx context.Context, c *websocket.Conn) error {
+			return wsGarbage(wsURL, d, wsserver.CloseTooBig, func(ctx context.Context, c *websocket.Conn) error {
 				return c.Write(ctx, websocket.MessageText, randomBytes(rng, 4097+rng.IntN(4096)))
 			})
 		}},
 		{"upgrade then nothing", func(rng *rand.Rand, d time.Duration) error {
-			return wsGarbage(wsURL, d, notify.CloseTimeout, func(context.Context, *websocket.Conn) error { return nil })
+			return wsGarbage(wsURL, d, wsserver.CloseTimeout, func(context.Context, *websocket.Conn) error { return nil })
 		}},
 	}
 }
@@ -157,7 +157,7 @@ func wsGarbage(wsURL string, serverClose time.Duration, want int, send func(cont
 		return fmt.Errorf("send: %w", err)
 	}
 	_, _, err = c.Read(ctx)
-	if got := websocket.CloseStatus(err); got != websocket.StatusCode(want) && got != notify.CloseTimeout {
+	if got := websocket.CloseStatus(err); got != websocket.StatusCode(want) && got != wsserver.CloseTimeout {
 		return fmt.Errorf("closed with %d (%v), want %d", got, err, want)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/httpserver"
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/wsserver"
@@ -28,7 +29,7 @@ type daemon struct {
 	httpLn, wsLn, metricsLn net.Listener
 	st                      *store.Store
 	reg                     *prometheus.Registry
-	metrics                 *notify.Metrics
+	metrics                 *metrics.Metrics
 	hub                     *notify.Hub
 	broker                  notify.Broker
 	closeBroker             func()
@@ -97,7 +98,7 @@ func (d *daemon) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.hub = notify.NewHub(notify.HubConfig{SendQueue: cfg.WS.SendQueue, MaxPerUser: cfg.WS.MaxConnectionsPerUser, Metrics: d.metrics})
+	d.hub = notify.NewHub(notify.HubConfig{SendQueue: cfg.WS.SendQueue, MaxPerUser: cfg.WS.MaxConnectionsPerUser, Observer: d.metrics})
 	// The one seam between this process and the others (cluster.broker).
 	if d.broker, d.closeBroker, err = newBroker(cfg, d.st, d.hub, logger, d.reg, d.metrics); err != nil {
 		return err

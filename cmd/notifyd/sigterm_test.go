@@ -14,7 +14,7 @@ import (
 
 	"github.com/notifyd/notifyd/client"
 	"github.com/notifyd/notifyd/internal/testkit"
-	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/wsserver"
 )
 
 // TestSIGTERMDuringPublishing is issue 4's "SIGTERM during publishing": the
@@ -149,7 +149,7 @@ func TestSIGTERMDuringPublishing(t *testing.T) {
 	}
 	t.Logf("%d publishes: %d created, failures %v", len(outcomes), created.Load(), failures)
 	for i, tb := range tabList {
-		if got := websocket.CloseStatus(tb.end); got != notify.CloseGoingAway {
+		if got := websocket.CloseStatus(tb.end); got != wsserver.CloseGoingAway {
 			t.Errorf("tab %d: ended with %v, want close 1001", i, tb.end)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/notifyd/notifyd/client"
 	"github.com/notifyd/notifyd/internal/testkit"
-	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/wsserver"
 )
 
 // TestSlowConsumer is issue 4's slow consumer: with ws.send_queue = 16,
@@ -182,7 +182,7 @@ func TestSlowConsumer(t *testing.T) {
 	for {
 		m, err := stalled.ReadCtx(ctx)
 		if err != nil {
-			if code := websocket.CloseStatus(err); code != -1 && code != notify.CloseQueueFull {
+			if code := websocket.CloseStatus(err); code != -1 && code != wsserver.CloseQueueFull {
 				t.Fatalf("alice's socket closed with %d (%v), want 4008 or a dropped connection", code, err)
 			}
 			t.Logf("alice was cut off after %d notifications: %v", len(aliceSeen), err)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/notifyd/notifyd/client"
 	"github.com/notifyd/notifyd/internal/testkit"
-	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/wsserver"
 )
 
 // TestStressPublishersAndResumingClients is issue 4's stress test: 8
@@ -144,7 +144,7 @@ func (c *resumingClient) connection(ctx context.Context) (done bool, err error) 
 	for range budget {
 		m, err := conn.ReadCtx(ctx)
 		if err != nil {
-			if websocket.CloseStatus(err) == notify.CloseQueueFull {
+			if websocket.CloseStatus(err) == wsserver.CloseQueueFull {
 				// Allowed to a client that lags; it resumes like after
 				// any other drop.
 				return false, nil

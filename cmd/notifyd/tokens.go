@@ -6,6 +6,7 @@ import (
 
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/jwtauth"
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -13,7 +14,7 @@ import (
 // when no key is configured (tokens are then refused). A public key file
 // that cannot be used is a configuration error (exit 2) naming the key.
 // ctx ends the JWKS's background refresh.
-func newTokens(ctx context.Context, cfg config.JWT, logger *slog.Logger, m *notify.Metrics) (notify.TokenVerifier, error) {
+func newTokens(ctx context.Context, cfg config.JWT, logger *slog.Logger, m *metrics.Metrics) (notify.TokenVerifier, error) {
 	if !jwtauth.Configured(cfg) {
 		return nil, nil
 	}

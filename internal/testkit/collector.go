@@ -122,7 +122,7 @@ func (c *Collector) WaitType(tb testing.TB, typ string) Frame {
 
 // End waits until reading stopped and returns why: for a socket, the
 // error whose websocket.CloseStatus is the close code; for a hub
-// subscriber, notifytest.ErrClosed (its CloseCode says why).
+// subscriber, notifytest.ErrClosed (its CloseReason says why).
 func (c *Collector) End(tb testing.TB) error {
 	tb.Helper()
 	select {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/jwtauth/jwtauthtest"
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store"
@@ -26,7 +27,7 @@ type Config struct {
 	// Hub is the hub's configuration; zero: config.Default's.
 	Hub notify.HubConfig
 	// Metrics, when set, is given to the hub.
-	Metrics *notify.Metrics
+	Metrics *metrics.Metrics
 	// Accounts configures sessions and passwords; a zero Password is
 	// CheapPasswords.
 	Accounts notify.AccountsConfig
@@ -95,7 +96,7 @@ func NewStack(tb testing.TB, cfg Config) *Stack {
 		cfg.Hub = notifytest.HubConfig()
 	}
 	if cfg.Metrics != nil {
-		cfg.Hub.Metrics = cfg.Metrics
+		cfg.Hub.Observer = cfg.Metrics
 	}
 	if cfg.Accounts.Password == (notify.PasswordParams{}) {
 		cfg.Accounts.Password = CheapPasswords()

@@ -9,7 +9,6 @@ import (
 	"github.com/notifyd/notifyd/config"
 	"github.com/notifyd/notifyd/httpserver"
 	"github.com/notifyd/notifyd/internal/testkit"
-	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/wsserver"
 )
 
@@ -66,8 +65,8 @@ func TestStackDeliversOnce(t *testing.T) {
 	testkit.CheckExactlyOnce(t, "hub subscriber", hub.IDs(), stored)
 
 	api.Do(t, testkit.Request{Method: "DELETE", Path: "/api/sessions/current", Bearer: secret}).Want(t, http.StatusNoContent)
-	if code := websocket.CloseStatus(tab.End(t)); code != notify.CloseUnauthorized {
-		t.Fatalf("socket closed with %d, want %d", code, notify.CloseUnauthorized)
+	if code := websocket.CloseStatus(tab.End(t)); code != wsserver.CloseUnauthorized {
+		t.Fatalf("socket closed with %d, want %d", code, wsserver.CloseUnauthorized)
 	}
 }
 

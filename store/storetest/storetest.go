@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store"
 )
@@ -94,7 +95,7 @@ func OpenConfig(tb testing.TB, cfg config.Database) *store.Store {
 
 // OpenMetrics opens a store on cfg that counts its failed calls in m, and
 // closes it when the test ends.
-func OpenMetrics(tb testing.TB, cfg config.Database, m *notify.Metrics) *store.Store {
+func OpenMetrics(tb testing.TB, cfg config.Database, m *metrics.Metrics) *store.Store {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()

@@ -7,33 +7,22 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/notifyd/notifyd/metrics"
+	"github.com/notifyd/notifyd/metrics/metricstest"
 	"github.com/notifyd/notifyd/notify"
-	"github.com/notifyd/notifyd/notify/metricstest"
 	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
-func TestMetricsNilIsSafe(t *testing.T) {
-	var m *notify.Metrics
-	m.SocketOpened()
-	m.SocketClosed(1000, "client")
-	m.QueueFull(notify.ReasonQueueFull)
-	m.NotificationsCreated(notify.PathSingle, 1)
-	m.FrameDelivered("notification", time.Now())
-	m.ListenerReconnected()
-	m.CatchUpRows(3)
-	m.DBError("ping", notify.EUNAVAILABLE)
-	m.RetentionDeleted(notify.RetentionRead, 2)
-	m.HTTPRequest("/healthz", "GET", 200)
-
-	// A hub without metrics still closes a full socket.
+// TestNoObserver: a hub given no Observer still closes a full socket.
+func TestNoObserver(t *testing.T) {
 	h := notify.NewHub(notify.HubConfig{SendQueue: 1, MaxPerUser: 16})
 	s := register(t, h, 1, 1)
 	s.GoLive(0)
 	h.Publish(1, other("a"))
 	h.Publish(1, other("b"))
-	if code, _ := s.CloseCode(); code != notify.CloseQueueFull {
-		t.Fatalf("CloseCode = %d, want %d", code, notify.CloseQueueFull)
+	if why, _ := s.CloseReason(); why != notify.CloseQueueFull {
+		t.Fatalf("CloseReason = %v, want %v", why, notify.CloseQueueFull)
 	}
 }
 
@@ -49,7 +38,7 @@ func TestQueueFullReasons(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			reg := prometheus.NewRegistry()
-			h := notify.NewHub(notify.HubConfig{SendQueue: 2, Metrics: notify.NewMetrics(reg), MaxPerUser: 16})
+			h := notify.NewHub(notify.HubConfig{SendQueue: 2, Observer: metrics.New(reg), MaxPerUser: 16})
 			s := register(t, h, 1, 1)
 			if tt.live {
 				s.GoLive(0)
@@ -57,8 +46,8 @@ func TestQueueFullReasons(t *testing.T) {
 			for id := int64(1); id <= 5; id++ { // 2 fit; the 3rd closes; the rest find it closed
 				h.Publish(1, notification(id))
 			}
-			if code, _ := s.CloseCode(); code != notify.CloseQueueFull {
-				t.Fatalf("CloseCode = %d, want %d", code, notify.CloseQueueFull)
+			if why, _ := s.CloseReason(); why != notify.CloseQueueFull {
+				t.Fatalf("CloseReason = %v, want %v", why, notify.CloseQueueFull)
 			}
 			for _, r := range []string{notify.ReasonQueueFull, notify.ReasonReplayOverflow} {
 				want := 0.0
@@ -73,48 +62,13 @@ func TestQueueFullReasons(t *testing.T) {
 	}
 }
 
-func TestMetricsLabelsAreBounded(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	m := notify.NewMetrics(reg)
-	m.SocketOpened()
-	m.SocketOpened()
-	m.SocketOpened()
-	m.SocketClosed(4999, "client") // any code a client chose
-	m.SocketClosed(0, "lost")      // no close frame
-	m.SocketClosed(notify.CloseTooMany, "server")
-	m.HTTPRequest("", "BREW", 418)
-	m.HTTPRequest("/api/notifications/:id/read", "POST", 204)
-
-	tests := []struct {
-		name   string
-		metric string
-		labels []string
-		want   float64
-	}{
-		{"open sockets", "notifyd_ws_open_sockets", nil, 0},
-		{"opened", "notifyd_ws_sockets_opened_total", nil, 3},
-		{"client code", "notifyd_ws_closes_total", []string{"code", "other", "by", "client"}, 1},
-		{"lost", "notifyd_ws_closes_total", []string{"code", "none", "by", "lost"}, 1},
-		{"ours", "notifyd_ws_closes_total", []string{"code", "4429", "by", "server"}, 1},
-		{"unknown route and method", "notifyd_http_requests_total", []string{"route", "unmatched", "method", "other", "status", "4xx"}, 1},
-		{"template", "notifyd_http_requests_total", []string{"route", "/api/notifications/:id/read", "method", "POST", "status", "2xx"}, 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := metricstest.Value(t, reg, tt.metric, tt.labels...); got != tt.want {
-				t.Errorf("%s%v = %v, want %v", tt.metric, tt.labels, got, tt.want)
-			}
-		})
-	}
-}
-
 // TestServiceMetrics creates notifications through the Service on a real
 // store and reads what an operator would: the counts by path, and frames
 // stamped for the latency histogram.
 func TestServiceMetrics(t *testing.T) {
 	st := storetest.Open(t)
 	reg := prometheus.NewRegistry()
-	hub := notify.NewHub(notify.HubConfig{SendQueue: 256, MaxPerUser: 16, Metrics: notify.NewMetrics(reg)})
+	hub := notify.NewHub(notify.HubConfig{SendQueue: 256, MaxPerUser: 16, Observer: metrics.New(reg)})
 	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
 	ctx := context.Background()
 	alice := storetest.User(t, st, "alice")

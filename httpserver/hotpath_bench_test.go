@@ -47,7 +47,7 @@ func benchServer(b *testing.B, level slog.Level) *Server {
 	d := config.Default()
 	d.Auth.APIKeys = []string{testAPIKey}
 	cfg := Config{HTTP: d.HTTP, Auth: d.Auth, WSPublicURL: testWSURL, AllowedOrigins: []string{testOrigin}}
-	return newServer(cfg, Deps{Store: st, Service: svc, Accounts: acc, Logger: logger, Metrics: m}, web.Files())
+	return newServer(cfg, deps{Store: st, Service: svc, Accounts: acc, Logger: logger, Metrics: m}, web.Files())
 }
 
 // serve runs one request through h and fails unless it answers want.
@@ -101,7 +101,7 @@ func BenchmarkPublishRequest(b *testing.B) {
 // BenchmarkDecodeNotification is the body of a create request read and
 // decoded as the handler does.
 func BenchmarkDecodeNotification(b *testing.B) {
-	s := &responder{logger: slog.New(slog.DiscardHandler), maxBody: DefaultMaxBodyBytes}
+	s := &responder{logger: slog.New(slog.DiscardHandler), maxBody: config.Default().HTTP.MaxBodyBytes}
 	body := []byte(benchBody)
 	c, _ := ginContext(httptest.NewRecorder(), http.NoBody, int64(len(body)))
 	b.ReportAllocs()

@@ -27,7 +27,7 @@ func fullStack(tb testing.TB) *testkit.Stack {
 			return testkit.Server{Handler: api.Handler()}
 		},
 		WS: func(s *testkit.Stack) testkit.Server {
-			ws := wsserver.New(cfg.WS, wsserver.Deps{Hub: s.Hub, Watcher: s.Service, Accounts: s.Accounts, Store: s.Store, Logger: s.Logger})
+			ws := wsserver.New(cfg.WS, s.Hub, s.Service, s.Accounts, s.Store, s.Logger, nil)
 			return testkit.Server{Handler: ws.Handler(), Close: ws.Close}
 		},
 	})

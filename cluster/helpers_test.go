@@ -80,7 +80,7 @@ func newNode(tb testing.TB, db config.Database, opt nodeOptions) *node {
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		IdleCheck: time.Second,
 		Receiver:  notify.ReceiverConfig{Audit: opt.audit},
-	}, cluster.Deps{Store: ls, Hub: hub, Logger: testLogger(tb), Metrics: metrics})
+	}, ls, hub, testLogger(tb), metrics)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -93,11 +93,11 @@ type Store interface {
 	Notify(ctx context.Context, channel string, payloads []string) error
 }
 
-// Deps are the collaborators of a Listener.
-type Deps struct {
+// deps are the collaborators of a Listener, the parameters of New held
+// together.
+type deps struct {
 	Store   Store
 	Hub     *notify.Hub
-	Logger  *slog.Logger
 	Metrics *notify.Metrics // may be nil
 }
 
@@ -107,7 +107,7 @@ type Deps struct {
 type Listener struct {
 	cfg      Config
 	connCfg  *pgx.ConnConfig
-	deps     Deps
+	deps     deps
 	logger   *slog.Logger
 	now      func() time.Time
 	signer   signer
@@ -128,8 +128,10 @@ type Listener struct {
 	lastSweep time.Time // only touched by Run's goroutine
 }
 
-// New returns a Listener for cfg. It does not connect: Run does.
-func New(cfg Config, d Deps) (*Listener, error) {
+// New returns a Listener for cfg. It does not connect: Run does. It reads
+// back and repairs from st, delivers to the sockets of hub, and counts in
+// metrics, which may be nil (nothing recorded).
+func New(cfg Config, st Store, hub *notify.Hub, logger *slog.Logger, metrics *notify.Metrics) (*Listener, error) {
 	sg, err := newSigner(cfg.Secret)
 	if err != nil {
 		return nil, err
@@ -145,15 +147,12 @@ func New(cfg Config, d Deps) (*Listener, error) {
 	cfg.MaxBackoff = max(orDefault(cfg.MaxBackoff, DefaultMaxBackoff), cfg.MinBackoff)
 	cfg.IdleCheck = orDefault(cfg.IdleCheck, DefaultIdleCheck)
 	cfg.EventTTL = orDefault(cfg.EventTTL, DefaultEventTTL)
-	logger := d.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	base, cancel := context.WithCancel(context.Background())
 	l := &Listener{
-		cfg: cfg, connCfg: connCfg, deps: d, logger: logger, now: time.Now,
+		cfg: cfg, connCfg: connCfg, logger: logger, now: time.Now,
+		deps:   deps{Store: st, Hub: hub, Metrics: metrics},
 		signer: sg, origin: rand.Text(),
-		receiver: notify.NewReceiver(d.Store, d.Hub, cfg.Receiver, logger, d.Metrics),
+		receiver: notify.NewReceiver(st, hub, cfg.Receiver, logger, metrics),
 		base:     base, cancel: cancel,
 	}
 	l.outbox.init(DefaultOutbox)

@@ -30,7 +30,7 @@ func newBroker(cfg config.Config, st *store.Store, hub *notify.Hub, logger *slog
 			url = cfg.Database.URL
 		}
 		l, err := cluster.New(cluster.Config{URL: url, Secret: cfg.Cluster.Secret, MaxLag: cfg.Cluster.MaxListenerLag.D()},
-			cluster.Deps{Store: st, Hub: hub, Logger: logger, Metrics: metrics})
+			st, hub, logger, metrics)
 		if err != nil {
 			return nil, nil, usageError{err}
 		}

@@ -244,7 +244,7 @@ func Default() Config {
 			MaxBackoff:     Duration(5 * time.Second),
 			IdleCheck:      Duration(5 * time.Second),
 			NATS: NATS{URL: DefaultNATSURL, SubjectPrefix: "notifyd",
-				ReconnectWait: Duration(500 * time.Millisecond), MaxMessageBytes: 1 << 20},
+				ReconnectWait: Duration(500 * time.Millisecond), MaxMessageBytes: 1 << 20, Queue: 1 << 16},
 		},
 		Retention: Retention{ReadAfter: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour),
 			BatchSize: 1000, BatchPause: Duration(10 * time.Millisecond)},

@@ -67,6 +67,7 @@ func envSamples() map[string]envSample {
 		"NOTIFYD_CLUSTER_IDLE_CHECK":                 {"20s", config.Duration(20 * time.Second)},
 		"NOTIFYD_CLUSTER_NATS_RECONNECT_WAIT":        {"2s", config.Duration(2 * time.Second)},
 		"NOTIFYD_CLUSTER_NATS_MAX_MESSAGE_BYTES":     {"8388608", 8 << 20},
+		"NOTIFYD_CLUSTER_NATS_QUEUE":                 {"1024", 1024},
 		"NOTIFYD_CLUSTER_MAX_LISTENER_LAG":           {"1s", config.Duration(time.Second)},
 		"NOTIFYD_CLUSTER_NATS_URL":                   {"tls://n1:4222,tls://n2:4222", "tls://n1:4222,tls://n2:4222"},
 		"NOTIFYD_CLUSTER_NATS_USER":                  {"notifyd", "notifyd"},

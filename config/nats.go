@@ -36,6 +36,10 @@ type NATS struct {
 	// whose message is larger is not sent; the receivers read it from
 	// the database.
 	MaxMessageBytes int `toml:"max_message_bytes"` // 1048576
+	// Queue is how many received messages may wait for the broker's
+	// goroutine; when it is full, messages are dropped and every user
+	// with sockets here is caught up from the database.
+	Queue int `toml:"queue"` // 65536
 }
 
 // nats checks [cluster.nats]. The files are read when the broker
@@ -78,6 +82,7 @@ func (v *validator) nats(c NATS) {
 	}
 	v.positive(p+"reconnect_wait", c.ReconnectWait)
 	v.between(p+"max_message_bytes", int64(c.MaxMessageBytes), 1024, 64<<20)
+	v.between(p+"queue", int64(c.Queue), 1, 1<<24)
 	if !validSubjectToken(c.SubjectPrefix) {
 		v.add(p+"subject_prefix", "must be letters, digits, '-' and '_' separated by dots, got %q", c.SubjectPrefix)
 	}

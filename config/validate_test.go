@@ -162,6 +162,7 @@ func TestValidate(t *testing.T) {
 		{"cluster.idle_check 0", func(c *config.Config) { c.Cluster.IdleCheck = 0 }, "cluster.idle_check"},
 		{"cluster.nats.reconnect_wait 0", func(c *config.Config) { c.Cluster.NATS.ReconnectWait = 0 }, "cluster.nats.reconnect_wait"},
 		{"cluster.nats.max_message_bytes small", func(c *config.Config) { c.Cluster.NATS.MaxMessageBytes = 100 }, "cluster.nats.max_message_bytes"},
+		{"cluster.nats.queue 0", func(c *config.Config) { c.Cluster.NATS.Queue = 0 }, "cluster.nats.queue"},
 		{"http.read_header_timeout 0", func(c *config.Config) { c.HTTP.ReadHeaderTimeout = 0 }, "http.read_header_timeout"},
 		{"auth.jwt.jwks_max_wait 0", func(c *config.Config) { c.Auth.JWT.JWKSMaxWait = 0 }, "auth.jwt.jwks_max_wait"},
 

@@ -11,6 +11,7 @@ import (
 	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/jwtauth/jwtauthtest"
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/web"
 )
@@ -83,9 +84,11 @@ func newEnvWith(tb testing.TB, o envOptions) *env {
 	if static == nil {
 		static = web.Files()
 	}
+	accounts := notifytest.AccountsConfig()
+	accounts.SessionTTL, accounts.MaxSessionsPerUser = ttl, e.cfg.Auth.MaxSessionsPerUser
 	e.Stack = testkit.NewStack(tb, testkit.Config{
 		Store:    o.store,
-		Accounts: notify.AccountsConfig{SessionTTL: ttl, MaxSessionsPerUser: e.cfg.Auth.MaxSessionsPerUser},
+		Accounts: accounts,
 		JWT:      &e.cfg.Auth.JWT,
 		HTTP: func(s *testkit.Stack) testkit.Server {
 			e.server = newServer(e.cfg, deps{Store: s.Store, Service: s.Service, Accounts: s.Accounts, Tasks: s.Tasks, Logger: s.Logger}, static)

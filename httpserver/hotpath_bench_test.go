@@ -39,8 +39,9 @@ func benchServer(b *testing.B, level slog.Level) *Server {
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: level}))
 	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{MaxRows: 256, MaxWait: time.Millisecond}, logger)
 	b.Cleanup(func() { _ = svc.Close(context.Background()) })
-	acc, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: time.Hour, MaxSessionsPerUser: 50,
-		Password: notify.PasswordParams{MemoryKiB: 1024, Time: 1, Threads: 1}}, nil)
+	accCfg := notifytest.AccountsConfig()
+	accCfg.Password = notify.PasswordParams{MemoryKiB: 1024, Time: 1, Threads: 1}
+	acc, err := notify.NewAccounts(st, accCfg, nil)
 	if err != nil {
 		b.Fatalf("new accounts: %v", err)
 	}

@@ -49,7 +49,7 @@ func New(cfg Config, rcv Receiver, logger *slog.Logger, metrics *Metrics, lag *n
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Broker{rcv: rcv, cfg: withDefaults(cfg), logger: logger, lagM: lag}
+	b := &Broker{rcv: rcv, cfg: cfg, logger: logger, lagM: lag}
 	bus, err := NewBus(cfg, busReceiver{b}, logger, metrics)
 	if err != nil {
 		return nil, err

@@ -18,7 +18,9 @@ const Secret = "notifyd-test-secret-of-32-bytes!"
 // Config accepts HS256/384/512 tokens signed with Secret, without leeway,
 // so that a test's short-lived token expires when it says.
 func Config() config.JWT {
-	return config.JWT{HMACSecrets: []string{Secret}, JWKSMinRefresh: config.Duration(time.Second)}
+	c := config.Default().Auth.JWT
+	c.HMACSecrets, c.JWKSMinRefresh = []string{Secret}, config.Duration(time.Second)
+	return c
 }
 
 // Verifier builds the verifier of cfg, stopped when the test ends; nil

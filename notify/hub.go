@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -23,7 +24,7 @@ type HubConfig struct {
 // created once and shared by the HTTP API (through Service) and the
 // websocket server.
 //
-// Publishing never blocks: the registry lock is held only to copy the
+// Publishing never blocks: the registry lock is held only to read the
 // subscriber list, and each subscriber takes a frame into its own bounded
 // queue or is closed. The network I/O happens in the websocket server's
 // writer goroutine, which owns the connection.
@@ -31,9 +32,15 @@ type Hub struct {
 	cfg    HubConfig
 	nextID atomic.Uint64
 
-	mu       sync.RWMutex
-	users    map[int64]map[*Subscriber]struct{}
-	sessions map[int64]map[*Subscriber]struct{}
+	mu sync.RWMutex
+	// users and sessions hold each key's subscribers in a slice that is
+	// never changed once stored: Register and Unregister store a new one
+	// (copy on write), so a publish reads it under the read lock and
+	// iterates it after, without copying — no allocation per publish. A
+	// user has a handful of sockets (at most MaxPerUser), so the copy on
+	// the rare register is cheap.
+	users    map[int64][]*Subscriber
+	sessions map[int64][]*Subscriber
 	count    int
 	closing  bool
 	drained  chan struct{} // closed when closing and count reaches 0
@@ -43,8 +50,8 @@ type Hub struct {
 func NewHub(cfg HubConfig) *Hub {
 	return &Hub{
 		cfg:      cfg,
-		users:    make(map[int64]map[*Subscriber]struct{}),
-		sessions: make(map[int64]map[*Subscriber]struct{}),
+		users:    make(map[int64][]*Subscriber),
+		sessions: make(map[int64][]*Subscriber),
 		drained:  make(chan struct{}),
 	}
 }
@@ -88,7 +95,7 @@ func (h *Hub) Register(userID, sessionID int64) (*Subscriber, error) {
 func (h *Hub) Unregister(s *Subscriber) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, ok := h.users[s.UserID][s]; !ok {
+	if !slices.Contains(h.users[s.UserID], s) {
 		return
 	}
 	remove(h.users, s.UserID, s)
@@ -101,20 +108,28 @@ func (h *Hub) Unregister(s *Subscriber) {
 	}
 }
 
-func add(m map[int64]map[*Subscriber]struct{}, k int64, s *Subscriber) {
-	set := m[k]
-	if set == nil {
-		set = make(map[*Subscriber]struct{})
-		m[k] = set
-	}
-	set[s] = struct{}{}
+// add stores a new slice for k: the old one may be in a publisher's hands.
+func add(m map[int64][]*Subscriber, k int64, s *Subscriber) {
+	old := m[k]
+	subs := make([]*Subscriber, len(old), len(old)+1)
+	copy(subs, old)
+	m[k] = append(subs, s)
 }
 
-func remove(m map[int64]map[*Subscriber]struct{}, k int64, s *Subscriber) {
-	delete(m[k], s)
-	if len(m[k]) == 0 {
-		delete(m, k)
+// remove stores a new slice for k without s, or deletes k when s was the
+// last.
+func remove(m map[int64][]*Subscriber, k int64, s *Subscriber) {
+	old := m[k]
+	i := slices.Index(old, s)
+	if i < 0 {
+		return
 	}
+	if len(old) == 1 {
+		delete(m, k)
+		return
+	}
+	subs := make([]*Subscriber, 0, len(old)-1)
+	m[k] = append(append(subs, old[:i]...), old[i+1:]...)
 }
 
 // Metrics returns the metrics of HubConfig, nil if none were given.
@@ -127,18 +142,12 @@ func (h *Hub) UserCount(userID int64) int {
 	return len(h.users[userID])
 }
 
-func (h *Hub) snapshot(m map[int64]map[*Subscriber]struct{}, k int64) []*Subscriber {
+// snapshot returns the subscribers of k in m as they are now. The slice
+// is shared (see Hub.users): read it, never change it.
+func (h *Hub) snapshot(m map[int64][]*Subscriber, k int64) []*Subscriber {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	set := m[k]
-	if len(set) == 0 {
-		return nil
-	}
-	subs := make([]*Subscriber, 0, len(set))
-	for s := range set {
-		subs = append(subs, s)
-	}
-	return subs
+	return m[k]
 }
 
 // Publish hands f to every socket of userID and returns how many sockets it
@@ -175,10 +184,8 @@ func (h *Hub) Shutdown(ctx context.Context, code int, reason string) error {
 		}
 	}
 	all := make([]*Subscriber, 0, h.count)
-	for _, set := range h.users {
-		for s := range set {
-			all = append(all, s)
-		}
+	for _, subs := range h.users {
+		all = append(all, subs...)
 	}
 	h.mu.Unlock()
 	for _, s := range all {

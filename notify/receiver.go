@@ -51,7 +51,10 @@ type Receiver struct {
 
 	mu    sync.Mutex
 	users map[int64]*sequence
-	wake  chan struct{} // a change is held: Run looks sooner
+	// waiting holds the sequences of the users with changes held above
+	// a gap, so that Run's look for gaps every GapWait/2 reads those few
+	// rather than every user with a socket here.
+	waiting map[int64]*sequence
 }
 
 // sequence is the state of one user with sockets here.
@@ -79,7 +82,7 @@ func NewReceiver(st CatchUpStore, hub *Hub, cfg ReceiverConfig, logger *slog.Log
 	return &Receiver{
 		catchUp: catchUp{store: st, hub: hub, repair: true}, hub: hub, cfg: cfg,
 		logger: logger, metrics: m, now: time.Now,
-		users: make(map[int64]*sequence), wake: make(chan struct{}, 1),
+		users: make(map[int64]*sequence), waiting: make(map[int64]*sequence),
 	}
 }
 
@@ -119,6 +122,7 @@ func (r *Receiver) Forget(userID int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.users, userID)
+	delete(r.waiting, userID)
 }
 
 // Wants reports whether changes of userID matter here: it has a socket.
@@ -166,14 +170,17 @@ func (r *Receiver) deliverLocked(c Change) {
 	case c.Seq == st.last+1:
 		r.hub.Apply(c)
 		st.last = c.Seq
-		r.drain(st)
+		r.drain(c.User, st)
 	default:
 		r.hold(st, c)
 	}
 }
 
 // hold keeps c, above a gap, in Seq order (a duplicate of a held change is
-// dropped), and wakes Run to repair the gap if it lasts.
+// dropped), for Run to repair the gap if it lasts GapWait. It does not
+// wake Run: the gap cannot be due before GapWait, and Run looks every
+// GapWait/2 anyway (waking it on every held change cost a look at every
+// held user, under the lock Deliver needs, for nothing).
 func (r *Receiver) hold(st *sequence, c Change) {
 	i, found := slices.BinarySearchFunc(st.held, c.Seq, func(h Change, seq int64) int { return cmp.Compare(h.Seq, seq) })
 	if found {
@@ -182,17 +189,14 @@ func (r *Receiver) hold(st *sequence, c Change) {
 	}
 	if len(st.held) == 0 {
 		st.heldAt = r.now()
+		r.waiting[c.User] = st
 	}
 	st.held = slices.Insert(st.held, i, c)
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
 }
 
-// drain delivers the held changes that follow last, and drops those at
-// or below it.
-func (r *Receiver) drain(st *sequence) {
+// drain delivers the held changes of userID that follow last, and drops
+// those at or below it.
+func (r *Receiver) drain(userID int64, st *sequence) {
 	k := 0
 	for ; k < len(st.held); k++ {
 		h := st.held[k]
@@ -209,5 +213,6 @@ func (r *Receiver) drain(st *sequence) {
 	st.held = slices.Delete(st.held, 0, k)
 	if len(st.held) == 0 {
 		st.heldAt = time.Time{}
+		delete(r.waiting, userID)
 	}
 }

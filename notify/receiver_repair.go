@@ -65,7 +65,7 @@ func (r *Receiver) repair(ctx context.Context, users []int64, cause string) erro
 			}
 		}
 		st.behind = 0
-		r.drain(st)
+		r.drain(uid, st)
 	}
 	if err != nil {
 		r.logger.Warn("cluster: catch-up failed", "cause", cause, "users", len(users), "error", err)
@@ -88,7 +88,6 @@ func (r *Receiver) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		case <-r.wake:
 		}
 		if users := r.gaps(); len(users) > 0 {
 			_ = r.repair(ctx, users, RepairGap) // logged; retried next round
@@ -130,7 +129,7 @@ func (r *Receiver) gaps() []int64 {
 	defer r.mu.Unlock()
 	now := r.now()
 	var users []int64
-	for uid, st := range r.users {
+	for uid, st := range r.waiting {
 		if len(st.held) > 0 && !st.repairing && now.Sub(st.heldAt) >= r.cfg.GapWait {
 			users = append(users, uid)
 		}
@@ -165,6 +164,7 @@ func (r *Receiver) audit(ctx context.Context) error {
 		}
 		if r.hub.UserCount(uid) == 0 {
 			delete(r.users, uid) // followed by a repair after its last socket closed
+			delete(r.waiting, uid)
 			continue
 		}
 		seq := seqs[uid]

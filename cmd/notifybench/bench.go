@@ -32,6 +32,10 @@ type bench struct {
 func (b *bench) runNotifyd(ctx context.Context) (*targetSummary, error) {
 	o := b.opts
 	eps, pid := o.endpoints(), o.serverPID
+	probe := &cpuProbe{}
+	if pid > 0 {
+		probe.server = []int{pid}
+	}
 	if o.start > 0 {
 		is, err := startInstances(ctx, o, b.stderr)
 		if err != nil {
@@ -39,6 +43,10 @@ func (b *bench) runNotifyd(ctx context.Context) (*targetSummary, error) {
 		}
 		defer is.stop(b.stderr)
 		eps = is.endpoints()
+		probe = &cpuProbe{dbURL: o.dbURL, pgDB: is.dbName}
+		for _, in := range is.procs {
+			probe.server = append(probe.server, in.cmd.Process.Pid)
+		}
 		if len(is.procs) == 1 {
 			pid = is.procs[0].cmd.Process.Pid
 		}
@@ -73,29 +81,46 @@ func (b *bench) runNotifyd(ctx context.Context) (*targetSummary, error) {
 	if o.publishTo == "first" {
 		clients = clients[:1]
 	}
-	procs := childProcesses(o.sockets, o.procs, b.fileLimit, false)
-	t, err := b.runTarget(ctx, "notifyd", newAPITarget(clients, o.keys, ext), wsURLs, users, procs, pid)
+	procs := childProcesses(o.sockets, o.procs, b.fileLimit)
+	t, err := b.runTarget(ctx, "notifyd", newAPITarget(clients, o.keys, ext), wsURLs, users, procs, pid, probe)
 	if t != nil {
 		t.Instances = len(eps)
 	}
 	return t, err
 }
 
-// runFloor starts the persisted floor in this process and runs the same
+// runFloor runs the persisted floor in a process of its own and the same
 // load against it, through the same client and requests as notifyd.
 func (b *bench) runFloor(ctx context.Context) (*targetSummary, error) {
 	o := b.opts
-	key := "floor-" + randomHex(16)
-	f, err := startFloor(ctx, floorConfig{dbURL: o.dbURL, schema: floorSchema(o.prefix), key: key, users: o.users, conns: o.publishers})
+	return b.runBaseline(ctx, serveInput{Target: "floor", DB: o.dbURL, Schema: floorSchema(o.prefix), Conns: o.publishers})
+}
+
+// runRaw runs the bare fan-out in a process of its own and the same load
+// against it: the floor's server without the insert and commit.
+func (b *bench) runRaw(ctx context.Context) (*targetSummary, error) {
+	return b.runBaseline(ctx, serveInput{Target: "raw"})
+}
+
+// runBaseline starts the baseline of in (a -serve child: its own process,
+// as notifyd is) and drives it over HTTP with the Go client, as notifyd.
+func (b *bench) runBaseline(ctx context.Context, in serveInput) (*targetSummary, error) {
+	o := b.opts
+	in.Key, in.Users = in.Target+"-"+randomHex(16), o.users
+	exe, err := serveExecutable()
+	if err != nil {
+		return nil, err
+	}
+	srv, err := startServe(ctx, exe, in, b.stderr)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
-		if err := f.close(); err != nil {
+		if err := srv.stop(); err != nil {
 			fmt.Fprintln(b.stderr, "warning:", err)
 		}
 	}()
-	c, err := newAPIClient(f.url(), key, o.opTimeout, o.publishers)
+	c, err := newAPIClient(srv.ready.HTTP, in.Key, o.opTimeout, o.publishers)
 	if err != nil {
 		return nil, err
 	}
@@ -104,49 +129,19 @@ func (b *bench) runFloor(ctx context.Context) (*targetSummary, error) {
 	for _, u := range users {
 		ext[u.ID] = strconv.FormatInt(u.ID, 10)
 	}
-	procs, pid, err := b.inProcessSockets()
-	if err != nil {
-		return nil, err
+	procs := childProcesses(o.sockets, o.procs, b.fileLimit)
+	probe := &cpuProbe{server: []int{srv.pid()}}
+	if in.Target == "floor" {
+		probe.dbURL, probe.pgApp = o.dbURL, in.Schema
 	}
-	return b.runTarget(ctx, "floor", newAPITarget([]*client.Client{c}, o.keys, ext), []string{f.raw.url()}, users, procs, pid)
-}
-
-// runRaw starts the raw baseline server in this process and runs the same
-// load against it.
-func (b *bench) runRaw(ctx context.Context) (*targetSummary, error) {
-	o := b.opts
-	srv, err := startRawServer(o.rate == 0 && !o.fanout)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.close()
-	procs, pid, err := b.inProcessSockets()
-	if err != nil {
-		return nil, err
-	}
-	return b.runTarget(ctx, "raw", srv, []string{srv.url()}, rawUsers(o.users), procs, pid)
-}
-
-// inProcessSockets plans the client side of a server that runs in this
-// process (raw, floor): it holds the server end of every socket, so past
-// the file limit the client ends move to child processes. Its RSS is this
-// process's, so it is measured (pid) only when children hold the clients.
-func (b *bench) inProcessSockets() (procs, pid int, err error) {
-	o := b.opts
-	procs = childProcesses(o.sockets, o.procs, b.fileLimit, true)
-	if procs == 0 && uint64(2*o.sockets+500) > b.fileLimit && b.fileLimit > 0 {
-		return 0, 0, fmt.Errorf("%d sockets need both ends in this process: past the %d open files allowed; use -procs", o.sockets, b.fileLimit)
-	}
-	if procs > 0 {
-		pid = os.Getpid()
-	}
-	return procs, pid, nil
+	return b.runTarget(ctx, in.Target, newAPITarget([]*client.Client{c}, o.keys, ext), []string{srv.ready.WS}, users, procs, srv.pid(), probe)
 }
 
 // runTarget opens the sockets, samples RSS, publishes, waits for the
 // frames owed and closes the sockets. After an interrupt it still closes
 // them and returns what was measured.
-func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []string, users []benchUser, procs, pid int) (*targetSummary, error) {
+// probe says whose CPU time to count while publishing.
+func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []string, users []benchUser, procs, pid int, probe *cpuProbe) (*targetSummary, error) {
 	o := b.opts
 	specs := socketSpecs(users, o.sockets, wsURLs)
 	var rss *rssSummary
@@ -199,7 +194,9 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 	stop = b.progress(ctx, name, publishLine(f, p))
 	var elapsed time.Duration
 	var publishEnd time.Time
+	var cpu *cpuSummary
 	if ctx.Err() == nil {
+		cpuStart := probe.sample(ctx, f.pids())
 		if o.fanout {
 			elapsed = p.fanout(ctx, f.delivered, o.duration)
 		} else {
@@ -207,6 +204,7 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 		}
 		publishEnd = time.Now()
 		waitDelivered(ctx, f.delivered, p.expected.Load(), drainStall, o.drain)
+		cpu = summarizeCPU(cpuStart, probe.sample(ctx, f.pids()), p.requests.Load())
 	}
 	stop()
 	if rss != nil {
@@ -216,7 +214,9 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 	if final.Error != "" {
 		fmt.Fprintf(b.stderr, "[%s] warning: %s\n", name, final.Error)
 	}
-	return newTargetSummary(name, len(specs), procs, final, p, o, publishStart, elapsed, publishEnd, rss), nil
+	ts := newTargetSummary(name, len(specs), procs, final, p, o, publishStart, elapsed, publishEnd, rss)
+	ts.CPU = cpu
+	return ts, nil
 }
 
 // publishLine is the progress line of the publish phase.

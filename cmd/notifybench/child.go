@@ -45,15 +45,8 @@ func startChild(ctx context.Context, exe string, in childInput, stderr io.Writer
 	// On cancellation, give the child the time to close its sockets (it
 	// sees its own SIGINT, or its stdin end) before it is killed.
 	cmd.WaitDelay = childCloseTimeout + 5*time.Second
-	stdin, err := cmd.StdinPipe()
+	stdin, stdout, err := startPiped(cmd)
 	if err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	c := &child{cmd: cmd, stdin: stdin, done: make(chan struct{}), last: fleetStats{}}
@@ -64,6 +57,23 @@ func startChild(ctx context.Context, exe string, in childInput, stderr io.Writer
 		return nil, fmt.Errorf("send sockets: %w", err)
 	}
 	return c, nil
+}
+
+// startPiped starts cmd with pipes to its stdin and from its stdout: the
+// protocol of every child of the tool (-child, -serve).
+func startPiped(cmd *exec.Cmd) (io.WriteCloser, io.ReadCloser, error) {
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	return stdin, stdout, nil
 }
 
 // readReports keeps the latest report of the child until its stdout ends.

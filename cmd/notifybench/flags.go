@@ -35,6 +35,7 @@ type options struct {
 	opTimeout   time.Duration // one HTTP request, or one socket's dial+auth+hello
 	idle        time.Duration // idle time before the RSS sample
 	child       bool          // internal: hold a share of the sockets for a parent
+	serve       bool          // internal: run a baseline server for a parent
 	check       bool          // exit non-zero on lost, duplicate or out-of-order frames, failed sockets or publishes
 	drain       time.Duration // longest wait for the frames owed after publishing stops
 	keys        bool          // an Idempotency-Key on every create (the Go client's default)
@@ -91,7 +92,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.IntVar(&o.serverPID, "server-pid", 0, "notifyd's `pid`, to report its RSS per socket")
 	fs.BoolVar(&o.json, "json", false, "print the summary as JSON")
 	fs.BoolVar(&o.notifyd, "notifyd", true, "run against notifyd (-notifyd=false with -raw: baseline only)")
-	fs.BoolVar(&o.raw, "raw", false, "also run the raw coder/websocket baseline in-process")
+	fs.BoolVar(&o.raw, "raw", false, "also run the bare fan-out: coder/websocket sockets behind a bare net/http publish handler, no storage, in a process of its own")
 	fs.StringVar(&o.prefix, "prefix", "", `username prefix (default "bench" and a random suffix)`)
 	fs.IntVar(&o.procs, "procs", 0, "child processes holding the client sockets; 0: none, or enough past 15,000 sockets")
 	fs.Float64Var(&o.connectRate, "connect-rate", 0, "new sockets per second; 0: unlimited")
@@ -99,10 +100,11 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.DurationVar(&o.opTimeout, "op-timeout", 10*time.Second, "limit on one HTTP request, or one socket's connect and auth")
 	fs.DurationVar(&o.idle, "idle", 3*time.Second, "with -server-pid: idle time after connecting, before the RSS sample")
 	fs.BoolVar(&o.child, "child", false, "internal: run as a child process")
+	fs.BoolVar(&o.serve, "serve", false, "internal: run a baseline server as a child process")
 	fs.BoolVar(&o.check, "check", false, "exit non-zero on lost, duplicate or out-of-order frames, failed sockets or failed publishes (never on timings): for CI smoke runs")
 	fs.DurationVar(&o.drain, "drain", 15*time.Second, "after publishing, wait at most this long for the frames owed (also stops after 2s without a frame)")
 	fs.BoolVar(&o.keys, "idempotency-keys", false, "send an Idempotency-Key on every create, as the Go client does by default")
-	fs.BoolVar(&o.floor, "floor", false, "also run the persisted floor: a bare net/http handler that inserts one row with pgx, commits, and pushes to the raw baseline's sockets")
+	fs.BoolVar(&o.floor, "floor", false, "also run the persisted floor: the bare fan-out's handler inserting one row with pgx and committing before the push, in a process of its own")
 	fs.StringVar(&o.dbURL, "db", defaultDB, "Postgres `URL` for -floor (a scratch schema, dropped after) and -start (a fresh database, dropped after)")
 	fs.IntVar(&o.start, "start", 0, "start `N` notifyd processes (-notifyd-bin) on a fresh database of -db, instead of using -http/-ws; 2 or more run in cluster mode")
 	fs.StringVar(&o.notifydBin, "notifyd-bin", "", "`path` of the notifyd binary for -start (go build -o /tmp/notifyd ./cmd/notifyd)")
@@ -119,7 +121,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, usageText)
 		fs.VisitAll(func(f *flag.Flag) {
-			if f.Name == "child" {
+			if f.Name == "child" || f.Name == "serve" {
 				return
 			}
 			name, help := flag.UnquoteUsage(f)
@@ -136,7 +138,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	if o.child {
+	if o.child || o.serve {
 		return o, nil
 	}
 	if o.key == "" {

@@ -142,6 +142,15 @@ func (f *fleet) delivered() int64 {
 	return n
 }
 
+// pids are the child processes holding the sockets.
+func (f *fleet) pids() []int {
+	pids := make([]int, len(f.children))
+	for i, c := range f.children {
+		pids[i] = c.cmd.Process.Pid
+	}
+	return pids
+}
+
 // close closes every socket (children close theirs when their stdin ends)
 // and returns the final measurements.
 func (f *fleet) close(ctx context.Context) fleetStats {

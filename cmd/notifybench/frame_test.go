@@ -46,11 +46,14 @@ func TestParseNotification(t *testing.T) {
 }
 
 func TestRawFrameParses(t *testing.T) {
-	// The raw baseline must send what the client parses on its fast path.
+	// The baselines must send what the client parses on its fast path.
 	s := &rawServer{users: map[int64]map[*rawConn]struct{}{}}
 	rc := &rawConn{send: make(chan []byte, 1), kill: func(error) {}}
 	s.register(3, rc)
-	s.broadcast([]int64{3}, contentPrefix+"123 seq=1")
+	api := newPublishAPI("key", 3, &counterStore{}, s)
+	if _, err := api.notify(t.Context(), 3, bareRequest{Title: "bench", Content: contentPrefix + "123 seq=1", Style: "info"}); err != nil {
+		t.Fatal(err)
+	}
 	frame := <-rc.send
 	if !strings.HasPrefix(string(frame), `{"type":"notification","notification":{"id":1,`) {
 		t.Fatalf("raw frame does not have notifyd's layout: %s", frame)

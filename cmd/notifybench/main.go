@@ -4,8 +4,10 @@
 // opens authenticated sockets, publishes timestamped notifications at a
 // given rate and reports connect times, publish→frame latency, throughput,
 // server RSS per socket, errors and close codes. With -raw it also runs a
-// bare coder/websocket broadcast server in-process under the same load, as
-// the ceiling to compare against.
+// bare coder/websocket fan-out behind a bare net/http publish handler, and
+// with -floor the same handler inserting and committing each notification
+// with pgx: each in a process of its own, driven by the same client over
+// HTTP, as the baselines to compare against.
 package main
 
 import (
@@ -60,6 +62,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	if opts.child {
 		return runChild(ctx, stdin, stdout)
+	}
+	if opts.serve {
+		return runServe(ctx, stdin, stdout)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, opts.timeout)

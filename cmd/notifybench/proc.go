@@ -11,7 +11,7 @@ import (
 
 // maxSocketsPerProcess is the most client sockets one process opens. The
 // hard limit here is 20,000 files per process; the rest is kept for HTTP
-// connections, the listener of the raw server and the runtime.
+// connections and the runtime.
 const maxSocketsPerProcess = 15000
 
 // raiseFileLimit lifts the soft limit on open files to the hard one and
@@ -33,18 +33,13 @@ func raiseFileLimit() (uint64, error) {
 
 // childProcesses returns how many child processes should hold the client
 // sockets: procs when set, 0 (this process) when they fit, else enough
-// processes that each holds at most the per-process share. serverSide says
-// this process also holds the server end of every socket (the raw baseline).
-func childProcesses(sockets, procs int, fileLimit uint64, serverSide bool) int {
+// processes that each holds at most the per-process share.
+func childProcesses(sockets, procs int, fileLimit uint64) int {
 	if procs > 0 {
 		return procs
 	}
 	perProc := perProcessSockets(fileLimit)
-	inProcess := sockets
-	if serverSide {
-		inProcess = 2 * sockets
-	}
-	if inProcess <= perProc {
+	if sockets <= perProc {
 		return 0
 	}
 	return (sockets + perProc - 1) / perProc

@@ -13,9 +13,9 @@ import (
 // maxBulkUsers is the most user_ids notifyd takes in one bulk request.
 const maxBulkUsers = 1000
 
-// target is where publishers send notifications: notifyd over HTTP, or the
-// raw baseline server by a direct call. Both return how many notifications
-// were created.
+// target is where publishers send notifications: notifyd or a baseline,
+// over HTTP (apiTarget). Both methods return how many notifications were
+// created.
 type target interface {
 	publishOne(ctx context.Context, userID int64, content string) (int, error)
 	publishMany(ctx context.Context, userIDs []int64, content string) (int, error)

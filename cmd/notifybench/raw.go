@@ -24,10 +24,10 @@ const (
 // errQueueFull ends a raw socket whose reader fell behind.
 var errQueueFull = errors.New("send queue full")
 
-// rawServer is the baseline: a bare coder/websocket server doing the
-// least notifyd must do — authenticate a socket to a user, and push a
-// notification serialised once to that user's sockets through a bounded
-// queue — with no database, no HTTP API and no hub design. Each connection
+// rawServer is the socket side of both baselines (see baseline): a bare
+// coder/websocket server doing the least notifyd must do — authenticate a
+// socket to a user, and push a notification serialised once to that user's
+// sockets through a bounded queue — with no hub design. Each connection
 // costs what the library's idiom costs: the handler goroutine stays as the
 // writer, one goroutine reads.
 type rawServer struct {
@@ -35,16 +35,10 @@ type rawServer struct {
 	srv    *http.Server
 	ctx    context.Context // ends every connection on close
 	cancel context.CancelFunc
-	// block makes broadcast wait for room in a full queue instead of
-	// closing the socket. With -rate 0 nothing else paces a direct call
-	// (there is no HTTP round trip), so the baseline then measures how fast
-	// the library drains frames rather than how fast queues overflow.
-	block bool
 
 	mu     sync.Mutex // guards the fields below
 	closed bool
 	users  map[int64]map[*rawConn]struct{}
-	nextID int64
 
 	conns sync.WaitGroup
 }
@@ -57,12 +51,12 @@ type rawConn struct {
 }
 
 // startRawServer listens on a loopback port and serves /ws.
-func startRawServer(block bool) (*rawServer, error) {
+func startRawServer() (*rawServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	s := &rawServer{ln: ln, block: block, users: map[int64]map[*rawConn]struct{}{}}
+	s := &rawServer{ln: ln, users: map[int64]map[*rawConn]struct{}{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }() // returns ErrServerClosed on close
@@ -225,64 +219,19 @@ func notificationFrame(body []byte) []byte {
 	return append(b, `,"unread_count":0}`...)
 }
 
-// broadcast gives each user one notification with a fresh id, serialised
-// once and queued to every socket of that user without blocking. The lock
-// is held across id assignment and queueing so ids reach each socket in
-// ascending order, as notifyd guarantees.
-func (s *rawServer) broadcast(userIDs []int64, content string) int {
-	n := rawNotificationBody{Title: "bench", Content: content, Style: "info", CreatedAt: time.Now().UTC()}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, u := range userIDs {
-		s.nextID++
-		n.ID = s.nextID
-		body, err := json.Marshal(n)
-		if err != nil {
-			continue // cannot happen: the message has only plain fields
-		}
-		b := notificationFrame(body)
-		for rc := range s.users[u] {
-			s.enqueue(rc, b)
-		}
-	}
-	return len(userIDs)
-}
-
-// push queues one serialised frame to every socket of user, as broadcast
-// does (the persisted floor assigns its ids in the database).
+// push queues one serialised frame to every socket of user without
+// blocking, closing a socket whose queue is full, as notifyd does: the
+// publisher's HTTP round trip paces the pushes.
 func (s *rawServer) push(user int64, frame []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for rc := range s.users[user] {
-		s.enqueue(rc, frame)
-	}
-}
-
-// enqueue queues b to one socket without blocking, closing the socket
-// when its queue is full — or, with block, waits for room.
-func (s *rawServer) enqueue(rc *rawConn, b []byte) {
-	if s.block {
 		select {
-		case rc.send <- b:
-		case <-rc.done:
+		case rc.send <- frame:
+		default:
+			rc.kill(errQueueFull)
 		}
-		return
 	}
-	select {
-	case rc.send <- b:
-	default:
-		rc.kill(errQueueFull)
-	}
-}
-
-// publishOne lets publishers drive the raw server like notifyd's API.
-func (s *rawServer) publishOne(_ context.Context, userID int64, content string) (int, error) {
-	return s.broadcast([]int64{userID}, content), nil
-}
-
-// publishMany is the bulk form.
-func (s *rawServer) publishMany(_ context.Context, userIDs []int64, content string) (int, error) {
-	return s.broadcast(userIDs, content), nil
 }
 
 // rawUsers returns the users 1..n of the raw baseline, whose secret is

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -55,12 +56,8 @@ func comparison(targets ...*targetSummary) []comparisonRow {
 		r := comparisonRow{
 			Name: a.Name + " ÷ " + b.Name, Accepted: ratio(a.Accepted, b.Accepted), Frames: ratio(a.Frames, b.Frames),
 			DeliveryP50: ratio(a.DeliveryP50, b.DeliveryP50), DeliveryP99: ratio(a.DeliveryP99, b.DeliveryP99),
+			RequestP50: ratio(a.RequestP50, b.RequestP50), RequestP99: ratio(a.RequestP99, b.RequestP99),
 			Connect: ratio(a.Connect, b.Connect),
-		}
-		// The raw baseline publishes by a function call: it has no
-		// request to compare with.
-		if b.Name != "raw" {
-			r.RequestP50, r.RequestP99 = ratio(a.RequestP50, b.RequestP50), ratio(a.RequestP99, b.RequestP99)
 		}
 		rows = append(rows, r)
 	}
@@ -96,6 +93,24 @@ func writeComparison(w io.Writer, rows []comparisonRow) {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s / %s | %s / %s | %s | %s |\n", r.Name, f("%.1f", r.Accepted), f("%.1f", r.Frames),
 			f("%.2f", r.DeliveryP50), f("%.2f", r.DeliveryP99), f("%.2f", r.RequestP50), f("%.2f", r.RequestP99), drain, f("%.2f", r.Connect))
+	}
+}
+
+// writeCPU prints each target's CPU per 1,000 requests while publishing,
+// in Markdown: what a request costs each process, which a loaded box does
+// not hide as it hides the rates.
+func writeCPU(w io.Writer, targets ...*targetSummary) {
+	if !slices.ContainsFunc(targets, func(t *targetSummary) bool { return t != nil && t.CPU != nil }) {
+		return
+	}
+	fmt.Fprintln(w, "\n| target | CPU ms per 1,000 requests: server | postgres backends | client | total | busy cores | (other postgres) |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- |")
+	for _, t := range targets {
+		if t == nil || t.CPU == nil {
+			continue
+		}
+		c := t.CPU
+		fmt.Fprintf(w, "| %s | %.1f | %.1f | %.1f | %.1f | %.2f | %.1f |\n", t.Target, c.Server, c.Postgres, c.Client, c.Total, c.Cores, c.PostgresOther)
 	}
 }
 

@@ -16,8 +16,20 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// TestRawSmoke runs the whole tool against the in-process raw baseline and
-// checks that the counts add up. It asserts nothing about timings.
+// TestMain lets the test binary stand in for notifybench when the tool
+// starts a baseline in a process of its own (-serve re-runs the program
+// it is in, here the test binary).
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "-serve" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// TestRawSmoke runs the whole tool against the bare fan-out (a child
+// process, driven over HTTP) and checks that the counts add up. It asserts
+// nothing about timings.
 func TestRawSmoke(t *testing.T) {
 	tests := []struct {
 		name string
@@ -32,7 +44,7 @@ func TestRawSmoke(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sum := runSummary(t, append([]string{"-notifyd=false", "-raw", "-users", "3", "-sockets", "6",
-				"-duration", "1s", "-timeout", "1m"}, tt.args...)...)
+				"-duration", "1s", "-timeout", "1m", "-idle", "0s"}, tt.args...)...)
 			if sum.Notifyd != nil || sum.Raw == nil || sum.Ratio != nil || sum.Comparison != nil {
 				t.Fatalf("want only a raw section, got %+v", sum)
 			}
@@ -40,6 +52,11 @@ func TestRawSmoke(t *testing.T) {
 			checkCounts(t, sum.Raw, 6, 2)
 			if p.Mode != tt.mode {
 				t.Errorf("mode = %s, want %s", p.Mode, tt.mode)
+			}
+			// Its own process: its RSS and CPU are measured, and the
+			// requests counted are the HTTP ones.
+			if r, c := sum.Raw.RSS, sum.Raw.CPU; r == nil || r.Error != "" || c == nil || c.Error != "" || c.Requests != p.Requests {
+				t.Errorf("rss %+v, cpu %+v: want both measured over the %d requests", r, c, p.Requests)
 			}
 			if tt.mode == "fanout" && p.Rounds*3 != p.Notifications {
 				t.Errorf("fan-out: %d rounds but %d notifications, want 3 per round", p.Rounds, p.Notifications)
@@ -100,7 +117,7 @@ func checkCounts(tb testing.TB, ts *targetSummary, sockets, perUser int64) {
 // TestChildProtocol runs the -child side in-process: sockets in on stdin,
 // reports out on stdout, a final report after stdin ends.
 func TestChildProtocol(t *testing.T) {
-	srv, err := startRawServer(false)
+	srv, err := startRawServer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +155,13 @@ func TestChildProtocol(t *testing.T) {
 	if s.Connected != 4 || s.Failed != 0 {
 		t.Fatalf("child connected %d, failed %d (%v), want 4 and 0", s.Connected, s.Failed, s.ConnectErrors)
 	}
-	srv.broadcast([]int64{1, 2}, contentPrefix+strconv.FormatInt(time.Now().UnixNano(), 10)+" seq=1")
+	api := newPublishAPI("key", 2, &counterStore{}, srv)
+	for _, u := range []int64{1, 2} {
+		in := bareRequest{Title: "bench", Content: contentPrefix + strconv.FormatInt(time.Now().UnixNano(), 10) + " seq=1", Style: "info"}
+		if _, err := api.notify(t.Context(), u, in); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for s.Delivered < 4 {
 		s = next()
 	}
@@ -190,9 +213,12 @@ func TestFloorSmoke(t *testing.T) {
 	db := benchDB(t)
 	prefix := "floorsmoke" + randomSuffix()
 	sum := runSummary(t, "-notifyd=false", "-floor", "-raw", "-db", db, "-prefix", prefix, "-idempotency-keys",
-		"-users", "3", "-sockets", "6", "-rate", "50", "-duration", "1s", "-timeout", "1m", "-check")
+		"-users", "3", "-sockets", "6", "-rate", "50", "-duration", "1s", "-timeout", "1m", "-idle", "0s", "-check")
 	checkCounts(t, sum.Floor, 6, 2)
 	checkCounts(t, sum.Raw, 6, 2)
+	if c := sum.Floor.CPU; c == nil || c.Error != "" || c.Requests != sum.Floor.Publish.Requests {
+		t.Errorf("floor cpu %+v: want it measured over the %d requests", c, sum.Floor.Publish.Requests)
+	}
 	var names []string
 	for _, r := range sum.Comparison {
 		names = append(names, r.Name)
@@ -234,6 +260,9 @@ func TestStartedSmoke(t *testing.T) {
 		}
 		if len(sum.Comparison) != 6 || sum.Notifyd.RSS == nil || sum.Config.Started != 1 || sum.Config.Cluster {
 			t.Errorf("comparison %d rows (want 6), rss %+v (want measured), config %+v", len(sum.Comparison), sum.Notifyd.RSS, sum.Config)
+		}
+		if c := sum.Notifyd.CPU; c == nil || c.Error != "" || c.Requests != sum.Notifyd.Publish.Requests {
+			t.Errorf("notifyd cpu %+v: want it measured over the %d requests", c, sum.Notifyd.Publish.Requests)
 		}
 	})
 	t.Run("two instances, cluster mode", func(t *testing.T) {

@@ -44,6 +44,7 @@ type targetSummary struct {
 	RSS       *rssSummary     `json:"rss,omitempty"`
 	Publish   publishSummary  `json:"publish"`
 	Delivery  deliverySummary `json:"delivery"`
+	CPU       *cpuSummary     `json:"cpu,omitempty"`   // while publishing
 	Error     string          `json:"error,omitempty"` // a child process failed
 }
 
@@ -216,6 +217,7 @@ func (s summary) writeText(w io.Writer) {
 	}
 	if len(s.Comparison) > 0 {
 		writeComparison(w, s.Comparison)
+		writeCPU(w, s.Notifyd, s.Floor, s.Raw)
 	}
 	fmt.Fprintf(w, "\nload average (1, 5, 15 min): %s at start, %s at end\ncommand: %s\n", s.Load.Start, s.Load.End, s.Command)
 	if s.Interrupted != "" {
@@ -230,9 +232,9 @@ func (t *targetSummary) writeText(w io.Writer) {
 	name := t.Target
 	switch {
 	case name == "raw":
-		name = "raw baseline (bare coder/websocket, in-process, persists nothing)"
+		name = "bare fan-out (bare net/http publish handler + coder/websocket, own process, persists nothing)"
 	case name == "floor":
-		name = "persisted floor (bare net/http + one pgx insert and commit, then the raw fan-out)"
+		name = "persisted floor (the bare fan-out's handler + one pgx insert and commit, own process)"
 	case t.Instances > 1:
 		name = fmt.Sprintf("notifyd (%d instances)", t.Instances)
 	}
@@ -276,6 +278,13 @@ func (t *targetSummary) writeText(w io.Writer) {
 	}
 	if len(d.CloseCodes) > 0 {
 		fmt.Fprintf(w, "  closed      by the server: %s\n", counts(d.CloseCodes))
+	}
+	if c := t.CPU; c != nil {
+		fmt.Fprintf(w, "  cpu         ms per 1,000 requests over %.1fs: server %.1f, postgres backends %.1f (other postgres %.1f), client %.1f; total %.1f = %.2f busy cores\n",
+			c.Seconds, c.Server, c.Postgres, c.PostgresOther, c.Client, c.Total, c.Cores)
+		if c.Error != "" {
+			fmt.Fprintf(w, "              cpu: %s\n", c.Error)
+		}
 	}
 	if t.Error != "" {
 		fmt.Fprintf(w, "  error       %s\n", t.Error)

@@ -116,7 +116,7 @@ func TestSummaryJSON(t *testing.T) {
 
 	var text bytes.Buffer
 	sum.writeText(&text)
-	for _, want := range []string{"notifyd", "raw baseline", "18/20 frames", "4008: 1", "ratio", "| notifyd ÷ raw | 1.000 | 0.500 |", "load average"} {
+	for _, want := range []string{"notifyd", "bare fan-out", "18/20 frames", "4008: 1", "ratio", "| notifyd ÷ raw | 1.000 | 0.500 |", "load average"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text summary lacks %q:\n%s", want, text.String())
 		}

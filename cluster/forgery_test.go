@@ -61,6 +61,16 @@ func otherRole(tb testing.TB, dbURL string) *pgx.Conn {
 	return conn
 }
 
+// eavesdropper is an otherRole that LISTENs on the doorbell channel.
+func eavesdropper(tb testing.TB, dbURL string) *pgx.Conn {
+	tb.Helper()
+	spy := otherRole(tb, dbURL)
+	if _, err := spy.Exec(context.Background(), "LISTEN "+pgx.Identifier{cluster.Channel}.Sanitize()); err != nil {
+		tb.Fatal(err)
+	}
+	return spy
+}
+
 // TestForgedDoorbellsHaveNoEffect: a role of another application, with no
 // right on notifyd's tables, NOTIFYs the payloads of the security review
 // (the former doorbell format: close a socket, zero a badge, a fake
@@ -69,9 +79,7 @@ func otherRole(tb testing.TB, dbURL string) *pgx.Conn {
 // as rejected; a real notification published after them arrives, alone.
 func TestForgedDoorbellsHaveNoEffect(t *testing.T) {
 	t.Parallel()
-	db := clusterDB(t)
-	a := newNode(t, db, nodeOptions{})
-	b := newNode(t, db, nodeOptions{})
+	db, a, b := twoNodes(t)
 	alice, sess := testkit.StoreUser(t, a.st, "alice")
 	n1, err := a.svc.Notify(context.Background(), alice, notify.NewNotification{Title: "before"})
 	if err != nil {
@@ -132,11 +140,8 @@ func TestDoorbellsCarryNoContent(t *testing.T) {
 	a := newNode(t, db, nodeOptions{})
 	alice, sess := testkit.StoreUser(t, a.st, "alice")
 	a.connect(t, alice, sess)
-	spy := otherRole(t, db.URL)
+	spy := eavesdropper(t, db.URL)
 	ctx := context.Background()
-	if _, err := spy.Exec(ctx, "LISTEN "+pgx.Identifier{cluster.Channel}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := a.svc.Notify(ctx, alice, notify.NewNotification{Title: "secret title", Content: "secret content"}); err != nil {
 		t.Fatal(err)
 	}
@@ -164,16 +169,11 @@ func TestDoorbellsCarryNoContent(t *testing.T) {
 // gets nothing twice.
 func TestReplayedDoorbellsHaveNoEffect(t *testing.T) {
 	t.Parallel()
-	db := clusterDB(t)
-	a := newNode(t, db, nodeOptions{})
-	b := newNode(t, db, nodeOptions{})
+	db, a, b := twoNodes(t)
 	alice, sess := testkit.StoreUser(t, a.st, "alice")
 	s := b.connect(t, alice, sess)
-	spy := otherRole(t, db.URL)
+	spy := eavesdropper(t, db.URL)
 	ctx := context.Background()
-	if _, err := spy.Exec(ctx, "LISTEN "+pgx.Identifier{cluster.Channel}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
 	record := func() string {
 		t.Helper()
 		wctx, cancel := context.WithTimeout(ctx, testkit.Timeout)

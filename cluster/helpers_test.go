@@ -27,6 +27,14 @@ func clusterDB(tb testing.TB) config.Database {
 	return storetest.Config(tb)
 }
 
+// twoNodes starts nodes A and B, with default options, on one fresh
+// database, which it returns too.
+func twoNodes(tb testing.TB) (db config.Database, a, b *node) {
+	tb.Helper()
+	db = clusterDB(tb)
+	return db, newNode(tb, db, nodeOptions{}), newNode(tb, db, nodeOptions{})
+}
+
 // node is one notifyd instance without its servers: a store, a hub, a
 // running listener (the postgres broker) and a service publishing through
 // it.

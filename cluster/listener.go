@@ -30,6 +30,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/notifyd/notifyd/internal/gate"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -119,9 +120,9 @@ type Listener struct {
 	base   context.Context // cancelled by Close
 	cancel context.CancelFunc
 
+	running gate.Gate // Run; none starts after Close has begun
+
 	mu        sync.Mutex
-	closed    bool
-	running   sync.WaitGroup
 	healthy   bool      // listening and caught up
 	downSince time.Time // when it last stopped being healthy
 
@@ -216,23 +217,8 @@ func (l *Listener) setHealthy(ok bool) {
 // a draining Service), so that other instances need not wait for their
 // audit; call it before the store closes.
 func (l *Listener) Close() {
-	l.mu.Lock()
-	l.closed = true
-	l.mu.Unlock()
-	l.cancel()
-	l.running.Wait()
+	l.running.Close(l.cancel)
 	l.flush()
-}
-
-// begin counts a Run, or reports false once Close was called.
-func (l *Listener) begin() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return false
-	}
-	l.running.Add(1)
-	return true
 }
 
 // sleep waits d or until ctx is done, and reports whether ctx is still

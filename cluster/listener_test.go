@@ -13,9 +13,7 @@ import (
 
 func TestTwoNodesDeliverEveryNotificationOnce(t *testing.T) {
 	t.Parallel()
-	db := clusterDB(t)
-	a := newNode(t, db, nodeOptions{})
-	b := newNode(t, db, nodeOptions{})
+	_, a, b := twoNodes(t)
 	alice, aliceSess := testkit.StoreUser(t, a.st, "alice")
 	bob, bobSess := testkit.StoreUser(t, a.st, "bob")
 	sockets := map[string]*socket{
@@ -55,9 +53,7 @@ func TestTwoNodesDeliverEveryNotificationOnce(t *testing.T) {
 
 func TestChangesReachOtherNode(t *testing.T) {
 	t.Parallel()
-	db := clusterDB(t)
-	a := newNode(t, db, nodeOptions{})
-	b := newNode(t, db, nodeOptions{})
+	_, a, b := twoNodes(t)
 	alice, sess := testkit.StoreUser(t, a.st, "alice")
 	s := b.connect(t, alice, sess)
 	ctx := context.Background()
@@ -133,9 +129,7 @@ func TestChangesReachOtherNode(t *testing.T) {
 
 func TestListenerConnectionKilledWhilePublishing(t *testing.T) {
 	t.Parallel()
-	db := clusterDB(t)
-	a := newNode(t, db, nodeOptions{})
-	b := newNode(t, db, nodeOptions{})
+	db, a, b := twoNodes(t)
 	alice, aliceSess := testkit.StoreUser(t, a.st, "alice")
 	bob, bobSess := testkit.StoreUser(t, a.st, "bob")
 	onA := a.connect(t, alice, aliceSess)

@@ -24,10 +24,10 @@ const lagReport = time.Second
 // sender of this instance's doorbells, the read-back of the others'
 // (deliver.go) and the receiver's repairs and audit.
 func (l *Listener) Run(ctx context.Context) error {
-	if !l.begin() {
+	if !l.running.Enter() {
 		return nil
 	}
-	defer l.running.Done()
+	defer l.running.Leave()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(l.base, cancel)

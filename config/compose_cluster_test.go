@@ -1,12 +1,9 @@
 package config_test
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/goccy/go-yaml"
 
 	"github.com/notifyd/notifyd/config"
 )
@@ -16,18 +13,8 @@ import (
 // configuration with the NATS broker and the .env's cluster secret, on
 // host ports of their own, published on 127.0.0.1 only.
 func TestDockerComposeCluster(t *testing.T) {
-	b, err := os.ReadFile("../docker-compose.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f composeFile
-	if err := yaml.Unmarshal(b, &f); err != nil {
-		t.Fatalf("docker-compose.yml: %v", err)
-	}
-	nats, ok := f.Services["nats"]
-	if !ok {
-		t.Fatal("no service nats")
-	}
+	f := readCompose(t)
+	nats := f.service(t, "nats")
 	if !strings.HasPrefix(nats.Image, "nats:") || !slices.Equal(nats.Profiles, []string{"cluster"}) {
 		t.Errorf("nats: image %q, profiles %q; want the nats image in the cluster profile", nats.Image, nats.Profiles)
 	}
@@ -46,10 +33,7 @@ func TestDockerComposeCluster(t *testing.T) {
 	}
 	var hostPorts []string
 	for _, name := range []string{"notifyd-a", "notifyd-b"} {
-		svc, ok := f.Services[name]
-		if !ok {
-			t.Fatalf("no service %s", name)
-		}
+		svc := f.service(t, name)
 		if !slices.Equal(svc.Profiles, []string{"cluster"}) || svc.Build != "." {
 			t.Errorf("%s: profiles %q, build %q; want the cluster profile, built from .", name, svc.Profiles, svc.Build)
 		}
@@ -88,6 +72,6 @@ func TestDockerComposeCluster(t *testing.T) {
 	for k, v := range f.Services["notifyd-a"].Environment {
 		vars[k] = interpolate(v, map[string]string{"NOTIFYD_AUTH_API_KEYS": dotEnv["NOTIFYD_AUTH_API_KEYS"]})
 	}
-	_, err = config.Load(writeFile(t, ""), true, env(vars))
+	_, err := config.Load(writeFile(t, ""), true, env(vars))
 	wantKeys(t, err, "cluster.secret")
 }

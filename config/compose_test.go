@@ -14,22 +14,49 @@ import (
 
 // composeFile is the subset of docker-compose.yml the test checks.
 type composeFile struct {
-	Services map[string]struct {
-		Image       string            `yaml:"image"`
-		Profiles    []string          `yaml:"profiles"`
-		Build       string            `yaml:"build"`
-		Environment map[string]string `yaml:"environment"`
-		Ports       []string          `yaml:"ports"`
-		Volumes     []string          `yaml:"volumes"`
-		Restart     string            `yaml:"restart"`
-		Healthcheck struct {
-			Test []string `yaml:"test"`
-		} `yaml:"healthcheck"`
-		DependsOn map[string]struct {
-			Condition string `yaml:"condition"`
-		} `yaml:"depends_on"`
-	} `yaml:"services"`
-	Volumes map[string]any `yaml:"volumes"`
+	Services map[string]composeService `yaml:"services"`
+	Volumes  map[string]any            `yaml:"volumes"`
+}
+
+// composeService is one service of docker-compose.yml.
+type composeService struct {
+	Image       string            `yaml:"image"`
+	Profiles    []string          `yaml:"profiles"`
+	Build       string            `yaml:"build"`
+	Environment map[string]string `yaml:"environment"`
+	Ports       []string          `yaml:"ports"`
+	Volumes     []string          `yaml:"volumes"`
+	Restart     string            `yaml:"restart"`
+	Healthcheck struct {
+		Test []string `yaml:"test"`
+	} `yaml:"healthcheck"`
+	DependsOn map[string]struct {
+		Condition string `yaml:"condition"`
+	} `yaml:"depends_on"`
+}
+
+// readCompose reads and decodes the repository's docker-compose.yml.
+func readCompose(tb testing.TB) composeFile {
+	tb.Helper()
+	b, err := os.ReadFile("../docker-compose.yml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var f composeFile
+	if err := yaml.Unmarshal(b, &f); err != nil {
+		tb.Fatalf("docker-compose.yml: %v", err)
+	}
+	return f
+}
+
+// service returns the service name, failing when there is none.
+func (f composeFile) service(tb testing.TB, name string) composeService {
+	tb.Helper()
+	svc, ok := f.Services[name]
+	if !ok {
+		tb.Fatalf("no service %s", name)
+	}
+	return svc
 }
 
 // interpolate replaces ${VAR:-default} by set[VAR], or its default when
@@ -49,19 +76,9 @@ func interpolate(s string, set map[string]string) string {
 }
 
 func TestDockerCompose(t *testing.T) {
-	b, err := os.ReadFile("../docker-compose.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f composeFile
-	if err := yaml.Unmarshal(b, &f); err != nil {
-		t.Fatalf("docker-compose.yml: %v", err)
-	}
+	f := readCompose(t)
 
-	db, ok := f.Services["db"]
-	if !ok {
-		t.Fatal("no service db")
-	}
+	db := f.service(t, "db")
 	if db.Image != "postgres:16" {
 		t.Errorf("db image = %q, want postgres:16", db.Image)
 	}
@@ -78,10 +95,7 @@ func TestDockerCompose(t *testing.T) {
 		t.Errorf("db volume %q is not a declared named volume", name)
 	}
 
-	app, ok := f.Services["notifyd"]
-	if !ok {
-		t.Fatal("no service notifyd")
-	}
+	app := f.service(t, "notifyd")
 	if app.Build != "." {
 		t.Errorf("notifyd build = %q, want .", app.Build)
 	}

@@ -125,33 +125,14 @@ func TestValidate(t *testing.T) {
 		{"log.level warn", func(c *config.Config) { c.Log.Level = "warn" }, ""},
 		{"log.format xml", func(c *config.Config) { c.Log.Format = "xml" }, "log.format"},
 
-		{"cluster.broker postgres with sqlite", func(c *config.Config) {
-			c.Cluster.Broker, c.Cluster.Secret = "postgres", testClusterSecret
-		}, "cluster.broker"},
-		{"cluster.broker postgres", func(c *config.Config) {
-			c.Cluster.Broker, c.Cluster.Secret = "postgres", testClusterSecret
-			c.Database.URL = "postgres://db/notifyd"
-		}, ""},
+		{"cluster.broker postgres with sqlite", clusterOn("postgres", testClusterSecret, ""), "cluster.broker"},
+		{"cluster.broker postgres", clusterOn("postgres", testClusterSecret, pgURL), ""},
 		{"cluster.broker redis", func(c *config.Config) { c.Cluster.Broker = "redis" }, "cluster.broker"},
-		{"cluster.secret missing", func(c *config.Config) {
-			c.Cluster.Broker = "postgres"
-			c.Database.URL = "postgres://db/notifyd"
-		}, "cluster.secret"},
-		{"cluster.secret short", func(c *config.Config) {
-			c.Cluster.Broker, c.Cluster.Secret = "nats", "0123456789abcdef0123456789abcde"
-			c.Database.URL = "postgres://db/notifyd"
-		}, "cluster.secret"},
-		{"cluster.secret placeholder", func(c *config.Config) {
-			c.Cluster.Broker, c.Cluster.Secret = "nats", "change-me-to-a-long-random-cluster-secret"
-			c.Database.URL = "postgres://db/notifyd"
-		}, "cluster.secret"},
-		{"cluster.broker nats with sqlite", func(c *config.Config) {
-			c.Cluster.Broker, c.Cluster.Secret = "nats", testClusterSecret
-		}, "cluster.broker"},
-		{"cluster.broker nats", func(c *config.Config) {
-			c.Cluster.Broker, c.Cluster.Secret = "nats", testClusterSecret
-			c.Database.URL = "postgres://db/notifyd"
-		}, ""},
+		{"cluster.secret missing", clusterOn("postgres", "", pgURL), "cluster.secret"},
+		{"cluster.secret short", clusterOn("nats", "0123456789abcdef0123456789abcde", pgURL), "cluster.secret"},
+		{"cluster.secret placeholder", clusterOn("nats", "change-me-to-a-long-random-cluster-secret", pgURL), "cluster.secret"},
+		{"cluster.broker nats with sqlite", clusterOn("nats", testClusterSecret, ""), "cluster.broker"},
+		{"cluster.broker nats", clusterOn("nats", testClusterSecret, pgURL), ""},
 		{"cluster.listen_url not postgres", func(c *config.Config) { c.Cluster.ListenURL = "http://db" }, "cluster.listen_url"},
 		{"cluster.max_listener_lag 0", func(c *config.Config) { c.Cluster.MaxListenerLag = 0 }, "cluster.max_listener_lag"},
 		{"cluster.gap_wait 0", func(c *config.Config) { c.Cluster.GapWait = 0 }, "cluster.gap_wait"},
@@ -216,6 +197,20 @@ func TestValidate(t *testing.T) {
 
 // testClusterSecret is a valid cluster.secret (32 bytes, no placeholder).
 const testClusterSecret = "3f9c2b7e1a5d4c8f9e0b6a2d7c1f4e8b"
+
+// pgURL is a Postgres database.url: cluster mode refuses SQLite.
+const pgURL = "postgres://db/notifyd"
+
+// clusterOn sets cluster.broker and cluster.secret, and database.url
+// unless dbURL is "" (the SQLite default).
+func clusterOn(broker, secret, dbURL string) func(*config.Config) {
+	return func(c *config.Config) {
+		c.Cluster.Broker, c.Cluster.Secret = broker, secret
+		if dbURL != "" {
+			c.Database.URL = dbURL
+		}
+	}
+}
 
 func TestValidateClusterMessage(t *testing.T) {
 	c := config.Default()

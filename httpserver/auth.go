@@ -147,23 +147,21 @@ func (s *Server) requireSameSite(c *gin.Context) {
 
 // userOf returns the user requireUser authenticated.
 func userOf(c *gin.Context) (notify.User, bool) {
-	v, ok := c.Get(keyUser)
-	if !ok {
-		return notify.User{}, false
-	}
-	u, ok := v.(notify.User)
-	return u, ok
+	return valueOf[notify.User](c, keyUser)
 }
 
 // sessionOf returns the session requireUser authenticated; none (false)
 // for a caller authenticated by a token.
 func sessionOf(c *gin.Context) (notify.Session, bool) {
-	v, ok := c.Get(keySession)
-	if !ok {
-		return notify.Session{}, false
-	}
-	sess, ok := v.(notify.Session)
-	return sess, ok
+	return valueOf[notify.Session](c, keySession)
+}
+
+// valueOf returns the value of type T a middleware set under key: the
+// zero T and false when there is none.
+func valueOf[T any](c *gin.Context, key string) (T, bool) {
+	v, _ := c.Get(key)
+	t, ok := v.(T)
+	return t, ok
 }
 
 // apiKeys holds the SHA-256 digests of the publisher keys. Comparing

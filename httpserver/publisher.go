@@ -97,16 +97,10 @@ func (h *publisherAPI) newSession(c *gin.Context) {
 // first visit. With an Idempotency-Key, a retry gets the first answer.
 func (h *publisherAPI) createNotification(c *gin.Context) {
 	var req notify.NewNotification
-	body, err := h.decodeJSONBody(c, &req, bodyRequired)
-	if err != nil {
-		h.renderError(c, err)
-		return
-	}
-	idem, err := idempotency(c, body, func(rows []notify.Inserted) any {
+	idem, ok := h.decodeCreate(c, &req, func(rows []notify.Inserted) any {
 		return notificationAnswer(rows[0].Notification)
 	})
-	if err != nil {
-		h.renderError(c, err)
+	if !ok {
 		return
 	}
 	n, replayed, err := h.service.NotifyExternal(c.Request.Context(), c.Param(externalIDParam), req, idem)
@@ -125,6 +119,24 @@ func notificationAnswer(n notify.Notification) any {
 		return notificationResponse{Notification: n} // writeJSON renders the failure
 	}
 	return encodedJSON(append(b, '}'))
+}
+
+// decodeCreate starts a create: the body is read into req and the
+// Idempotency-Key, if any, is bound to it, answer making the 201 body a
+// retry will get. When it reports false it has answered with the error
+// and the handler stops.
+func (h *publisherAPI) decodeCreate(c *gin.Context, req any, answer func([]notify.Inserted) any) (*notify.Idempotency, bool) {
+	body, err := h.decodeJSONBody(c, req, bodyRequired)
+	if err != nil {
+		h.renderError(c, err)
+		return nil, false
+	}
+	idem, err := idempotency(c, body, answer)
+	if err != nil {
+		h.renderError(c, err)
+		return nil, false
+	}
+	return idem, true
 }
 
 // created answers a create: the error, the answer replayed for an
@@ -161,16 +173,10 @@ type notifyManyResponse struct {
 // are merged and unknown ids created, so n is the number of distinct ids.
 func (h *publisherAPI) notifyMany(c *gin.Context) {
 	var req notifyManyRequest
-	body, err := h.decodeJSONBody(c, &req, bodyRequired)
-	if err != nil {
-		h.renderError(c, err)
-		return
-	}
-	idem, err := idempotency(c, body, func(rows []notify.Inserted) any {
+	idem, ok := h.decodeCreate(c, &req, func(rows []notify.Inserted) any {
 		return notifyManyResponse{Created: notify.Created(rows)}
 	})
-	if err != nil {
-		h.renderError(c, err)
+	if !ok {
 		return
 	}
 	nn := notify.NewNotification{Title: req.Title, Content: req.Content, Style: req.Style, URL: req.URL, Data: req.Data}

@@ -28,6 +28,28 @@ func provider(tb testing.TB, db *sql.DB, dialect string) *goose.Provider {
 	return p
 }
 
+// migratedTo opens a fresh database migrated up to version and returns
+// it, its dialect and the provider that steps it further.
+func migratedTo(tb testing.TB, version int64) (*sql.DB, string, *goose.Provider) {
+	tb.Helper()
+	db, dialect := openDB(tb)
+	p := provider(tb, db, dialect)
+	if _, err := p.UpTo(context.Background(), version); err != nil {
+		tb.Fatal(err)
+	}
+	return db, dialect, p
+}
+
+// execAll runs each statement on db, failing on the first error.
+func execAll(tb testing.TB, db *sql.DB, stmts ...string) {
+	tb.Helper()
+	for _, q := range stmts {
+		if _, err := db.ExecContext(context.Background(), q); err != nil {
+			tb.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
 // TestExternalIDsMigration migrates a database with self-signup accounts
 // (a password hash) and publisher-created users (none) from version 4 to
 // 5: the publisher's users become external users keyed by their old
@@ -35,21 +57,12 @@ func provider(tb testing.TB, db *sql.DB, dialect string) *goose.Provider {
 // a username again.
 func TestExternalIDsMigration(t *testing.T) {
 	t.Parallel()
-	db, dialect := openDB(t)
+	db, dialect, p := migratedTo(t, 4)
 	ctx := context.Background()
-	p := provider(t, db, dialect)
-	if _, err := p.UpTo(ctx, 4); err != nil {
-		t.Fatal(err)
-	}
 	const now = "'2025-01-01 00:00:00+00:00'"
-	exec := func(q string) {
-		t.Helper()
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	exec("INSERT INTO users (username, password_hash, created_at) VALUES ('Dave', 'argon2-hash', " + now + ")")
-	exec("INSERT INTO users (username, created_at) VALUES ('erin', " + now + "), ('auth0.5f7c', " + now + ")")
+	execAll(t, db,
+		"INSERT INTO users (username, password_hash, created_at) VALUES ('Dave', 'argon2-hash', "+now+")",
+		"INSERT INTO users (username, created_at) VALUES ('erin', "+now+"), ('auth0.5f7c', "+now+")")
 	if _, err := p.UpTo(ctx, 5); err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +91,9 @@ func TestExternalIDsMigration(t *testing.T) {
 
 	// The namespaces are separate: an external "dave" next to the
 	// self-signup "Dave", external ids case-sensitive, each unique.
-	exec("INSERT INTO users (username, external_id, created_at) VALUES ('', 'dave', " + now + ")")
-	exec("INSERT INTO users (username, external_id, created_at) VALUES ('', 'Erin', " + now + ")")
+	execAll(t, db,
+		"INSERT INTO users (username, external_id, created_at) VALUES ('', 'dave', "+now+")",
+		"INSERT INTO users (username, external_id, created_at) VALUES ('', 'Erin', "+now+")")
 	if _, err := db.ExecContext(ctx, "INSERT INTO users (username, external_id, created_at) VALUES ('', 'erin', "+now+")"); err == nil {
 		t.Fatal("a second user with external id erin was stored")
 	}

@@ -10,28 +10,18 @@ import (
 // number of unread rows, then that Down removes the column again.
 func TestUnreadCountBackfill(t *testing.T) {
 	t.Parallel()
-	db, dialect := openDB(t)
+	db, _, p := migratedTo(t, 3)
 	ctx := context.Background()
-	p := provider(t, db, dialect)
-	if _, err := p.UpTo(ctx, 3); err != nil {
-		t.Fatal(err)
-	}
 
 	const now = "'2025-01-01 00:00:00+00:00'"
-	setup := []string{
-		"INSERT INTO users (username, created_at) VALUES ('alice', " + now + "), ('bob', " + now + "), ('carol', " + now + ")",
-		"INSERT INTO notifications (user_id, title, created_at) SELECT id, 'u', " + now + " FROM users WHERE username = 'alice'",
-		"INSERT INTO notifications (user_id, title, created_at) SELECT id, 'u', " + now + " FROM users WHERE username = 'alice'",
-		"INSERT INTO notifications (user_id, title, created_at) SELECT id, 'u', " + now + " FROM users WHERE username = 'alice'",
-		"INSERT INTO notifications (user_id, title, created_at) SELECT id, 'r', " + now + " FROM users WHERE username = 'alice'",
-		"INSERT INTO notifications (user_id, title, created_at) SELECT id, 'r', " + now + " FROM users WHERE username = 'bob'",
-		"UPDATE notifications SET read = NOT read WHERE title = 'r'",
-	}
-	for _, q := range setup {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	execAll(t, db,
+		"INSERT INTO users (username, created_at) VALUES ('alice', "+now+"), ('bob', "+now+"), ('carol', "+now+")",
+		"INSERT INTO notifications (user_id, title, created_at) SELECT id, 'u', "+now+" FROM users WHERE username = 'alice'",
+		"INSERT INTO notifications (user_id, title, created_at) SELECT id, 'u', "+now+" FROM users WHERE username = 'alice'",
+		"INSERT INTO notifications (user_id, title, created_at) SELECT id, 'u', "+now+" FROM users WHERE username = 'alice'",
+		"INSERT INTO notifications (user_id, title, created_at) SELECT id, 'r', "+now+" FROM users WHERE username = 'alice'",
+		"INSERT INTO notifications (user_id, title, created_at) SELECT id, 'r', "+now+" FROM users WHERE username = 'bob'",
+		"UPDATE notifications SET read = NOT read WHERE title = 'r'")
 	if _, err := p.UpTo(ctx, 4); err != nil {
 		t.Fatal(err)
 	}

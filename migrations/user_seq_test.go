@@ -10,16 +10,10 @@ import (
 // removes it and the users are kept.
 func TestUserSeqMigration(t *testing.T) {
 	t.Parallel()
-	db, dialect := openDB(t)
+	db, _, p := migratedTo(t, 5)
 	ctx := context.Background()
-	p := provider(t, db, dialect)
-	if _, err := p.UpTo(ctx, 5); err != nil {
-		t.Fatal(err)
-	}
 	const now = "'2025-01-01 00:00:00+00:00'"
-	if _, err := db.ExecContext(ctx, "INSERT INTO users (username, created_at) VALUES ('alice', "+now+"), ('bob', "+now+")"); err != nil {
-		t.Fatal(err)
-	}
+	execAll(t, db, "INSERT INTO users (username, created_at) VALUES ('alice', "+now+"), ('bob', "+now+")")
 	if _, err := p.UpTo(ctx, 6); err != nil {
 		t.Fatal(err)
 	}
@@ -27,9 +21,7 @@ func TestUserSeqMigration(t *testing.T) {
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(SUM(seq), 0) FROM users").Scan(&n, &sum); err != nil || n != 2 || sum != 0 {
 		t.Fatalf("after Up: %d users, seq sum %d, %v; want 2 users at seq 0", n, sum, err)
 	}
-	if _, err := db.ExecContext(ctx, "UPDATE users SET seq = seq + 1 WHERE username = 'alice'"); err != nil {
-		t.Fatal(err)
-	}
+	execAll(t, db, "UPDATE users SET seq = seq + 1 WHERE username = 'alice'")
 	if _, err := db.ExecContext(ctx, "UPDATE users SET seq = NULL WHERE username = 'bob'"); err == nil {
 		t.Fatal("seq accepted NULL")
 	}

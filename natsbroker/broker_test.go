@@ -72,11 +72,7 @@ func (l *changeLog) expect(tb testing.TB, want ...[]notify.Change) {
 // waitCatchUp waits for a CatchUpAll.
 func (l *changeLog) waitCatchUp(tb testing.TB) {
 	tb.Helper()
-	select {
-	case <-l.caughtUp:
-	case <-time.After(testkit.Timeout):
-		tb.Fatal("no catch-up")
-	}
+	testkit.Receive(tb, l.caughtUp, "a catch-up")
 }
 
 // brokerOptions tweak newBroker.

@@ -45,13 +45,7 @@ func (r *recorder) Resync(context.Context) { r.resyncs <- struct{}{} }
 // next returns the next message received.
 func (r *recorder) next(tb testing.TB) received {
 	tb.Helper()
-	select {
-	case m := <-r.msgs:
-		return m
-	case <-time.After(testkit.Timeout):
-		tb.Fatal("no message received")
-		return received{}
-	}
+	return testkit.Receive(tb, r.msgs, "a message")
 }
 
 // expect fails unless the next messages are want, in order.
@@ -67,11 +61,7 @@ func (r *recorder) expect(tb testing.TB, want ...received) {
 // waitResync waits for a resync.
 func (r *recorder) waitResync(tb testing.TB) {
 	tb.Helper()
-	select {
-	case <-r.resyncs:
-	case <-time.After(testkit.Timeout):
-		tb.Fatal("no resync")
-	}
+	testkit.Receive(tb, r.resyncs, "a resync")
 }
 
 // busOptions tweak newBus.

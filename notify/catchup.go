@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -85,11 +86,7 @@ func lowestFloors(subs []*Subscriber) map[int64]int64 {
 func (h *Hub) SessionIDs() []int64 {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	ids := make([]int64, 0, len(h.sessions))
-	for id := range h.sessions {
-		ids = append(ids, id)
-	}
-	return ids
+	return slices.Collect(maps.Keys(h.sessions))
 }
 
 // CloseUser closes every socket of userID with code and returns how many
@@ -254,9 +251,5 @@ func (h *Hub) sessionIDsOf(users []int64) []int64 {
 func (h *Hub) UserIDs() []int64 {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	ids := make([]int64, 0, len(h.users))
-	for id := range h.users {
-		ids = append(ids, id)
-	}
-	return ids
+	return slices.Collect(maps.Keys(h.users))
 }

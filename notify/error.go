@@ -45,11 +45,7 @@ func ErrorCode(err error) string {
 	if err == nil {
 		return ""
 	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return EINTERNAL
+	return coded(err).Code
 }
 
 // ErrorMessage returns the client-safe message of err: the message of an
@@ -58,9 +54,16 @@ func ErrorMessage(err error) string {
 	if err == nil {
 		return ""
 	}
+	return coded(err).Message
+}
+
+// coded returns the first *Error in the chain of a non-nil err, or an
+// internal one with a generic message: the text of an unknown error never
+// reaches a client.
+func coded(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Message
+		return e
 	}
-	return "internal error"
+	return &Error{Code: EINTERNAL, Message: "internal error"}
 }

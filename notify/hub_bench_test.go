@@ -25,10 +25,7 @@ import (
 // the kicks (the websocket server's sets a flag under its own lock).
 func benchSubscriber(tb testing.TB, h *notify.Hub, userID, sessionID int64) *notify.Subscriber {
 	tb.Helper()
-	s, err := h.Register(userID, sessionID)
-	if err != nil {
-		tb.Fatalf("Register(%d, %d): %v", userID, sessionID, err)
-	}
+	s := register(tb, h, userID, sessionID)
 	kicks := 0
 	s.SetWake(func() { kicks++ }) // called under the subscriber's lock
 	s.GoLive(0)

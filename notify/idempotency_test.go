@@ -33,11 +33,7 @@ func idem(key, request string) *notify.Idempotency {
 func TestIdempotentRetryAfterUnavailable(t *testing.T) {
 	for _, commit := range []bool{true, false} {
 		t.Run(fmt.Sprintf("committed %v", commit), func(t *testing.T) {
-			noLeaks(t)
-			st := &lostAnswerStore{Store: storetest.Open(t)}
-			hub := notify.NewHub(notify.HubConfig{SendQueue: 100, MaxPerUser: 16})
-			svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
-			defer closeService(t, svc)
+			st, hub, svc := newLostAnswerService(t)
 			ctx := context.Background()
 			u, _, err := st.EnsureExternalUser(ctx, "alice", nil, time.Now())
 			if err != nil {

@@ -38,18 +38,21 @@ func newReceiverEnv(t *testing.T) *receiverEnv {
 		<-done
 	})
 	alice := storetest.User(t, st, "alice").ID
-	sub, err := hub.Register(alice, 0)
-	if err != nil {
-		t.Fatal(err)
+	return &receiverEnv{st: st, rec: rec, sub: connectAt(t, st, hub, rec, alice), alice: alice}
+}
+
+// connectAt registers a live socket of user as the websocket server
+// does: its sequence starts at the hello's read of the user's position.
+func connectAt(tb testing.TB, st *store.Store, hub *notify.Hub, rec *notify.Receiver, user int64) *notify.Subscriber {
+	tb.Helper()
+	sub := register(tb, hub, user, 0)
+	pos, err := st.Position(context.Background(), user)
+	if err != nil || !sub.SetFloor(pos.Newest) {
+		tb.Fatalf("position: %v", err)
 	}
-	pos, err := st.Position(ctx, alice)
-	newest, seq := pos.Newest, pos.Seq
-	if err != nil || !sub.SetFloor(newest) {
-		t.Fatalf("position: %v", err)
-	}
-	rec.Seen(alice, seq)
-	sub.GoLive(newest)
-	return &receiverEnv{st: st, rec: rec, sub: sub, alice: alice}
+	rec.Seen(user, pos.Seq)
+	sub.GoLive(pos.Newest)
+	return sub
 }
 
 // insert commits one notification per title for alice and returns the
@@ -220,18 +223,8 @@ func TestReceiverLagClearsOnDelivery(t *testing.T) {
 	hub := notify.NewHub(notifytest.HubConfig())
 	rec := notify.NewReceiver(st, hub, notify.ReceiverConfig{GapWait: notifytest.ReceiverConfig().GapWait, Audit: time.Hour}, nil, nil)
 	alice := storetest.User(t, st, "alice").ID
-	sub, err := hub.Register(alice, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := connectAt(t, st, hub, rec, alice)
 	ctx := context.Background()
-	pos, err := st.Position(ctx, alice)
-	newest, seq := pos.Newest, pos.Seq
-	if err != nil || !sub.SetFloor(newest) {
-		t.Fatalf("position: %v", err)
-	}
-	rec.Seen(alice, seq)
-	sub.GoLive(newest)
 	e := &receiverEnv{st: st, rec: rec, sub: sub, alice: alice}
 	c := e.insert(t, "in flight")
 	if err := rec.AuditNow(ctx); err != nil {

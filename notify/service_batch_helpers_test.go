@@ -10,16 +10,18 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store"
+	"github.com/notifyd/notifyd/store/storetest"
 )
 
 // Helpers of the group-commit tests (service_batch_test.go).
 
 // noLeaks checks, once the test and its cleanups (the store's Close)
 // are done, that no goroutine is left: in particular no committer.
-func noLeaks(t *testing.T) {
-	t.Helper()
-	t.Cleanup(func() { goleak.VerifyNone(t) })
+func noLeaks(tb testing.TB) {
+	tb.Helper()
+	tb.Cleanup(func() { goleak.VerifyNone(tb) })
 }
 
 // gatedStore is the real store with a gate in front of InsertBatch: each
@@ -34,6 +36,17 @@ type gatedStore struct {
 
 func newGatedStore(st *store.Store) *gatedStore {
 	return &gatedStore{Store: st, calls: make(chan []notify.NewItem, 100), release: make(chan struct{})}
+}
+
+// newGatedService returns a Service with batch limits cfg over a gated
+// fresh store, the store itself and the hub, checked for leaks.
+func newGatedService(tb testing.TB, cfg notify.BatchConfig) (*store.Store, *gatedStore, *notify.Hub, *notify.Service) {
+	tb.Helper()
+	noLeaks(tb)
+	st := storetest.Open(tb)
+	gs := newGatedStore(st)
+	hub := notify.NewHub(notifytest.HubConfig())
+	return st, gs, hub, notify.NewService(gs, hub, notify.NewLocalBroker(hub), cfg, nil)
 }
 
 func (g *gatedStore) InsertBatch(ctx context.Context, items []notify.NewItem, claims []notify.Claim, now time.Time) ([]notify.Inserted, []notify.ClaimOutcome, error) {

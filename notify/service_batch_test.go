@@ -86,11 +86,7 @@ func TestNotifyConcurrent(t *testing.T) {
 // committer: they are committed together, in one InsertBatch, and an
 // unknown user fails only its own caller.
 func TestNotifyShareTransaction(t *testing.T) {
-	noLeaks(t)
-	st := storetest.Open(t)
-	gs := newGatedStore(st)
-	hub := notify.NewHub(notifytest.HubConfig())
-	svc := notify.NewService(gs, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
+	st, gs, _, svc := newGatedService(t, notifytest.BatchConfig())
 	alice := storetest.User(t, st, "alice")
 	bob := storetest.User(t, st, "bob")
 	ctx := context.Background()
@@ -147,11 +143,7 @@ func TestNotifyShareTransaction(t *testing.T) {
 // BatchConfig, each call is committed in a transaction of its own, and
 // calls queued behind a held batch are not merged.
 func TestNotifyWithoutBatchLimits(t *testing.T) {
-	noLeaks(t)
-	st := storetest.Open(t)
-	gs := newGatedStore(st)
-	hub := notify.NewHub(notifytest.HubConfig())
-	svc := notify.NewService(gs, hub, notify.NewLocalBroker(hub), notify.BatchConfig{}, nil)
+	st, gs, _, svc := newGatedService(t, notify.BatchConfig{})
 	alice := storetest.User(t, st, "alice")
 	ctx := context.Background()
 
@@ -187,11 +179,7 @@ func TestNotifyWithoutBatchLimits(t *testing.T) {
 // context's error and nothing is stored; one whose batch is already
 // committing gets the committed row.
 func TestNotifyCancelled(t *testing.T) {
-	noLeaks(t)
-	st := storetest.Open(t)
-	gs := newGatedStore(st)
-	hub := notify.NewHub(notifytest.HubConfig())
-	svc := notify.NewService(gs, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
+	st, gs, _, svc := newGatedService(t, notifytest.BatchConfig())
 	alice := storetest.User(t, st, "alice")
 
 	committingCtx, cancelCommitting := context.WithCancel(context.Background())
@@ -233,11 +221,7 @@ func TestNotifyCancelled(t *testing.T) {
 // TestNotifyDatabaseFailure: when the database fails, every caller of the
 // batch gets EUNAVAILABLE and nothing is pushed.
 func TestNotifyDatabaseFailure(t *testing.T) {
-	noLeaks(t)
-	st := storetest.Open(t)
-	gs := newGatedStore(st)
-	hub := notify.NewHub(notifytest.HubConfig())
-	svc := notify.NewService(gs, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
+	st, gs, hub, svc := newGatedService(t, notifytest.BatchConfig())
 	alice := storetest.User(t, st, "alice")
 	bob := storetest.User(t, st, "bob")
 	sub := register(t, hub, alice.ID, 1)
@@ -282,11 +266,7 @@ func TestNotifyDatabaseFailure(t *testing.T) {
 // TestServiceCloseDrains: Close waits for the queued calls to be
 // committed and answered; calls after Close fail with EUNAVAILABLE.
 func TestServiceCloseDrains(t *testing.T) {
-	noLeaks(t)
-	st := storetest.Open(t)
-	gs := newGatedStore(st)
-	hub := notify.NewHub(notifytest.HubConfig())
-	svc := notify.NewService(gs, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
+	st, gs, _, svc := newGatedService(t, notifytest.BatchConfig())
 	alice := storetest.User(t, st, "alice")
 	ctx := context.Background()
 

@@ -30,6 +30,18 @@ type lostAnswerStore struct {
 	failReads int  // NotificationsAfter calls still to fail
 }
 
+// newLostAnswerService returns a Service over a fresh lostAnswerStore
+// and its hub, checked for leaks and closed when the test ends.
+func newLostAnswerService(tb testing.TB) (*lostAnswerStore, *notify.Hub, *notify.Service) {
+	tb.Helper()
+	noLeaks(tb)
+	st := &lostAnswerStore{Store: storetest.Open(tb)}
+	hub := notify.NewHub(notify.HubConfig{SendQueue: 100, MaxPerUser: 16})
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
+	tb.Cleanup(func() { closeService(tb, svc) })
+	return st, hub, svc
+}
+
 func (l *lostAnswerStore) arm(commit bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -90,11 +102,7 @@ func TestUnknownOutcomeReachesOpenSocket(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			noLeaks(t)
-			st := &lostAnswerStore{Store: storetest.Open(t)}
-			hub := notify.NewHub(notify.HubConfig{SendQueue: 100, MaxPerUser: 16})
-			svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
-			defer closeService(t, svc)
+			st, hub, svc := newLostAnswerService(t)
 			ctx := context.Background()
 			alice := storetest.User(t, st.Store, "alice")
 			bob := storetest.User(t, st.Store, "bob")

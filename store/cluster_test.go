@@ -11,9 +11,7 @@ import (
 
 func TestNotificationsByIDs(t *testing.T) {
 	t.Parallel()
-	st := storetest.Open(t)
-	a := storetest.User(t, st, "alice")
-	b := storetest.User(t, st, "bob")
+	st, a, b := aliceAndBob(t)
 	ia := insertN(t, st, a.ID, 3)
 	ib := insertN(t, st, b.ID, 2)
 	got, err := st.NotificationsByIDs(context.Background(), []int64{ib[1], ia[2], ia[0], ia[0], ia[2] + 1000})
@@ -30,10 +28,8 @@ func TestNotificationsByIDs(t *testing.T) {
 
 func TestNotificationsAfter(t *testing.T) {
 	t.Parallel()
-	st := storetest.Open(t)
+	st, a, b := aliceAndBob(t)
 	ctx := context.Background()
-	a := storetest.User(t, st, "alice")
-	b := storetest.User(t, st, "bob")
 	c := storetest.User(t, st, "carol")
 	ia := insertN(t, st, a.ID, 5)
 	ib := insertN(t, st, b.ID, 2)
@@ -79,10 +75,8 @@ func TestNotificationsAfter(t *testing.T) {
 
 func TestUnreadCountsAndSessions(t *testing.T) {
 	t.Parallel()
-	st := storetest.Open(t)
+	st, a, b := aliceAndBob(t)
 	ctx := context.Background()
-	a := storetest.User(t, st, "alice")
-	b := storetest.User(t, st, "bob")
 	insertN(t, st, a.ID, 3)
 	counts, err := st.UnreadCounts(ctx, []int64{a.ID, b.ID})
 	if err != nil || counts[a.ID] != 3 || counts[b.ID] != 0 || len(counts) != 2 {

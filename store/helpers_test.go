@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +15,14 @@ import (
 // t0 is the clock of the tests: a fixed UTC instant with a sub-microsecond
 // part, which the store must drop (Postgres keeps microseconds).
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.UTC)
+
+// aliceAndBob opens a fresh store with the users alice and bob, the
+// setup of most tests: one user to act on, one whose rows must not move.
+func aliceAndBob(tb testing.TB) (st *store.Store, alice, bob notify.User) {
+	tb.Helper()
+	st = storetest.Open(tb)
+	return st, storetest.User(tb, st, "alice"), storetest.User(tb, st, "bob")
+}
 
 // insert stores one notification titled title for userID and returns it.
 func insert(tb testing.TB, st *store.Store, userID int64, title string) notify.Notification {
@@ -72,4 +81,26 @@ func unread(tb testing.TB, st *store.Store, userID int64) int64 {
 func sameUser(a, b notify.User) bool {
 	return a.ID == b.ID && a.Username == b.Username && a.PasswordHash == b.PasswordHash &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.CreatedAt.Location() == time.UTC && b.CreatedAt.Location() == time.UTC
+}
+
+// outcome is what one call of race returned.
+type outcome[T any] struct {
+	v   T
+	err error
+}
+
+// race makes the n calls f(0)..f(n-1) at once, each on its own goroutine,
+// and returns what each returned, in the order of i: for the tests of
+// what concurrent writers may not do twice.
+func race[T any](n int, f func(i int) (T, error)) []outcome[T] {
+	out := make([]outcome[T], n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			v, err := f(i)
+			out[i] = outcome[T]{v, err}
+		})
+	}
+	wg.Wait()
+	return out
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -80,30 +79,23 @@ func TestClaimsAcrossInstances(t *testing.T) {
 	cfg := storetest.Config(t)
 	stores := []*store.Store{storetest.OpenConfig(t, cfg), storetest.OpenConfig(t, cfg)}
 	ctx := context.Background()
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		won      int
-		answers  = map[string]int{}
-		failures []error
-	)
-	for i := range 8 {
-		wg.Go(func() {
-			_, outcomes, err := stores[i%2].InsertBatch(ctx, []notify.NewItem{extItem("erin", "once")},
-				[]notify.Claim{claim("shared", "req", 0, 1)}, t0)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				failures = append(failures, err)
-				return
-			}
-			if outcomes[0].Won {
-				won++
-			}
-			answers[string(outcomes[0].Body)]++
-		})
+	results := race(8, func(i int) ([]notify.ClaimOutcome, error) {
+		_, outcomes, err := stores[i%2].InsertBatch(ctx, []notify.NewItem{extItem("erin", "once")},
+			[]notify.Claim{claim("shared", "req", 0, 1)}, t0)
+		return outcomes, err
+	})
+	won, answers := 0, map[string]int{}
+	var failures []error
+	for _, r := range results {
+		if r.err != nil {
+			failures = append(failures, r.err)
+			continue
+		}
+		if r.v[0].Won {
+			won++
+		}
+		answers[string(r.v[0].Body)]++
 	}
-	wg.Wait()
 	if len(failures) > 0 || won != 1 || len(answers) != 1 {
 		t.Fatalf("won %d, answers %v, errors %v", won, answers, failures)
 	}

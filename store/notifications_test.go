@@ -15,10 +15,8 @@ import (
 
 func TestInsertNotifications(t *testing.T) {
 	t.Parallel()
-	st := storetest.Open(t)
+	st, alice, bob := aliceAndBob(t)
 	ctx := context.Background()
-	alice := storetest.User(t, st, "alice")
-	bob := storetest.User(t, st, "bob")
 	carol := storetest.User(t, st, "carol")
 	insert(t, st, bob.ID, "bob already has one")
 	unknown := carol.ID + 1000
@@ -107,10 +105,8 @@ func TestInsertNotificationsManyUsers(t *testing.T) {
 
 func TestListNotifications(t *testing.T) {
 	t.Parallel()
-	st := storetest.Open(t)
+	st, alice, bob := aliceAndBob(t)
 	ctx := context.Background()
-	alice := storetest.User(t, st, "alice")
-	bob := storetest.User(t, st, "bob")
 	// Interleave bob's rows so alice's ids are not contiguous.
 	var a []int64
 	for i := range 7 {
@@ -185,10 +181,8 @@ func TestListNotifications(t *testing.T) {
 
 func TestUnreadCountAndMaxID(t *testing.T) {
 	t.Parallel()
-	st := storetest.Open(t)
+	st, alice, bob := aliceAndBob(t)
 	ctx := context.Background()
-	alice := storetest.User(t, st, "alice")
-	bob := storetest.User(t, st, "bob")
 	empty := storetest.User(t, st, "empty")
 	a := insertN(t, st, alice.ID, 3)
 	b := insertN(t, st, bob.ID, 2)

@@ -14,10 +14,8 @@ import (
 
 func TestSetRead(t *testing.T) {
 	t.Parallel()
-	st := storetest.Open(t)
+	st, alice, bob := aliceAndBob(t)
 	ctx := context.Background()
-	alice := storetest.User(t, st, "alice")
-	bob := storetest.User(t, st, "bob")
 	a := insertN(t, st, alice.ID, 2)
 	b := insert(t, st, bob.ID, "bob's")
 	t1 := t0.Add(time.Minute)
@@ -74,10 +72,8 @@ func TestSetRead(t *testing.T) {
 
 func TestMarkAllRead(t *testing.T) {
 	t.Parallel()
-	st := storetest.Open(t)
+	st, alice, bob := aliceAndBob(t)
 	ctx := context.Background()
-	alice := storetest.User(t, st, "alice")
-	bob := storetest.User(t, st, "bob")
 	a := insertN(t, st, alice.ID, 5)
 	b := insertN(t, st, bob.ID, 2)
 	if _, _, err := st.SetRead(ctx, alice.ID, a[1], true, t0); err != nil {
@@ -138,10 +134,8 @@ func TestMarkAllRead(t *testing.T) {
 
 func TestDeleteNotification(t *testing.T) {
 	t.Parallel()
-	st := storetest.Open(t)
+	st, alice, bob := aliceAndBob(t)
 	ctx := context.Background()
-	alice := storetest.User(t, st, "alice")
-	bob := storetest.User(t, st, "bob")
 	a := insertN(t, st, alice.ID, 3)
 	b := insert(t, st, bob.ID, "bob's")
 	if _, _, err := st.SetRead(ctx, alice.ID, a[2], true, t0); err != nil {
@@ -187,10 +181,8 @@ func TestDeleteNotification(t *testing.T) {
 func TestUserIsolation(t *testing.T) {
 	t.Parallel()
 	// User A can neither read, change nor delete user B's rows.
-	st := storetest.Open(t)
+	st, a, b := aliceAndBob(t)
 	ctx := context.Background()
-	a := storetest.User(t, st, "alice")
-	b := storetest.User(t, st, "bob")
 	bRow := insert(t, st, b.ID, "secret of bob")
 	insert(t, st, a.ID, "alice's")
 
@@ -219,9 +211,7 @@ func TestInsertNotificationsConcurrentOneUser(t *testing.T) {
 	// equals the number of rows with an id up to its own. Without the
 	// per-user lock, a later id could commit first and the counts would not
 	// line up with the ids.
-	st := storetest.Open(t)
-	u := storetest.User(t, st, "alice")
-	other := storetest.User(t, st, "bob")
+	st, u, other := aliceAndBob(t)
 	const workers, each = 8, 6
 	type result struct{ id, unread int64 }
 	var (

@@ -45,10 +45,8 @@ func remaining(tb testing.TB, st *store.Store, userID int64) []int64 {
 }
 
 func TestDeleteBefore(t *testing.T) {
-	st := storetest.Open(t)
+	st, alice, bob := aliceAndBob(t)
 	ctx := context.Background()
-	alice := storetest.User(t, st, "alice")
-	bob := storetest.User(t, st, "bob")
 	cutoff := t0
 	old := cutoff.Add(-48 * time.Hour)
 	var zero time.Time

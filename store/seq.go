@@ -35,20 +35,34 @@ func (s *Store) UserSeqs(ctx context.Context, userIDs []int64) (map[int64]int64,
 // unread count in one statement, so all three describe the same moment
 // (notify.Position); an unknown user is all zeros. One round trip per
 // connect: the count is kept in users (unread.go), a primary-key read.
+// Concurrent reads share a statement (coalesce.go); each starts after its
+// call, so a position read after Register is read after it.
 func (s *Store) Position(ctx context.Context, userID int64) (notify.Position, error) {
+	pos, _, err := s.positions.get(ctx, userID)
+	if err != nil {
+		return notify.Position{}, translate(ctx, "position", err)
+	}
+	return pos, nil
+}
+
+// positionsOf reads the position of each of userIDs that exists in one
+// statement: one snapshot for all of them.
+func (s *Store) positionsOf(ctx context.Context, userIDs []int64) (map[int64]notify.Position, error) {
 	db, ctx, cancel := s.query(ctx)
 	defer cancel()
-	var rows []struct{ Newest, Seq, Unread int64 }
-	err := db.Raw(`SELECT seq, unread_count AS unread,
-		COALESCE((SELECT MAX(id) FROM notifications WHERE user_id = ?), 0) AS newest
-		FROM users WHERE id = ?`, userID, userID).Scan(&rows).Error
+	// Find, not Scan: see sessionsBySecretHash.
+	var rows []struct{ ID, Newest, Seq, Unread int64 }
+	err := db.Raw(`SELECT u.id, u.seq, u.unread_count AS unread,
+		COALESCE((SELECT MAX(n.id) FROM notifications n WHERE n.user_id = u.id), 0) AS newest
+		FROM users u WHERE u.id IN ?`, userIDs).Find(&rows).Error
 	if err != nil {
-		return notify.Position{}, s.translate(ctx, "position", err)
+		return nil, s.translate(ctx, "position", err)
 	}
-	if len(rows) == 0 {
-		return notify.Position{}, nil
+	out := make(map[int64]notify.Position, len(rows))
+	for _, r := range rows {
+		out[r.ID] = notify.Position{Newest: r.Newest, Seq: r.Seq, Unread: r.Unread}
 	}
-	return notify.Position{Newest: rows[0].Newest, Seq: rows[0].Seq, Unread: rows[0].Unread}, nil
+	return out, nil
 }
 
 // notifyBatch is how many doorbells one statement sends.

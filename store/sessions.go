@@ -65,28 +65,17 @@ type sessionUserRow struct {
 
 // SessionBySecretHash returns the session with that hash and its user in
 // one query (ENOTFOUND). Expired sessions are returned too: Accounts
-// decides about expiry with its own clock.
+// decides about expiry with its own clock. Concurrent lookups share a
+// query (coalesce.go); each starts after its call, so a session deleted
+// before the call is not found.
 func (s *Store) SessionBySecretHash(ctx context.Context, hash []byte) (notify.Session, notify.User, error) {
-	db, ctx, cancel := s.query(ctx)
-	defer cancel()
-	// Find, not Scan: gorm's Scan renders every query with its arguments
-	// for a trace recorder (a regexp over the SQL) even when nothing is
-	// logged, on every authenticated request and connect.
-	var rows []sessionUserRow
-	err := db.Raw(`SELECT s.id AS session_id, s.user_id AS session_user_id, s.secret_hash AS session_hash,
-			s.created_at AS session_created_at, s.expires_at AS session_expires_at,
-			u.id AS user_id, u.username AS user_name, u.external_id AS user_external_id,
-			u.name AS user_display_name, u.password_hash AS user_password_hash,
-			u.created_at AS user_created_at
-		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.secret_hash = ?`, hash).Find(&rows).Error
+	r, found, err := s.sessions.get(ctx, string(hash))
 	if err != nil {
-		return notify.Session{}, notify.User{}, s.translate(ctx, "session by secret", err)
+		return notify.Session{}, notify.User{}, translate(ctx, "session by secret", err)
 	}
-	if len(rows) == 0 {
+	if !found {
 		return notify.Session{}, notify.User{}, errNotFound("session by secret", "session")
 	}
-	r := rows[0]
 	sess := sessionRow{
 		ID:         r.SessionID,
 		UserID:     r.SessionUserID,
@@ -99,6 +88,36 @@ func (s *Store) SessionBySecretHash(ctx context.Context, hash []byte) (notify.Se
 		PasswordHash: r.UserPasswordHash, CreatedAt: r.UserCreatedAt,
 	}.user()
 	return sess, u, nil
+}
+
+// sessionsBySecretHash reads the sessions with those hashes (strings of
+// the hash bytes) and their users in one query, keyed by hash.
+func (s *Store) sessionsBySecretHash(ctx context.Context, hashes []string) (map[string]sessionUserRow, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	args := make([][]byte, len(hashes))
+	for i, h := range hashes {
+		args[i] = []byte(h)
+	}
+	// Find, not Scan: gorm's Scan renders every query with its arguments
+	// for a trace recorder (a regexp over the SQL) even when nothing is
+	// logged, on every authenticated request and connect.
+	var rows []sessionUserRow
+	err := db.Raw(`SELECT s.id AS session_id, s.user_id AS session_user_id, s.secret_hash AS session_hash,
+			s.created_at AS session_created_at, s.expires_at AS session_expires_at,
+			u.id AS user_id, u.username AS user_name, u.external_id AS user_external_id,
+			u.name AS user_display_name, u.password_hash AS user_password_hash,
+			u.created_at AS user_created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.secret_hash IN ?`, args).Find(&rows).Error
+	if err != nil {
+		return nil, s.translate(ctx, "session by secret", err)
+	}
+	out := make(map[string]sessionUserRow, len(rows))
+	for _, r := range rows {
+		out[string(r.SessionHash)] = r
+	}
+	return out, nil
 }
 
 // DeleteSession deletes a session; deleting a missing one is no error.

@@ -44,6 +44,10 @@ type Store struct {
 	dialect string
 	timeout time.Duration
 	metrics *notify.Metrics // counts database errors (Open); nil counts nothing
+
+	// The reads every connect makes, coalesced under bursts (coalesce.go).
+	sessions  *coalescer[string, sessionUserRow]
+	positions *coalescer[int64, notify.Position]
 }
 
 // Open connects to the database cfg selects — Postgres when cfg.URL is set,
@@ -88,7 +92,10 @@ func Open(ctx context.Context, cfg config.Database, logger *slog.Logger, metrics
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: dialect, timeout: timeout, metrics: metrics}, nil
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, timeout: timeout, metrics: metrics}
+	s.sessions = newCoalescer(s.sessionsBySecretHash)
+	s.positions = newCoalescer(s.positionsOf)
+	return s, nil
 }
 
 // Migrate applies pending migrations to the database cfg selects and

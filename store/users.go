@@ -70,7 +70,7 @@ func (s *Store) EnsureExternalUser(ctx context.Context, externalID string, name 
 		return r.user(), true, nil
 	}
 	if name != nil {
-		err := db.Model(&userRow{}).Where("external_id = ?", externalID).Update("name", nonEmpty(name)).Error
+		err := db.Model(&userRow{}).Where(whereExternalID, externalID).Update("name", nonEmpty(name)).Error
 		if err != nil {
 			return notify.User{}, false, s.translate(ctx, "ensure external user", err)
 		}
@@ -113,17 +113,26 @@ func nonEmpty(s *string) *string {
 // UserByExternalID finds an external user by the app's id, compared
 // case-sensitively (ENOTFOUND).
 func (s *Store) UserByExternalID(ctx context.Context, externalID string) (notify.User, error) {
-	db, ctx, cancel := s.query(ctx)
-	defer cancel()
-	u, err := s.userByExternalID(db, externalID)
-	if err != nil {
-		return notify.User{}, s.translate(ctx, "user by external id", err)
-	}
-	return u, nil
+	return s.findUser(ctx, "user by external id", whereExternalID, externalID)
 }
 
 func (s *Store) userByExternalID(db *gorm.DB, externalID string) (notify.User, error) {
-	return takeUser(db, "user by external id", "external_id = ?", externalID)
+	return takeUser(db, "user by external id", whereExternalID, externalID)
+}
+
+// whereExternalID matches an external user by the app's id.
+const whereExternalID = "external_id = ?"
+
+// findUser is takeUser on its own query, with the store's timeout and
+// error translation: the body of the exported look-ups.
+func (s *Store) findUser(ctx context.Context, op, where string, args ...any) (notify.User, error) {
+	db, ctx, cancel := s.query(ctx)
+	defer cancel()
+	u, err := takeUser(db, op, where, args...)
+	if err != nil {
+		return notify.User{}, s.translate(ctx, op, err)
+	}
+	return u, nil
 }
 
 // takeUser reads the one user matching where (ENOTFOUND when none).
@@ -142,27 +151,11 @@ func takeUser(db *gorm.DB, op, where string, args ...any) (notify.User, error) {
 // UserByName finds a self-signup account case-insensitively (ENOTFOUND);
 // external users have no name to find.
 func (s *Store) UserByName(ctx context.Context, username string) (notify.User, error) {
-	db, ctx, cancel := s.query(ctx)
-	defer cancel()
-	u, err := s.userByName(db, username)
-	if err != nil {
-		return notify.User{}, s.translate(ctx, "user by name", err)
-	}
-	return u, nil
-}
-
-func (s *Store) userByName(db *gorm.DB, username string) (notify.User, error) {
 	// lower() on both sides matches the unique index on both dialects.
-	return takeUser(db, "user by name", "lower(username) = lower(?) AND username <> '' AND external_id IS NULL", username)
+	return s.findUser(ctx, "user by name", "lower(username) = lower(?) AND username <> '' AND external_id IS NULL", username)
 }
 
 // UserByID finds a user (ENOTFOUND).
 func (s *Store) UserByID(ctx context.Context, id int64) (notify.User, error) {
-	db, ctx, cancel := s.query(ctx)
-	defer cancel()
-	u, err := takeUser(db, "user by id", "id = ?", id)
-	if err != nil {
-		return notify.User{}, s.translate(ctx, "user by id", err)
-	}
-	return u, nil
+	return s.findUser(ctx, "user by id", "id = ?", id)
 }

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -50,35 +49,26 @@ func TestCreateUser(t *testing.T) {
 func TestCreateUserConcurrentSameName(t *testing.T) {
 	t.Parallel()
 	st := storetest.Open(t)
-	const n = 8
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		ok   int
-		errs []error
-	)
-	for i := range n {
+	results := race(8, func(i int) (notify.User, error) {
 		name := "carol"
 		if i%2 == 1 {
 			name = "CAROL"
 		}
-		wg.Go(func() {
-			_, err := st.CreateUser(context.Background(), name, "", t0)
-			mu.Lock()
-			defer mu.Unlock()
-			if err == nil {
-				ok++
-			} else {
-				errs = append(errs, err)
-			}
-		})
+		return st.CreateUser(context.Background(), name, "", t0)
+	})
+	ok := 0
+	for _, r := range results {
+		if r.err == nil {
+			ok++
+		}
 	}
-	wg.Wait()
 	if ok != 1 {
 		t.Fatalf("%d signups succeeded, want 1", ok)
 	}
-	for _, err := range errs {
-		wantCode(t, err, notify.ECONFLICT)
+	for _, r := range results {
+		if r.err != nil {
+			wantCode(t, r.err, notify.ECONFLICT)
+		}
 	}
 }
 
@@ -90,10 +80,7 @@ func TestEnsureExternalUser(t *testing.T) {
 	t.Parallel()
 	st := storetest.Open(t)
 	ctx := context.Background()
-	signup, err := st.CreateUser(ctx, "Dave", "hash-d", t0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signup := storetest.User(t, st, "Dave")
 	name := func(s string) *string { return &s }
 	tests := []struct {
 		name        string
@@ -152,29 +139,25 @@ func TestEnsureExternalUser(t *testing.T) {
 func TestEnsureExternalUserConcurrent(t *testing.T) {
 	t.Parallel()
 	st := storetest.Open(t)
-	const n = 8
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		created int
-		userIDs = map[int64]bool{}
-	)
-	for range n {
-		wg.Go(func() {
-			u, c, err := st.EnsureExternalUser(context.Background(), "frank", nil, t0)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				t.Errorf("ensure: %v", err)
-				return
-			}
-			if c {
-				created++
-			}
-			userIDs[u.ID] = true
-		})
+	type ensured struct {
+		u       notify.User
+		created bool
 	}
-	wg.Wait()
+	results := race(8, func(int) (ensured, error) {
+		u, c, err := st.EnsureExternalUser(context.Background(), "frank", nil, t0)
+		return ensured{u, c}, err
+	})
+	created, userIDs := 0, map[int64]bool{}
+	for _, r := range results {
+		if r.err != nil {
+			t.Errorf("ensure: %v", r.err)
+			continue
+		}
+		if r.v.created {
+			created++
+		}
+		userIDs[r.v.u.ID] = true
+	}
 	if created != 1 || len(userIDs) != 1 {
 		t.Fatalf("created %d times, %d distinct ids; want 1 and 1", created, len(userIDs))
 	}
@@ -184,10 +167,7 @@ func TestUserLookups(t *testing.T) {
 	t.Parallel()
 	st := storetest.Open(t)
 	ctx := context.Background()
-	grace, err := st.CreateUser(ctx, "Grace", "hash-g", t0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	grace := storetest.User(t, st, "Grace")
 	t.Run("by name", func(t *testing.T) {
 		tests := []struct {
 			name string

@@ -82,6 +82,24 @@ function record(client) {
   return got;
 }
 
+// started connects with options to a fake environment and lets the first
+// dial happen: the setup of most tests.
+function started(options = {}) {
+  const f = fakeEnv();
+  const c = connect({ wsUrl: 'ws://x/ws', env: f.env, ...options });
+  const got = record(c);
+  f.clock.advance(0);
+  return { f, c, got };
+}
+
+// live is started with the socket open and its hello received.
+function live(unreadCount, options) {
+  const r = started(options);
+  r.f.last().open();
+  r.f.last().msg({ type: 'hello', unread_count: unreadCount });
+  return r;
+}
+
 const note = (id) => ({ type: 'notification', notification: { id, title: `n${id}`, read: false }, unread_count: id });
 const ids = (got) => got.filter(([t]) => t === 'notification').map(([, m]) => m.notification.id);
 const states = (got) => got.filter(([t]) => t === 'status').map(([, s]) => s.state);
@@ -112,10 +130,7 @@ test('createDeduper accepts each id once, also after forgetting', () => {
 });
 
 test('first connect authenticates without after_id, then resumes from the highest id', () => {
-  const f = fakeEnv();
-  const c = connect({ wsUrl: 'ws://x/ws', env: f.env });
-  const got = record(c);
-  f.clock.advance(0);
+  const { f, c, got } = started();
   f.last().open();
   assert.deepEqual(f.last().sent, [{ type: 'auth' }]);
   f.last().msg({ type: 'hello', user: { id: 1 }, unread_count: 0 });
@@ -142,10 +157,7 @@ test('first connect authenticates without after_id, then resumes from the highes
 });
 
 test('afterId and secret go into the first auth; older ids are dropped', () => {
-  const f = fakeEnv();
-  const c = connect({ wsUrl: 'ws://x/ws', secret: 's3', afterId: 0, env: f.env });
-  const got = record(c);
-  f.clock.advance(0);
+  const { f, c, got } = started({ secret: 's3', afterId: 0 });
   f.last().open();
   assert.deepEqual(f.last().sent, [{ type: 'auth', secret: 's3', after_id: 0 }]);
   const c2 = connect({ wsUrl: 'ws://x/ws', afterId: 9, env: f.env });
@@ -171,12 +183,7 @@ test('close codes decide whether to retry', async (t) => {
   ];
   for (const tc of cases) {
     await t.test(String(tc.code), () => {
-      const f = fakeEnv();
-      const c = connect({ wsUrl: 'ws://x/ws', env: f.env });
-      const got = record(c);
-      f.clock.advance(0);
-      f.last().open();
-      f.last().msg({ type: 'hello', unread_count: 0 });
+      const { f, c, got } = live(0);
       f.last().end(tc.code);
       assert.equal(states(got).at(-1), tc.state);
       f.clock.advance(60_000);
@@ -187,10 +194,7 @@ test('close codes decide whether to retry', async (t) => {
 });
 
 test('pings every 20 s and drops a socket silent for 30 s', () => {
-  const f = fakeEnv();
-  const c = connect({ wsUrl: 'ws://x/ws', env: f.env });
-  const got = record(c);
-  f.clock.advance(0);
+  const { f, c, got } = started();
   const s = f.last();
   s.open();
   s.msg({ type: 'hello', unread_count: 0 });
@@ -206,10 +210,7 @@ test('pings every 20 s and drops a socket silent for 30 s', () => {
 });
 
 test('backoff grows while failing and resets after a stable minute', () => {
-  const f = fakeEnv();
-  const c = connect({ wsUrl: 'ws://x/ws', env: f.env });
-  const got = record(c);
-  f.clock.advance(0);
+  const { f, c, got } = started();
   const attempts = () => got.filter(([t, s]) => t === 'status' && s.state === 'reconnecting').map(([, s]) => s.retryInMs);
   for (let i = 0; i < 3; i++) {
     f.last().end(1006);
@@ -228,12 +229,7 @@ test('backoff grows while failing and resets after a stable minute', () => {
 });
 
 test('a server resync is emitted and the next resume omits after_id', () => {
-  const f = fakeEnv();
-  const c = connect({ wsUrl: 'ws://x/ws', afterId: 3, env: f.env });
-  const got = record(c);
-  f.clock.advance(0);
-  f.last().open();
-  f.last().msg({ type: 'hello', unread_count: 0 });
+  const { f, c, got } = live(0, { afterId: 3 });
   f.last().msg({ type: 'resync' });
   assert.deepEqual(got.filter(([t]) => t === 'resync').map(([, p]) => p), [{ reason: 'server' }]);
   f.last().end(1006);
@@ -257,12 +253,7 @@ test('a browser that says offline still connects (loopback only)', () => {
 });
 
 test('offline shows, keeps a live socket, and keeps retrying', () => {
-  const f = fakeEnv();
-  const c = connect({ wsUrl: 'ws://x/ws', env: f.env });
-  const got = record(c);
-  f.clock.advance(0);
-  f.last().open();
-  f.last().msg({ type: 'hello', unread_count: 0 });
+  const { f, c, got } = live(0);
   f.setOnline(false);
   assert.equal(f.last().closedWith, null, 'a live socket is not closed by the offline event');
   assert.equal(states(got).at(-1), 'connected');
@@ -282,12 +273,7 @@ test('offline shows, keeps a live socket, and keeps retrying', () => {
 });
 
 test('unread_count is emitted from every message that carries one', () => {
-  const f = fakeEnv();
-  const c = connect({ wsUrl: 'ws://x/ws', env: f.env });
-  const got = record(c);
-  f.clock.advance(0);
-  f.last().open();
-  f.last().msg({ type: 'hello', unread_count: 4 });
+  const { f, c, got } = live(4);
   f.last().msg({ type: 'notification_updated', notification: { id: 1 }, unread_count: 3 });
   f.last().msg({ type: 'notification_deleted', id: 2, unread_count: 2 });
   f.last().msg({ type: 'notifications_read', up_to_id: null, unread_count: 0 });
@@ -548,10 +534,7 @@ test('a rejecting getToken is reported and retried with backoff', async () => {
 
 test('getToken resolving null means signed out, at connect and at refresh', async (t) => {
   await t.test('connect', async () => {
-    const f = fakeEnv();
-    const c = connect({ wsUrl: 'ws://x/ws', getToken: async () => null, env: f.env });
-    const got = record(c);
-    f.clock.advance(0);
+    const { f, c, got } = started({ getToken: async () => null });
     await flush();
     assert.equal(f.sockets.length, 0);
     assert.deepEqual(states(got), ['connecting', 'unauthorized']);

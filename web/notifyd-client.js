@@ -63,6 +63,14 @@ export const tokenExpiredReason = 'token expired';
 // The longest delay setTimeout honours (about 24.8 days); longer ones fire at once.
 const maxTimerMs = 2 ** 31 - 1;
 
+// The change messages of the protocol and the event each is emitted as;
+// every one also carries the new unread count.
+const changeEvents = Object.freeze({
+  notification_updated: 'updated',
+  notification_deleted: 'deleted',
+  notifications_read: 'read_all',
+});
+
 const eventTypes = new Set([
   'notification', 'updated', 'deleted', 'read_all', 'event',
   'status', 'resync', 'hello', 'unread_count',
@@ -397,15 +405,9 @@ export function connect({ wsUrl, getToken, secret, afterId, env = {}, options = 
         break;
       }
       case 'notification_updated':
-        emit('updated', msg);
-        emit('unread_count', msg.unread_count);
-        break;
       case 'notification_deleted':
-        emit('deleted', msg);
-        emit('unread_count', msg.unread_count);
-        break;
       case 'notifications_read':
-        emit('read_all', msg);
+        emit(changeEvents[msg.type], msg);
         emit('unread_count', msg.unread_count);
         break;
       case 'unread_count':

@@ -125,7 +125,7 @@ func (c *conn) serve(base context.Context) {
 // reader has returned and the subscriber is unregistered when it returns,
 // and the server stops counting the connection.
 func (c *conn) finish(cl closing) {
-	defer c.srv.conns.Done()
+	defer c.srv.conns.Leave()
 	c.stopExpiry()
 	c.authenticated() // before the close frame: the client may dial again at once
 	if c.pinger != nil {

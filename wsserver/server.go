@@ -16,12 +16,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/coder/websocket"
 
 	"github.com/notifyd/notifyd/config"
+	"github.com/notifyd/notifyd/internal/gate"
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -85,11 +85,8 @@ type Server struct {
 	nextConnID atomic.Uint64
 	unauth     *pending // sockets not authenticated yet
 
-	// mu guards closed and the Add side of conns, so that no connection
-	// starts after Close has begun waiting.
-	mu     sync.Mutex
-	closed bool
-	conns  sync.WaitGroup
+	// conns counts the connections; none starts after Close has begun.
+	conns gate.Gate
 }
 
 // New returns a Server. cfg is the validated ws section (config.Default
@@ -116,22 +113,7 @@ func (s *Server) Handler() http.Handler {
 // with 1001, and waits until all their goroutines have ended. Upgrades
 // after Close are refused with 503. It is safe to call more than once.
 func (s *Server) Close() {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.cancel()
-	s.conns.Wait()
-}
-
-// begin counts a new connection, or reports false once Close has begun.
-func (s *Server) begin() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.conns.Add(1)
-	return true
+	s.conns.Close(s.cancel)
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -147,7 +129,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	if !s.begin() {
+	if !s.conns.Enter() {
 		writeError(w, http.StatusServiceUnavailable, notify.EUNAVAILABLE, "server is shutting down")
 		return
 	}
@@ -164,7 +146,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// Accept has already answered (426, 400...).
 		s.logger.Debug("ws: upgrade failed", "error", err)
-		s.conns.Done()
+		s.conns.Leave()
 		return
 	}
 	ws.SetReadLimit(s.cfg.MaxMessageBytes)

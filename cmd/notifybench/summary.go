@@ -183,19 +183,16 @@ func (s *summary) finish() {
 // writeText prints the human summary.
 func (s summary) writeText(w io.Writer) {
 	c := s.Config
-	mode := "one request per notification"
-	switch {
-	case c.Fanout:
-		mode = "fan-out rounds to every user"
-	case c.Batch > 0:
-		mode = fmt.Sprintf("bulk requests of %d users", c.Batch)
-	}
-	rate := "as fast as possible"
-	switch {
-	case c.Fanout:
-		rate = "rounds back to back"
-	case c.Rate > 0:
-		rate = fmt.Sprintf("%g/s", c.Rate)
+	// -fanout sets both the kind of request and the pace.
+	mode, rate := "fan-out rounds to every user", "rounds back to back"
+	if !c.Fanout {
+		mode, rate = "one request per notification", "as fast as possible"
+		if c.Batch > 0 {
+			mode = fmt.Sprintf("bulk requests of %d users", c.Batch)
+		}
+		if c.Rate > 0 {
+			rate = fmt.Sprintf("%g/s", c.Rate)
+		}
 	}
 	keys := "no Idempotency-Key"
 	if c.IdempotencyKeys {

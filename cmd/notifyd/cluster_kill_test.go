@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -60,37 +58,19 @@ func clStartProcess(tb testing.TB, bin string, env map[string]string) *clProcess
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	ready := make(chan bool, 1)
+	ready := make(chan listening, 1)
 	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		sent := false
-		for sc.Scan() {
-			line := sc.Bytes()
-			p.logs.Write(append(append([]byte(nil), line...), '\n'))
-			var rec struct {
-				Msg      string `json:"msg"`
-				HTTPAddr string `json:"http_addr"`
-				WSAddr   string `json:"ws_addr"`
-			}
-			if !sent && json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
-				p.HTTPURL, p.WSURL = "http://"+rec.HTTPAddr, "ws://"+rec.WSAddr+"/ws"
-				sent = true
-				ready <- true
-			}
-		}
-		if !sent {
-			ready <- false
-		}
+		_ = copyLog(stdout, p.logs, ready)
 		_ = cmd.Wait()
 		close(p.exited)
 	}()
 	tb.Cleanup(func() { p.terminate(tb) })
 	select {
-	case ok := <-ready:
+	case l, ok := <-ready:
 		if !ok {
 			tb.Fatalf("notifyd exited before listening:\n%s", p.logs.String())
 		}
+		p.HTTPURL, p.WSURL = l.HTTPURL, l.WSURL
 	case <-time.After(testkit.Timeout):
 		tb.Fatalf("notifyd did not report listening:\n%s", p.logs.String())
 	}

@@ -132,13 +132,7 @@ func TestNATSServerRestart(t *testing.T) {
 	env["NOTIFYD_CLUSTER_MAX_LISTENER_LAG"] = "300ms"
 	a := start(t, env)
 	b := start(t, clClone(env))
-	alice, aliceSecret := a.external(t, "alice")
-	bob, bobSecret := a.external(t, "bob")
-	sockets := []clTab{
-		{"alice on A", alice, clResume(t, a.WSURL, aliceSecret)},
-		{"alice on B", alice, clResume(t, b.WSURL, aliceSecret)},
-		{"bob on B", bob, clResume(t, b.WSURL, bobSecret)},
-	}
+	sockets := clThreeTabs(t, a, b)
 	traffic := clStartTraffic(a.publisher(t), b.publisher(t))
 	for round := range 2 {
 		traffic.progress(t, "publishing")

@@ -22,15 +22,9 @@ func TestClusterListenerOutage(t *testing.T) {
 
 	a := start(t, env)
 	b := start(t, envB)
-	alice, aliceSecret := a.external(t, "alice")
-	bob, bobSecret := a.external(t, "bob")
 	// Clients that resume like the web inbox: an outage that leaves more
 	// missed notifications than a socket's queue holds closes it with 4008.
-	sockets := []clTab{
-		{"alice on A", alice, clResume(t, a.WSURL, aliceSecret)},
-		{"alice on B", alice, clResume(t, b.WSURL, aliceSecret)},
-		{"bob on B", bob, clResume(t, b.WSURL, bobSecret)},
-	}
+	sockets := clThreeTabs(t, a, b)
 	testkit.Eventually(t, "two listeners", func() bool { return testkit.CountListeners(t, env["NOTIFYD_DATABASE_URL"]) == 2 })
 
 	traffic := clStartTraffic(a.publisher(t), b.publisher(t))

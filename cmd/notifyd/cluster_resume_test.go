@@ -165,6 +165,20 @@ type clTab struct {
 	c    *clResumer
 }
 
+// clThreeTabs creates alice and bob through a and opens the tabs of the
+// outage tests, each resuming like the web inbox, in this order: alice on
+// A, alice on B, bob on B.
+func clThreeTabs(tb testing.TB, a, b *instance) []clTab {
+	tb.Helper()
+	alice, aliceSecret := a.external(tb, "alice")
+	bob, bobSecret := a.external(tb, "bob")
+	return []clTab{
+		{"alice on A", alice, clResume(tb, a.WSURL, aliceSecret)},
+		{"alice on B", alice, clResume(tb, b.WSURL, aliceSecret)},
+		{"bob on B", bob, clResume(tb, b.WSURL, bobSecret)},
+	}
+}
+
 // clCheckTabs fails t unless each tab got every notification the
 // database of env holds for its user, once each, in order.
 func clCheckTabs(t *testing.T, env map[string]string, tabs []clTab) {

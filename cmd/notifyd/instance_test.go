@@ -71,47 +71,54 @@ func start(tb testing.TB, env map[string]string) *instance {
 		inst.done <- err
 	}()
 
-	ready := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		sent := false
-		for sc.Scan() {
-			line := sc.Bytes()
-			inst.logs.Write(append(append([]byte(nil), line...), '\n'))
-			if sent {
-				continue
-			}
-			var rec struct {
-				Msg         string `json:"msg"`
-				HTTPAddr    string `json:"http_addr"`
-				WSAddr      string `json:"ws_addr"`
-				MetricsAddr string `json:"metrics_addr"`
-			}
-			if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
-				inst.HTTPURL = "http://" + rec.HTTPAddr
-				inst.WSURL = "ws://" + rec.WSAddr + "/ws"
-				inst.MetricsURL = "http://" + rec.MetricsAddr
-				sent = true
-				ready <- nil
-			}
-		}
-		if !sent {
-			ready <- fmt.Errorf("notifyd did not start: %v", sc.Err())
-		}
-	}()
+	ready := make(chan listening, 1)
+	ended := make(chan error, 1)
+	go func() { ended <- copyLog(pr, inst.logs, ready) }()
 	select {
-	case err := <-ready:
-		if err != nil {
+	case l, ok := <-ready:
+		if !ok {
 			cancel()
-			tb.Fatalf("%v\nlogs:\n%s", err, inst.logs.String())
+			tb.Fatalf("notifyd did not start: %v\nlogs:\n%s", <-ended, inst.logs.String())
 		}
+		inst.HTTPURL, inst.WSURL, inst.MetricsURL = l.HTTPURL, l.WSURL, l.MetricsURL
 	case <-time.After(30 * time.Second):
 		cancel()
 		tb.Fatalf("notifyd did not report listening in 30s\nlogs:\n%s", inst.logs.String())
 	}
 	tb.Cleanup(func() { inst.stop(tb) })
 	return inst
+}
+
+// listening is what notifyd's "listening" log record says.
+type listening struct {
+	HTTPURL, WSURL, MetricsURL string
+}
+
+// copyLog copies notifyd's log lines from r to logs until r ends and
+// returns the reader's error. It sends the addresses of the first
+// "listening" record on ready (which must have room for one) and closes
+// ready when r ends, so a receiver that gets nothing knows notifyd ended
+// before listening.
+func copyLog(r io.Reader, logs io.Writer, ready chan<- listening) error {
+	defer close(ready)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	sent := false
+	for sc.Scan() {
+		line := sc.Bytes()
+		logs.Write(append(append([]byte(nil), line...), '\n'))
+		var rec struct {
+			Msg         string `json:"msg"`
+			HTTPAddr    string `json:"http_addr"`
+			WSAddr      string `json:"ws_addr"`
+			MetricsAddr string `json:"metrics_addr"`
+		}
+		if !sent && json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
+			ready <- listening{"http://" + rec.HTTPAddr, "ws://" + rec.WSAddr + "/ws", "http://" + rec.MetricsAddr}
+			sent = true
+		}
+	}
+	return sc.Err()
 }
 
 // stop cancels run() and returns its error; safe to call twice.

@@ -33,8 +33,6 @@ func TestDatabaseOutage(t *testing.T) {
 		// database.query_timeout, so a call that waits for the dead
 		// database instead of failing at once is caught.
 		quickly = 3 * time.Second
-		// recovery is the issue's "works again within 2 s".
-		recovery = 2 * time.Second
 	)
 	env, proxy := proxiedEnv(t)
 	in := start(t, env)
@@ -94,17 +92,7 @@ func TestDatabaseOutage(t *testing.T) {
 	t.Logf("slowest 503 during the outage: %v", slowest)
 	proxy.Start(t)
 	up := time.Now()
-	var after testkit.Result
-	for {
-		after = api.Publish(ctx, testAPIKey, "outage", "after the outage")
-		if after.Status == http.StatusCreated {
-			break
-		}
-		if time.Since(up) > recovery {
-			t.Fatalf("publishing still fails %v after the database came back: %v", recovery, after)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	after := publishWhenBack(ctx, t, api, "outage", "after the outage", up)
 	t.Logf("publishing worked again %v after the database came back", time.Since(up))
 	for i, tab := range tabs {
 		if got := tab.NextNotification(t).Notification.ID; got != after.ID {
@@ -135,9 +123,8 @@ func TestDatabaseHang(t *testing.T) {
 		queryTimeout = time.Second
 		// bounded: a call may take the query timeout, plus the margin a
 		// loaded test machine needs; a hang would take forever.
-		bounded  = queryTimeout + 2*time.Second
-		hang     = 5 * time.Second
-		recovery = 2 * time.Second
+		bounded = queryTimeout + 2*time.Second
+		hang    = 5 * time.Second
 	)
 	env, proxy := proxiedEnv(t)
 	env["NOTIFYD_DATABASE_QUERY_TIMEOUT"] = queryTimeout.String()
@@ -175,18 +162,7 @@ func TestDatabaseHang(t *testing.T) {
 	}
 
 	proxy.Thaw()
-	thawed := time.Now()
-	var after testkit.Result
-	for {
-		after = api.Publish(ctx, testAPIKey, "hang", "after the hang")
-		if after.Status == http.StatusCreated {
-			break
-		}
-		if time.Since(thawed) > recovery {
-			t.Fatalf("publishing still fails %v after the database answered again: %v", recovery, after)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	after := publishWhenBack(ctx, t, api, "hang", "after the hang", time.Now())
 
 	// The open tab reads until a notification, resuming as a real client
 	// would if the server closes it (4008, dropped).
@@ -251,6 +227,27 @@ func TestDatabaseHang(t *testing.T) {
 }
 
 // pingConn sends a client ping and expects the pong as the next message.
+// recovery is the issues' "works again within 2 s" once the database is
+// back.
+const recovery = 2 * time.Second
+
+// publishWhenBack publishes title to the external user ext until the API
+// answers 201 and returns that answer, failing if it still fails recovery
+// after back, when the database came back.
+func publishWhenBack(ctx context.Context, tb testing.TB, api *testkit.API, ext, title string, back time.Time) testkit.Result {
+	tb.Helper()
+	for {
+		r := api.Publish(ctx, testAPIKey, ext, title)
+		if r.Status == http.StatusCreated {
+			return r
+		}
+		if time.Since(back) > recovery {
+			tb.Fatalf("publishing still fails %v after the database came back: %v", recovery, r)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func pingConn(ctx context.Context, conn *testkit.Socket) error {
 	if err := conn.Conn().Write(ctx, websocket.MessageText, []byte(`{"type":"ping"}`)); err != nil {
 		return fmt.Errorf("ping: %w", err)

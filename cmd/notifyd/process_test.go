@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,23 +53,9 @@ func startProcess(tb testing.TB, bin string, env map[string]string) *process {
 	if err := cmd.Start(); err != nil {
 		tb.Fatalf("start notifyd: %v", err)
 	}
-	ready := make(chan struct{})
+	ready := make(chan listening, 1)
 	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			p.out.Write(append(append([]byte(nil), line...), '\n'))
-			var rec struct {
-				Msg      string `json:"msg"`
-				HTTPAddr string `json:"http_addr"`
-				WSAddr   string `json:"ws_addr"`
-			}
-			if p.HTTPURL == "" && json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
-				p.HTTPURL, p.WSURL = "http://"+rec.HTTPAddr, "ws://"+rec.WSAddr+"/ws"
-				close(ready)
-			}
-		}
+		_ = copyLog(stdout, p.out, ready)
 		// Wait only once stdout is drained (exec.Cmd's rule).
 		cmd.Wait()
 		close(p.exited)
@@ -85,9 +69,11 @@ func startProcess(tb testing.TB, bin string, env map[string]string) *process {
 		}
 	})
 	select {
-	case <-ready:
-	case <-p.exited:
-		tb.Fatalf("notifyd exited before listening:\n%s", p.out.String())
+	case l, ok := <-ready:
+		if !ok {
+			tb.Fatalf("notifyd exited before listening:\n%s", p.out.String())
+		}
+		p.HTTPURL, p.WSURL = l.HTTPURL, l.WSURL
 	case <-time.After(30 * time.Second):
 		tb.Fatalf("notifyd did not report listening in 30 s:\n%s", p.out.String())
 	}

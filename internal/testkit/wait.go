@@ -22,6 +22,20 @@ func Eventually(tb testing.TB, what string, cond func() bool) {
 	}
 }
 
+// Receive returns the next value sent on ch, failing the test after
+// Timeout with what it was waiting for.
+func Receive[T any](tb testing.TB, ch <-chan T, what string) T {
+	tb.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(Timeout):
+		tb.Fatalf("timed out waiting for: %s", what)
+		var zero T
+		return zero
+	}
+}
+
 // LogBuffer collects what servers log from their own goroutines.
 type LogBuffer struct {
 	mu sync.Mutex

@@ -35,7 +35,7 @@ func newStack(tb testing.TB) *stack {
 		cfg := config.Default()
 		cfg.Auth.APIKeys = []string{testKey}
 		api := httpserver.New(httpserver.Config{HTTP: cfg.HTTP, Auth: cfg.Auth, WSPublicURL: cfg.WS.PublicURL},
-			httpserver.Deps{Store: ks.Store, Service: ks.Service, Accounts: ks.Accounts, Logger: ks.Logger})
+			ks.Store, ks.Service, ks.Accounts, ks.Tasks, nil, ks.Logger, nil)
 		return testkit.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if f := s.fault.Load(); f != nil {
 				(*f)(w, r, api.Handler())

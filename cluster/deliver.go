@@ -66,10 +66,10 @@ func (in *inbox) lag(now time.Time) time.Duration {
 }
 
 // staleAfter is the age past which a doorbell's change is dropped: the
-// events it may name are swept after DefaultEventTTL anyway, and a
+// events it may name are swept after eventTTL anyway, and a
 // replayed change must not reach a socket whose receiver has not started
 // the user's sequence yet (cluster clocks are assumed within seconds).
-const staleAfter = DefaultEventTTL
+const staleAfter = eventTTL
 
 // receive verifies a doorbell and queues the changes of other instances
 // for users with a socket here (and every revoked session). One that is

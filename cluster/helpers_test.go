@@ -13,6 +13,7 @@ import (
 	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
 )
@@ -88,8 +89,8 @@ func newNode(tb testing.TB, db config.Database, opt nodeOptions) *node {
 		URL: opt.listenURL, Secret: opt.secret, MaxLag: opt.maxLag,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		IdleCheck: time.Second,
-		Receiver:  notify.ReceiverConfig{Audit: opt.audit},
-	}, cluster.Deps{Store: ls, Hub: hub, Logger: testLogger(tb), Metrics: m})
+		Receiver:  notify.ReceiverConfig{GapWait: notifytest.ReceiverConfig().GapWait, Audit: opt.audit},
+	}, ls, hub, testLogger(tb), m)
 	if err != nil {
 		tb.Fatal(err)
 	}

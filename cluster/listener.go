@@ -39,20 +39,21 @@ import (
 // so that operators (and tests) can find it in pg_stat_activity.
 const ApplicationName = "notifyd-listener"
 
-// Defaults of Config.
+// Constants of the broker, not tunables: every instance must agree on
+// eventTTL (it also bounds the age of a doorbell accepted, staleAfter),
+// and outboxSize only guards memory against a database that stops
+// answering NOTIFY (docs/decisions.md, "Defaults in one place").
 const (
-	DefaultMaxLag     = 5 * time.Second        // cluster.max_listener_lag
-	DefaultMinBackoff = 100 * time.Millisecond // first reconnect delay
-	DefaultMaxBackoff = 5 * time.Second        // reconnect delays double up to this
-	DefaultIdleCheck  = 5 * time.Second        // an idle connection is pinged this often
-	DefaultEventTTL   = time.Minute            // cluster_events rows older than this are swept
-	DefaultOutbox     = 100_000                // changes waiting for their doorbell
+	eventTTL   = time.Minute // cluster_events rows older than this are swept
+	outboxSize = 100_000     // changes waiting for their doorbell
 )
 
 // connectTimeout bounds a connection attempt and its LISTEN.
 const connectTimeout = 5 * time.Second
 
-// Config configures a Listener. Zero durations take the defaults above.
+// Config configures a Listener: the [cluster] section (config.Default
+// holds the defaults; New substitutes none, every duration must be
+// positive).
 type Config struct {
 	// Secret is cluster.secret: the doorbells' HMAC key is derived from
 	// it. Required, the same on every instance.
@@ -61,19 +62,18 @@ type Config struct {
 	// database.url when that is empty. Not through a transaction pooler.
 	URL string
 	// MaxLag is how long the listener may be down before Ready fails
-	// (cluster.max_listener_lag, default 5 s).
+	// (cluster.max_listener_lag).
 	MaxLag time.Duration
-	// MinBackoff and MaxBackoff bound the delay between reconnects
-	// (100 ms doubling up to 5 s).
+	// MinBackoff and MaxBackoff bound the delay between reconnects, which
+	// doubles from MinBackoff up to MaxBackoff (cluster.min_backoff,
+	// cluster.max_backoff).
 	MinBackoff, MaxBackoff time.Duration
 	// IdleCheck is how long the connection may stay silent before the
 	// listener pings it, to notice a connection that died without a word
-	// (5 s).
+	// (cluster.idle_check).
 	IdleCheck time.Duration
-	// EventTTL is the age after which stored events (too large for a
-	// payload) are deleted; each listener sweeps every EventTTL/2 (1 min).
-	EventTTL time.Duration
-	// Receiver tunes the gap repair and the audit (notify.ReceiverConfig).
+	// Receiver tunes the gap repair and the audit (cluster.gap_wait,
+	// cluster.audit_interval).
 	Receiver notify.ReceiverConfig
 }
 
@@ -95,11 +95,11 @@ type Store interface {
 	Notify(ctx context.Context, channel string, payloads []string) error
 }
 
-// Deps are the collaborators of a Listener.
-type Deps struct {
+// deps are the collaborators of a Listener, the parameters of New held
+// together.
+type deps struct {
 	Store   Store
 	Hub     *notify.Hub
-	Logger  *slog.Logger
 	Metrics *metrics.Metrics // may be nil
 }
 
@@ -109,7 +109,7 @@ type Deps struct {
 type Listener struct {
 	cfg      Config
 	connCfg  *pgx.ConnConfig
-	deps     Deps
+	deps     deps
 	logger   *slog.Logger
 	now      func() time.Time
 	signer   signer
@@ -130,8 +130,10 @@ type Listener struct {
 	lastSweep time.Time // only touched by Run's goroutine
 }
 
-// New returns a Listener for cfg. It does not connect: Run does.
-func New(cfg Config, d Deps) (*Listener, error) {
+// New returns a Listener for cfg. It does not connect: Run does. It reads
+// back and repairs from st, delivers to the sockets of hub, and counts in
+// m, which may be nil (nothing recorded).
+func New(cfg Config, st Store, hub *notify.Hub, logger *slog.Logger, m *metrics.Metrics) (*Listener, error) {
 	sg, err := newSigner(cfg.Secret)
 	if err != nil {
 		return nil, err
@@ -142,33 +144,18 @@ func New(cfg Config, d Deps) (*Listener, error) {
 		return nil, errors.New("cluster: listen url is not a valid Postgres URL")
 	}
 	connCfg.RuntimeParams["application_name"] = ApplicationName
-	cfg.MaxLag = orDefault(cfg.MaxLag, DefaultMaxLag)
-	cfg.MinBackoff = orDefault(cfg.MinBackoff, DefaultMinBackoff)
-	cfg.MaxBackoff = max(orDefault(cfg.MaxBackoff, DefaultMaxBackoff), cfg.MinBackoff)
-	cfg.IdleCheck = orDefault(cfg.IdleCheck, DefaultIdleCheck)
-	cfg.EventTTL = orDefault(cfg.EventTTL, DefaultEventTTL)
-	logger := d.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	base, cancel := context.WithCancel(context.Background())
 	l := &Listener{
-		cfg: cfg, connCfg: connCfg, deps: d, logger: logger, now: time.Now,
+		cfg: cfg, connCfg: connCfg, logger: logger, now: time.Now,
+		deps:   deps{Store: st, Hub: hub, Metrics: m},
 		signer: sg, origin: rand.Text(),
-		receiver: notify.NewReceiver(d.Store, d.Hub, cfg.Receiver, logger, d.Metrics),
+		receiver: notify.NewReceiver(st, hub, cfg.Receiver, logger, m),
 		base:     base, cancel: cancel,
 	}
-	l.outbox.init(DefaultOutbox)
+	l.outbox.init(outboxSize)
 	l.inbox.init()
 	l.downSince = l.now()
 	return l, nil
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
 }
 
 // Connected reports whether the listener is listening and caught up, so

@@ -148,15 +148,15 @@ func (l *Listener) catchUpUntilDone(ctx context.Context) bool {
 	}
 }
 
-// maybeSweep deletes expired stored events, every EventTTL/2. A failure
+// maybeSweep deletes expired stored events, every eventTTL/2. A failure
 // is only logged: the next sweep deletes them.
 func (l *Listener) maybeSweep(ctx context.Context) {
 	now := l.now()
-	if now.Sub(l.lastSweep) < l.cfg.EventTTL/2 {
+	if now.Sub(l.lastSweep) < eventTTL/2 {
 		return
 	}
 	l.lastSweep = now
-	n, err := l.deps.Store.SweepClusterEvents(ctx, now.Add(-l.cfg.EventTTL))
+	n, err := l.deps.Store.SweepClusterEvents(ctx, now.Add(-eventTTL))
 	if err != nil {
 		l.logger.Warn("cluster: sweep events", "error", err)
 		return

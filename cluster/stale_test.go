@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"log/slog"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ func TestStaleDoorbellDropped(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
 	hub := notify.NewHub(notifytest.HubConfig())
-	l, err := New(Config{URL: "postgres://127.0.0.1:1/x", Secret: codecSecret}, Deps{Hub: hub, Metrics: m})
+	l, err := New(Config{URL: "postgres://127.0.0.1:1/x", Secret: codecSecret}, nil, hub, slog.New(slog.DiscardHandler), m)
 	if err != nil {
 		t.Fatal(err)
 	}

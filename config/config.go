@@ -28,8 +28,11 @@ type HTTP struct {
 	CORSOrigins     []string `toml:"cors_origins"`     // none: no CORS headers
 	ShutdownTimeout Duration `toml:"shutdown_timeout"` // "10s"
 	MaxBodyBytes    int64    `toml:"max_body_bytes"`   // 65536
-	ReadTimeout     Duration `toml:"read_timeout"`     // "15s"
-	IdleTimeout     Duration `toml:"idle_timeout"`     // "60s"
+	// ReadHeaderTimeout bounds reading a request's headers, so a client
+	// that trickles them cannot hold a connection (slowloris).
+	ReadHeaderTimeout Duration `toml:"read_header_timeout"` // "5s"
+	ReadTimeout       Duration `toml:"read_timeout"`        // "15s"
+	IdleTimeout       Duration `toml:"idle_timeout"`        // "60s"
 	// WriteTimeout bounds writing a response, so a client that never reads
 	// cannot hold a connection and its buffers (not the websocket listener).
 	WriteTimeout Duration `toml:"write_timeout"` // "30s"
@@ -103,6 +106,9 @@ type JWT struct {
 	Issuer         string   `toml:"issuer"`           // "": "iss" not checked
 	Audience       string   `toml:"audience"`         // "": "aud" not checked
 	Leeway         Duration `toml:"leeway"`           // "30s": clock skew allowed on exp, nbf, iat
+	// JWKSMaxWait bounds how long one verification may wait for the JWKS
+	// (a first fetch, a refresh for an unknown kid).
+	JWKSMaxWait Duration `toml:"jwks_max_wait"` // "2s"
 }
 
 // Publisher configures the publisher API.
@@ -134,6 +140,18 @@ type Cluster struct {
 	Secret         string   `toml:"secret"`           // "": required (>= 32 bytes) with postgres and nats; authenticates doorbells, seals bus messages
 	ListenURL      string   `toml:"listen_url"`       // "": database.url; must not go through a transaction pooler
 	MaxListenerLag Duration `toml:"max_listener_lag"` // "5s"
+	// GapWait is how long a change received above a gap in its user's
+	// sequence waits for the missing ones before the user's sockets are
+	// caught up from the database; AuditInterval is how often the seqs
+	// of the users with sockets here are compared with the database.
+	GapWait       Duration `toml:"gap_wait"`       // "100ms"
+	AuditInterval Duration `toml:"audit_interval"` // "1s"
+	// MinBackoff and MaxBackoff bound the delay between reconnects of the
+	// postgres broker's listener (doubling from min to max); IdleCheck is
+	// how long its connection may stay silent before it is pinged.
+	MinBackoff Duration `toml:"min_backoff"` // "100ms"
+	MaxBackoff Duration `toml:"max_backoff"` // "5s"
+	IdleCheck  Duration `toml:"idle_check"`  // "5s"
 	// NATS is the connection of the NATS broker ([cluster.nats]).
 	NATS NATS `toml:"nats"`
 }
@@ -153,6 +171,10 @@ type Retention struct {
 	ReadAfter   Duration `toml:"read_after"`   // "2160h" (90 days); "0s" keeps read notifications
 	UnreadAfter Duration `toml:"unread_after"` // "0s": unread notifications are kept
 	Interval    Duration `toml:"interval"`     // "1h"
+	// BatchSize is the most rows one DELETE removes; BatchPause the wait
+	// between two, which lets waiting writers in (SQLite's in particular).
+	BatchSize  int      `toml:"batch_size"`  // 1000
+	BatchPause Duration `toml:"batch_pause"` // "10ms"
 }
 
 // Demo configures the demonstration features of the web page.
@@ -167,13 +189,14 @@ type Demo struct {
 func Default() Config {
 	return Config{
 		HTTP: HTTP{
-			Addr:            ":8000",
-			PublicURL:       "http://localhost:8000",
-			ShutdownTimeout: Duration(10 * time.Second),
-			MaxBodyBytes:    64 << 10,
-			ReadTimeout:     Duration(15 * time.Second),
-			IdleTimeout:     Duration(60 * time.Second),
-			WriteTimeout:    Duration(30 * time.Second),
+			Addr:              ":8000",
+			PublicURL:         "http://localhost:8000",
+			ShutdownTimeout:   Duration(10 * time.Second),
+			MaxBodyBytes:      64 << 10,
+			ReadHeaderTimeout: Duration(5 * time.Second),
+			ReadTimeout:       Duration(15 * time.Second),
+			IdleTimeout:       Duration(60 * time.Second),
+			WriteTimeout:      Duration(30 * time.Second),
 		},
 		WS: WS{
 			Addr:                  ":8001",
@@ -208,15 +231,23 @@ func Default() Config {
 			JWT: JWT{
 				JWKSMinRefresh: Duration(10 * time.Second),
 				Leeway:         Duration(30 * time.Second),
+				JWKSMaxWait:    Duration(2 * time.Second),
 			},
 		},
 		Log: Log{Level: "info", Format: "text"},
 		Cluster: Cluster{
 			Broker:         BrokerLocal,
 			MaxListenerLag: Duration(5 * time.Second),
-			NATS:           NATS{URL: DefaultNATSURL, SubjectPrefix: "notifyd"},
+			GapWait:        Duration(100 * time.Millisecond),
+			AuditInterval:  Duration(time.Second),
+			MinBackoff:     Duration(100 * time.Millisecond),
+			MaxBackoff:     Duration(5 * time.Second),
+			IdleCheck:      Duration(5 * time.Second),
+			NATS: NATS{URL: DefaultNATSURL, SubjectPrefix: "notifyd",
+				ReconnectWait: Duration(500 * time.Millisecond), MaxMessageBytes: 1 << 20, Queue: 1 << 16},
 		},
-		Retention: Retention{ReadAfter: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour)},
+		Retention: Retention{ReadAfter: Duration(90 * 24 * time.Hour), Interval: Duration(time.Hour),
+			BatchSize: 1000, BatchPause: Duration(10 * time.Millisecond)},
 		Publisher: Publisher{IdempotencyTTL: Duration(24 * time.Hour)},
 		Demo:      Demo{Tasks: true, TasksPerMinute: 10},
 		Metrics:   Metrics{Addr: "127.0.0.1:9464"},

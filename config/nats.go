@@ -28,6 +28,18 @@ type NATS struct {
 	TLSCertFile   string `toml:"tls_cert_file"`  // "": with tls_key_file, a client certificate
 	TLSKeyFile    string `toml:"tls_key_file"`   // ""
 	SubjectPrefix string `toml:"subject_prefix"` // "notifyd": subjects are <prefix>.u.<user_id>
+	// ReconnectWait is the pause between reconnect attempts to one server
+	// (nats.go adds jitter).
+	ReconnectWait Duration `toml:"reconnect_wait"` // "500ms"
+	// MaxMessageBytes bounds a sealed message, sent or received: a
+	// nats-server's max_payload (1 MiB unless changed there). A change
+	// whose message is larger is not sent; the receivers read it from
+	// the database.
+	MaxMessageBytes int `toml:"max_message_bytes"` // 1048576
+	// Queue is how many received messages may wait for the broker's
+	// goroutine; when it is full, messages are dropped and every user
+	// with sockets here is caught up from the database.
+	Queue int `toml:"queue"` // 65536
 }
 
 // nats checks [cluster.nats]. The files are read when the broker
@@ -68,6 +80,9 @@ func (v *validator) nats(c NATS) {
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		v.add(p+"tls_key_file", "tls_cert_file and tls_key_file must be set together")
 	}
+	v.positive(p+"reconnect_wait", c.ReconnectWait)
+	v.between(p+"max_message_bytes", int64(c.MaxMessageBytes), 1024, 64<<20)
+	v.between(p+"queue", int64(c.Queue), 1, 1<<24)
 	if !validSubjectToken(c.SubjectPrefix) {
 		v.add(p+"subject_prefix", "must be letters, digits, '-' and '_' separated by dots, got %q", c.SubjectPrefix)
 	}

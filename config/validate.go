@@ -51,6 +51,7 @@ func (c Config) Validate() error {
 	}
 	v.origins("http.cors_origins", c.HTTP.CORSOrigins)
 	v.positive("http.shutdown_timeout", c.HTTP.ShutdownTimeout)
+	v.positive("http.read_header_timeout", c.HTTP.ReadHeaderTimeout)
 	v.positive("http.read_timeout", c.HTTP.ReadTimeout)
 	v.positive("http.idle_timeout", c.HTTP.IdleTimeout)
 	v.positive("http.write_timeout", c.HTTP.WriteTimeout)
@@ -131,12 +132,24 @@ func (c Config) Validate() error {
 		v.postgresURL("cluster.listen_url", c.Cluster.ListenURL)
 	}
 	v.positive("cluster.max_listener_lag", c.Cluster.MaxListenerLag)
+	v.positive("cluster.gap_wait", c.Cluster.GapWait)
+	v.positive("cluster.audit_interval", c.Cluster.AuditInterval)
+	v.positive("cluster.min_backoff", c.Cluster.MinBackoff)
+	v.positive("cluster.max_backoff", c.Cluster.MaxBackoff)
+	if c.Cluster.MinBackoff > 0 && c.Cluster.MaxBackoff < c.Cluster.MinBackoff {
+		v.add("cluster.max_backoff", "must be at least cluster.min_backoff (%s), got %q",
+			c.Cluster.MinBackoff.D(), c.Cluster.MaxBackoff.D().String())
+	}
+	v.positive("cluster.idle_check", c.Cluster.IdleCheck)
 	v.nats(c.Cluster.NATS)
 
 	// 0 turns a retention rule off.
 	v.notNegative("retention.read_after", c.Retention.ReadAfter)
 	v.notNegative("retention.unread_after", c.Retention.UnreadAfter)
 	v.positive("retention.interval", c.Retention.Interval)
+	v.between("retention.batch_size", int64(c.Retention.BatchSize), 1, 100000)
+	// 0: no pause between two batches.
+	v.notNegative("retention.batch_pause", c.Retention.BatchPause)
 	v.positive("publisher.idempotency_ttl", c.Publisher.IdempotencyTTL)
 	// "" turns the metrics listener off.
 	if c.Metrics.Addr != "" {

@@ -25,5 +25,6 @@ func (v *validator) jwt(c JWT) {
 		v.publicURL("auth.jwt.jwks_url", c.JWKSURL, "https", "http")
 	}
 	v.positive("auth.jwt.jwks_min_refresh", c.JWKSMinRefresh)
+	v.positive("auth.jwt.jwks_max_wait", c.JWKSMaxWait)
 	v.notNegative("auth.jwt.leeway", c.Leeway)
 }

@@ -19,7 +19,7 @@ func TestAccessLogAtWarn(t *testing.T) {
 	var logs bytes.Buffer // one request at a time, served in this goroutine
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	d := config.Default()
-	s := newServer(Config{HTTP: d.HTTP, Auth: d.Auth, WSPublicURL: testWSURL}, Deps{Logger: logger}, web.Files())
+	s := newServer(Config{HTTP: d.HTTP, Auth: d.Auth, WSPublicURL: testWSURL}, deps{Logger: logger}, web.Files())
 
 	serveOne := func(path string) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()

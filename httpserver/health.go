@@ -15,7 +15,7 @@ import (
 type healthAPI struct {
 	*responder
 	store Store
-	ready func(ctx context.Context) error // Deps.Ready; nil: the database alone decides
+	ready func(ctx context.Context) error // New's ready check; nil: the database alone decides
 	wsURL string                          // ws.public_url
 	tasks bool                            // demo.tasks
 	// allowedOrigins is ws.allowed_origins: a page compares its own
@@ -33,7 +33,7 @@ func (h *healthAPI) healthz(c *gin.Context) {
 	writeJSON(c, http.StatusOK, statusResponse{Status: "ok"})
 }
 
-// readyz handles GET /readyz: 200 when the database answers and Deps.Ready
+// readyz handles GET /readyz: 200 when the database answers and New's ready check
 // (the broker's Ready: connected, delivery lag within
 // cluster.max_listener_lag) agrees, else 503.
 func (h *healthAPI) readyz(c *gin.Context) {

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/jwtauth/jwtauthtest"
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/web"
 )
@@ -60,6 +62,12 @@ func testConfig() Config {
 	return Config{HTTP: d.HTTP, Auth: d.Auth, Demo: d.Demo, WSPublicURL: testWSURL, AllowedOrigins: []string{testOrigin}}
 }
 
+// routesOnly is the server New builds with no collaborators, for tests
+// that read its routes or its spec check and serve no request.
+func routesOnly() *Server {
+	return newServer(testConfig(), deps{Logger: slog.New(slog.DiscardHandler)}, web.Files())
+}
+
 func newEnv(tb testing.TB) *env { tb.Helper(); return newEnvWith(tb, envOptions{}) }
 
 func newEnvWith(tb testing.TB, o envOptions) *env {
@@ -76,12 +84,14 @@ func newEnvWith(tb testing.TB, o envOptions) *env {
 	if static == nil {
 		static = web.Files()
 	}
+	accounts := notifytest.AccountsConfig()
+	accounts.SessionTTL, accounts.MaxSessionsPerUser = ttl, e.cfg.Auth.MaxSessionsPerUser
 	e.Stack = testkit.NewStack(tb, testkit.Config{
 		Store:    o.store,
-		Accounts: notify.AccountsConfig{SessionTTL: ttl, MaxSessionsPerUser: e.cfg.Auth.MaxSessionsPerUser},
+		Accounts: accounts,
 		JWT:      &e.cfg.Auth.JWT,
 		HTTP: func(s *testkit.Stack) testkit.Server {
-			e.server = newServer(e.cfg, Deps{Store: s.Store, Service: s.Service, Accounts: s.Accounts, Tasks: s.Tasks, Logger: s.Logger}, static)
+			e.server = newServer(e.cfg, deps{Store: s.Store, Service: s.Service, Accounts: s.Accounts, Tasks: s.Tasks, Logger: s.Logger}, static)
 			if o.frozen {
 				t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 				e.server.now = func() time.Time { return t0 }

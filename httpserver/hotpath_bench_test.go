@@ -40,15 +40,16 @@ func benchServer(b *testing.B, level slog.Level) *Server {
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: level}))
 	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{MaxRows: 256, MaxWait: time.Millisecond}, logger)
 	b.Cleanup(func() { _ = svc.Close(context.Background()) })
-	acc, err := notify.NewAccounts(st, notify.AccountsConfig{SessionTTL: time.Hour, MaxSessionsPerUser: 50,
-		Password: notify.PasswordParams{MemoryKiB: 1024, Time: 1, Threads: 1}}, nil)
+	accCfg := notifytest.AccountsConfig()
+	accCfg.Password = notify.PasswordParams{MemoryKiB: 1024, Time: 1, Threads: 1}
+	acc, err := notify.NewAccounts(st, accCfg, nil)
 	if err != nil {
 		b.Fatalf("new accounts: %v", err)
 	}
 	d := config.Default()
 	d.Auth.APIKeys = []string{testAPIKey}
 	cfg := Config{HTTP: d.HTTP, Auth: d.Auth, WSPublicURL: testWSURL, AllowedOrigins: []string{testOrigin}}
-	return newServer(cfg, Deps{Store: st, Service: svc, Accounts: acc, Logger: logger, Metrics: m}, web.Files())
+	return newServer(cfg, deps{Store: st, Service: svc, Accounts: acc, Logger: logger, Metrics: m}, web.Files())
 }
 
 // serve runs one request through h and fails unless it answers want.
@@ -102,7 +103,7 @@ func BenchmarkPublishRequest(b *testing.B) {
 // BenchmarkDecodeNotification is the body of a create request read and
 // decoded as the handler does.
 func BenchmarkDecodeNotification(b *testing.B) {
-	s := &responder{logger: slog.New(slog.DiscardHandler), maxBody: DefaultMaxBodyBytes}
+	s := &responder{logger: slog.New(slog.DiscardHandler), maxBody: config.Default().HTTP.MaxBodyBytes}
 	body := []byte(benchBody)
 	c, _ := ginContext(httptest.NewRecorder(), http.NoBody, int64(len(body)))
 	b.ReportAllocs()

@@ -21,7 +21,7 @@ func newMetricsServer(tb testing.TB, reg *prometheus.Registry) metricsEnv {
 	tb.Helper()
 	m := metrics.New(reg)
 	s := testkit.NewStack(tb, testkit.Config{Metrics: m, HTTP: func(s *testkit.Stack) testkit.Server {
-		d := Deps{Store: s.Store, Service: s.Service, Accounts: s.Accounts, Tasks: s.Tasks, Logger: s.Logger, Metrics: m}
+		d := deps{Store: s.Store, Service: s.Service, Accounts: s.Accounts, Tasks: s.Tasks, Logger: s.Logger, Metrics: m}
 		return testkit.Server{Handler: newServer(testConfig(), d, web.Files()).Handler()}
 	}})
 	metrics := httptest.NewServer(MetricsHandler(reg, nil))

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"bytes"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -222,7 +223,7 @@ func TestNoGinDebugOutput(t *testing.T) {
 		gin.DefaultWriter = prevWriter
 		gin.SetMode(prevMode)
 	})
-	New(testConfig(), Deps{Store: storetest.Open(t)})
+	New(testConfig(), storetest.Open(t), nil, nil, nil, nil, slog.New(slog.DiscardHandler), nil)
 	if out.Len() != 0 {
 		t.Fatalf("gin printed:\n%s", out.String())
 	}

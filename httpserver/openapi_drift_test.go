@@ -14,7 +14,7 @@ import (
 // one that keeps it: the check in env.do would let no drift through.
 func TestSpecCheckCatchesDrift(t *testing.T) {
 	t.Parallel()
-	s := New(testConfig(), Deps{})
+	s := routesOnly()
 	okHeader := func(kv ...string) http.Header {
 		h := http.Header{"Content-Type": {"application/json; charset=utf-8"}, "X-Request-Id": {"abc"}}
 		for i := 0; i+1 < len(kv); i += 2 {

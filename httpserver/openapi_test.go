@@ -178,5 +178,5 @@ func testOnlyRoute(s *Server, method, path string) bool {
 
 // productionRoutes are the routes of a server built by New, listed once.
 var productionRoutes = sync.OnceValue(func() gin.RoutesInfo {
-	return New(testConfig(), Deps{}).engine.Routes()
+	return routesOnly().engine.Routes()
 })

@@ -13,14 +13,6 @@ import (
 	"github.com/notifyd/notifyd/notify"
 )
 
-// Default login rate limits, per minute (auth.login_per_minute_ip,
-// auth.login_per_minute_user and auth.login_per_minute).
-const (
-	DefaultLoginPerMinuteIP   = 20
-	DefaultLoginPerMinuteUser = 10
-	DefaultLoginPerMinute     = 600
-)
-
 // keyedLimiter is one token bucket per key (a client IP, a username):
 // perMinute attempts per minute with bursts of perMinute.
 //
@@ -126,18 +118,8 @@ type loginLimits struct {
 }
 
 func newLoginLimits(cfg config.Auth, now func() time.Time) loginLimits {
-	perIP, perUser, all := cfg.LoginPerMinuteIP, cfg.LoginPerMinuteUser, cfg.LoginPerMinute
-	if perIP <= 0 {
-		perIP = DefaultLoginPerMinuteIP
-	}
-	if perUser <= 0 {
-		perUser = DefaultLoginPerMinuteUser
-	}
-	if all <= 0 {
-		all = DefaultLoginPerMinute
-	}
-	return loginLimits{ip: newKeyedLimiter(perIP, now), all: newKeyedLimiter(all, now),
-		failures: newKeyedLimiter(perUser, now)}
+	return loginLimits{ip: newKeyedLimiter(cfg.LoginPerMinuteIP, now), all: newKeyedLimiter(cfg.LoginPerMinute, now),
+		failures: newKeyedLimiter(cfg.LoginPerMinuteUser, now)}
 }
 
 // admit spends one attempt of the client's address and one of the global

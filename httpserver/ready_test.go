@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -14,17 +15,15 @@ import (
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
-func TestReadyzAsksDepsReady(t *testing.T) {
+func TestReadyzAsksBrokerReady(t *testing.T) {
 	t.Parallel()
-	// In cluster mode Deps.Ready is the listener's lag check: /readyz
+	// In cluster mode New's ready is the listener's lag check: /readyz
 	// fails while it fails, even though the database answers.
 	var check atomic.Value // error or nil, wrapped
 	type result struct{ err error }
 	check.Store(result{})
-	s := New(testConfig(), Deps{
-		Store: storetest.Open(t),
-		Ready: func(ctx context.Context) error { return check.Load().(result).err },
-	})
+	ready := func(ctx context.Context) error { return check.Load().(result).err }
+	s := New(testConfig(), storetest.Open(t), nil, nil, nil, ready, slog.New(slog.DiscardHandler), nil)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 

@@ -21,10 +21,6 @@ import (
 	"github.com/notifyd/notifyd/web"
 )
 
-// DefaultMaxBodyBytes bounds a request body when http.max_body_bytes is not
-// set (64 KiB).
-const DefaultMaxBodyBytes = 64 << 10
-
 // Config is what the HTTP API needs from the configuration.
 type Config struct {
 	HTTP config.HTTP
@@ -51,19 +47,17 @@ type Store interface {
 	UnreadCount(ctx context.Context, userID int64) (int64, error)
 }
 
-// Deps are the collaborators of the HTTP API, built once in run.
-type Deps struct {
+// deps are the collaborators of the HTTP API, the parameters of New held
+// together: handlers take what they need from them in routes.
+type deps struct {
 	Store    Store
 	Service  *notify.Service
 	Accounts *notify.Accounts
 	Tasks    *notify.Tasks
-	Logger   *slog.Logger
-	// Ready is an extra readiness check for /readyz, after the database
-	// ping: in cluster mode, the listener's (cluster.Listener.Ready). An
-	// error makes /readyz answer 503. nil: no extra check.
-	Ready func(ctx context.Context) error
-	// Metrics counts requests by route; nil records nothing. They are
-	// served by MetricsHandler on their own listener, not by this API.
+	// Ready is the broker's readiness check (notify.Broker.Ready), asked
+	// by /readyz after the database ping; nil: the database alone decides.
+	Ready   func(ctx context.Context) error
+	Logger  *slog.Logger
 	Metrics *metrics.Metrics
 }
 
@@ -72,7 +66,7 @@ type Deps struct {
 type Server struct {
 	*responder
 	cfg     Config
-	deps    Deps
+	deps    deps
 	engine  *gin.Engine
 	apiKeys apiKeys
 	cookie  cookieSettings
@@ -81,26 +75,26 @@ type Server struct {
 	now     func() time.Time
 }
 
-// New builds the HTTP API over d. Zero values in cfg get the documented
-// defaults (64 KiB bodies, 20/10 logins per minute).
-func New(cfg Config, d Deps) *Server {
-	return newServer(cfg, d, web.Files())
+// New builds the HTTP API. cfg comes from a validated config.Config
+// (config.Default holds the defaults; New substitutes none). st, svc and
+// accounts serve the routes; tasks runs the task demo, used only when
+// cfg.Demo.Tasks is set; ready is the broker's readiness check
+// (notify.Broker.Ready), asked by /readyz after the database answers
+// (nil: the database alone decides); m counts requests by route and may
+// be nil (nothing recorded).
+func New(cfg Config, st Store, svc *notify.Service, accounts *notify.Accounts, tasks *notify.Tasks,
+	ready func(ctx context.Context) error, logger *slog.Logger, m *metrics.Metrics) *Server {
+	return newServer(cfg, deps{Store: st, Service: svc, Accounts: accounts, Tasks: tasks,
+		Ready: ready, Logger: logger, Metrics: m}, web.Files())
 }
 
 // newServer is New with the static files as a parameter, so tests can
 // serve a known set of files.
-func newServer(cfg Config, d Deps, static fs.FS) *Server {
-	if cfg.HTTP.MaxBodyBytes <= 0 {
-		cfg.HTTP.MaxBodyBytes = DefaultMaxBodyBytes
-	}
+func newServer(cfg Config, d deps, static fs.FS) *Server {
 	cfg.AllowedOrigins = normalizeOrigins(cfg.AllowedOrigins)
 	cfg.HTTP.CORSOrigins = normalizeOrigins(cfg.HTTP.CORSOrigins)
-	logger := d.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	s := &Server{
-		responder: &responder{logger: logger, maxBody: cfg.HTTP.MaxBodyBytes},
+		responder: &responder{logger: d.Logger, maxBody: cfg.HTTP.MaxBodyBytes},
 		cfg:       cfg,
 		deps:      d,
 		apiKeys:   newAPIKeys(cfg.Auth.APIKeys),

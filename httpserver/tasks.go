@@ -21,9 +21,6 @@ type taskStarter interface {
 	Start(userID int64, name string, d time.Duration, fail bool) (notify.Task, error)
 }
 
-// DefaultTasksPerMinute is demo.tasks_per_minute when not set.
-const DefaultTasksPerMinute = 10
-
 // taskAPI serves the long-task demo. Each task stores a notification, so
 // the demo is off unless demo.tasks is set, and a user may start only
 // demo.tasks_per_minute tasks a minute (besides notify.MaxTasksPerUser
@@ -36,11 +33,7 @@ type taskAPI struct {
 }
 
 func newTaskAPI(r *responder, tasks taskStarter, cfg config.Demo, now func() time.Time) *taskAPI {
-	perMinute := cfg.TasksPerMinute
-	if perMinute <= 0 {
-		perMinute = DefaultTasksPerMinute
-	}
-	return &taskAPI{responder: r, tasks: tasks, enabled: cfg.Tasks, perUser: newKeyedLimiter(perMinute, now)}
+	return &taskAPI{responder: r, tasks: tasks, enabled: cfg.Tasks, perUser: newKeyedLimiter(cfg.TasksPerMinute, now)}
 }
 
 func errTasksOff() error {

@@ -93,12 +93,16 @@ func newEd(tb testing.TB) ed25519.PrivateKey {
 	return k
 }
 
-// newVerifier builds a Verifier over cfg, with the default leeway unless
-// cfg sets one, failing the test on error.
+// newVerifier builds a Verifier over cfg, with config.Default's JWKS
+// refresh and wait bounds unless cfg sets them, failing the test on
+// error.
 func newVerifier(tb testing.TB, cfg config.JWT, opts jwtauth.Options) *jwtauth.Verifier {
 	tb.Helper()
 	if cfg.JWKSMinRefresh == 0 {
 		cfg.JWKSMinRefresh = config.Default().Auth.JWT.JWKSMinRefresh
+	}
+	if cfg.JWKSMaxWait == 0 {
+		cfg.JWKSMaxWait = config.Default().Auth.JWT.JWKSMaxWait
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	tb.Cleanup(cancel)

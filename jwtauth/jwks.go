@@ -43,6 +43,6 @@ func newJWKS(ctx context.Context, cfg config.JWT, opts Options) (keyfunc.Keyfunc
 		RefreshUnknownKID:       rate.NewLimiter(rate.Every(cfg.JWKSMinRefresh.D()), 1),
 		// A token never waits for the limiter longer than the verification
 		// bound: the wait fails at once when the next refresh is further.
-		RateLimitWaitMax: opts.MaxWait,
+		RateLimitWaitMax: cfg.JWKSMaxWait.D(),
 	})
 }

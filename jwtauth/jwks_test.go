@@ -91,7 +91,7 @@ func TestJWKSUnreachable(t *testing.T) {
 func TestJWKSSlow(t *testing.T) {
 	a, b := newEC(t), newEC(t)
 	srv := jwtauthtest.NewJWKSServer(t, keyset{"a": a})
-	v := newVerifier(t, config.JWT{JWKSURL: srv.URL}, jwtauth.Options{MaxWait: 100 * time.Millisecond})
+	v := newVerifier(t, config.JWT{JWKSURL: srv.URL, JWKSMaxWait: config.Duration(100 * time.Millisecond)}, jwtauth.Options{})
 	srv.Hang()
 	done := make(chan error, 1)
 	go func() { done <- verifyErr(v, es256(t, b, "b")) }()

@@ -20,10 +20,6 @@ import (
 	"github.com/notifyd/notifyd/notify"
 )
 
-// DefaultMaxWait bounds how long a verification may wait for the JWKS (an
-// unknown "kid" refreshes it): a socket or request never waits longer.
-const DefaultMaxWait = 2 * time.Second
-
 // Verifier checks tokens against the configured keys. It is safe for
 // concurrent use.
 type Verifier struct {
@@ -32,7 +28,7 @@ type Verifier struct {
 	jwks    keyfunc.Keyfunc        // auth.jwt.jwks_url; nil when unset
 	parser  *jwt.Parser
 	leeway  time.Duration // auth.jwt.leeway, added to exp in TokenClaims
-	maxWait time.Duration
+	maxWait time.Duration // auth.jwt.jwks_max_wait: a socket or request never waits longer
 }
 
 // Configured reports whether cfg names any key: without one, tokens are
@@ -45,8 +41,6 @@ func Configured(cfg config.JWT) bool {
 type Options struct {
 	Logger  *slog.Logger     // nil: discard
 	Metrics *metrics.Metrics // counts JWKS fetch failures; nil: none
-	// MaxWait bounds a verification's wait on the JWKS; 0: DefaultMaxWait.
-	MaxWait time.Duration
 }
 
 // New reads the keys of cfg: the PEM files are read and parsed now (an
@@ -58,10 +52,11 @@ func New(ctx context.Context, cfg config.JWT, opts Options) (*Verifier, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.MaxWait <= 0 {
-		opts.MaxWait = DefaultMaxWait
+	if cfg.JWKSMaxWait <= 0 {
+		// A zero bound would refuse every token at once.
+		return nil, &config.KeyError{Key: "auth.jwt.jwks_max_wait", Reason: "must be a positive duration"}
 	}
-	v := &Verifier{maxWait: opts.MaxWait}
+	v := &Verifier{maxWait: cfg.JWKSMaxWait.D()}
 	var algs []string
 	for _, s := range cfg.HMACSecrets {
 		v.hmac.Keys = append(v.hmac.Keys, []byte(s))

@@ -158,7 +158,7 @@ func TestNewRefusesBadKeys(t *testing.T) {
 	}
 	for name, path := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := jwtauth.New(context.Background(), config.JWT{PublicKeys: []string{good, path}}, jwtauth.Options{})
+			_, err := jwtauth.New(context.Background(), config.JWT{PublicKeys: []string{good, path}, JWKSMaxWait: config.Duration(time.Second)}, jwtauth.Options{})
 			var ke *config.KeyError
 			if !errors.As(err, &ke) || ke.Key != "auth.jwt.public_keys[1]" {
 				t.Fatalf("err = %v, want a KeyError naming auth.jwt.public_keys[1]", err)

@@ -49,7 +49,7 @@ func New(cfg Config, rcv Receiver, logger *slog.Logger, metrics *Metrics, lag no
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Broker{rcv: rcv, cfg: withDefaults(cfg), logger: logger, lag: lag}
+	b := &Broker{rcv: rcv, cfg: cfg, logger: logger, lag: lag}
 	bus, err := NewBus(cfg, busReceiver{b}, logger, metrics)
 	if err != nil {
 		return nil, err

@@ -84,10 +84,17 @@ type brokerOptions struct {
 
 func newBroker(tb testing.TB, url, prefix string, opt brokerOptions) (*natsbroker.Broker, *changeLog) {
 	tb.Helper()
-	n := config.Default().Cluster.NATS
+	d := config.Default().Cluster
+	n := d.NATS
 	n.URL, n.SubjectPrefix = url, prefix
+	if opt.maxBytes != 0 {
+		n.MaxMessageBytes = opt.maxBytes
+	}
+	if opt.maxLag == 0 {
+		opt.maxLag = d.MaxListenerLag.D()
+	}
 	log := newChangeLog(opt.gate)
-	b, err := natsbroker.New(natsbroker.Config{NATS: n, Secret: []byte(testSecret), MaxMessageBytes: opt.maxBytes, MaxLag: opt.maxLag},
+	b, err := natsbroker.New(natsbroker.Config{NATS: n, Secret: []byte(testSecret), MaxLag: opt.maxLag},
 		log, slog.New(slog.DiscardHandler), nil, nil)
 	if err != nil {
 		tb.Fatal(err)
@@ -207,7 +214,7 @@ func TestBrokerLagFailsReady(t *testing.T) {
 }
 
 // TestBrokerServerMaxPayload: a server whose max_payload is below
-// MaxMessageBytes bounds the messages too: a batch over it goes one change
+// cluster.nats.max_message_bytes bounds the messages too: a batch over it goes one change
 // per message.
 func TestBrokerServerMaxPayload(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "nats.conf")

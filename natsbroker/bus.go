@@ -16,38 +16,29 @@ import (
 	"github.com/notifyd/notifyd/notify"
 )
 
-// Defaults of Config.
 const (
-	DefaultMaxMessageBytes = 1 << 20 // a nats-server's default max_payload
-	DefaultQueue           = 1 << 16 // received messages waiting for Run
-	DefaultMaxLag          = 5 * time.Second
 	// flushTimeout bounds the round trip that makes a new subscription
 	// active on the server.
 	flushTimeout = 5 * time.Second
+	// connName is the connection's name in the server's monitoring.
+	connName = "notifyd"
 )
 
 // ErrTooLarge is returned by Publish for a payload whose sealed message is
-// above Config.MaxMessageBytes. Nothing is sent: the receivers see a gap
+// above cluster.nats.max_message_bytes. Nothing is sent: the receivers see a gap
 // and read the change from the database.
 var ErrTooLarge = errors.New("natsbroker: message too large")
 
-// Config configures a Bus.
+// Config configures a Bus. It comes from the validated configuration
+// (config.Default holds the defaults); NewBus substitutes none.
 type Config struct {
-	NATS   config.NATS // [cluster.nats]
-	Secret []byte      // cluster.secret: the sealing key is derived from it
-	// Name is the connection's name in the server's monitoring
-	// ("notifyd").
-	Name string
+	// NATS is [cluster.nats]: the connection, and the reconnect wait,
+	// the largest message and the receive queue.
+	NATS   config.NATS
+	Secret []byte // cluster.secret: the sealing key is derived from it
 	// MaxLag is how long the connection may be down before Ready fails
-	// (cluster.max_listener_lag, 5 s).
+	// (cluster.max_listener_lag).
 	MaxLag time.Duration
-	// ReconnectWait is the pause between reconnect attempts (500 ms).
-	ReconnectWait time.Duration
-	// MaxMessageBytes bounds a sealed message, sent or received (1 MiB).
-	MaxMessageBytes int
-	// Queue is how many received messages may wait for Run (65536); when
-	// it is full, messages are dropped and every watched user resynced.
-	Queue int
 }
 
 // BusReceiver is told what the bus receives, always on Run's goroutine,
@@ -101,7 +92,6 @@ func NewBus(cfg Config, rcv BusReceiver, logger *slog.Logger, metrics *Metrics) 
 	if err != nil {
 		return nil, err
 	}
-	cfg = withDefaults(cfg)
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -112,7 +102,7 @@ func NewBus(cfg Config, rcv BusReceiver, logger *slog.Logger, metrics *Metrics) 
 		cfg: cfg, rcv: rcv, logger: logger, metrics: metrics, now: time.Now,
 		prefix: cfg.NATS.SubjectPrefix + ".u.",
 		all:    cfg.NATS.SubjectPrefix + ".all",
-		msgs:   make(chan *nats.Msg, cfg.Queue),
+		msgs:   make(chan *nats.Msg, cfg.NATS.Queue),
 		resync: make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		subs:   map[int64]*nats.Subscription{},
@@ -121,15 +111,15 @@ func NewBus(cfg Config, rcv BusReceiver, logger *slog.Logger, metrics *Metrics) 
 	if b.seal, err = newSealer(keys, b.now); err != nil {
 		return nil, err
 	}
-	b.open = newOpener(keys, b.seal.id, cfg.MaxMessageBytes, b.now)
+	b.open = newOpener(keys, b.seal.id, cfg.NATS.MaxMessageBytes, b.now)
 	opts, err := options(cfg.NATS)
 	if err != nil {
 		return nil, err
 	}
 	opts = append(opts, b.handlers()...)
 	opts = append(opts,
-		nats.Name(cfg.Name), nats.NoEcho(), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1),
-		nats.ReconnectWait(cfg.ReconnectWait), nats.Timeout(connectTimeout),
+		nats.Name(connName), nats.NoEcho(), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1),
+		nats.ReconnectWait(cfg.NATS.ReconnectWait.D()), nats.Timeout(connectTimeout),
 		nats.PingInterval(pingInterval), nats.MaxPingsOutstanding(maxPingsOut))
 	nc, err := nats.Connect(cfg.NATS.URL, opts...)
 	if err != nil {
@@ -147,25 +137,6 @@ func NewBus(cfg Config, rcv BusReceiver, logger *slog.Logger, metrics *Metrics) 
 		return nil, fmt.Errorf("natsbroker: subscribe %s: %w", b.all, err)
 	}
 	return b, nil
-}
-
-func withDefaults(c Config) Config {
-	if c.Name == "" {
-		c.Name = "notifyd"
-	}
-	c.MaxLag = orDefault(c.MaxLag, DefaultMaxLag)
-	c.ReconnectWait = orDefault(c.ReconnectWait, DefaultReconnectWait)
-	c.MaxMessageBytes = orDefault(c.MaxMessageBytes, DefaultMaxMessageBytes)
-	c.Queue = orDefault(c.Queue, DefaultQueue)
-	return c
-}
-
-// orDefault is v, or def when v is not positive.
-func orDefault[T int | time.Duration](v, def T) T {
-	if v <= 0 {
-		return def
-	}
-	return v
 }
 
 func (b *Bus) closeDone() { b.once.Do(func() { close(b.done) }) }
@@ -205,7 +176,7 @@ func (b *Bus) user(subject string) (int64, bool) {
 func (b *Bus) Publish(user int64, payload []byte) error {
 	subject := b.subject(user)
 	msg := b.seal.seal(subject, payload)
-	limit := int64(b.cfg.MaxMessageBytes)
+	limit := int64(b.cfg.NATS.MaxMessageBytes)
 	if server := b.nc.MaxPayload(); server > 0 {
 		limit = min(limit, server) // the server's max_payload, when lower
 	}

@@ -19,9 +19,6 @@ const (
 	// 15 s, after which its messages count as missed (resync).
 	pingInterval = 5 * time.Second
 	maxPingsOut  = 2
-	// DefaultReconnectWait is the pause between reconnect attempts to one
-	// server (nats.go adds jitter).
-	DefaultReconnectWait = 500 * time.Millisecond
 	// connectTimeout bounds one dial and handshake.
 	connectTimeout = 2 * time.Second
 )
@@ -134,7 +131,7 @@ func (b *Bus) logReconnectError(err error) {
 	b.lastReconnectErr = err.Error()
 	b.mu.Unlock()
 	if !repeated {
-		b.logger.Warn("natsbroker: cannot connect; retrying", "error", err, "retry_every", b.cfg.ReconnectWait)
+		b.logger.Warn("natsbroker: cannot connect; retrying", "error", err, "retry_every", b.cfg.NATS.ReconnectWait.D())
 	}
 }
 

@@ -67,9 +67,9 @@ func (r *recorder) waitResync(tb testing.TB) {
 // busOptions tweak newBus.
 type busOptions struct {
 	secret   string
-	maxBytes int
-	maxLag   time.Duration
-	queue    int
+	maxBytes int           // 0: cluster.nats.max_message_bytes's default
+	maxLag   time.Duration // 0: cluster.max_listener_lag's default
+	queue    int           // 0: cluster.nats.queue's default
 	gate     chan struct{} // see recorder
 	logger   *slog.Logger
 	nats     func(*config.NATS)
@@ -89,8 +89,18 @@ func newBus(tb testing.TB, url, prefix string, opt busOptions) *testBus {
 	if opt.secret == "" {
 		opt.secret = testSecret
 	}
-	n := config.Default().Cluster.NATS
-	n.URL, n.SubjectPrefix = url, prefix
+	d := config.Default().Cluster
+	n := d.NATS
+	n.URL, n.SubjectPrefix, n.ReconnectWait = url, prefix, config.Duration(20*time.Millisecond)
+	if opt.maxBytes != 0 {
+		n.MaxMessageBytes = opt.maxBytes
+	}
+	if opt.queue != 0 {
+		n.Queue = opt.queue
+	}
+	if opt.maxLag == 0 {
+		opt.maxLag = d.MaxListenerLag.D()
+	}
 	if opt.nats != nil {
 		opt.nats(&n)
 	}
@@ -101,7 +111,6 @@ func newBus(tb testing.TB, url, prefix string, opt busOptions) *testBus {
 	}
 	b, err := natsbroker.NewBus(natsbroker.Config{
 		NATS: n, Secret: []byte(opt.secret), MaxLag: opt.maxLag,
-		ReconnectWait: 20 * time.Millisecond, MaxMessageBytes: opt.maxBytes, Queue: opt.queue,
 	}, rcv, opt.logger, natsbroker.NewMetrics(reg))
 	if err != nil {
 		tb.Fatal(err)

@@ -43,14 +43,14 @@ type AccountStore interface {
 
 // AccountsConfig tunes Accounts.
 type AccountsConfig struct {
-	SessionTTL time.Duration  // auth.session_ttl, default 720h
-	Password   PasswordParams // argon2id cost; DefaultPasswordParams() in production
+	SessionTTL time.Duration  // auth.session_ttl
+	Password   PasswordParams // argon2id cost; zero: DefaultPasswordParams()
 	// HashConcurrency bounds the hashes computed at once, process-wide
 	// (auth.hash_concurrency; 0: the number of CPUs), and HashQueue the
-	// callers waiting for one (auth.hash_queue; 0: DefaultHashQueue).
+	// callers waiting for one (auth.hash_queue).
 	HashConcurrency int
 	HashQueue       int
-	// MaxSessionsPerUser is auth.max_sessions_per_user, default 50.
+	// MaxSessionsPerUser is auth.max_sessions_per_user.
 	MaxSessionsPerUser int
 }
 
@@ -69,13 +69,17 @@ type Accounts struct {
 
 // NewAccounts returns an Accounts over store. tokens verifies the tokens
 // of the app's backend (auth.jwt); nil refuses every token with
-// "tokens are not configured".
+// "tokens are not configured". cfg comes from the validated [auth]
+// section (config.Default holds the defaults); a value config.Validate
+// would refuse is an error here too, not replaced by a default.
 func NewAccounts(store AccountStore, cfg AccountsConfig, tokens TokenVerifier) (*Accounts, error) {
-	if cfg.SessionTTL <= 0 {
-		cfg.SessionTTL = 720 * time.Hour
-	}
-	if cfg.MaxSessionsPerUser <= 0 {
-		cfg.MaxSessionsPerUser = 50
+	switch {
+	case cfg.SessionTTL <= 0:
+		return nil, fmt.Errorf("notify: new accounts: session ttl must be positive, got %s", cfg.SessionTTL)
+	case cfg.MaxSessionsPerUser < 1:
+		return nil, fmt.Errorf("notify: new accounts: max sessions per user must be at least 1, got %d", cfg.MaxSessionsPerUser)
+	case cfg.HashQueue < 1:
+		return nil, fmt.Errorf("notify: new accounts: hash queue must be at least 1, got %d", cfg.HashQueue)
 	}
 	if cfg.Password == (PasswordParams{}) {
 		cfg.Password = DefaultPasswordParams()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
 )
@@ -45,7 +46,7 @@ func newAccounts(tb testing.TB, st notify.AccountStore, cfg notify.AccountsConfi
 // lookup, with the same error, for known and unknown names alike.
 func TestLoginOverlongPasswordSameForEveryone(t *testing.T) {
 	st := &lookupCounter{Store: storetest.Open(t)}
-	acc := newAccounts(t, st, notify.AccountsConfig{})
+	acc := newAccounts(t, st, notifytest.AccountsConfig())
 	ctx := context.Background()
 	if _, err := acc.Signup(ctx, "alice", "correct horse battery"); err != nil {
 		t.Fatal(err)
@@ -75,7 +76,9 @@ func TestLoginOverlongPasswordSameForEveryone(t *testing.T) {
 // argon2id hash holds 19 MiB); once a slot frees, they work again.
 func TestHashGate(t *testing.T) {
 	st := storetest.Open(t)
-	acc := newAccounts(t, st, notify.AccountsConfig{HashConcurrency: 1, HashQueue: 1})
+	cfg := notifytest.AccountsConfig()
+	cfg.HashConcurrency, cfg.HashQueue = 1, 1
+	acc := newAccounts(t, st, cfg)
 	ctx := context.Background()
 	if _, err := acc.Signup(ctx, "alice", "correct horse battery"); err != nil {
 		t.Fatal(err)

@@ -6,10 +6,6 @@ import (
 	"sync"
 )
 
-// DefaultHashQueue is how many logins and sign-ups may wait for a hashing
-// slot when AccountsConfig.HashQueue is 0 (auth.hash_queue, default 16).
-const DefaultHashQueue = 16
-
 // hashGate bounds the password hashes computed at once across the whole
 // process. Each argon2id hash holds PasswordParams.MemoryKiB (19 MiB) for
 // its duration, so without a bound a login flood costs memory in
@@ -25,14 +21,10 @@ type hashGate struct {
 }
 
 // newHashGate allows concurrency hashes at once (0: the number of usable
-// CPUs, as more would only queue on them) and queue callers waiting (0:
-// DefaultHashQueue).
+// CPUs, as more would only queue on them) and queue callers waiting.
 func newHashGate(concurrency, queue int) *hashGate {
 	if concurrency <= 0 {
 		concurrency = runtime.GOMAXPROCS(0)
-	}
-	if queue <= 0 {
-		queue = DefaultHashQueue
 	}
 	return &hashGate{slots: make(chan struct{}, concurrency), maxWaiting: queue}
 }

@@ -8,22 +8,18 @@ import (
 	"time"
 )
 
-// Defaults of ReceiverConfig.
-const (
-	DefaultGapWait = 100 * time.Millisecond // a change above a gap waits this long for the missing ones
-	DefaultAudit   = time.Second            // the users' seqs are compared with the database this often
-)
-
-// ReceiverConfig tunes a Receiver; zero durations take the defaults.
+// ReceiverConfig tunes a Receiver (cluster.gap_wait and
+// cluster.audit_interval; the defaults are config.Default's). Both must
+// be positive.
 type ReceiverConfig struct {
 	// GapWait is how long a change received above a gap in its user's
 	// sequence waits for the missing ones (another instance's NOTIFY may
 	// simply arrive later) before the user's sockets are caught up from
-	// the database (100 ms).
+	// the database.
 	GapWait time.Duration
 	// Audit is how often the seqs of the users with sockets here are read
 	// from the database: a user whose last change never arrived (tail
-	// loss) is caught up at the second audit that finds it behind (1 s).
+	// loss) is caught up at the second audit that finds it behind.
 	Audit time.Duration
 }
 
@@ -80,12 +76,6 @@ type sequence struct {
 // NewReceiver returns a Receiver that delivers to hub and catches up from
 // st. Run it for the repairs and the audit.
 func NewReceiver(st CatchUpStore, hub *Hub, cfg ReceiverConfig, logger *slog.Logger, obs Observer) *Receiver {
-	if cfg.GapWait <= 0 {
-		cfg.GapWait = DefaultGapWait
-	}
-	if cfg.Audit <= 0 {
-		cfg.Audit = DefaultAudit
-	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}

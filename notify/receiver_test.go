@@ -221,7 +221,7 @@ func TestReceiverLagClearsOnDelivery(t *testing.T) {
 	noLeaks(t)
 	st := storetest.Open(t)
 	hub := notify.NewHub(notifytest.HubConfig())
-	rec := notify.NewReceiver(st, hub, notify.ReceiverConfig{Audit: time.Hour}, nil, nil)
+	rec := notify.NewReceiver(st, hub, notify.ReceiverConfig{GapWait: notifytest.ReceiverConfig().GapWait, Audit: time.Hour}, nil, nil)
 	alice := storetest.User(t, st, "alice").ID
 	sub := connectAt(t, st, hub, rec, alice)
 	ctx := context.Background()

@@ -7,13 +7,6 @@ import (
 	"time"
 )
 
-// Defaults of SweeperConfig.
-const (
-	DefaultSweepInterval = time.Hour             // retention.interval
-	DefaultSweepBatch    = 1000                  // rows per DELETE statement
-	DefaultSweepPause    = 10 * time.Millisecond // between two batches
-)
-
 // RetentionStore is what the Sweeper needs from the database; store.Store
 // implements it. The Delete*Before methods delete at most limit rows per
 // call.
@@ -28,26 +21,27 @@ type RetentionStore interface {
 	DeleteIdempotencyKeys(ctx context.Context, t time.Time, limit int) (int64, error)
 }
 
-// SweeperConfig tunes the Sweeper (the [retention] section).
+// SweeperConfig tunes the Sweeper (the [retention] section; the defaults
+// are config.Default's).
 type SweeperConfig struct {
 	// ReadAfter deletes read notifications read longer ago than this
-	// (retention.read_after, default 2160h = 90 days); 0 keeps them.
+	// (retention.read_after); 0 keeps them.
 	ReadAfter time.Duration
 	// UnreadAfter deletes unread notifications created longer ago than this
-	// (retention.unread_after, default 0 = kept forever).
+	// (retention.unread_after); 0 keeps them.
 	UnreadAfter time.Duration
-	// Interval is the time between two sweeps (retention.interval, 1h).
+	// Interval is the time between two sweeps (retention.interval).
 	Interval time.Duration
 	// IdempotencyTTL deletes the publisher's idempotency keys older than
-	// this (publisher.idempotency_ttl, 24h); 0 keeps them. A key is
+	// this (publisher.idempotency_ttl); 0 keeps them. A key is
 	// honoured until the first sweep after it expires.
 	IdempotencyTTL time.Duration
-	// Batch is the number of rows one DELETE statement may remove (1000):
-	// short statements keep the locks, and SQLite's single write lock,
-	// short for concurrent writers.
+	// Batch is the number of rows one DELETE statement may remove
+	// (retention.batch_size): short statements keep the locks, and
+	// SQLite's single write lock, short for concurrent writers.
 	Batch int
-	// Pause is the wait between two batches (10 ms), which lets waiting
-	// writers in first, SQLite's in particular.
+	// Pause is the wait between two batches (retention.batch_pause), which
+	// lets waiting writers in first, SQLite's in particular.
 	Pause time.Duration
 }
 
@@ -70,18 +64,10 @@ type SweepResult struct {
 	Keys     int64 // idempotency keys
 }
 
-// NewSweeper returns a Sweeper over st. Zero Interval, Batch and Pause
-// take their defaults; logger and obs may be nil.
+// NewSweeper returns a Sweeper over st. cfg comes from the validated
+// [retention] section (positive Interval and Batch); logger and obs may be
+// nil.
 func NewSweeper(st RetentionStore, cfg SweeperConfig, logger *slog.Logger, obs Observer) *Sweeper {
-	if cfg.Interval <= 0 {
-		cfg.Interval = DefaultSweepInterval
-	}
-	if cfg.Batch <= 0 {
-		cfg.Batch = DefaultSweepBatch
-	}
-	if cfg.Pause <= 0 {
-		cfg.Pause = DefaultSweepPause
-	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}

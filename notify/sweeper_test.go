@@ -12,6 +12,7 @@ import (
 	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/metrics/metricstest"
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
 )
@@ -62,6 +63,14 @@ func session(tb testing.TB, st *store.Store, userID int64, hash string, expires 
 	return s
 }
 
+// sweeperConfig is config.Default's sweeper (interval, batch, pause) with
+// only the retention rules a test names: 0 turns a rule off.
+func sweeperConfig(readAfter, unreadAfter, keyTTL time.Duration) notify.SweeperConfig {
+	c := notifytest.SweeperConfig()
+	c.ReadAfter, c.UnreadAfter, c.IdempotencyTTL = readAfter, unreadAfter, keyTTL
+	return c
+}
+
 func TestSweep(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -89,7 +98,7 @@ func TestSweep(t *testing.T) {
 			valid := session(t, st, u.ID, "valid", now.Add(time.Hour))
 
 			reg := prometheus.NewRegistry()
-			w := notify.NewSweeper(st, notify.SweeperConfig{ReadAfter: tt.readAfter, UnreadAfter: tt.unreadAfter}, nil, metrics.New(reg))
+			w := notify.NewSweeper(st, sweeperConfig(tt.readAfter, tt.unreadAfter, 0), nil, metrics.New(reg))
 			res, err := w.Sweep(context.Background())
 			if err != nil {
 				t.Fatalf("Sweep: %v", err)
@@ -155,7 +164,9 @@ func TestSweepBatches(t *testing.T) {
 	keep := insertAt(t, st, u.ID, now.Add(-200*day), now.Add(-day))
 
 	cs := &countingStore{Store: st}
-	w := notify.NewSweeper(cs, notify.SweeperConfig{ReadAfter: 90 * day, Batch: 2}, nil, nil)
+	cfg := sweeperConfig(90*day, 0, 0)
+	cfg.Batch = 2
+	w := notify.NewSweeper(cs, cfg, nil, nil)
 	res, err := w.Sweep(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +192,7 @@ func TestSweeperRun(t *testing.T) {
 	insertAt(t, st, u.ID, now.Add(-200*day), now.Add(-100*day))
 
 	reg := prometheus.NewRegistry()
-	w := notify.NewSweeper(st, notify.SweeperConfig{ReadAfter: 90 * day, Interval: time.Hour}, nil, metrics.New(reg))
+	w := notify.NewSweeper(st, sweeperConfig(90*day, 0, 0), nil, metrics.New(reg))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -223,7 +234,7 @@ func TestSweepIdempotencyKeys(t *testing.T) {
 				}
 			}
 			reg := prometheus.NewRegistry()
-			res, err := notify.NewSweeper(st, notify.SweeperConfig{IdempotencyTTL: ttl}, nil, metrics.New(reg)).Sweep(ctx)
+			res, err := notify.NewSweeper(st, sweeperConfig(0, 0, ttl), nil, metrics.New(reg)).Sweep(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}

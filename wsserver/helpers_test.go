@@ -57,7 +57,7 @@ func newEnv(tb testing.TB, tune ...func(*envConfig)) *env {
 	e.Stack = testkit.NewStack(tb, testkit.Config{
 		Hub: ec.hub, Metrics: ec.metrics, JWT: &ec.jwt, Logs: ec.logs, ServerTimeout: ec.httpTimeout,
 		WS: func(s *testkit.Stack) testkit.Server {
-			e.srv = New(ec.ws, Deps{Hub: s.Hub, Watcher: s.Service, Accounts: s.Accounts, Store: s.Store, Logger: s.Logger, Metrics: ec.metrics})
+			e.srv = New(ec.ws, s.Hub, s.Service, s.Accounts, s.Store, s.Logger, ec.metrics)
 			return testkit.Server{Handler: e.srv.Handler(), Close: e.srv.Close}
 		},
 	})

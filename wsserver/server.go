@@ -61,13 +61,13 @@ type Watcher interface {
 	Seen(userID, seq int64)
 }
 
-// Deps are the collaborators of the Server.
-type Deps struct {
+// deps are the collaborators of the Server, the parameters of New held
+// together.
+type deps struct {
 	Hub      *notify.Hub
 	Watcher  Watcher
 	Accounts *notify.Accounts
 	Store    Store
-	Logger   *slog.Logger
 	// Metrics counts sockets, close codes, frames and delivery latency;
 	// nil records nothing.
 	Metrics *metrics.Metrics
@@ -76,7 +76,7 @@ type Deps struct {
 // Server upgrades and serves websocket connections.
 type Server struct {
 	cfg    config.WS
-	deps   Deps
+	deps   deps
 	logger *slog.Logger
 
 	// base is the context every connection lives on; Close cancels it.
@@ -91,14 +91,15 @@ type Server struct {
 }
 
 // New returns a Server. cfg is the validated ws section (config.Default
-// holds the defaults; tests start from it too).
-func New(cfg config.WS, d Deps) *Server {
-	logger := d.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+// holds the defaults; tests start from it too). The sockets register in
+// hub; watcher is told of each one (notify.Service); accounts checks the
+// credentials; st serves the replay and the hello; m may be nil (nothing
+// recorded).
+func New(cfg config.WS, hub *notify.Hub, watcher Watcher, accounts *notify.Accounts, st Store,
+	logger *slog.Logger, m *metrics.Metrics) *Server {
 	base, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: cfg, deps: d, logger: logger, base: base, cancel: cancel,
+	return &Server{cfg: cfg, logger: logger, base: base, cancel: cancel,
+		deps:   deps{Hub: hub, Watcher: watcher, Accounts: accounts, Store: st, Metrics: m},
 		unauth: newPending(cfg.MaxUnauthPerAddress, cfg.MaxUnauth)}
 }
 

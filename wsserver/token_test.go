@@ -175,7 +175,8 @@ func TestTokenSlowJWKS(t *testing.T) {
 	key := jwtauthtest.ECKey(t)
 	jwks := jwtauthtest.NewJWKSServer(t, map[string]*ecdsa.PrivateKey{"a": key})
 	e := newEnv(t, func(ec *envConfig) {
-		ec.jwt = config.JWT{JWKSURL: jwks.URL, JWKSMinRefresh: config.Duration(time.Second)}
+		ec.jwt = config.Default().Auth.JWT
+		ec.jwt.JWKSURL, ec.jwt.JWKSMinRefresh = jwks.URL, config.Duration(time.Second)
 	})
 	// The known key works without a fetch.
 	e.connect(t, testkit.TokenAuth(jwtauthtest.ES256(t, key, "a", "u1"), -1))

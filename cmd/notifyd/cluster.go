@@ -30,14 +30,16 @@ func newBroker(cfg config.Config, st *store.Store, hub *notify.Hub, logger *slog
 		if url == "" {
 			url = cfg.Database.URL
 		}
-		l, err := cluster.New(cluster.Config{URL: url, Secret: cfg.Cluster.Secret, MaxLag: cfg.Cluster.MaxListenerLag.D()},
-			cluster.Deps{Store: st, Hub: hub, Logger: logger, Metrics: m})
+		c := cfg.Cluster
+		l, err := cluster.New(cluster.Config{URL: url, Secret: c.Secret, MaxLag: c.MaxListenerLag.D(),
+			MinBackoff: c.MinBackoff.D(), MaxBackoff: c.MaxBackoff.D(), IdleCheck: c.IdleCheck.D(),
+			Receiver: receiverConfig(c)}, st, hub, logger, m)
 		if err != nil {
 			return nil, nil, usageError{err}
 		}
 		return l, l.Close, nil
 	case config.BrokerNATS:
-		rcv := notify.NewReceiver(st, hub, notify.ReceiverConfig{}, logger, m)
+		rcv := notify.NewReceiver(st, hub, receiverConfig(cfg.Cluster), logger, m)
 		nb, err := natsbroker.New(natsbroker.Config{
 			NATS: cfg.Cluster.NATS, Secret: []byte(cfg.Cluster.Secret), MaxLag: cfg.Cluster.MaxListenerLag.D(),
 		}, rcv, logger, natsbroker.NewMetrics(reg), m)
@@ -47,4 +49,9 @@ func newBroker(cfg config.Config, st *store.Store, hub *notify.Hub, logger *slog
 		return nb, nb.Close, nil
 	}
 	return nil, nil, usageError{fmt.Errorf("cluster.broker %q is not available in this build", cfg.Cluster.Broker)}
+}
+
+// receiverConfig is the gap repair and audit of both cluster brokers.
+func receiverConfig(c config.Cluster) notify.ReceiverConfig {
+	return notify.ReceiverConfig{GapWait: c.GapWait.D(), Audit: c.AuditInterval.D()}
 }

@@ -32,5 +32,7 @@ func newSweeper(cfg config.Retention, keyTTL config.Duration, st notify.Retentio
 		UnreadAfter:    cfg.UnreadAfter.D(),
 		Interval:       cfg.Interval.D(),
 		IdempotencyTTL: keyTTL.D(),
+		Batch:          cfg.BatchSize,
+		Pause:          cfg.BatchPause.D(),
 	}, logger, m)
 }

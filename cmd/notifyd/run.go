@@ -143,7 +143,7 @@ type serverTimeouts struct {
 // pipelines requests and never reads keeps its connection, and the kernel
 // buffers behind it, past every other timeout.
 func httpTimeouts(cfg config.HTTP) serverTimeouts {
-	return serverTimeouts{readHeader: 5 * time.Second, read: cfg.ReadTimeout.D(),
+	return serverTimeouts{readHeader: cfg.ReadHeaderTimeout.D(), read: cfg.ReadTimeout.D(),
 		write: cfg.WriteTimeout.D(), idle: cfg.IdleTimeout.D()}
 }
 

@@ -113,9 +113,8 @@ func (d *daemon) start(ctx context.Context) error {
 		Demo:           cfg.Demo,
 		WSPublicURL:    cfg.WS.PublicURL,
 		AllowedOrigins: cfg.WS.AllowedOrigins,
-	}, httpserver.Deps{Store: d.st, Service: d.svc, Accounts: accounts, Tasks: d.tasks, Logger: logger,
-		Metrics: d.metrics, Ready: d.broker.Ready})
-	d.ws = wsserver.New(cfg.WS, wsserver.Deps{Hub: d.hub, Watcher: d.svc, Accounts: accounts, Store: d.st, Logger: logger, Metrics: d.metrics})
+	}, d.st, d.svc, accounts, d.tasks, d.broker.Ready, logger, d.metrics)
+	d.ws = wsserver.New(cfg.WS, d.hub, d.svc, accounts, d.st, logger, d.metrics)
 	d.httpSrv = newHTTPServer(api.Handler(), httpTimeouts(cfg.HTTP), logger)
 	d.wsSrv = newHTTPServer(d.ws.Handler(), wsTimeouts(cfg.WS), logger)
 	if d.metricsLn != nil {

@@ -30,9 +30,9 @@ func TestTokenCommand(t *testing.T) {
 	if strings.Contains(out.String()+errOut.String(), "first-secret") {
 		t.Fatal("the secret was printed")
 	}
-	v, err := jwtauth.New(context.Background(), config.JWT{
-		HMACSecrets: []string{"first-secret-of-at-least-32-bytes"}, Issuer: "https://app.example", Audience: "notifyd",
-	}, jwtauth.Options{})
+	jc := config.Default().Auth.JWT
+	jc.HMACSecrets, jc.Issuer, jc.Audience = []string{"first-secret-of-at-least-32-bytes"}, "https://app.example", "notifyd"
+	v, err := jwtauth.New(context.Background(), jc, jwtauth.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,8 +28,9 @@ type Config struct {
 	Hub notify.HubConfig
 	// Metrics, when set, is given to the hub.
 	Metrics *metrics.Metrics
-	// Accounts configures sessions and passwords; a zero Password is
-	// CheapPasswords.
+	// Accounts configures sessions and passwords; zero:
+	// notifytest.AccountsConfig (config.Default's [auth]). A zero
+	// Password is CheapPasswords.
 	Accounts notify.AccountsConfig
 	// JWT configures the tokens accepted; nil: jwtauthtest's keys.
 	JWT *config.JWT
@@ -97,6 +98,9 @@ func NewStack(tb testing.TB, cfg Config) *Stack {
 	}
 	if cfg.Metrics != nil {
 		cfg.Hub.Observer = cfg.Metrics
+	}
+	if cfg.Accounts == (notify.AccountsConfig{}) {
+		cfg.Accounts = notifytest.AccountsConfig()
 	}
 	if cfg.Accounts.Password == (notify.PasswordParams{}) {
 		cfg.Accounts.Password = CheapPasswords()

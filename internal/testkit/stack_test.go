@@ -22,11 +22,11 @@ func fullStack(tb testing.TB) *testkit.Stack {
 	return testkit.NewStack(tb, testkit.Config{
 		HTTP: func(s *testkit.Stack) testkit.Server {
 			api := httpserver.New(httpserver.Config{HTTP: cfg.HTTP, Auth: cfg.Auth, WSPublicURL: cfg.WS.PublicURL},
-				httpserver.Deps{Store: s.Store, Service: s.Service, Accounts: s.Accounts, Tasks: s.Tasks, Logger: s.Logger})
+				s.Store, s.Service, s.Accounts, s.Tasks, nil, s.Logger, nil)
 			return testkit.Server{Handler: api.Handler()}
 		},
 		WS: func(s *testkit.Stack) testkit.Server {
-			ws := wsserver.New(cfg.WS, wsserver.Deps{Hub: s.Hub, Watcher: s.Service, Accounts: s.Accounts, Store: s.Store, Logger: s.Logger})
+			ws := wsserver.New(cfg.WS, s.Hub, s.Service, s.Accounts, s.Store, s.Logger, nil)
 			return testkit.Server{Handler: ws.Handler(), Close: ws.Close}
 		},
 	})

@@ -16,9 +16,12 @@ import (
 const Secret = "notifyd-test-secret-of-32-bytes!"
 
 // Config accepts HS256/384/512 tokens signed with Secret, without leeway,
-// so that a test's short-lived token expires when it says.
+// so that a test's short-lived token expires when it says; the JWKS
+// bounds are config.Default's, the refresh interval shorter.
 func Config() config.JWT {
-	return config.JWT{HMACSecrets: []string{Secret}, JWKSMinRefresh: config.Duration(time.Second)}
+	c := config.Default().Auth.JWT
+	c.HMACSecrets, c.JWKSMinRefresh, c.Leeway = []string{Secret}, config.Duration(time.Second), 0
+	return c
 }
 
 // Verifier builds the verifier of cfg, stopped when the test ends; nil

@@ -21,3 +21,30 @@ func BatchConfig() notify.BatchConfig {
 	db := config.Default().Database
 	return notify.BatchConfig{MaxRows: db.BatchMaxRows, MaxWait: db.BatchMaxWait.D()}
 }
+
+// ReceiverConfig returns the gap wait and audit interval of config.Default
+// (cluster.gap_wait and cluster.audit_interval): NewReceiver has no
+// defaults of its own.
+func ReceiverConfig() notify.ReceiverConfig {
+	c := config.Default().Cluster
+	return notify.ReceiverConfig{GapWait: c.GapWait.D(), Audit: c.AuditInterval.D()}
+}
+
+// SweeperConfig returns the [retention] section of config.Default and its
+// publisher.idempotency_ttl as a SweeperConfig: NewSweeper has no defaults
+// of its own.
+func SweeperConfig() notify.SweeperConfig {
+	d := config.Default()
+	r := d.Retention
+	return notify.SweeperConfig{ReadAfter: r.ReadAfter.D(), UnreadAfter: r.UnreadAfter.D(), Interval: r.Interval.D(),
+		IdempotencyTTL: d.Publisher.IdempotencyTTL.D(), Batch: r.BatchSize, Pause: r.BatchPause.D()}
+}
+
+// AccountsConfig returns the [auth] settings of config.Default as an
+// AccountsConfig (production password cost: tests that hash often set a
+// cheap Password). NewAccounts has no defaults of its own.
+func AccountsConfig() notify.AccountsConfig {
+	a := config.Default().Auth
+	return notify.AccountsConfig{SessionTTL: a.SessionTTL.D(), HashConcurrency: a.HashConcurrency,
+		HashQueue: a.HashQueue, MaxSessionsPerUser: a.MaxSessionsPerUser}
+}

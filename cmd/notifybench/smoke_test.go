@@ -266,7 +266,14 @@ func TestStartedSmoke(t *testing.T) {
 		}
 	})
 	t.Run("two instances, cluster mode", func(t *testing.T) {
-		sum := runSummary(t, append([]string{"-start", "2"}, common...)...)
+		// Publishing to both, a user's changes commit on both instances, so
+		// an instance can get a user's next change (its own) before the
+		// other's doorbell: it holds it for cluster.gap_wait, then repairs
+		// from the database, which sends an unread_count frame too. On a
+		// loaded CI box a doorbell can take longer than the default 100 ms;
+		// the long wait keeps this run on the path without a repair, so
+		// any frame other than a notification is still a failure.
+		sum := runSummary(t, append([]string{"-start", "2", "-notifyd-env", "NOTIFYD_CLUSTER_GAP_WAIT=10s"}, common...)...)
 		checkCounts(t, sum.Notifyd, 6, 2)
 		if sum.Notifyd.Instances != 2 || !sum.Config.Cluster || sum.Config.PublishTo != "all" {
 			t.Errorf("instances %d, config %+v: want 2 in cluster mode, publishing to all", sum.Notifyd.Instances, sum.Config)

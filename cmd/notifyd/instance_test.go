@@ -27,6 +27,9 @@ type instance struct {
 	cancel     context.CancelFunc
 	done       chan error
 	logs       *testkit.LogBuffer
+	// copied is closed when every log line notifyd wrote is in logs: run
+	// can return while the last line is still between the pipe and logs.
+	copied chan struct{}
 }
 
 // testEnv returns the environment of a test instance on a fresh database
@@ -64,7 +67,7 @@ func start(tb testing.TB, env map[string]string) *instance {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	inst := &instance{Env: env, cancel: cancel, done: make(chan error, 1), logs: &testkit.LogBuffer{}}
+	inst := &instance{Env: env, cancel: cancel, done: make(chan error, 1), logs: &testkit.LogBuffer{}, copied: make(chan struct{})}
 	go func() {
 		err := run(ctx, []string{"-config", "/dev/null"}, environ(env), pw, pw)
 		pw.CloseWithError(fmt.Errorf("run returned: %v", err))
@@ -73,7 +76,10 @@ func start(tb testing.TB, env map[string]string) *instance {
 
 	ready := make(chan listening, 1)
 	ended := make(chan error, 1)
-	go func() { ended <- copyLog(pr, inst.logs, ready) }()
+	go func() {
+		defer close(inst.copied)
+		ended <- copyLog(pr, inst.logs, ready)
+	}()
 	select {
 	case l, ok := <-ready:
 		if !ok {
@@ -129,6 +135,11 @@ func (in *instance) stop(tb testing.TB) error {
 	case err, ok := <-in.done:
 		if ok {
 			close(in.done)
+		}
+		select {
+		case <-in.copied: // run closed the pipe before it returned
+		case <-time.After(5 * time.Second):
+			tb.Errorf("notifyd's log was not copied to its end in 5s")
 		}
 		return err
 	case <-time.After(30 * time.Second):

@@ -36,8 +36,9 @@ import (
 // below), which costs a batch of one notification about five times the
 // buffers of the row itself on a table of a few thousand users. An array
 // in one "id = ANY" is an index condition whatever the table's size. The
-// same is done below for the same reason: each join on users carries a
-// redundant "id = ANY(...)" the planner can use as an index condition.
+// insert below joins users without such an array: with one, the generic
+// plan probed the whole array once per row (a nested loop, quadratic in
+// the batch), which halved the bulk API's rate (BENCHMARKS.md, "Results").
 const lockUsersSQL = `SELECT id, external_id FROM users
 WHERE id = ANY($1::bigint[] || ARRAY(SELECT x.id FROM users x WHERE cardinality($2::text[]) > 0 AND x.external_id = ANY($2::text[])))
 ORDER BY id FOR NO KEY UPDATE`
@@ -73,8 +74,6 @@ const insertNotificationsSQL = `WITH ins AS (
 	FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $6::text[], $7::text[], $8::text[], $9::bytea[], $10::text[])
 		WITH ORDINALITY AS v (user_id, title, content, style, url, data, ext, cscope, ckey, ord)
 	JOIN users u ON u.id = COALESCE(v.user_id, (SELECT x.id FROM users x WHERE x.external_id = v.ext))
-		AND u.id = ANY($1::bigint[] || ARRAY(SELECT x.id FROM users x
-			WHERE cardinality(array_remove($8::text[], NULL)) > 0 AND x.external_id = ANY($8::text[])))
 	WHERE v.ckey IS NULL OR EXISTS (SELECT 1 FROM idempotency_keys k
 		WHERE k.scope = v.cscope AND k.key = v.ckey AND k.status = 0)
 	ORDER BY v.ord
@@ -83,7 +82,7 @@ const insertNotificationsSQL = `WITH ins AS (
 	SELECT user_id, COUNT(*) AS n FROM ins GROUP BY user_id
 ), counts AS (
 	UPDATE users SET unread_count = users.unread_count + added.n, seq = users.seq + added.n
-	FROM added WHERE users.id = added.user_id AND users.id = ANY(ARRAY(SELECT user_id FROM added))
+	FROM added WHERE users.id = added.user_id
 	RETURNING users.id AS user_id, users.unread_count - added.n AS unread, users.seq - added.n AS seq
 )
 SELECT ins.id, ins.user_id, counts.unread, counts.seq

@@ -176,7 +176,7 @@ type faultSummary struct {
 	// Check is every socket against its user's rows: must find nothing.
 	Check socketCheck `json:"check"`
 	// Live, Replayed and Repaired split the frames delivered by how they
-	// came (resume.go: recovered ones are a lower bound).
+	// came (resume.go says how recovered ones are told from live ones).
 	Live          int64          `json:"live"`
 	Replayed      int64          `json:"replayed"`
 	Repaired      int64          `json:"repaired"`

@@ -33,5 +33,5 @@ func writeFaults(w io.Writer, targets ...*targetSummary) {
 			fmt.Fprintf(w, "%s: %s at %.1fs\n", t.Target, t.Fault.Detail, t.Fault.AtSeconds)
 		}
 	}
-	fmt.Fprintln(w, "(recovered: replayed after a resume, or repaired by a cluster catch-up; a lower bound, see resume.go)")
+	fmt.Fprintln(w, "(recovered: replayed after a resume, or repaired by a cluster catch-up, told from live frames by their unread counts: see resume.go)")
 }

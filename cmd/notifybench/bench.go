@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -43,13 +42,12 @@ func (b *bench) runNotifyd(ctx context.Context, fault string) (*targetSummary, e
 	if o.fault == faultNATSRestart {
 		// Both passes on a server of their own: the one to restart must
 		// not be a server other work shares.
-		ns, err := startNATSServer(ctx, b.stderr)
-		if err != nil {
+		var err error
+		if nats, err = startNATSServer(ctx, b.stderr); err != nil {
 			return nil, err
 		}
-		defer ns.stop()
-		nats = ns
-		o.notifydEnv = append(slices.Clip(o.notifydEnv), "NOTIFYD_CLUSTER_NATS_URL="+ns.url())
+		defer nats.stop()
+		o.notifydEnv = append(slices.Clip(o.notifydEnv), "NOTIFYD_CLUSTER_NATS_URL="+nats.url())
 	}
 	var fr *faultRun
 	if o.start > 0 {
@@ -118,54 +116,6 @@ func (b *bench) runNotifyd(ctx context.Context, fault string) (*targetSummary, e
 		t.Instances = len(eps)
 	}
 	return t, err
-}
-
-// runFloor runs the persisted floor in a process of its own and the same
-// load against it, through the same client and requests as notifyd.
-func (b *bench) runFloor(ctx context.Context) (*targetSummary, error) {
-	o := b.opts
-	return b.runBaseline(ctx, serveInput{Target: "floor", DB: o.dbURL, Schema: floorSchema(o.prefix), Conns: o.publishers})
-}
-
-// runRaw runs the bare fan-out in a process of its own and the same load
-// against it: the floor's server without the insert and commit.
-func (b *bench) runRaw(ctx context.Context) (*targetSummary, error) {
-	return b.runBaseline(ctx, serveInput{Target: "raw"})
-}
-
-// runBaseline starts the baseline of in (a -serve child: its own process,
-// as notifyd is) and drives it over HTTP with the Go client, as notifyd.
-func (b *bench) runBaseline(ctx context.Context, in serveInput) (*targetSummary, error) {
-	o := b.opts
-	in.Key, in.Users = in.Target+"-"+randomHex(16), o.users
-	exe, err := serveExecutable()
-	if err != nil {
-		return nil, err
-	}
-	srv, err := startServe(ctx, exe, in, b.stderr)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err := srv.stop(); err != nil {
-			fmt.Fprintln(b.stderr, "warning:", err)
-		}
-	}()
-	c, err := newAPIClient(srv.ready.HTTP, in.Key, o.opTimeout, o.publishers)
-	if err != nil {
-		return nil, err
-	}
-	users := rawUsers(o.users)
-	ext := make(map[int64]string, len(users))
-	for _, u := range users {
-		ext[u.ID] = strconv.FormatInt(u.ID, 10)
-	}
-	procs := childProcesses(o.sockets, o.procs, b.fileLimit)
-	probe := &cpuProbe{server: []int{srv.pid()}}
-	if in.Target == "floor" {
-		probe.dbURL, probe.pgApp = o.dbURL, in.Schema
-	}
-	return b.runTarget(ctx, in.Target, newAPITarget([]*client.Client{c}, o.keys, ext), []string{srv.ready.WS}, users, procs, srv.pid(), probe, nil)
 }
 
 // runTarget opens the sockets, samples RSS, publishes, waits for the
@@ -249,12 +199,7 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 		if fr == nil {
 			waitDelivered(ctx, f.delivered, p.expected.Load(), drainStall, o.drain)
 		} else {
-			// What is owed is what committed: a create whose answer the
-			// fault lost may have committed all the same. Sockets that
-			// redial after a fault may be silent for longer than a stall.
-			rows, rowsErr = committedRows(ctx, fr.dbURL)
-			p.expected.Store(framesOwed(rows, p.perUser))
-			waitDelivered(ctx, f.delivered, p.expected.Load(), o.drain, o.drain)
+			rows, rowsErr = fr.drain(ctx, f.delivered, p, o.drain)
 		}
 		if fr == nil || fr.mode != faultKill {
 			// A killed instance's CPU time is lost with it.

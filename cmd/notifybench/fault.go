@@ -165,6 +165,21 @@ func framesOwed(rows map[int64][]int64, perUser map[int64]int) int64 {
 	return n
 }
 
+// drain reads what the run committed and waits until the sockets got the
+// frames it owes, for at most limit. What is owed is what committed: a
+// create whose answer the fault lost may have committed all the same. A
+// socket redialling after a fault may be silent for longer than a stall,
+// so only limit ends the wait early.
+func (f *faultRun) drain(ctx context.Context, delivered func() int64, p *publisher, limit time.Duration) (map[int64][]int64, error) {
+	rows, err := committedRows(ctx, f.dbURL)
+	if err != nil {
+		return nil, err
+	}
+	p.expected.Store(framesOwed(rows, p.perUser))
+	waitDelivered(ctx, delivered, p.expected.Load(), limit, limit)
+	return rows, nil
+}
+
 // faultSummary is what a pass of a -fault run found.
 type faultSummary struct {
 	Mode        string  `json:"mode"`             // "none" for the pass without a fault

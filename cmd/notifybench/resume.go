@@ -58,9 +58,12 @@ func (t *track) current() *websocket.Conn {
 //     hello's (the newest row of the replay);
 //   - when an unread_count frame with its count follows it within
 //     catchUpBurst (the newest row of a catch-up, queued together with the
-//     count). A live frame that a catch-up with nothing to send follows
-//     that closely is taken for a repaired one: rare at the rates run, and
-//     the only guess in the split.
+//     count).
+//
+// Two rare cases are split wrongly: a live frame that a catch-up with
+// nothing to send follows that closely counts as repaired, and a row
+// committed between a replay's read and its count (sent live, with the
+// hello's count when it is the newest) counts as replayed.
 type resumed struct {
 	reconnects    atomic.Int64 // connections opened again after a drop
 	redials       atomic.Int64 // attempts that failed (the instance was down)

@@ -10,8 +10,7 @@ import (
 )
 
 func TestTasks(t *testing.T) {
-	e := newEnv(t)
-	alice, secret := e.api.User(t, "alice")
+	e, alice, secret := newEnvAs(t, "alice")
 	sock := e.subscribe(t, alice.ID, 1)
 
 	var out struct {
@@ -95,8 +94,7 @@ func TestTasks(t *testing.T) {
 }
 
 func TestTasksLimit(t *testing.T) {
-	e := newEnv(t)
-	_, secret := e.api.User(t, "alice")
+	e, _, secret := newEnvAs(t, "alice")
 	_, bobSecret := e.api.User(t, "bob")
 	// Minute-long tasks stay running until the env's cleanup cancels them.
 	for _, name := range []string{"a", "b", "c", "d"} {

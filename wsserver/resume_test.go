@@ -122,8 +122,7 @@ func TestResumeLongBacklog(t *testing.T) {
 // what the first socket saw plus what the second replays and receives live
 // is every notification, each once, in order.
 func TestResumeWhilePublishing(t *testing.T) {
-	e := newEnv(t)
-	u, _, secret := e.Session(t, "alice")
+	e, u, secret := newEnvAs(t, "alice")
 	first := e.connect(t, secret)
 
 	const total = 80

@@ -83,6 +83,16 @@ func sameUser(a, b notify.User) bool {
 		a.CreatedAt.Equal(b.CreatedAt) && a.CreatedAt.Location() == time.UTC && b.CreatedAt.Location() == time.UTC
 }
 
+// wantFound checks a lookup of a user: the error has code want, and when
+// there is none, u is the same user as found.
+func wantFound(tb testing.TB, u notify.User, err error, want string, found notify.User) {
+	tb.Helper()
+	wantCode(tb, err, want)
+	if err == nil && !sameUser(u, found) {
+		tb.Fatalf("got %+v, want %+v", u, found)
+	}
+}
+
 // outcome is what one call of race returned.
 type outcome[T any] struct {
 	v   T

@@ -114,3 +114,21 @@ func race[T any](n int, f func(i int) (T, error)) []outcome[T] {
 	wg.Wait()
 	return out
 }
+
+// listAll returns every notification of userID, newest first.
+func listAll(tb testing.TB, st *store.Store, userID int64) []notify.Notification {
+	tb.Helper()
+	got, _, err := st.ListNotifications(context.Background(), userID, notify.ListQuery{Limit: 200})
+	if err != nil {
+		tb.Fatalf("list %d: %v", userID, err)
+	}
+	return got
+}
+
+// sameNotification reports whether a and b have the same fields, times
+// compared as instants.
+func sameNotification(a, b notify.Notification) bool {
+	sameReadAt := (a.ReadAt == nil) == (b.ReadAt == nil) && (a.ReadAt == nil || a.ReadAt.Equal(*b.ReadAt))
+	return a.ID == b.ID && a.UserID == b.UserID && a.Title == b.Title && a.Content == b.Content &&
+		a.Style == b.Style && a.Read == b.Read && a.CreatedAt.Equal(b.CreatedAt) && sameReadAt
+}

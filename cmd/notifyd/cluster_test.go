@@ -56,10 +56,10 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 		s    *testkit.Collector
 	}
 	clients := []tab{
-		{"alice on A", alice, testkit.Connect(t, a.WSURL, testkit.SecretAuth(aliceSecret, -1), nil).Collect(t)},
-		{"alice on B", alice, testkit.Connect(t, b.WSURL, testkit.SecretAuth(aliceSecret, -1), nil).Collect(t)},
-		{"bob on A", bob, testkit.Connect(t, a.WSURL, testkit.SecretAuth(bobSecret, -1), nil).Collect(t)},
-		{"bob on B", bob, testkit.Connect(t, b.WSURL, testkit.SecretAuth(bobSecret, -1), nil).Collect(t)},
+		{"alice on A", alice, a.connect(t, aliceSecret).Collect(t)},
+		{"alice on B", alice, b.connect(t, aliceSecret).Collect(t)},
+		{"bob on A", bob, a.connect(t, bobSecret).Collect(t)},
+		{"bob on B", bob, b.connect(t, bobSecret).Collect(t)},
 	}
 
 	t.Run("publishers on both instances", func(t *testing.T) {
@@ -157,7 +157,7 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 
 	t.Run("logout on A closes the session's sockets on B", func(t *testing.T) {
 		other := a.session(t, "alice")
-		phone := testkit.Connect(t, b.WSURL, testkit.SecretAuth(other, -1), nil).Collect(t)
+		phone := b.connect(t, other).Collect(t)
 		if code := a.api(t, "DELETE", "/api/sessions/current", other, nil, nil); code != http.StatusNoContent {
 			t.Fatalf("logout: status %d", code)
 		}
@@ -176,7 +176,7 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 
 	t.Run("log out everywhere on A closes every session's sockets on B", func(t *testing.T) {
 		s1, s2 := a.session(t, "alice"), a.session(t, "alice")
-		phones := []*testkit.Collector{testkit.Connect(t, b.WSURL, testkit.SecretAuth(s1, -1), nil).Collect(t), testkit.Connect(t, b.WSURL, testkit.SecretAuth(s2, -1), nil).Collect(t)}
+		phones := []*testkit.Collector{b.connect(t, s1).Collect(t), b.connect(t, s2).Collect(t)}
 		if code := a.api(t, "DELETE", "/api/sessions", s1, nil, nil); code != http.StatusNoContent {
 			t.Fatalf("log out everywhere: status %d", code)
 		}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/notifyd/notifyd/client"
 	"github.com/notifyd/notifyd/config"
-	"github.com/notifyd/notifyd/internal/testkit"
 	"github.com/notifyd/notifyd/jwtauth"
 )
 
@@ -127,7 +126,7 @@ func TestTokenStory(t *testing.T) {
 	}
 	tok := strings.TrimSpace(out.String())
 
-	ws := testkit.Connect(t, in.WSURL, testkit.SecretAuth(tok, -1), nil) // a JWT in "secret" is taken as a token
+	ws := in.connect(t, tok) // a JWT in "secret" is taken as a token
 	if _, err := in.publisher(t).Notify(context.Background(), "user-7", client.NewNotification{Title: "Invoice paid"}); err != nil {
 		t.Fatalf("publish: %v", err)
 	}

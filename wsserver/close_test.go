@@ -18,8 +18,7 @@ import (
 )
 
 func TestMaxConnectionsPerUser(t *testing.T) {
-	e := newEnv(t, func(ec *envConfig) { ec.hub.MaxPerUser = 2 })
-	alice, _, secret := e.Session(t, "alice")
+	e, alice, secret := newEnvAs(t, "alice", func(ec *envConfig) { ec.hub.MaxPerUser = 2 })
 	_, _, bobSecret := e.Session(t, "bob")
 	tab1 := e.connect(t, secret)
 	e.connect(t, secret)

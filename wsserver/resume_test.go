@@ -79,8 +79,7 @@ func TestResume(t *testing.T) {
 }
 
 func TestResumeAfterZeroReplaysEverything(t *testing.T) {
-	e := newEnv(t, func(ec *envConfig) { ec.ws.MaxReplay = 3 })
-	u, _, secret := e.Session(t, "alice")
+	e, u, secret := newEnvAs(t, "alice", func(ec *envConfig) { ec.ws.MaxReplay = 3 })
 	var ns []notify.Notification
 	for j := range 3 {
 		ns = append(ns, e.Notify(t, u.ID, fmt.Sprintf("n%d", j)))

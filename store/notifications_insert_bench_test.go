@@ -1,9 +1,15 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store/storetest"
@@ -37,4 +43,85 @@ func BenchmarkInsertBatch(b *testing.B) {
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
+}
+
+// BenchmarkInsertOneRow measures the group-commit batch of a steady rate
+// on Postgres, one notification, through the one-user statement and
+// through the general pipeline, round robin over 1,000 users as
+// notifybench publishes. Besides ns/op and allocs/op it reports pg-µs/op,
+// the CPU time of the Postgres backends of the benchmark's database per
+// batch (from /proc: Postgres must run on this machine), which the box's
+// other load inflates less than the wall time. The two paths alternate
+// with -count:
+//
+//	NOTIFYD_TEST_DATABASE_URL=... go test -run '^$' -bench BenchmarkInsertOneRow -benchmem -count 6 ./store/
+func BenchmarkInsertOneRow(b *testing.B) {
+	if !storetest.Postgres(b) {
+		b.Skip("the one-user statement is Postgres only: set " + storetest.EnvDatabaseURL)
+	}
+	for _, path := range insertPaths {
+		b.Run("path="+path.name, func(b *testing.B) {
+			ctx := context.Background()
+			cfg := storetest.Config(b)
+			st := storetest.OpenConfig(b, cfg)
+			admin, err := pgx.Connect(ctx, cfg.URL)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer admin.Close(ctx)
+			const users = 1000
+			if _, err := admin.Exec(ctx, `INSERT INTO users (username, created_at)
+				SELECT 'bench' || g, now() FROM generate_series(1, $1::int) g`, users); err != nil {
+				b.Fatal(err)
+			}
+			items := make([][]notify.NewItem, users)
+			for i := range items {
+				items[i] = []notify.NewItem{item(int64(i+1), fmt.Sprintf("bench %d", i))}
+			}
+			before := backendsCPU(b, admin)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				rows, err := path.insert(st, items[i%users])
+				if err != nil || rows[0].ID == 0 {
+					b.Fatalf("insert: %v, %+v", err, rows)
+				}
+				i++
+			}
+			b.ReportMetric(float64((backendsCPU(b, admin)-before).Microseconds())/float64(b.N), "pg-µs/op")
+		})
+	}
+}
+
+// backendsCPU is the CPU time (utime + stime) of the Postgres backends
+// connected to conn's database, conn's own excluded, from /proc.
+func backendsCPU(tb testing.TB, conn *pgx.Conn) time.Duration {
+	tb.Helper()
+	rows, err := conn.Query(context.Background(),
+		`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var total time.Duration
+	for _, pid := range pids {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			tb.Skipf("Postgres backends not readable on this machine: %v", err)
+		}
+		// utime and stime are fields 14 and 15, in ticks of 10 ms; the
+		// command name before them (in parentheses) may hold spaces.
+		f := bytes.Fields(stat[bytes.LastIndexByte(stat, ')')+1:])
+		for _, s := range f[11:13] {
+			ticks, err := strconv.ParseInt(string(s), 10, 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			total += time.Duration(ticks) * 10 * time.Millisecond
+		}
+	}
+	return total
 }

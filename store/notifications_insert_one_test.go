@@ -14,6 +14,23 @@ import (
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
+// insertPaths are the two ways InsertBatch stores a batch without claims
+// on Postgres: InsertBatch itself, which takes the one-user statement when
+// the batch has one user, and the general pipeline.
+var insertPaths = []struct {
+	name   string
+	insert func(st *store.Store, items []notify.NewItem) ([]notify.Inserted, error)
+}{
+	{"statement", func(st *store.Store, items []notify.NewItem) ([]notify.Inserted, error) {
+		rows, _, err := st.InsertBatch(context.Background(), items, nil, t0)
+		return rows, err
+	}},
+	{"pipeline", func(st *store.Store, items []notify.NewItem) ([]notify.Inserted, error) {
+		rows, _, err := st.InsertBatchPipeline(context.Background(), items, nil, t0)
+		return rows, err
+	}},
+}
+
 // TestInsertOneUserAsPipeline runs the same batches through InsertBatch
 // on one Postgres database and through the general pipeline on another,
 // and compares what each returned and stored: rows, unread counts and
@@ -119,17 +136,7 @@ func TestInsertLocksBeforeDrawingID(t *testing.T) {
 	if !storetest.Postgres(t) {
 		t.Skip("row locks are Postgres only (SQLite's immediate transaction serialises writers)")
 	}
-	for _, path := range []struct {
-		name   string
-		insert func(st *store.Store, items []notify.NewItem) ([]notify.Inserted, []notify.ClaimOutcome, error)
-	}{
-		{"one-user statement", func(st *store.Store, items []notify.NewItem) ([]notify.Inserted, []notify.ClaimOutcome, error) {
-			return st.InsertBatch(context.Background(), items, nil, t0)
-		}},
-		{"pipeline", func(st *store.Store, items []notify.NewItem) ([]notify.Inserted, []notify.ClaimOutcome, error) {
-			return st.InsertBatchPipeline(context.Background(), items, nil, t0)
-		}},
-	} {
+	for _, path := range insertPaths {
 		t.Run(path.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
@@ -155,7 +162,7 @@ func TestInsertLocksBeforeDrawingID(t *testing.T) {
 			}
 			done := make(chan result, 1)
 			go func() {
-				rows, _, err := path.insert(st, []notify.NewItem{item(alice, "waits")})
+				rows, err := path.insert(st, []notify.NewItem{item(alice, "waits")})
 				done <- result{rows, err}
 			}()
 			// Wait (without a time limit of our own) until the insert waits on

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
@@ -143,11 +141,7 @@ func TestInsertLocksBeforeDrawingID(t *testing.T) {
 			cfg := storetest.Config(t)
 			st := storetest.OpenConfig(t, cfg)
 			alice := storetest.User(t, st, "alice").ID
-			holder, err := pgx.Connect(ctx, cfg.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer holder.Close(ctx)
+			holder := connect(t, cfg.URL)
 			tx, err := holder.Begin(ctx)
 			if err != nil {
 				t.Fatal(err)

@@ -89,10 +89,14 @@ SELECT ins.id, ins.user_id, counts.unread, counts.seq
 FROM ins JOIN counts ON counts.user_id = ins.user_id`
 
 // insertPostgres is InsertBatch on Postgres, on a connection of the pool
-// used through pgx directly.
+// used through pgx directly: the one-user statement when the batch allows
+// it (notifications_insert_one_pg.go), the pipeline otherwise.
 func (s *Store) insertPostgres(ctx context.Context, items []notify.NewItem, claims []notify.Claim, created time.Time, out []notify.Inserted) ([]notify.ClaimOutcome, error) {
 	var outcomes []notify.ClaimOutcome
 	err := s.withPgx(ctx, func(c *pgx.Conn) error {
+		if user, ok := oneUser(items, claims); ok {
+			return insertOneUser(ctx, c, user, items, created, out)
+		}
 		var err error
 		outcomes, err = s.pipelineInsert(ctx, c, items, claims, created, out)
 		return err

@@ -1,0 +1,27 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// InsertBatchPipeline is InsertBatch on Postgres through the general
+// pipeline whatever the batch, so that tests can hold the one-user
+// statement to it.
+func (s *Store) InsertBatchPipeline(ctx context.Context, items []notify.NewItem, claims []notify.Claim, now time.Time) ([]notify.Inserted, []notify.ClaimOutcome, error) {
+	out := make([]notify.Inserted, len(items))
+	var outcomes []notify.ClaimOutcome
+	err := s.withPgx(ctx, func(c *pgx.Conn) error {
+		var err error
+		outcomes, err = s.pipelineInsert(ctx, c, items, claims, utc(now), out)
+		return err
+	})
+	if err != nil {
+		return nil, nil, s.translate(ctx, "insert notifications", err)
+	}
+	return out, outcomes, nil
+}

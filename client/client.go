@@ -12,7 +12,10 @@
 //		Title: "Video ready", URL: "/videos/7",
 //	}, client.WithIdempotencyKey("render-7-done"))
 //
-// It depends on the standard library only.
+// Its types are package notify's, the very types the server encodes and
+// decodes. Beyond the standard library it links only notify (the domain:
+// no database, server or metrics library) and golang.org/x/crypto, with
+// which notify hashes passwords (TestLeanDomain, in notify).
 package client
 
 import (

@@ -77,7 +77,7 @@ func TestClientCalls(t *testing.T) {
 
 	name := "Alice A."
 	u, created, err := c.PutUser(ctx, "auth0|alice", &name)
-	if err != nil || !created || u.ExternalID == nil || *u.ExternalID != "auth0|alice" || *u.Name != name {
+	if err != nil || !created || u.ExternalID != "auth0|alice" || u.Name != name || u.Username != "" || u.ID == 0 {
 		t.Fatalf("PutUser = %+v, %v, %v", u, created, err)
 	}
 	if again, created, err := c.PutUser(ctx, "auth0|alice", nil); err != nil || created || again.ID != u.ID {
@@ -93,7 +93,7 @@ func TestClientCalls(t *testing.T) {
 		t.Fatalf("NotifyMany = %d, %v", created2, err)
 	}
 	sess, err := c.NewSession(ctx, "bob")
-	if err != nil || sess.Secret == "" || sess.User.ExternalID == nil || *sess.User.ExternalID != "bob" {
+	if err != nil || sess.Secret == "" || sess.User.ExternalID != "bob" {
 		t.Fatalf("NewSession = %+v, %v", sess, err)
 	}
 	testkit.Subscribe(t, s.Hub, sess.User.ID, 0)

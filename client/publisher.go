@@ -2,57 +2,42 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"time"
+
+	"github.com/notifyd/notifyd/notify"
 )
 
-// User is a notifyd user as the API returns it. An app's user has an
-// ExternalID (and a Name when set); a self-signup account of the demo page
-// a Username.
-type User struct {
-	ID         int64     `json:"id"`
-	Username   *string   `json:"username"`
-	ExternalID *string   `json:"external_id"`
-	Name       *string   `json:"name"`
-	CreatedAt  time.Time `json:"created_at"`
-}
+// The wire types are the domain's own (package notify): the server encodes
+// and decodes these very types, so the client cannot drift from it. notify
+// links no database, server or metrics library (TestLeanDomain, in notify).
+
+// User is a notifyd user as the API returns it: an app's user has an
+// ExternalID (and a Name when set), a self-signup account of the demo page
+// a Username; what a user does not have is "" (null in the JSON). The
+// password hash is never in an answer: it is always "" here.
+type User = notify.User
 
 // Style tells the frontend how to present a notification.
-type Style string
+type Style = notify.Style
 
 // The styles of a notification.
 const (
-	StyleInfo    Style = "info"
-	StyleWarning Style = "warning"
-	StyleError   Style = "error"
+	StyleInfo    = notify.StyleInfo
+	StyleWarning = notify.StyleWarning
+	StyleError   = notify.StyleError
 )
 
-// NewNotification is what Notify and NotifyMany store.
-type NewNotification struct {
-	Title   string `json:"title"`             // 1 to 200 characters
-	Content string `json:"content,omitempty"` // at most 4000
-	Style   Style  `json:"style,omitempty"`   // info when empty
-	// URL is what the notification links to: an absolute http(s) URL or
-	// a path starting with a single "/".
-	URL string `json:"url,omitempty"`
-	// Data is a JSON object of at most 4 KiB for the app's own use,
-	// returned as given.
-	Data json.RawMessage `json:"data,omitempty"`
-}
+// NewNotification is what Notify and NotifyMany store: Title of 1 to 200
+// characters, Content of at most 4000, Style (info when empty), URL (an
+// absolute http(s) URL or a path starting with a single "/"; "" for none)
+// and Data (a JSON object of at most 4 KiB for the app's own use, returned
+// as given). Normalize checks it as the server will.
+type NewNotification = notify.NewNotification
 
-// Notification is a stored notification.
-type Notification struct {
-	ID        int64           `json:"id"`
-	Title     string          `json:"title"`
-	Content   string          `json:"content"`
-	Style     Style           `json:"style"`
-	URL       *string         `json:"url"`
-	Data      json.RawMessage `json:"data"`
-	Read      bool            `json:"read"`
-	CreatedAt time.Time       `json:"created_at"`
-	ReadAt    *time.Time      `json:"read_at"`
-}
+// Notification is a stored notification. UserID is not in the JSON and is
+// always 0 here: a publisher names users by their external id.
+type Notification = notify.Notification
 
 // Session is a session secret for a user's frontend.
 type Session struct {

@@ -48,15 +48,18 @@ type Notification struct {
 	ReadAt    *time.Time      `json:"read_at"`
 }
 
-// NewNotification is what a publisher asks to store.
+// NewNotification is what a publisher asks to store. The server only
+// decodes it; the Go client (package client) encodes it, and omitempty
+// leaves out what is unset, as the API's spec wants (a style of "" is not
+// one of its values; absent is info).
 type NewNotification struct {
 	Title   string `json:"title"`
-	Content string `json:"content"`
-	Style   Style  `json:"style"`
+	Content string `json:"content,omitempty"`
+	Style   Style  `json:"style,omitempty"`
 	// URL is what the notification links to (link.go); "" for nothing.
-	URL string `json:"url"`
+	URL string `json:"url,omitempty"`
 	// Data is the app's own JSON object, returned as given; nil for none.
-	Data json.RawMessage `json:"data"`
+	Data json.RawMessage `json:"data,omitempty"`
 }
 
 // Normalize fills defaults and validates n, returning an EINVALID error that

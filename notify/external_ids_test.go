@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifyd/notifyd/jwtauth/jwtauthtest"
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/notify/notifytest"
 	"github.com/notifyd/notifyd/store"
@@ -26,10 +27,10 @@ func (e *externalReads) ExternalUserIDs(ctx context.Context, ids []string) (map[
 }
 
 // TestExternalUsersKnownToPublishes: an external user that Accounts
-// created or read (the publisher's user sync, PUT /users/{id}) is known to
-// the Service that shares its cache: the first notification to that
-// external id reads no user id first. One that Accounts never saw costs
-// one read, and then no more.
+// created or read (the publisher's user sync, PUT /users/{id}; a token's
+// user, first seen or already stored) is known to the Service that shares
+// its cache: the first notification to that external id reads no user id
+// first. One that Accounts never saw costs one read, and then no more.
 func TestExternalUsersKnownToPublishes(t *testing.T) {
 	noLeaks(t)
 	ctx := context.Background()
@@ -63,6 +64,16 @@ func TestExternalUsersKnownToPublishes(t *testing.T) {
 		t.Fatalf("ensure synced-2 again: created %v, %v", created, err)
 	}
 	notifyTo("synced-2", 0)
+	// A token's user: created by its first auth, or read.
+	if _, _, err := st.EnsureExternalUser(ctx, "token-old", nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{"token-new", "token-old"} {
+		if u, _, err := acc.AuthenticateToken(ctx, jwtauthtest.Token(t, sub, time.Minute)); err != nil || u.ExternalID != sub {
+			t.Fatalf("token of %s: %+v, %v", sub, u, err)
+		}
+		notifyTo(sub, 0)
+	}
 	// Never seen by Accounts: one read, then known.
 	if _, _, err := st.EnsureExternalUser(ctx, "unseen", nil, time.Now()); err != nil {
 		t.Fatal(err)
@@ -77,7 +88,7 @@ func newAccountsShared(tb testing.TB, st notify.AccountStore, external *notify.E
 	tb.Helper()
 	cfg := notifytest.AccountsConfig()
 	cfg.Password = cheapPasswords()
-	acc, err := notify.NewAccounts(st, cfg, nil, external)
+	acc, err := notify.NewAccounts(st, cfg, jwtauthtest.Verifier(tb, jwtauthtest.Config()), external)
 	if err != nil {
 		tb.Fatal(err)
 	}

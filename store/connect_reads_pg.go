@@ -15,17 +15,20 @@ import (
 
 // The two reads of every connect on Postgres, through pgx directly as the
 // insert is (notifications_insert_pg.go): gorm's callbacks, its reflection
-// over the row struct and database/sql's row conversion cost more CPU in
-// notifyd than the round trip's own work (issue 11, "Connect and
-// authenticate"). The keys go as a list of parameters, `IN ($1, …, $n)`,
-// n a power of two (the coalescer pads the keys, padKeys): so each read is
-// one of 9 statement texts, each prepared once per pooled connection and
-// planned once. An array parameter, `= ANY($1)`, would be one text, but
-// Postgres cannot tell its length from a generic plan: it planned the
-// statement again on every call (0.6 ms of planning measured for the
-// position read, and BenchmarkConnectReads twice as slow). SQLite keeps
-// the gorm reads (sessions.go, seq.go): a statement there costs no round
-// trip.
+// over the row struct and database/sql's row conversion cost a lone read
+// of the session 118 allocations and one of the position 76
+// (BenchmarkConnectReads); through pgx, 39 and 25 (issue 11, "Connect and
+// authenticate").
+//
+// The keys go as a list of parameters, `IN ($1, …, $n)`, n a power of two
+// (the coalescer pads the keys, padKeys): each read is one of 9 statement
+// texts, each prepared once per pooled connection, on which Postgres keeps
+// a generic plan after its first five calls. An array parameter,
+// `= ANY($1)`, would be one text, but a generic plan cannot know its
+// length: Postgres planned the statement again on every call (0.6 ms of
+// planning for the position read; BenchmarkConnectReads twice as slow).
+// SQLite keeps the gorm reads (sessions.go, seq.go): a statement there
+// costs no round trip.
 
 // sessionsByHashSQL reads sessions by secret hash with their users; the
 // list of hashes is appended (inLists).

@@ -25,8 +25,7 @@ func bodyRoutes(externalID, secret string) []req {
 }
 
 func TestBodyTooLarge(t *testing.T) {
-	e := newEnv(t)
-	_, secret := e.api.User(t, "alice")
+	e, _, secret := newEnvAs(t, "alice")
 	// Valid JSON, invalid JSON and a JSON object whose fields would also
 	// fail validation: all are 413, decided before anything is parsed.
 	bodies := map[string]string{
@@ -83,8 +82,7 @@ func TestBodyTooLarge(t *testing.T) {
 // TestNoPanicOnOddBodies sends odd bodies to every route that reads one:
 // each answer is a JSON 4xx, never a 500.
 func TestNoPanicOnOddBodies(t *testing.T) {
-	e := newEnv(t)
-	_, secret := e.api.User(t, "alice")
+	e, _, secret := newEnvAs(t, "alice")
 	bodies := []string{
 		``, ` `, `null`, `true`, `0`, `"x"`, `[]`, `[{}]`, `{`, `}`, `{}`, `{}{}`, `{} x`,
 		`{"":1}`, `{"a":}`, `{"title":null,"user_ids":null,"type":null}`,

@@ -72,8 +72,7 @@ func checkUnavailable(t *testing.T, e *env, secret string) {
 }
 
 func TestStoreClosed(t *testing.T) {
-	e := newEnv(t)
-	_, secret := e.api.User(t, "alice")
+	e, _, secret := newEnvAs(t, "alice")
 	if err := e.Store.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,15 @@ func routesOnly() *Server {
 
 func newEnv(tb testing.TB) *env { tb.Helper(); return newEnvWith(tb, envOptions{}) }
 
+// newEnvAs is newEnv with one user signed up and logged in, and the
+// secret of its session: the start of most tests of the user API.
+func newEnvAs(tb testing.TB, name string) (*env, notify.User, string) {
+	tb.Helper()
+	e := newEnv(tb)
+	u, secret := e.api.User(tb, name)
+	return e, u, secret
+}
+
 func newEnvWith(tb testing.TB, o envOptions) *env {
 	tb.Helper()
 	e := &env{cfg: testConfig()}

@@ -53,8 +53,7 @@ func TestLoginCSRFTextPlainForm(t *testing.T) {
 // else 415; a route whose body is optional still works without a body and
 // without a Content-Type.
 func TestJSONContentTypeRequired(t *testing.T) {
-	e := newEnv(t)
-	u, secret := e.api.User(t, "alice")
+	e, u, secret := newEnvAs(t, "alice")
 	e.Notify(t, u.ID, "hello")
 	routes := []req{
 		{method: "POST", path: "/api/users", body: `{"username":"bob","password":"` + testPass + `"}`},

@@ -109,8 +109,7 @@ type errorString string
 func (e errorString) Error() string { return string(e) }
 
 func TestUnknownRoutes(t *testing.T) {
-	e := newEnv(t)
-	_, secret := e.api.User(t, "alice")
+	e, _, secret := newEnvAs(t, "alice")
 	notFound := []req{
 		{method: "GET", path: "/api/nope"},
 		{method: "GET", path: "/api/notifications/"},

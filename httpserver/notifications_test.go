@@ -23,8 +23,7 @@ func listIDs(l listJSON) []int64 {
 }
 
 func TestListNotifications(t *testing.T) {
-	e := newEnv(t)
-	alice, secret := e.api.User(t, "alice")
+	e, alice, secret := newEnvAs(t, "alice")
 	bob, _ := e.api.User(t, "bob")
 	var ids []int64 // ascending
 	for i := range 10 {
@@ -103,8 +102,7 @@ func TestListNotifications(t *testing.T) {
 }
 
 func TestReadUnreadDelete(t *testing.T) {
-	e := newEnv(t)
-	alice, secret := e.api.User(t, "alice")
+	e, alice, secret := newEnvAs(t, "alice")
 	bob, bobSecret := e.api.User(t, "bob")
 	n := e.Notify(t, alice.ID, "hello")
 	bobs := e.Notify(t, bob.ID, "bob's")
@@ -154,8 +152,7 @@ func TestReadUnreadDelete(t *testing.T) {
 }
 
 func TestReadAll(t *testing.T) {
-	e := newEnv(t)
-	alice, secret := e.api.User(t, "alice")
+	e, alice, secret := newEnvAs(t, "alice")
 	bob, bobSecret := e.api.User(t, "bob")
 	a1 := e.Notify(t, alice.ID, "1")
 	a2 := e.Notify(t, alice.ID, "2")

@@ -15,8 +15,7 @@ import (
 // set, and a WARN log with the origin and the allowed list; /api/config
 // tells the page which origins are allowed, so it can say so itself.
 func TestOriginRefusalExplained(t *testing.T) {
-	e := newEnv(t)
-	_, secret := e.api.User(t, "alice")
+	e, _, secret := newEnvAs(t, "alice")
 	got := e.do(t, req{method: "POST", path: "/api/tasks", cookie: secret, origin: "http://127.0.0.1:8000", body: `{"name":"x"}`}).
 		WantError(t, http.StatusForbidden, notify.EFORBIDDEN, "")
 	if want := "origin http://127.0.0.1:8000 not allowed; set http.public_url"; !strings.HasPrefix(got.Error.Message, want) {

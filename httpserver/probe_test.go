@@ -11,8 +11,7 @@ import (
 // caller is signed in (a logged-out visit must not log a failed request in
 // the browser console), with the user or null.
 func TestSessionProbe(t *testing.T) {
-	e := newEnv(t)
-	alice, secret := e.api.User(t, "alice")
+	e, alice, secret := newEnvAs(t, "alice")
 	tests := []struct {
 		name string
 		r    req

@@ -12,8 +12,7 @@ import (
 )
 
 func TestPublisherAuth(t *testing.T) {
-	e := newEnv(t)
-	_, secret := e.api.User(t, "alice")
+	e, _, secret := newEnvAs(t, "alice")
 	routes := []req{
 		{method: "PUT", path: "/api/publisher/users/x1x"},
 		{method: "POST", path: "/api/publisher/users/alice/sessions"},

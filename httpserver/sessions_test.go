@@ -123,8 +123,7 @@ func TestCookieOverHTTPS(t *testing.T) {
 }
 
 func TestUserAuthFailures(t *testing.T) {
-	e := newEnv(t)
-	_, secret := e.api.User(t, "alice")
+	e, _, secret := newEnvAs(t, "alice")
 	cases := []struct {
 		name string
 		r    req
@@ -162,8 +161,7 @@ func TestExpiredSession(t *testing.T) {
 }
 
 func TestLogout(t *testing.T) {
-	e := newEnv(t)
-	alice, secret := e.api.User(t, "alice")
+	e, alice, secret := newEnvAs(t, "alice")
 	other := e.api.Login(t, "alice")
 	_, sess, err := e.Accounts.Authenticate(t.Context(), secret)
 	if err != nil {
@@ -209,8 +207,7 @@ func TestLogout(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
-	e := newEnv(t)
-	_, secret := e.api.User(t, "alice")
+	e, _, secret := newEnvAs(t, "alice")
 	routes := []req{
 		{method: "POST", path: "/api/notifications/read-all"},
 		{method: "POST", path: "/api/tasks", body: `{"name":"x","duration_ms":0}`},

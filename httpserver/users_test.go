@@ -81,8 +81,7 @@ func TestSignupDisabled(t *testing.T) {
 }
 
 func TestMe(t *testing.T) {
-	e := newEnv(t)
-	alice, secret := e.api.User(t, "alice")
+	e, alice, secret := newEnvAs(t, "alice")
 	bob, _ := e.api.User(t, "bob")
 
 	var ids []int64

@@ -19,38 +19,6 @@ import (
 
 const day = 24 * time.Hour
 
-// insertAt stores a notification for userID created at created, read at
-// readAt unless it is zero, and returns its id.
-func insertAt(tb testing.TB, st *store.Store, userID int64, created, readAt time.Time) int64 {
-	tb.Helper()
-	ctx := context.Background()
-	rows, _, err := storetest.InsertNotifications(ctx, st, []int64{userID}, notify.NewNotification{Title: "n", Style: notify.StyleInfo}, created)
-	if err != nil || len(rows) != 1 {
-		tb.Fatalf("insert: %v (%d rows)", err, len(rows))
-	}
-	if !readAt.IsZero() {
-		if _, _, err := st.SetRead(ctx, userID, rows[0].ID, true, readAt); err != nil {
-			tb.Fatalf("set read: %v", err)
-		}
-	}
-	return rows[0].ID
-}
-
-// left returns the ids of userID's notifications, ascending.
-func left(tb testing.TB, st *store.Store, userID int64) []int64 {
-	tb.Helper()
-	rows, _, err := st.ListNotifications(context.Background(), userID, notify.ListQuery{Limit: 200})
-	if err != nil {
-		tb.Fatalf("list: %v", err)
-	}
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
-	slices.Sort(ids)
-	return ids
-}
-
 // session stores a session of userID expiring at expires.
 func session(tb testing.TB, st *store.Store, userID int64, hash string, expires time.Time) notify.Session {
 	tb.Helper()
@@ -89,10 +57,10 @@ func TestSweep(t *testing.T) {
 			u := storetest.User(t, st, "alice")
 			now := time.Now()
 			rows := map[string]int64{
-				"readOld":      insertAt(t, st, u.ID, now.Add(-200*day), now.Add(-100*day)),
-				"readRecently": insertAt(t, st, u.ID, now.Add(-200*day), now.Add(-80*day)), // created long ago, read lately
-				"unreadOld":    insertAt(t, st, u.ID, now.Add(-200*day), time.Time{}),
-				"unreadRecent": insertAt(t, st, u.ID, now.Add(-10*day), time.Time{}),
+				"readOld":      storetest.InsertAt(t, st, u.ID, now.Add(-200*day), now.Add(-100*day)),
+				"readRecently": storetest.InsertAt(t, st, u.ID, now.Add(-200*day), now.Add(-80*day)), // created long ago, read lately
+				"unreadOld":    storetest.InsertAt(t, st, u.ID, now.Add(-200*day), time.Time{}),
+				"unreadRecent": storetest.InsertAt(t, st, u.ID, now.Add(-10*day), time.Time{}),
 			}
 			expired := session(t, st, u.ID, "expired", now.Add(-time.Hour))
 			valid := session(t, st, u.ID, "valid", now.Add(time.Hour))
@@ -111,7 +79,7 @@ func TestSweep(t *testing.T) {
 				}
 			}
 			slices.Sort(want)
-			if got := left(t, st, u.ID); !slices.Equal(got, want) {
+			if got := storetest.Remaining(t, st, u.ID); !slices.Equal(got, want) {
 				t.Fatalf("left %v, want %v (rows %v)", got, want, rows)
 			}
 			if _, _, err := st.SessionBySecretHash(context.Background(), expired.SecretHash); notify.ErrorCode(err) != notify.ENOTFOUND {
@@ -159,9 +127,9 @@ func TestSweepBatches(t *testing.T) {
 	u := storetest.User(t, st, "alice")
 	now := time.Now()
 	for range 5 {
-		insertAt(t, st, u.ID, now.Add(-200*day), now.Add(-100*day))
+		storetest.InsertAt(t, st, u.ID, now.Add(-200*day), now.Add(-100*day))
 	}
-	keep := insertAt(t, st, u.ID, now.Add(-200*day), now.Add(-day))
+	keep := storetest.InsertAt(t, st, u.ID, now.Add(-200*day), now.Add(-day))
 
 	cs := &countingStore{Store: st}
 	cfg := sweeperConfig(90*day, 0, 0)
@@ -178,7 +146,7 @@ func TestSweepBatches(t *testing.T) {
 	if n := cs.readCalls.Load(); n != 3 {
 		t.Errorf("%d delete statements, want 3", n)
 	}
-	if got := left(t, st, u.ID); !slices.Equal(got, []int64{keep}) {
+	if got := storetest.Remaining(t, st, u.ID); !slices.Equal(got, []int64{keep}) {
 		t.Errorf("left %v, want %v", got, []int64{keep})
 	}
 }
@@ -189,7 +157,7 @@ func TestSweeperRun(t *testing.T) {
 	st := storetest.Open(t)
 	u := storetest.User(t, st, "alice")
 	now := time.Now()
-	insertAt(t, st, u.ID, now.Add(-200*day), now.Add(-100*day))
+	storetest.InsertAt(t, st, u.ID, now.Add(-200*day), now.Add(-100*day))
 
 	reg := prometheus.NewRegistry()
 	w := notify.NewSweeper(st, sweeperConfig(90*day, 0, 0), nil, metrics.New(reg))
@@ -207,7 +175,7 @@ func TestSweeperRun(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if got := left(t, st, u.ID); len(got) != 0 {
+	if got := storetest.Remaining(t, st, u.ID); len(got) != 0 {
 		t.Errorf("left %v, want none", got)
 	}
 	cancel()

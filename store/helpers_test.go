@@ -83,6 +83,16 @@ func sameUser(a, b notify.User) bool {
 		a.CreatedAt.Equal(b.CreatedAt) && a.CreatedAt.Location() == time.UTC && b.CreatedAt.Location() == time.UTC
 }
 
+// wantFound checks a lookup of a user: the error has code want, and when
+// there is none, u is the same user as found.
+func wantFound(tb testing.TB, u notify.User, err error, want string, found notify.User) {
+	tb.Helper()
+	wantCode(tb, err, want)
+	if err == nil && !sameUser(u, found) {
+		tb.Fatalf("got %+v, want %+v", u, found)
+	}
+}
+
 // outcome is what one call of race returned.
 type outcome[T any] struct {
 	v   T
@@ -103,4 +113,22 @@ func race[T any](n int, f func(i int) (T, error)) []outcome[T] {
 	}
 	wg.Wait()
 	return out
+}
+
+// listAll returns every notification of userID, newest first.
+func listAll(tb testing.TB, st *store.Store, userID int64) []notify.Notification {
+	tb.Helper()
+	got, _, err := st.ListNotifications(context.Background(), userID, notify.ListQuery{Limit: 200})
+	if err != nil {
+		tb.Fatalf("list %d: %v", userID, err)
+	}
+	return got
+}
+
+// sameNotification reports whether a and b have the same fields, times
+// compared as instants.
+func sameNotification(a, b notify.Notification) bool {
+	sameReadAt := (a.ReadAt == nil) == (b.ReadAt == nil) && (a.ReadAt == nil || a.ReadAt.Equal(*b.ReadAt))
+	return a.ID == b.ID && a.UserID == b.UserID && a.Title == b.Title && a.Content == b.Content &&
+		a.Style == b.Style && a.Read == b.Read && a.CreatedAt.Equal(b.CreatedAt) && sameReadAt
 }

@@ -91,21 +91,30 @@ FROM ins JOIN counts ON counts.user_id = ins.user_id`
 // insertPostgres is InsertBatch on Postgres, on a connection of the pool
 // used through pgx directly.
 func (s *Store) insertPostgres(ctx context.Context, items []notify.NewItem, claims []notify.Claim, created time.Time, out []notify.Inserted) ([]notify.ClaimOutcome, error) {
+	var outcomes []notify.ClaimOutcome
+	err := s.withPgx(ctx, func(c *pgx.Conn) error {
+		var err error
+		outcomes, err = s.pipelineInsert(ctx, c, items, claims, created, out)
+		return err
+	})
+	return outcomes, err
+}
+
+// withPgx runs f on a connection of the pool used through pgx directly
+// (Postgres only).
+func (s *Store) withPgx(ctx context.Context, f func(*pgx.Conn) error) error {
 	conn, err := s.sqlDB.Conn(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer conn.Close()
-	var outcomes []notify.ClaimOutcome
-	err = conn.Raw(func(driverConn any) error {
+	return conn.Raw(func(driverConn any) error {
 		c, ok := driverConn.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("unexpected driver connection %T", driverConn)
 		}
-		outcomes, err = s.pipelineInsert(ctx, c.Conn(), items, claims, created, out)
-		return err
+		return f(c.Conn())
 	})
-	return outcomes, err
 }
 
 // insertArgs are the items of a batch as the arrays insertNotificationsSQL

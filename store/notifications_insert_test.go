@@ -3,6 +3,9 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,5 +141,156 @@ func TestInsertBatchAtomic(t *testing.T) {
 	}
 	if n := len(storedByID(t, st, alice)); n != 0 {
 		t.Fatalf("%d rows stored by a failed batch", n)
+	}
+}
+
+func TestInsertNotifications(t *testing.T) {
+	t.Parallel()
+	st, alice, bob := aliceAndBob(t)
+	ctx := context.Background()
+	carol := storetest.User(t, st, "carol")
+	insert(t, st, bob.ID, "bob already has one")
+	unknown := carol.ID + 1000
+
+	tests := []struct {
+		name       string
+		userIDs    []int64
+		style      notify.Style
+		wantUsers  []int64
+		wantCounts map[int64]int64
+	}{
+		{"one user", []int64{alice.ID}, notify.StyleWarning, []int64{alice.ID}, map[int64]int64{alice.ID: 1}},
+		{"several users", []int64{alice.ID, bob.ID, carol.ID}, notify.StyleError,
+			[]int64{alice.ID, bob.ID, carol.ID}, map[int64]int64{alice.ID: 2, bob.ID: 2, carol.ID: 1}},
+		{"unknown users skipped", []int64{-1, 0, alice.ID, unknown}, notify.StyleInfo,
+			[]int64{alice.ID}, map[int64]int64{alice.ID: 3}},
+		{"only unknown users", []int64{unknown, unknown + 1}, notify.StyleInfo, nil, map[int64]int64{}},
+		{"empty list", nil, notify.StyleInfo, nil, map[int64]int64{}},
+		{"repeated ids get one copy", []int64{carol.ID, carol.ID}, notify.StyleInfo,
+			[]int64{carol.ID}, map[int64]int64{carol.ID: 2}},
+		{"empty style is info", []int64{bob.ID}, "", []int64{bob.ID}, map[int64]int64{bob.ID: 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := notify.NewNotification{Title: "Title: " + tt.name, Content: "Content ✓ " + tt.name, Style: tt.style}
+			rows, counts, err := storetest.InsertNotifications(ctx, st, tt.userIDs, in, t0)
+			if err != nil {
+				t.Fatalf("insert: %v", err)
+			}
+			var users []int64
+			for _, r := range rows {
+				users = append(users, r.UserID)
+			}
+			if !slices.Equal(users, tt.wantUsers) {
+				t.Fatalf("rows for users %v, want %v", users, tt.wantUsers)
+			}
+			wantStyle := tt.style
+			if wantStyle == "" {
+				wantStyle = notify.StyleInfo
+			}
+			for _, r := range rows {
+				if r.ID <= 0 || r.Title != in.Title || r.Content != in.Content || r.Style != wantStyle ||
+					r.Read || r.ReadAt != nil || !r.CreatedAt.Equal(t0.Truncate(time.Microsecond)) || r.CreatedAt.Location() != time.UTC {
+					t.Fatalf("row %+v from %+v", r, in)
+				}
+				// What was returned is what is stored.
+				stored := listAll(t, st, r.UserID)
+				if got := stored[0]; !sameNotification(got, r) {
+					t.Fatalf("stored %+v, returned %+v", got, r)
+				}
+			}
+			if !maps.Equal(counts, tt.wantCounts) {
+				t.Fatalf("counts = %v, want %v", counts, tt.wantCounts)
+			}
+		})
+	}
+}
+
+func TestInsertNotificationsManyUsers(t *testing.T) {
+	t.Parallel()
+	// More users than one INSERT batch holds.
+	st := storetest.Open(t)
+	const n = 501
+	userIDs := make([]int64, n)
+	for i := range n {
+		userIDs[i] = storetest.User(t, st, fmt.Sprintf("user%03d", i)).ID
+	}
+	rows, counts, err := storetest.InsertNotifications(context.Background(), st, userIDs, notify.NewNotification{Title: "hi"}, t0)
+	if err != nil {
+		t.Fatalf("insert: %v", err)
+	}
+	if len(rows) != n || len(counts) != n {
+		t.Fatalf("%d rows, %d counts; want %d", len(rows), len(counts), n)
+	}
+	seen := map[int64]bool{}
+	for i, r := range rows {
+		if r.UserID != userIDs[i] || seen[r.ID] || counts[r.UserID] != 1 {
+			t.Fatalf("row %d = %+v (count %d)", i, r, counts[r.UserID])
+		}
+		seen[r.ID] = true
+		if got := ids(listAll(t, st, r.UserID)); !slices.Equal(got, []int64{r.ID}) {
+			t.Fatalf("user %d has %v, want [%d]", r.UserID, got, r.ID)
+		}
+	}
+}
+
+func TestInsertNotificationsConcurrentOneUser(t *testing.T) {
+	t.Parallel()
+	// Concurrent inserts for one user get distinct ids, and ids are drawn in
+	// commit order: the unread count each insert reads in its transaction
+	// equals the number of rows with an id up to its own. Without the
+	// per-user lock, a later id could commit first and the counts would not
+	// line up with the ids.
+	st, u, other := aliceAndBob(t)
+	const workers, each = 8, 6
+	type result struct{ id, unread int64 }
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		results []result
+	)
+	for w := range workers {
+		wg.Go(func() {
+			for range each {
+				// Half the calls are bulk inserts that also lock bob, in
+				// a different argument order, to show that the lock
+				// order cannot deadlock.
+				userIDs := []int64{u.ID}
+				if w%2 == 1 {
+					userIDs = []int64{other.ID, u.ID}
+				}
+				rows, counts, err := storetest.InsertNotifications(context.Background(), st, userIDs, notify.NewNotification{Title: "x"}, t0)
+				if err != nil {
+					t.Errorf("insert: %v", err)
+					return
+				}
+				for _, r := range rows {
+					if r.UserID == u.ID {
+						mu.Lock()
+						results = append(results, result{r.ID, counts[u.ID]})
+						mu.Unlock()
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if len(results) != workers*each {
+		t.Fatalf("%d inserts, want %d", len(results), workers*each)
+	}
+	slices.SortFunc(results, func(x, y result) int { return int(x.id - y.id) })
+	for i, r := range results {
+		if i > 0 && r.id == results[i-1].id {
+			t.Fatalf("id %d returned twice", r.id)
+		}
+		if r.unread != int64(i+1) {
+			t.Fatalf("insert of id %d (rank %d) read unread count %d: ids not in commit order", r.id, i+1, r.unread)
+		}
+	}
+	if got := unread(t, st, u.ID); got != workers*each {
+		t.Fatalf("unread = %d, want %d", got, workers*each)
 	}
 }

@@ -3,105 +3,13 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/notifyd/notifyd/notify"
-	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
 )
-
-func TestInsertNotifications(t *testing.T) {
-	t.Parallel()
-	st, alice, bob := aliceAndBob(t)
-	ctx := context.Background()
-	carol := storetest.User(t, st, "carol")
-	insert(t, st, bob.ID, "bob already has one")
-	unknown := carol.ID + 1000
-
-	tests := []struct {
-		name       string
-		userIDs    []int64
-		style      notify.Style
-		wantUsers  []int64
-		wantCounts map[int64]int64
-	}{
-		{"one user", []int64{alice.ID}, notify.StyleWarning, []int64{alice.ID}, map[int64]int64{alice.ID: 1}},
-		{"several users", []int64{alice.ID, bob.ID, carol.ID}, notify.StyleError,
-			[]int64{alice.ID, bob.ID, carol.ID}, map[int64]int64{alice.ID: 2, bob.ID: 2, carol.ID: 1}},
-		{"unknown users skipped", []int64{-1, 0, alice.ID, unknown}, notify.StyleInfo,
-			[]int64{alice.ID}, map[int64]int64{alice.ID: 3}},
-		{"only unknown users", []int64{unknown, unknown + 1}, notify.StyleInfo, nil, map[int64]int64{}},
-		{"empty list", nil, notify.StyleInfo, nil, map[int64]int64{}},
-		{"repeated ids get one copy", []int64{carol.ID, carol.ID}, notify.StyleInfo,
-			[]int64{carol.ID}, map[int64]int64{carol.ID: 2}},
-		{"empty style is info", []int64{bob.ID}, "", []int64{bob.ID}, map[int64]int64{bob.ID: 3}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			in := notify.NewNotification{Title: "Title: " + tt.name, Content: "Content ✓ " + tt.name, Style: tt.style}
-			rows, counts, err := storetest.InsertNotifications(ctx, st, tt.userIDs, in, t0)
-			if err != nil {
-				t.Fatalf("insert: %v", err)
-			}
-			var users []int64
-			for _, r := range rows {
-				users = append(users, r.UserID)
-			}
-			if !slices.Equal(users, tt.wantUsers) {
-				t.Fatalf("rows for users %v, want %v", users, tt.wantUsers)
-			}
-			wantStyle := tt.style
-			if wantStyle == "" {
-				wantStyle = notify.StyleInfo
-			}
-			for _, r := range rows {
-				if r.ID <= 0 || r.Title != in.Title || r.Content != in.Content || r.Style != wantStyle ||
-					r.Read || r.ReadAt != nil || !r.CreatedAt.Equal(t0.Truncate(time.Microsecond)) || r.CreatedAt.Location() != time.UTC {
-					t.Fatalf("row %+v from %+v", r, in)
-				}
-				// What was returned is what is stored.
-				stored := listAll(t, st, r.UserID)
-				if got := stored[0]; !sameNotification(got, r) {
-					t.Fatalf("stored %+v, returned %+v", got, r)
-				}
-			}
-			if !maps.Equal(counts, tt.wantCounts) {
-				t.Fatalf("counts = %v, want %v", counts, tt.wantCounts)
-			}
-		})
-	}
-}
-
-func TestInsertNotificationsManyUsers(t *testing.T) {
-	t.Parallel()
-	// More users than one INSERT batch holds.
-	st := storetest.Open(t)
-	const n = 501
-	userIDs := make([]int64, n)
-	for i := range n {
-		userIDs[i] = storetest.User(t, st, fmt.Sprintf("user%03d", i)).ID
-	}
-	rows, counts, err := storetest.InsertNotifications(context.Background(), st, userIDs, notify.NewNotification{Title: "hi"}, t0)
-	if err != nil {
-		t.Fatalf("insert: %v", err)
-	}
-	if len(rows) != n || len(counts) != n {
-		t.Fatalf("%d rows, %d counts; want %d", len(rows), len(counts), n)
-	}
-	seen := map[int64]bool{}
-	for i, r := range rows {
-		if r.UserID != userIDs[i] || seen[r.ID] || counts[r.UserID] != 1 {
-			t.Fatalf("row %d = %+v (count %d)", i, r, counts[r.UserID])
-		}
-		seen[r.ID] = true
-		if got := ids(listAll(t, st, r.UserID)); !slices.Equal(got, []int64{r.ID}) {
-			t.Fatalf("user %d has %v, want [%d]", r.UserID, got, r.ID)
-		}
-	}
-}
 
 func TestListNotifications(t *testing.T) {
 	t.Parallel()
@@ -213,20 +121,93 @@ func TestUnreadCountAndMaxID(t *testing.T) {
 	}
 }
 
-// listAll returns every notification of userID, newest first.
-func listAll(tb testing.TB, st *store.Store, userID int64) []notify.Notification {
-	tb.Helper()
-	got, _, err := st.ListNotifications(context.Background(), userID, notify.ListQuery{Limit: 200})
+func TestNotificationsByIDs(t *testing.T) {
+	t.Parallel()
+	st, a, b := aliceAndBob(t)
+	ia := insertN(t, st, a.ID, 3)
+	ib := insertN(t, st, b.ID, 2)
+	got, err := st.NotificationsByIDs(context.Background(), []int64{ib[1], ia[2], ia[0], ia[0], ia[2] + 1000})
 	if err != nil {
-		tb.Fatalf("list %d: %v", userID, err)
+		t.Fatal(err)
 	}
-	return got
+	if want := []int64{ia[0], ia[2], ib[1]}; !slices.Equal(ids(got), want) {
+		t.Fatalf("ids = %v, want %v (ascending, distinct, missing left out)", ids(got), want)
+	}
+	if got[0].UserID != a.ID || got[0].Title != "n1" || !got[0].CreatedAt.Equal(t0.Truncate(1000)) {
+		t.Fatalf("row = %+v", got[0])
+	}
 }
 
-// sameNotification reports whether a and b have the same fields, times
-// compared as instants.
-func sameNotification(a, b notify.Notification) bool {
-	sameReadAt := (a.ReadAt == nil) == (b.ReadAt == nil) && (a.ReadAt == nil || a.ReadAt.Equal(*b.ReadAt))
-	return a.ID == b.ID && a.UserID == b.UserID && a.Title == b.Title && a.Content == b.Content &&
-		a.Style == b.Style && a.Read == b.Read && a.CreatedAt.Equal(b.CreatedAt) && sameReadAt
+func TestNotificationsAfter(t *testing.T) {
+	t.Parallel()
+	st, a, b := aliceAndBob(t)
+	ctx := context.Background()
+	c := storetest.User(t, st, "carol")
+	ia := insertN(t, st, a.ID, 5)
+	ib := insertN(t, st, b.ID, 2)
+	insertN(t, st, c.ID, 3) // carol has no socket here
+
+	cases := []struct {
+		name  string
+		after map[int64]int64
+		limit int
+		want  []int64
+	}{
+		{"from each floor", map[int64]int64{a.ID: ia[2], b.ID: 0}, 10, []int64{ia[3], ia[4], ib[0], ib[1]}},
+		{"limit per user", map[int64]int64{a.ID: 0, b.ID: 0}, 2, []int64{ia[0], ia[1], ib[0], ib[1]}},
+		{"nothing new", map[int64]int64{a.ID: ia[4]}, 10, nil},
+		{"no users", map[int64]int64{}, 10, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := st.NotificationsAfter(ctx, tc.after, tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := slices.Clone(tc.want)
+			slices.Sort(want)
+			if !slices.Equal(ids(got), want) {
+				t.Fatalf("ids = %v, want %v", ids(got), want)
+			}
+		})
+	}
+
+	t.Run("many users", func(t *testing.T) {
+		// More users than one query takes.
+		after := map[int64]int64{a.ID: ia[3]}
+		for i := int64(1); i <= 1200; i++ {
+			after[c.ID+i*7] = 0 // no such users
+		}
+		got, err := st.NotificationsAfter(ctx, after, 10)
+		if err != nil || !slices.Equal(ids(got), []int64{ia[4]}) {
+			t.Fatalf("ids = %v, %v", ids(got), err)
+		}
+	})
+}
+
+func TestUnreadCountsAndSessions(t *testing.T) {
+	t.Parallel()
+	st, a, b := aliceAndBob(t)
+	ctx := context.Background()
+	insertN(t, st, a.ID, 3)
+	counts, err := st.UnreadCounts(ctx, []int64{a.ID, b.ID})
+	if err != nil || counts[a.ID] != 3 || counts[b.ID] != 0 || len(counts) != 2 {
+		t.Fatalf("UnreadCounts = %v, %v", counts, err)
+	}
+
+	s1, err := st.CreateSession(ctx, notify.Session{UserID: a.ID, SecretHash: []byte("h1"), CreatedAt: t0, ExpiresAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := st.CreateSession(ctx, notify.Session{UserID: b.ID, SecretHash: []byte("h2"), CreatedAt: t0, ExpiresAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteSession(ctx, s2.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.ExistingSessions(ctx, []int64{s1.ID, s2.ID, s2.ID + 100})
+	if err != nil || !got[s1.ID] || got[s2.ID] || len(got) != 1 {
+		t.Fatalf("ExistingSessions = %v, %v", got, err)
+	}
 }

@@ -3,13 +3,11 @@ package store_test
 import (
 	"context"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store"
-	"github.com/notifyd/notifyd/store/storetest"
 )
 
 func TestSetRead(t *testing.T) {
@@ -201,67 +199,6 @@ func TestUserIsolation(t *testing.T) {
 	}
 	if got := unread(t, st, b.ID); got != 1 {
 		t.Fatalf("bob's unread = %d, want 1", got)
-	}
-}
-
-func TestInsertNotificationsConcurrentOneUser(t *testing.T) {
-	t.Parallel()
-	// Concurrent inserts for one user get distinct ids, and ids are drawn in
-	// commit order: the unread count each insert reads in its transaction
-	// equals the number of rows with an id up to its own. Without the
-	// per-user lock, a later id could commit first and the counts would not
-	// line up with the ids.
-	st, u, other := aliceAndBob(t)
-	const workers, each = 8, 6
-	type result struct{ id, unread int64 }
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		results []result
-	)
-	for w := range workers {
-		wg.Go(func() {
-			for range each {
-				// Half the calls are bulk inserts that also lock bob, in
-				// a different argument order, to show that the lock
-				// order cannot deadlock.
-				userIDs := []int64{u.ID}
-				if w%2 == 1 {
-					userIDs = []int64{other.ID, u.ID}
-				}
-				rows, counts, err := storetest.InsertNotifications(context.Background(), st, userIDs, notify.NewNotification{Title: "x"}, t0)
-				if err != nil {
-					t.Errorf("insert: %v", err)
-					return
-				}
-				for _, r := range rows {
-					if r.UserID == u.ID {
-						mu.Lock()
-						results = append(results, result{r.ID, counts[u.ID]})
-						mu.Unlock()
-					}
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		return
-	}
-	if len(results) != workers*each {
-		t.Fatalf("%d inserts, want %d", len(results), workers*each)
-	}
-	slices.SortFunc(results, func(x, y result) int { return int(x.id - y.id) })
-	for i, r := range results {
-		if i > 0 && r.id == results[i-1].id {
-			t.Fatalf("id %d returned twice", r.id)
-		}
-		if r.unread != int64(i+1) {
-			t.Fatalf("insert of id %d (rank %d) read unread count %d: ids not in commit order", r.id, i+1, r.unread)
-		}
-	}
-	if got := unread(t, st, u.ID); got != workers*each {
-		t.Fatalf("unread = %d, want %d", got, workers*each)
 	}
 }
 

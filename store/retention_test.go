@@ -16,35 +16,6 @@ import (
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
-// insertAt stores a notification for userID created at created and, when
-// readAt is not zero, marks it read at readAt. It returns the id.
-func insertAt(tb testing.TB, st *store.Store, userID int64, created, readAt time.Time) int64 {
-	tb.Helper()
-	ctx := context.Background()
-	rows, _, err := storetest.InsertNotifications(ctx, st, []int64{userID}, notify.NewNotification{Title: "old", Style: notify.StyleInfo}, created)
-	if err != nil || len(rows) != 1 {
-		tb.Fatalf("insert at %s: %v (%d rows)", created, err, len(rows))
-	}
-	if !readAt.IsZero() {
-		if _, _, err := st.SetRead(ctx, userID, rows[0].ID, true, readAt); err != nil {
-			tb.Fatalf("set read at %s: %v", readAt, err)
-		}
-	}
-	return rows[0].ID
-}
-
-// remaining returns the ids of userID's notifications, ascending.
-func remaining(tb testing.TB, st *store.Store, userID int64) []int64 {
-	tb.Helper()
-	rows, _, err := st.ListNotifications(context.Background(), userID, notify.ListQuery{Limit: 200})
-	if err != nil {
-		tb.Fatalf("list: %v", err)
-	}
-	out := ids(rows)
-	slices.Sort(out)
-	return out
-}
-
 func TestDeleteBefore(t *testing.T) {
 	st, alice, bob := aliceAndBob(t)
 	ctx := context.Background()
@@ -52,23 +23,23 @@ func TestDeleteBefore(t *testing.T) {
 	old := cutoff.Add(-48 * time.Hour)
 	var zero time.Time
 
-	readOld := insertAt(t, st, alice.ID, old, cutoff.Add(-time.Second))              // read before the cutoff
-	readJustAfter := insertAt(t, st, alice.ID, old, cutoff.Add(time.Microsecond))    // read just after it
-	readNew := insertAt(t, st, bob.ID, cutoff, cutoff.Add(time.Hour))                // read recently
-	readOfBob := insertAt(t, st, bob.ID, old, old)                                   // another user's old read one
-	unreadOld := insertAt(t, st, alice.ID, old, zero)                                // unread, created long ago
-	unreadJustAfter := insertAt(t, st, alice.ID, cutoff.Add(time.Microsecond), zero) // unread, created just after
-	unreadAtCutoff := insertAt(t, st, bob.ID, cutoff, zero)                          // unread, created at the cutoff
+	readOld := storetest.InsertAt(t, st, alice.ID, old, cutoff.Add(-time.Second))              // read before the cutoff
+	readJustAfter := storetest.InsertAt(t, st, alice.ID, old, cutoff.Add(time.Microsecond))    // read just after it
+	readNew := storetest.InsertAt(t, st, bob.ID, cutoff, cutoff.Add(time.Hour))                // read recently
+	readOfBob := storetest.InsertAt(t, st, bob.ID, old, old)                                   // another user's old read one
+	unreadOld := storetest.InsertAt(t, st, alice.ID, old, zero)                                // unread, created long ago
+	unreadJustAfter := storetest.InsertAt(t, st, alice.ID, cutoff.Add(time.Microsecond), zero) // unread, created just after
+	unreadAtCutoff := storetest.InsertAt(t, st, bob.ID, cutoff, zero)                          // unread, created at the cutoff
 
 	n, err := st.DeleteReadBefore(ctx, cutoff, 100)
 	wantCode(t, err, "")
 	if n != 2 {
 		t.Fatalf("DeleteReadBefore deleted %d, want 2 (ids %d, %d)", n, readOld, readOfBob)
 	}
-	if got, want := remaining(t, st, alice.ID), []int64{readJustAfter, unreadOld, unreadJustAfter}; !slices.Equal(got, want) {
+	if got, want := storetest.Remaining(t, st, alice.ID), []int64{readJustAfter, unreadOld, unreadJustAfter}; !slices.Equal(got, want) {
 		t.Fatalf("alice has %v after deleting read, want %v", got, want)
 	}
-	if got, want := remaining(t, st, bob.ID), []int64{readNew, unreadAtCutoff}; !slices.Equal(got, want) {
+	if got, want := storetest.Remaining(t, st, bob.ID), []int64{readNew, unreadAtCutoff}; !slices.Equal(got, want) {
 		t.Fatalf("bob has %v after deleting read, want %v", got, want)
 	}
 
@@ -77,10 +48,10 @@ func TestDeleteBefore(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("DeleteUnreadBefore deleted %d, want 1 (id %d)", n, unreadOld)
 	}
-	if got, want := remaining(t, st, alice.ID), []int64{readJustAfter, unreadJustAfter}; !slices.Equal(got, want) {
+	if got, want := storetest.Remaining(t, st, alice.ID), []int64{readJustAfter, unreadJustAfter}; !slices.Equal(got, want) {
 		t.Fatalf("alice has %v after deleting unread, want %v", got, want)
 	}
-	if got, want := remaining(t, st, bob.ID), []int64{readNew, unreadAtCutoff}; !slices.Equal(got, want) {
+	if got, want := storetest.Remaining(t, st, bob.ID), []int64{readNew, unreadAtCutoff}; !slices.Equal(got, want) {
 		t.Fatalf("bob has %v after deleting unread, want %v", got, want)
 	}
 	// Deleting unread rows changes the unread count the API reports.
@@ -111,9 +82,9 @@ func TestDeleteBeforeBatches(t *testing.T) {
 				otherReadAt = old
 			}
 			for range 5 {
-				insertAt(t, st, u.ID, old, readAt)
+				storetest.InsertAt(t, st, u.ID, old, readAt)
 			}
-			keep := insertAt(t, st, u.ID, old, otherReadAt)
+			keep := storetest.InsertAt(t, st, u.ID, old, otherReadAt)
 
 			var got []int64
 			for range 10 { // bounded: 5 rows in batches of 2 need 3 statements
@@ -127,7 +98,7 @@ func TestDeleteBeforeBatches(t *testing.T) {
 			if want := []int64{2, 2, 1, 0}; !slices.Equal(got, want) {
 				t.Fatalf("batches deleted %v, want %v", got, want)
 			}
-			if rest := remaining(t, st, u.ID); !slices.Equal(rest, []int64{keep}) {
+			if rest := storetest.Remaining(t, st, u.ID); !slices.Equal(rest, []int64{keep}) {
 				t.Fatalf("left %v, want only %d", rest, keep)
 			}
 		})

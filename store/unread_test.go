@@ -118,15 +118,13 @@ func TestUnreadCountNoDrift(t *testing.T) {
 				case 7:
 					_, err := st.DeleteNotification(ctx, user, pick(r, user))
 					check("delete", err)
-				case 8:
-					n, err := st.DeleteUnreadBefore(ctx, t0.Add(-cutoff), 3)
-					check("sweep unread", err)
-					mu.Lock()
-					swept += n
-					mu.Unlock()
-				case 9:
-					n, err := st.DeleteReadBefore(ctx, t0.Add(-cutoff), 3)
-					check("sweep read", err)
+				case 8, 9: // the retention sweep, of unread rows or of read ones
+					sweep, name := st.DeleteUnreadBefore, "sweep unread"
+					if op == 9 {
+						sweep, name = st.DeleteReadBefore, "sweep read"
+					}
+					n, err := sweep(ctx, t0.Add(-cutoff), 3)
+					check(name, err)
 					mu.Lock()
 					swept += n
 					mu.Unlock()

@@ -183,10 +183,7 @@ func TestUserLookups(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				u, err := st.UserByName(ctx, tt.name)
-				wantCode(t, err, tt.want)
-				if err == nil && !sameUser(u, grace) {
-					t.Fatalf("got %+v, want %+v", u, grace)
-				}
+				wantFound(t, u, err, tt.want, grace)
 			})
 		}
 	})
@@ -204,10 +201,7 @@ func TestUserLookups(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				u, err := st.UserByID(ctx, tt.id)
-				wantCode(t, err, tt.want)
-				if err == nil && !sameUser(u, grace) {
-					t.Fatalf("got %+v, want %+v", u, grace)
-				}
+				wantFound(t, u, err, tt.want, grace)
 			})
 		}
 	})

@@ -80,8 +80,7 @@ func TestAuthAccepted(t *testing.T) {
 }
 
 func TestAuthRefused(t *testing.T) {
-	e := newEnv(t)
-	u, _, secret := e.Session(t, "alice")
+	e, u, secret := newEnvAs(t, "alice")
 	// An expired session: stored directly, so no clock is needed.
 	expired := "expired-secret-expired-secret-expired-secret"
 	now := time.Now()
@@ -136,8 +135,7 @@ func TestAuthTimeout(t *testing.T) {
 }
 
 func TestAuthDatabaseDown(t *testing.T) {
-	e := newEnv(t)
-	_, _, secret := e.Session(t, "alice")
+	e, _, secret := newEnvAs(t, "alice")
 	if err := e.Store.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,7 @@ import (
 )
 
 func TestMaxConnectionsPerUser(t *testing.T) {
-	e := newEnv(t, func(ec *envConfig) { ec.hub.MaxPerUser = 2 })
-	alice, _, secret := e.Session(t, "alice")
+	e, alice, secret := newEnvAs(t, "alice", func(ec *envConfig) { ec.hub.MaxPerUser = 2 })
 	_, _, bobSecret := e.Session(t, "bob")
 	tab1 := e.connect(t, secret)
 	e.connect(t, secret)
@@ -131,8 +130,7 @@ func TestStalledSocket(t *testing.T) {
 }
 
 func TestHubShutdown(t *testing.T) {
-	e := newEnv(t)
-	_, _, aliceSecret := e.Session(t, "alice")
+	e, _, aliceSecret := newEnvAs(t, "alice")
 	_, _, bobSecret := e.Session(t, "bob")
 	clients := []*testkit.Socket{e.connect(t, aliceSecret), e.connect(t, aliceSecret), e.connect(t, bobSecret)}
 
@@ -156,8 +154,7 @@ func TestHubShutdown(t *testing.T) {
 }
 
 func TestServerClose(t *testing.T) {
-	e := newEnv(t)
-	u, _, secret := e.Session(t, "alice")
+	e, u, secret := newEnvAs(t, "alice")
 	before := goleak.IgnoreCurrent()
 
 	authed := e.connect(t, secret)

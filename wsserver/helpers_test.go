@@ -65,6 +65,15 @@ func newEnv(tb testing.TB, tune ...func(*envConfig)) *env {
 	return e
 }
 
+// newEnvAs is newEnv(tb, tune...) with one user and the secret of a
+// session of it: the start of most tests of a signed-in socket.
+func newEnvAs(tb testing.TB, name string, tune ...func(*envConfig)) (*env, notify.User, string) {
+	tb.Helper()
+	e := newEnv(tb, tune...)
+	u, _, secret := e.Session(tb, name)
+	return e, u, secret
+}
+
 // dial opens a websocket with the given request headers.
 func (e *env) dial(tb testing.TB, header http.Header) (*testkit.Socket, *http.Response, error) {
 	tb.Helper()

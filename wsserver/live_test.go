@@ -11,8 +11,7 @@ import (
 )
 
 func TestLiveNotificationsReachEveryTabOfTheUserOnly(t *testing.T) {
-	e := newEnv(t)
-	alice, _, aliceSecret := e.Session(t, "alice")
+	e, alice, aliceSecret := newEnvAs(t, "alice")
 	bob, _, bobSecret := e.Session(t, "bob")
 	tab1 := e.connect(t, testkit.SecretAuth(aliceSecret, -1))
 	tab2 := e.connect(t, aliceSecret)

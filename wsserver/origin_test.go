@@ -11,8 +11,7 @@ import (
 )
 
 func TestOrigin(t *testing.T) {
-	e := newEnv(t)
-	_, _, secret := e.Session(t, "alice")
+	e, _, secret := newEnvAs(t, "alice")
 	tests := []struct {
 		name    string
 		origins []string // nil: no Origin header

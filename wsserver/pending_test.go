@@ -56,8 +56,7 @@ func (e *env) wantRefused(tb testing.TB, ip string) {
 // auth_timeout). Past ws.max_unauthenticated_per_address the upgrade is
 // refused at once; a socket that authenticates frees its place.
 func TestUnauthenticatedCapPerAddress(t *testing.T) {
-	e := newEnv(t, func(ec *envConfig) { ec.ws.MaxUnauthPerAddress = 3 })
-	_, _, secret := e.Session(t, "alice")
+	e, _, secret := newEnvAs(t, "alice", func(ec *envConfig) { ec.ws.MaxUnauthPerAddress = 3 })
 	var waiting []*testkit.Socket
 	for range 3 {
 		ws, _, err := e.dialFrom(t, "127.0.0.1")

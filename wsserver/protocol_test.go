@@ -14,8 +14,7 @@ import (
 )
 
 func TestPingPong(t *testing.T) {
-	e := newEnv(t)
-	_, _, secret := e.Session(t, "alice")
+	e, _, secret := newEnvAs(t, "alice")
 	c := e.connect(t, secret)
 
 	// Unknown types and a second auth are ignored; the socket stays open

@@ -79,8 +79,7 @@ func TestResume(t *testing.T) {
 }
 
 func TestResumeAfterZeroReplaysEverything(t *testing.T) {
-	e := newEnv(t, func(ec *envConfig) { ec.ws.MaxReplay = 3 })
-	u, _, secret := e.Session(t, "alice")
+	e, u, secret := newEnvAs(t, "alice", func(ec *envConfig) { ec.ws.MaxReplay = 3 })
 	var ns []notify.Notification
 	for j := range 3 {
 		ns = append(ns, e.Notify(t, u.ID, fmt.Sprintf("n%d", j)))
@@ -122,8 +121,7 @@ func TestResumeLongBacklog(t *testing.T) {
 // what the first socket saw plus what the second replays and receives live
 // is every notification, each once, in order.
 func TestResumeWhilePublishing(t *testing.T) {
-	e := newEnv(t)
-	u, _, secret := e.Session(t, "alice")
+	e, u, secret := newEnvAs(t, "alice")
 	first := e.connect(t, secret)
 
 	const total = 80

@@ -128,8 +128,7 @@ func TestTokenRefresh(t *testing.T) {
 		})
 	}
 	t.Run("on a self-signup session", func(t *testing.T) {
-		e := newEnv(t)
-		_, _, secret := e.Session(t, "alice")
+		e, _, secret := newEnvAs(t, "alice")
 		c := e.connect(t, testkit.SecretAuth(secret, -1))
 		c.Send(t, testkit.Refresh(jwtauthtest.Token(t, "alice", time.Hour)))
 		c.ExpectCloseReason(t, CloseUnauthorized, "refresh for another user")

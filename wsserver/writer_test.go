@@ -43,8 +43,7 @@ func connGoroutines() (all, readers int) {
 }
 
 func TestIdleSocketKeepsOnlyItsReader(t *testing.T) {
-	e := newEnv(t)
-	u, _, secret := e.Session(t, "alice")
+	e, u, secret := newEnvAs(t, "alice")
 	const sockets = 4
 	clients := make([]*testkit.Socket, sockets)
 	for i := range clients {
@@ -69,8 +68,7 @@ func TestIdleSocketKeepsOnlyItsReader(t *testing.T) {
 }
 
 func TestBurstsAndLargeFramesArriveInOrder(t *testing.T) {
-	e := newEnv(t)
-	u, _, secret := e.Session(t, "alice")
+	e, u, secret := newEnvAs(t, "alice")
 	c := e.connect(t, testkit.SecretAuth(secret, -1))
 	// Larger than the write buffer, and than net/http's 4 KiB.
 	long := strings.Repeat("é", notify.MaxContentLen)
@@ -102,8 +100,7 @@ func TestBurstsAndLargeFramesArriveInOrder(t *testing.T) {
 // write as the upgrade request, before the 101: the bytes net/http has
 // already buffered must reach the websocket reader.
 func TestAuthSentWithTheUpgradeRequest(t *testing.T) {
-	e := newEnv(t)
-	u, _, secret := e.Session(t, "alice")
+	e, u, secret := newEnvAs(t, "alice")
 	addr := strings.TrimPrefix(e.httpURL, "http://")
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -29,13 +29,27 @@ type bench struct {
 // runNotifyd creates the users and sessions through the publisher API of
 // the first instance, then runs the load against notifyd: the instances of
 // -http/-ws, or -start fresh ones, each user's sockets spread over them.
-func (b *bench) runNotifyd(ctx context.Context) (*targetSummary, error) {
+// With -fault it is one pass of the fault run: fault is the fault to
+// inject, "" for the pass without one.
+func (b *bench) runNotifyd(ctx context.Context, fault string) (*targetSummary, error) {
 	o := b.opts
 	eps, pid := o.endpoints(), o.serverPID
 	probe := &cpuProbe{}
 	if pid > 0 {
 		probe.server = []int{pid}
 	}
+	var nats *natsServer
+	if o.fault == faultNATSRestart {
+		// Both passes on a server of their own: the one to restart must
+		// not be a server other work shares.
+		var err error
+		if nats, err = startNATSServer(ctx, b.stderr); err != nil {
+			return nil, err
+		}
+		defer nats.stop()
+		o.notifydEnv = append(slices.Clip(o.notifydEnv), "NOTIFYD_CLUSTER_NATS_URL="+nats.url())
+	}
+	var fr *faultRun
 	if o.start > 0 {
 		is, err := startInstances(ctx, o, b.stderr)
 		if err != nil {
@@ -50,11 +64,22 @@ func (b *bench) runNotifyd(ctx context.Context) (*targetSummary, error) {
 		if len(is.procs) == 1 {
 			pid = is.procs[0].cmd.Process.Pid
 		}
+		if o.fault != "" {
+			dbURL, err := withDatabase(o.dbURL, is.dbName)
+			if err != nil {
+				return nil, err
+			}
+			fr = &faultRun{mode: fault, at: o.faultAt, down: o.faultDown, is: is, nats: nats, dbURL: dbURL, stderr: b.stderr}
+		}
 	}
 	clients := make([]*client.Client, len(eps))
 	wsURLs := make([]string, len(eps))
 	for i, ep := range eps {
-		c, err := newAPIClient(ep.HTTP, o.key, o.opTimeout, o.publishers+setupConcurrency)
+		newClient := newAPIClient
+		if fr != nil {
+			newClient = newRetryingClient
+		}
+		c, err := newClient(ep.HTTP, o.key, o.opTimeout, o.publishers+setupConcurrency)
 		if err != nil {
 			return nil, err
 		}
@@ -82,66 +107,24 @@ func (b *bench) runNotifyd(ctx context.Context) (*targetSummary, error) {
 		clients = clients[:1]
 	}
 	procs := childProcesses(o.sockets, o.procs, b.fileLimit)
-	t, err := b.runTarget(ctx, "notifyd", newAPITarget(clients, o.keys, ext), wsURLs, users, procs, pid, probe)
+	name := "notifyd"
+	if fault != "" {
+		name += " " + fault
+	}
+	t, err := b.runTarget(ctx, name, newAPITarget(clients, o.keys, ext), wsURLs, users, procs, pid, probe, fr)
 	if t != nil {
 		t.Instances = len(eps)
 	}
 	return t, err
 }
 
-// runFloor runs the persisted floor in a process of its own and the same
-// load against it, through the same client and requests as notifyd.
-func (b *bench) runFloor(ctx context.Context) (*targetSummary, error) {
-	o := b.opts
-	return b.runBaseline(ctx, serveInput{Target: "floor", DB: o.dbURL, Schema: floorSchema(o.prefix), Conns: o.publishers})
-}
-
-// runRaw runs the bare fan-out in a process of its own and the same load
-// against it: the floor's server without the insert and commit.
-func (b *bench) runRaw(ctx context.Context) (*targetSummary, error) {
-	return b.runBaseline(ctx, serveInput{Target: "raw"})
-}
-
-// runBaseline starts the baseline of in (a -serve child: its own process,
-// as notifyd is) and drives it over HTTP with the Go client, as notifyd.
-func (b *bench) runBaseline(ctx context.Context, in serveInput) (*targetSummary, error) {
-	o := b.opts
-	in.Key, in.Users = in.Target+"-"+randomHex(16), o.users
-	exe, err := serveExecutable()
-	if err != nil {
-		return nil, err
-	}
-	srv, err := startServe(ctx, exe, in, b.stderr)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err := srv.stop(); err != nil {
-			fmt.Fprintln(b.stderr, "warning:", err)
-		}
-	}()
-	c, err := newAPIClient(srv.ready.HTTP, in.Key, o.opTimeout, o.publishers)
-	if err != nil {
-		return nil, err
-	}
-	users := rawUsers(o.users)
-	ext := make(map[int64]string, len(users))
-	for _, u := range users {
-		ext[u.ID] = strconv.FormatInt(u.ID, 10)
-	}
-	procs := childProcesses(o.sockets, o.procs, b.fileLimit)
-	probe := &cpuProbe{server: []int{srv.pid()}}
-	if in.Target == "floor" {
-		probe.dbURL, probe.pgApp = o.dbURL, in.Schema
-	}
-	return b.runTarget(ctx, in.Target, newAPITarget([]*client.Client{c}, o.keys, ext), []string{srv.ready.WS}, users, procs, srv.pid(), probe)
-}
-
 // runTarget opens the sockets, samples RSS, publishes, waits for the
 // frames owed and closes the sockets. After an interrupt it still closes
 // them and returns what was measured.
-// probe says whose CPU time to count while publishing.
-func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []string, users []benchUser, procs, pid int, probe *cpuProbe) (*targetSummary, error) {
+// probe says whose CPU time to count while publishing. fr is a pass of a
+// -fault run (nil otherwise): its sockets resume after a drop, its fault
+// hits mid-publishing, and its sockets are checked against the database.
+func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []string, users []benchUser, procs, pid int, probe *cpuProbe, fr *faultRun) (*targetSummary, error) {
 	o := b.opts
 	specs := socketSpecs(users, o.sockets, wsURLs)
 	var rss *rssSummary
@@ -151,7 +134,7 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 		rss.BeforeKiB, rss.Error = rssOrError(pid, "")
 	}
 
-	cfg := fleetConfig{wsURL: wsURLs[0], timeout: o.opTimeout, connectRate: o.connectRate, procs: procs, stderr: b.stderr}
+	cfg := fleetConfig{wsURL: wsURLs[0], timeout: o.opTimeout, connectRate: o.connectRate, procs: procs, resume: fr != nil, stderr: b.stderr}
 	if procs > 0 {
 		exe, err := os.Executable()
 		if err != nil {
@@ -195,16 +178,33 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 	var elapsed time.Duration
 	var publishEnd time.Time
 	var cpu *cpuSummary
+	var rows map[int64][]int64
+	var rowsErr error
 	if ctx.Err() == nil {
 		cpuStart := probe.sample(ctx, f.pids())
+		injected := make(chan struct{})
+		go func() {
+			defer close(injected)
+			if fr != nil {
+				fr.inject(ctx)
+			}
+		}()
 		if o.fanout {
 			elapsed = p.fanout(ctx, f.delivered, o.duration)
 		} else {
 			elapsed = p.run(ctx, o.publishers, o.duration)
 		}
+		<-injected // a restart may outlast publishing
 		publishEnd = time.Now()
-		waitDelivered(ctx, f.delivered, p.expected.Load(), drainStall, o.drain)
-		cpu = summarizeCPU(cpuStart, probe.sample(ctx, f.pids()), p.requests.Load())
+		if fr == nil {
+			waitDelivered(ctx, f.delivered, p.expected.Load(), drainStall, o.drain)
+		} else {
+			rows, rowsErr = fr.drain(ctx, f.delivered, p, o.drain)
+		}
+		if fr == nil || fr.mode != faultKill {
+			// A killed instance's CPU time is lost with it.
+			cpu = summarizeCPU(cpuStart, probe.sample(ctx, f.pids()), p.requests.Load())
+		}
 	}
 	stop()
 	if rss != nil {
@@ -216,6 +216,14 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 	}
 	ts := newTargetSummary(name, len(specs), procs, final, p, o, publishStart, elapsed, publishEnd, rss)
 	ts.CPU = cpu
+	if fr != nil {
+		if rowsErr != nil {
+			return ts, rowsErr
+		}
+		ts.Fault = fr.summarize(final, rows, f.tracks())
+		d := &ts.Delivery
+		d.Missing, d.Duplicates, d.OutOfOrder = ts.Fault.Check.Missing, ts.Fault.Check.Duplicated, ts.Fault.Check.OutOfOrder
+	}
 	return ts, nil
 }
 

@@ -8,7 +8,7 @@ import "fmt"
 // catches a broken delivery path without ever asserting on timings.
 func (s summary) correctness() []error {
 	var errs []error
-	for _, t := range []*targetSummary{s.Notifyd, s.Floor, s.Raw} {
+	for _, t := range []*targetSummary{s.Notifyd, s.Fault, s.Floor, s.Raw} {
 		if t == nil {
 			continue
 		}
@@ -24,6 +24,15 @@ func (s summary) correctness() []error {
 		}
 		if t.Error != "" {
 			errs = append(errs, fmt.Errorf("%s: %s", t.Target, t.Error))
+		}
+		if f := t.Fault; f != nil {
+			if c := f.Check; !c.ok() {
+				errs = append(errs, fmt.Errorf("%s: sockets against the database: missing %d, duplicated %d, out of order %d, not their user's %d",
+					t.Target, c.Missing, c.Duplicated, c.OutOfOrder, c.Foreign))
+			}
+			if f.Error != "" {
+				errs = append(errs, fmt.Errorf("%s: the fault: %s", t.Target, f.Error))
+			}
 		}
 	}
 	return errs

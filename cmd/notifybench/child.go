@@ -146,7 +146,7 @@ func runChild(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 		cancel()
 	}()
 
-	g := newGroup(in.WS, in.Timeout)
+	g := newGroup(in.WS, in.Timeout, false)
 	connected := make(chan struct{})
 	go func() {
 		defer close(connected)

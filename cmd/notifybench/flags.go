@@ -50,6 +50,10 @@ type options struct {
 	notifydEnv []string // more KEY=VALUE for the started instances
 	publishTo  string   // "all" instances, or the "first" only
 
+	fault     string        // "", kill, pgterm or natsrestart: a fault mid-publishing (fault.go)
+	faultAt   time.Duration // after the first publish
+	faultDown time.Duration // kill, natsrestart: time down before the restart
+
 	args []string // the command line, for the report
 }
 
@@ -69,6 +73,7 @@ connect times, publish→frame latency, throughput, RSS per socket and errors.
   notifybench -notifyd=false -raw -users 50 -sockets 100 -rate 200   # baseline only
   notifybench -start 1 -notifyd-bin /tmp/notifyd -floor -raw -rate 0  # notifyd, floor and raw in turn
   notifybench -start 2 -notifyd-bin /tmp/notifyd -users 1000 -sockets 2000 -rate 0   # two instances
+  notifybench -start 2 -notifyd-bin /tmp/notifyd -rate 500 -duration 20s -fault kill   # without, then with a kill -9
 
 Flags:`
 
@@ -118,6 +123,11 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 		return nil
 	})
 	fs.StringVar(&o.publishTo, "publish-to", "all", "with several instances: publish to \"all\" in turn, or to the \"first\" only")
+	fs.StringVar(&o.fault, "fault", "", "with -start 2 or more: run once without a fault, then once with `F` mid-publishing, and check every socket against the database: "+
+		"kill (SIGKILL the last instance, restart it on its ports), pgterm (pg_terminate_backend of the listeners; postgres broker), "+
+		"natsrestart (kill and restart a nats-server the tool starts for the run; nats broker)")
+	fs.DurationVar(&o.faultAt, "fault-at", 5*time.Second, "with -fault: when the fault hits, after the first publish")
+	fs.DurationVar(&o.faultDown, "fault-down", time.Second, "with -fault kill or natsrestart: how long the instance or server stays down")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, usageText)
 		fs.VisitAll(func(f *flag.Flag) {
@@ -149,6 +159,11 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	}
 	if o.prefix == "" {
 		o.prefix = "bench" + randomSuffix()
+	}
+	if o.fault != "" {
+		// A publisher retries a create whose answer a fault lost; only an
+		// Idempotency-Key makes that retry safe (the Go client's default).
+		o.keys = true
 	}
 	return o, o.validate()
 }

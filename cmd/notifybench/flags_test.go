@@ -41,6 +41,13 @@ func TestParseFlags(t *testing.T) {
 		{"bad publish-to", []string{"-key", "k", "-publish-to", "some"}, "", "-publish-to"},
 		{"bad notifyd-env", []string{"-start", "1", "-notifyd-bin", "x", "-notifyd-env", "novalue"}, "", "KEY=VALUE"},
 		{"db scheme", []string{"-notifyd=false", "-floor", "-db", "mysql://x/y"}, "", "-db"},
+		{"fault unknown", []string{"-start", "2", "-notifyd-bin", "x", "-fault", "reboot"}, "", "-fault"},
+		{"fault on one instance", []string{"-start", "1", "-notifyd-bin", "x", "-fault", "kill"}, "", "-start 2"},
+		{"fault with raw", []string{"-start", "2", "-notifyd-bin", "x", "-fault", "kill", "-raw"}, "", "-raw"},
+		{"fault with children", []string{"-start", "2", "-notifyd-bin", "x", "-fault", "kill", "-procs", "2"}, "", "-procs"},
+		{"fault after publishing", []string{"-start", "2", "-notifyd-bin", "x", "-fault", "kill", "-duration", "5s"}, "", "-fault-at"},
+		{"pgterm on nats", []string{"-start", "2", "-notifyd-bin", "x", "-fault", "pgterm", "-broker", "nats"}, "", "postgres broker"},
+		{"natsrestart on postgres", []string{"-start", "2", "-notifyd-bin", "x", "-fault", "natsrestart"}, "", "-broker nats"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,6 +81,18 @@ func TestStartMakesAKey(t *testing.T) {
 	}
 	if len(o.key) < 32 || !o.clusterOn() {
 		t.Errorf("key %q (want 32 characters or more), cluster %v (want on)", o.key, o.clusterOn())
+	}
+}
+
+// TestFaultSendsKeys: a -fault run retries creates through the fault,
+// which only an Idempotency-Key makes safe.
+func TestFaultSendsKeys(t *testing.T) {
+	o, err := parseFlags([]string{"-start", "2", "-notifyd-bin", "/tmp/notifyd", "-fault", "kill"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.keys || o.summary().Fault != "kill" {
+		t.Errorf("keys %v (want on), summary fault %q (want kill)", o.keys, o.summary().Fault)
 	}
 }
 

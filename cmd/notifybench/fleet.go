@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -26,6 +28,7 @@ type fleetStats struct {
 	LastFrame      int64            `json:"last_frame"`
 	Latency        histSnapshot     `json:"latency"`
 	CloseCodes     map[string]int64 `json:"close_codes,omitempty"`
+	Recovery       recoveryStats    `json:"recovery"` // -fault runs only
 	Final          bool             `json:"final,omitempty"`
 	Error          string           `json:"error,omitempty"`
 }
@@ -48,6 +51,7 @@ func (s *fleetStats) add(o fleetStats) {
 	s.LastFrame = max(s.LastFrame, o.LastFrame)
 	s.Latency.merge(o.Latency)
 	s.CloseCodes = addCounts(s.CloseCodes, o.CloseCodes)
+	s.Recovery.add(o.Recovery)
 	if o.Error != "" {
 		s.Error = joinErrors(s.Error, o.Error)
 	}
@@ -86,6 +90,7 @@ type fleetConfig struct {
 	timeout     time.Duration // per socket
 	connectRate float64       // new sockets per second over the whole fleet, 0: unlimited
 	procs       int           // child processes; 0: this process
+	resume      bool          // sockets resume after a drop (-fault; this process only)
 	exe         string        // this program, for the children
 	stderr      io.Writer
 }
@@ -94,9 +99,12 @@ type fleetConfig struct {
 // when connecting is done.
 func startFleet(ctx context.Context, cfg fleetConfig, specs []socketSpec) (*fleet, error) {
 	if cfg.procs == 0 {
-		g := newGroup(cfg.wsURL, cfg.timeout)
+		g := newGroup(cfg.wsURL, cfg.timeout, cfg.resume)
 		go g.connect(ctx, specs, cfg.connectRate)
 		return &fleet{local: g}, nil
+	}
+	if cfg.resume {
+		return nil, errors.New("resuming sockets (-fault) are held by the tool's own process, not by child processes")
 	}
 	f := &fleet{}
 	per := (len(specs) + cfg.procs - 1) / cfg.procs
@@ -140,6 +148,16 @@ func (f *fleet) delivered() int64 {
 		n += c.delivered()
 	}
 	return n
+}
+
+// tracks are the resuming sockets of a -fault run (held by this process).
+func (f *fleet) tracks() []*track {
+	if f.local == nil {
+		return nil
+	}
+	f.local.mu.Lock()
+	defer f.local.mu.Unlock()
+	return slices.Clone(f.local.tracks)
 }
 
 // pids are the child processes holding the sockets.

@@ -34,6 +34,8 @@ type instances struct {
 	admin  string // -db: the server where the database was created
 	dbName string
 	procs  []*instance
+	bin    string   // the notifyd binary, for a restart
+	env    []string // their environment without the ports, for a restart
 }
 
 // instance is one started notifyd.
@@ -47,7 +49,7 @@ type instance struct {
 // after the other (the first one migrates the schema), each ready before
 // the next starts. Their output goes to stderr.
 func startInstances(ctx context.Context, o options, stderr io.Writer) (*instances, error) {
-	is := &instances{admin: o.dbURL, dbName: "notifybench_" + randomHex(8)}
+	is := &instances{admin: o.dbURL, dbName: "notifybench_" + randomHex(8), bin: o.notifydBin}
 	dbURL, err := withDatabase(o.dbURL, is.dbName)
 	if err != nil {
 		return nil, err
@@ -55,12 +57,12 @@ func startInstances(ctx context.Context, o options, stderr io.Writer) (*instance
 	if err := adminExec(ctx, o.dbURL, "CREATE DATABASE "+is.dbName); err != nil {
 		return nil, err
 	}
-	env := instanceEnv(os.Environ(), o, dbURL)
+	is.env = instanceEnv(os.Environ(), o, dbURL)
 	for i := range o.start {
-		in, err := startInstance(ctx, o, env, stderr)
+		in, err := startInstance(ctx, o.notifydBin, is.env, stderr)
 		for attempt := 2; err != nil && attempt <= startAttempts && ctx.Err() == nil; attempt++ {
 			fmt.Fprintf(stderr, "warning: start notifyd %d: %v; trying again\n", i+1, err)
-			in, err = startInstance(ctx, o, env, stderr)
+			in, err = startInstance(ctx, o.notifydBin, is.env, stderr)
 		}
 		if err != nil {
 			is.stop(stderr)
@@ -106,7 +108,7 @@ func instanceEnv(environ []string, o options, dbURL string) []string {
 
 // startInstance starts one process on free loopback ports and waits until
 // its /readyz answers 200.
-func startInstance(ctx context.Context, o options, env []string, stderr io.Writer) (*instance, error) {
+func startInstance(ctx context.Context, bin string, env []string, stderr io.Writer) (*instance, error) {
 	httpPort, err := freePort()
 	if err != nil {
 		return nil, err
@@ -116,8 +118,17 @@ func startInstance(ctx context.Context, o options, env []string, stderr io.Write
 		return nil, err
 	}
 	httpAddr, wsAddr := "127.0.0.1:"+strconv.Itoa(httpPort), "127.0.0.1:"+strconv.Itoa(wsPort)
-	in := &instance{ep: endpoint{HTTP: "http://" + httpAddr, WS: "ws://" + wsAddr + "/ws"}, exited: make(chan struct{})}
-	in.cmd = exec.Command(o.notifydBin, "-config", "/dev/null")
+	return launchInstance(ctx, bin, env, endpoint{HTTP: "http://" + httpAddr, WS: "ws://" + wsAddr + "/ws"}, stderr)
+}
+
+// launchInstance starts one process listening at ep and waits until its
+// /readyz answers 200. A restart after a kill (-fault kill) calls it with
+// the endpoint of the killed process, so its clients find it again.
+func launchInstance(ctx context.Context, bin string, env []string, ep endpoint, stderr io.Writer) (*instance, error) {
+	httpAddr := strings.TrimPrefix(ep.HTTP, "http://")
+	wsAddr := strings.TrimSuffix(strings.TrimPrefix(ep.WS, "ws://"), "/ws")
+	in := &instance{ep: ep, exited: make(chan struct{})}
+	in.cmd = exec.Command(bin, "-config", "/dev/null")
 	in.cmd.Env = append(slices.Clip(env), // after -notifyd-env: the ports are the tool's to choose
 		"NOTIFYD_HTTP_ADDR="+httpAddr, "NOTIFYD_WS_ADDR="+wsAddr,
 		"NOTIFYD_HTTP_PUBLIC_URL="+in.ep.HTTP, "NOTIFYD_WS_PUBLIC_URL="+in.ep.WS)

@@ -73,10 +73,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	sum := summary{Config: opts.summary(), Command: commandLine(opts.args), Load: loadSummary{Start: loadAverage()}}
 	var errs []error
 	if opts.notifyd {
-		ts, err := b.runNotifyd(ctx)
+		ts, err := b.runNotifyd(ctx, "")
 		sum.Notifyd = ts
 		if err != nil {
 			errs = append(errs, fmt.Errorf("notifyd: %w", err))
+		}
+	}
+	if opts.fault != "" && ctx.Err() == nil {
+		// The same load again on fresh instances, with the fault.
+		ts, err := b.runNotifyd(ctx, opts.fault)
+		sum.Fault = ts
+		if err != nil {
+			errs = append(errs, fmt.Errorf("notifyd %s: %w", opts.fault, err))
 		}
 	}
 	if opts.floor && ctx.Err() == nil {
@@ -103,7 +111,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		sum.Interrupted = "signal"
 		errs = append(errs, errors.New("interrupted"))
 	}
-	if opts.check {
+	if opts.check || opts.fault != "" {
+		// A -fault run is a check: what it measures is that nothing is lost.
 		errs = append(errs, sum.correctness()...)
 	}
 	for _, err := range errs {

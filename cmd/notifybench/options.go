@@ -7,12 +7,15 @@ import (
 	"strings"
 )
 
+// flagCheck is one rule of validate: the message names the flag at fault.
+type flagCheck struct {
+	bad bool
+	msg string
+}
+
 // validate checks the options and names the flag at fault.
 func (o options) validate() error {
-	checks := []struct {
-		bad bool
-		msg string
-	}{
+	checks := []flagCheck{
 		{!o.notifyd && !o.raw && !o.floor, "nothing to run: -notifyd=false needs -raw or -floor"},
 		{o.notifyd && o.key == "", "-key (or NOTIFYBENCH_KEY) is required to use the publisher API"},
 		{o.users < 1, "-users must be at least 1"},
@@ -40,6 +43,7 @@ func (o options) validate() error {
 		{o.broker != "" && !o.clusterOn(), "-broker needs cluster mode (-cluster, or -start 2 or more)"},
 		{o.publishTo != "all" && o.publishTo != "first", `-publish-to must be "all" or "first"`},
 	}
+	checks = append(checks, o.faultChecks()...)
 	for _, c := range checks {
 		if c.bad {
 			return errors.New(c.msg)
@@ -54,6 +58,28 @@ func (o options) validate() error {
 		return checkEndpoints(o.httpURL, o.wsURL)
 	}
 	return nil
+}
+
+// faultChecks are the checks of -fault and its flags.
+func (o options) faultChecks() []flagCheck {
+	if o.fault == "" {
+		return nil
+	}
+	broker := o.broker
+	if broker == "" {
+		broker = "postgres"
+	}
+	return []flagCheck{
+		{o.fault != faultKill && o.fault != faultPGTerm && o.fault != faultNATSRestart, "-fault must be kill, pgterm or natsrestart"},
+		{o.start < 2, "-fault needs -start 2 or more: a cluster the tool started"},
+		{o.raw || o.floor, "-fault runs notifyd only: not with -raw or -floor"},
+		{o.batch > 0 || o.fanout, "-fault takes one request per notification: not with -batch or -fanout"},
+		{o.procs > 0 || o.sockets > maxSocketsPerProcess, fmt.Sprintf("-fault holds its sockets in the tool's own process: no -procs, at most %d sockets", maxSocketsPerProcess)},
+		{o.faultAt <= 0 || o.faultAt >= o.duration, "-fault-at must be within -duration"},
+		{o.faultDown < 0, "-fault-down must not be negative"},
+		{o.fault == faultPGTerm && broker != "postgres", "-fault pgterm needs the postgres broker"},
+		{o.fault == faultNATSRestart && broker != "nats", "-fault natsrestart needs -broker nats"},
+	}
 }
 
 // clusterOn reports whether the started instances run in cluster mode.
@@ -125,6 +151,9 @@ type configSummary struct {
 	Cluster         bool    `json:"cluster,omitempty"`
 	Broker          string  `json:"broker,omitempty"`
 	PublishTo       string  `json:"publish_to,omitempty"` // with several instances
+	Fault           string  `json:"fault,omitempty"`
+	FaultAt         float64 `json:"fault_at_s,omitempty"`
+	FaultDown       float64 `json:"fault_down_s,omitempty"`
 }
 
 func (o options) summary() configSummary {
@@ -141,6 +170,10 @@ func (o options) summary() configSummary {
 		c.HTTP, c.WS = o.httpURL, o.wsURL
 	} else {
 		c.Started, c.Cluster, c.Broker = o.start, o.clusterOn(), o.broker
+		c.Fault = o.fault
+		if o.fault != "" {
+			c.FaultAt, c.FaultDown = o.faultAt.Seconds(), o.faultDown.Seconds()
+		}
 	}
 	if o.start > 1 || len(o.endpoints()) > 1 {
 		c.PublishTo = o.publishTo

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -190,6 +191,20 @@ func benchDB(tb testing.TB) string {
 	return u
 }
 
+// buildNotifyd builds notifyd from this tree for the started instances.
+func buildNotifyd(tb testing.TB) string {
+	tb.Helper()
+	bin := filepath.Join(tb.TempDir(), "notifyd")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/notifyd/notifyd/cmd/notifyd").CombinedOutput()
+	switch {
+	case errors.Is(err, exec.ErrNotFound):
+		tb.Skip("go tool not found: cannot build notifyd")
+	case err != nil:
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // countRows returns the single count of query on dbURL.
 func countRows(tb testing.TB, dbURL, query string, args ...any) int {
 	tb.Helper()
@@ -240,14 +255,7 @@ func TestFloorSmoke(t *testing.T) {
 // that the run's database is dropped.
 func TestStartedSmoke(t *testing.T) {
 	db := benchDB(t)
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go tool not found: cannot build notifyd")
-	}
-	bin := filepath.Join(t.TempDir(), "notifyd")
-	if out, err := exec.Command(gobin, "build", "-o", bin, "github.com/notifyd/notifyd/cmd/notifyd").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildNotifyd(t)
 	const databases = "SELECT count(*) FROM pg_database WHERE datname LIKE 'notifybench\\_%'"
 	before := countRows(t, db, databases)
 	common := []string{"-notifyd-bin", bin, "-db", db, "-users", "3", "-sockets", "6", "-rate", "50",

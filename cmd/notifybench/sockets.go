@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -37,6 +35,13 @@ type group struct {
 	wsURL   string
 	timeout time.Duration // per socket: dial + auth + hello
 	hc      *http.Client
+	// resume: a socket that drops reconnects and resumes with after_id,
+	// as the JS client does, and keeps every id it received (-fault; see
+	// resume.go). Otherwise a dropped socket stays closed.
+	resume bool
+	burst  time.Duration // catchUpBurst (resume.go)
+	done   chan struct{} // closed by close: reconnects stop
+	resumed
 
 	connectLat histogram // per socket, dial to hello
 	latency    histogram // publish stamp to frame receipt
@@ -48,6 +53,7 @@ type group struct {
 
 	mu             sync.Mutex // guards the fields below
 	conns          []*websocket.Conn
+	tracks         []*track // with resume: every socket, whatever connection it is on
 	connectErrors  map[string]int64
 	closeCodes     map[string]int64
 	failedSockets  []int
@@ -57,10 +63,13 @@ type group struct {
 	readers sync.WaitGroup
 }
 
-func newGroup(wsURL string, timeout time.Duration) *group {
+func newGroup(wsURL string, timeout time.Duration, resume bool) *group {
 	return &group{
 		wsURL:         wsURL,
 		timeout:       timeout,
+		resume:        resume,
+		burst:         catchUpBurst,
+		done:          make(chan struct{}),
 		hc:            newHTTPClient(0, dialConcurrency),
 		connectErrors: map[string]int64{},
 		closeCodes:    map[string]int64{},
@@ -110,7 +119,7 @@ func acquire(ctx context.Context, sem chan struct{}) bool {
 func (g *group) open(ctx context.Context, s socketSpec) {
 	g.attempted.Add(1)
 	start := time.Now()
-	c, err := g.dialAuth(ctx, s)
+	c, unread, err := g.dialAuth(ctx, s, -1)
 	if err != nil {
 		g.fail(s.Index, err)
 		return
@@ -125,53 +134,16 @@ func (g *group) open(ctx context.Context, s socketSpec) {
 		g.connectErrors["closed before use"]++
 		return
 	}
-	g.conns = append(g.conns, c)
 	g.connected.Add(1)
 	g.readers.Add(1)
+	if g.resume {
+		t := &track{spec: s, base: unread, conn: c}
+		g.tracks = append(g.tracks, t)
+		go g.follow(t)
+		return
+	}
+	g.conns = append(g.conns, c)
 	go g.read(c)
-}
-
-// dialAuth performs the protocol's opening: upgrade, auth message, hello.
-func (g *group) dialAuth(ctx context.Context, s socketSpec) (*websocket.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, g.timeout)
-	defer cancel()
-	wsURL := g.wsURL
-	if s.WS != "" {
-		wsURL = s.WS
-	}
-	c, resp, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{
-		HTTPClient:      g.hc,
-		CompressionMode: websocket.CompressionDisabled,
-	})
-	if err != nil {
-		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-			return nil, fmt.Errorf("upgrade refused: http %d", resp.StatusCode)
-		}
-		return nil, err
-	}
-	c.SetReadLimit(1 << 20)
-	auth, err := json.Marshal(struct {
-		Type   string `json:"type"`
-		Secret string `json:"secret"`
-	}{"auth", s.Secret})
-	if err != nil {
-		c.CloseNow()
-		return nil, err
-	}
-	if err := c.Write(ctx, websocket.MessageText, auth); err != nil {
-		c.CloseNow()
-		return nil, err
-	}
-	_, data, err := c.Read(ctx)
-	if err != nil {
-		c.CloseNow()
-		return nil, err
-	}
-	if typ := frameType(data); typ != "hello" {
-		c.CloseNow()
-		return nil, fmt.Errorf("first message is %q, not hello", typ)
-	}
-	return c, nil
 }
 
 // fail counts a socket that could not be opened.
@@ -236,9 +208,16 @@ func (g *group) recordClose(err error) {
 // at a time, falling back to dropping the rest when ctx ends.
 func (g *group) close(ctx context.Context) {
 	g.mu.Lock()
-	g.closing.Store(true)
+	if !g.closing.Swap(true) {
+		close(g.done)
+	}
 	conns := g.conns
 	g.conns = nil
+	for _, t := range g.tracks {
+		if c := t.current(); c != nil {
+			conns = append(conns, c)
+		}
+	}
 	g.mu.Unlock()
 	sem := make(chan struct{}, closeConcurrency)
 	var wg sync.WaitGroup
@@ -276,6 +255,7 @@ func (g *group) stats() fleetStats {
 		LastFrame:      g.lastFrame.Load(),
 		Latency:        g.latency.snapshot(),
 		CloseCodes:     copyCounts(g.closeCodes),
+		Recovery:       g.resumed.stats(),
 	}
 }
 

@@ -17,8 +17,11 @@ type summary struct {
 	Config  configSummary  `json:"config"`
 	Load    loadSummary    `json:"load"`
 	Notifyd *targetSummary `json:"notifyd,omitempty"`
-	Floor   *targetSummary `json:"floor,omitempty"`
-	Raw     *targetSummary `json:"raw,omitempty"`
+	// Fault is the pass with the fault of -fault; Notifyd is then the
+	// same run without it.
+	Fault *targetSummary `json:"fault,omitempty"`
+	Floor *targetSummary `json:"floor,omitempty"`
+	Raw   *targetSummary `json:"raw,omitempty"`
 	// Ratio is notifyd's delivered frames/s divided by the raw baseline's,
 	// present when both ran.
 	Ratio *float64 `json:"ratio,omitempty"`
@@ -45,6 +48,7 @@ type targetSummary struct {
 	Publish   publishSummary  `json:"publish"`
 	Delivery  deliverySummary `json:"delivery"`
 	CPU       *cpuSummary     `json:"cpu,omitempty"`   // while publishing
+	Fault     *faultSummary   `json:"fault,omitempty"` // a pass of -fault
 	Error     string          `json:"error,omitempty"` // a child process failed
 }
 
@@ -170,7 +174,7 @@ func perSecond(n int64, d time.Duration) float64 {
 // finish computes the comparison and the ratio of delivered frames/s,
 // notifyd to raw.
 func (s *summary) finish() {
-	if rows := comparison(s.Notifyd, s.Floor, s.Raw); len(rows) > 1 {
+	if rows := comparison(s.Notifyd, s.Fault, s.Floor, s.Raw); len(rows) > 1 {
 		s.Comparison = rows
 	}
 	if s.Notifyd == nil || s.Raw == nil || s.Raw.Delivery.FramesPerSec == 0 {
@@ -204,17 +208,20 @@ func (s summary) writeText(w io.Writer) {
 		fmt.Fprintf(w, "notifyd: %d started instance(s), cluster %v, broker %q, publishing to %s\n",
 			c.Started, c.Cluster, c.Broker, cmp.Or(c.PublishTo, "it"))
 	}
-	for _, t := range []*targetSummary{s.Notifyd, s.Floor, s.Raw} {
+	for _, t := range []*targetSummary{s.Notifyd, s.Fault, s.Floor, s.Raw} {
 		if t != nil {
 			t.writeText(w)
 		}
+	}
+	if s.Fault != nil {
+		writeFaults(w, s.Notifyd, s.Fault)
 	}
 	if s.Ratio != nil {
 		fmt.Fprintf(w, "\nratio (delivered frames/s, notifyd ÷ raw): %.3f\n", *s.Ratio)
 	}
 	if len(s.Comparison) > 0 {
 		writeComparison(w, s.Comparison)
-		writeCPU(w, s.Notifyd, s.Floor, s.Raw)
+		writeCPU(w, s.Notifyd, s.Fault, s.Floor, s.Raw)
 	}
 	fmt.Fprintf(w, "\nload average (1, 5, 15 min): %s at start, %s at end\ncommand: %s\n", s.Load.Start, s.Load.End, s.Command)
 	if s.Interrupted != "" {
@@ -233,7 +240,7 @@ func (t *targetSummary) writeText(w io.Writer) {
 	case name == "floor":
 		name = "persisted floor (the bare fan-out's handler + one pgx insert and commit, own process)"
 	case t.Instances > 1:
-		name = fmt.Sprintf("notifyd (%d instances)", t.Instances)
+		name = fmt.Sprintf("%s (%d instances)", name, t.Instances)
 	}
 	fmt.Fprintf(w, "\n%s\n", name)
 	so := t.Sockets

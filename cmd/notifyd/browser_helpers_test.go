@@ -100,6 +100,15 @@ type tab struct {
 	sockets atomic.Int64 // websockets the page opened
 }
 
+// browserTab starts notifyd with env (browserEnv, perhaps changed) and
+// opens its page in one tab of a new browser: the start of most browser
+// tests.
+func browserTab(tb testing.TB, env map[string]string) (*instance, *tab) {
+	tb.Helper()
+	in := start(tb, env)
+	return in, openTab(tb, newBrowser(tb), "tab", in.HTTPURL)
+}
+
 // openTab opens url in a new tab of browser, after the steps of before
 // (beforeLoad scripts, cookies).
 func openTab(tb testing.TB, browser context.Context, name, url string, before ...chromedp.Action[chromedp.Void]) *tab {

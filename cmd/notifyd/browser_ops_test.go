@@ -18,8 +18,7 @@ import (
 // shows the login form with no failed request in the console (the session
 // probe answers 200 {"user": null}, not 401).
 func TestBrowserLoggedOutVisitIsQuiet(t *testing.T) {
-	in := start(t, browserEnv(t))
-	a := openTab(t, newBrowser(t), "tab", in.HTTPURL)
+	_, a := browserTab(t, browserEnv(t))
 	a.waitFor("login form", `!`+q("auth")+`.hidden && `+q("boot")+`.hidden`, settle)
 	a.do(chromedp.Reload())
 	a.waitFor("login form after reload", `!`+q("auth")+`.hidden && `+q("boot")+`.hidden`, settle)
@@ -84,8 +83,7 @@ func TestBrowserOfflineHintKeepsTrying(t *testing.T) {
 // TestBrowserFailingTaskStopsShort: a failing task's bar stops where it
 // failed and says so; it never shows 100 % or "Done" before "Task failed".
 func TestBrowserFailingTaskStopsShort(t *testing.T) {
-	in := start(t, browserEnv(t))
-	a := openTab(t, newBrowser(t), "tab", in.HTTPURL)
+	_, a := browserTab(t, browserEnv(t))
 	a.signUp("ivy")
 	// Record every state the bars go through, however briefly.
 	evalIn[bool](a, `(window.seen = [], new MutationObserver(() => {
@@ -112,8 +110,7 @@ func TestBrowserFailingTaskStopsShort(t *testing.T) {
 // TestBrowserReadLooksRead: an unread item has its style's coloured bar; a
 // read one has none, so the two never look alike.
 func TestBrowserReadLooksRead(t *testing.T) {
-	in := start(t, browserEnv(t))
-	a := openTab(t, newBrowser(t), "tab", in.HTTPURL)
+	in, a := browserTab(t, browserEnv(t))
 	a.signInExternal(in, "joan")
 	a.openPanel()
 	read := publish(t, in, "joan", "Old news", "", "warning")

@@ -42,17 +42,3 @@ func TestBrowserLoginCSRF(t *testing.T) {
 	victim := openTab(t, browser, "victim", in.HTTPURL)
 	victim.waitFor("the login form, not mallory's inbox", `!`+q("auth")+`.hidden && `+q("app")+`.hidden`, settle)
 }
-
-// TestBrowserTaskDemoOff: with demo.tasks = false the page hides the task
-// form (it would only fail with 404).
-func TestBrowserTaskDemoOff(t *testing.T) {
-	env := browserEnv(t)
-	env["NOTIFYD_DEMO_TASKS"] = "false"
-	in := start(t, env)
-	a := openTab(t, newBrowser(t), "tab", in.HTTPURL)
-	a.signUp("tess")
-	if !evalIn[bool](a, q("task-form")+`.hidden`) {
-		t.Fatal("the task form is shown with the task demo off")
-	}
-	a.noConsoleErrors()
-}

@@ -21,8 +21,7 @@ import (
 )
 
 func TestBrowserSignUpLogInLogOut(t *testing.T) {
-	in := start(t, browserEnv(t))
-	a := openTab(t, newBrowser(t), "tab", in.HTTPURL)
+	in, a := browserTab(t, browserEnv(t))
 
 	// A refused sign-up shows the API's own message next to the form.
 	var apiErr struct {
@@ -164,8 +163,7 @@ func TestBrowserInbox(t *testing.T) {
 // TestBrowserTaskDemo starts the demo task from its form: a progress bar
 // moves, then the task's notification arrives and the bar goes away.
 func TestBrowserTaskDemo(t *testing.T) {
-	in := start(t, browserEnv(t))
-	a := openTab(t, newBrowser(t), "tab", in.HTTPURL)
+	in, a := browserTab(t, browserEnv(t))
 	const ext = "finn"
 	a.signInExternal(in, ext)
 	a.openPanel()
@@ -201,13 +199,25 @@ func TestBrowserTaskDemo(t *testing.T) {
 	a.noConsoleErrors()
 }
 
+// TestBrowserTaskDemoOff: with demo.tasks = false the page hides the task
+// form (it would only fail with 404).
+func TestBrowserTaskDemoOff(t *testing.T) {
+	env := browserEnv(t)
+	env["NOTIFYD_DEMO_TASKS"] = "false"
+	_, a := browserTab(t, env)
+	a.signUp("tess")
+	if !evalIn[bool](a, q("task-form")+`.hidden`) {
+		t.Fatal("the task form is shown with the task demo off")
+	}
+	a.noConsoleErrors()
+}
+
 // TestBrowserReconnect restarts notifyd on the same ports under an open
 // page: the indicator shows reconnecting, then connected, and a
 // notification stored during the outage appears exactly once.
 func TestBrowserReconnect(t *testing.T) {
 	env := browserEnv(t)
-	in := start(t, env)
-	a := openTab(t, newBrowser(t), "tab", in.HTTPURL)
+	in, a := browserTab(t, env)
 	const ext = "gus"
 	uid := a.signInExternal(in, ext)
 	a.openPanel()

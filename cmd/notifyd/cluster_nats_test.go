@@ -48,7 +48,7 @@ func TestNATSForgeries(t *testing.T) {
 	if err := notifyOne(t, a, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	onB := testkit.Connect(t, b.WSURL, testkit.SecretAuth(aliceSecret, -1), nil).Collect(t)
+	onB := b.connect(t, aliceSecret).Collect(t)
 
 	prefix := env["NOTIFYD_CLUSTER_NATS_SUBJECT_PREFIX"]
 	userSubject := fmt.Sprintf("%s.u.%d", prefix, alice)

@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
-
 	"github.com/notifyd/notifyd/client"
 	"github.com/notifyd/notifyd/internal/testkit"
+	"github.com/notifyd/notifyd/store/storetest"
 	"github.com/notifyd/notifyd/wsserver"
 )
 
@@ -56,10 +56,10 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 		s    *testkit.Collector
 	}
 	clients := []tab{
-		{"alice on A", alice, testkit.Connect(t, a.WSURL, testkit.SecretAuth(aliceSecret, -1), nil).Collect(t)},
-		{"alice on B", alice, testkit.Connect(t, b.WSURL, testkit.SecretAuth(aliceSecret, -1), nil).Collect(t)},
-		{"bob on A", bob, testkit.Connect(t, a.WSURL, testkit.SecretAuth(bobSecret, -1), nil).Collect(t)},
-		{"bob on B", bob, testkit.Connect(t, b.WSURL, testkit.SecretAuth(bobSecret, -1), nil).Collect(t)},
+		{"alice on A", alice, a.connect(t, aliceSecret).Collect(t)},
+		{"alice on B", alice, b.connect(t, aliceSecret).Collect(t)},
+		{"bob on A", bob, a.connect(t, bobSecret).Collect(t)},
+		{"bob on B", bob, b.connect(t, bobSecret).Collect(t)},
 	}
 
 	t.Run("publishers on both instances", func(t *testing.T) {
@@ -157,7 +157,7 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 
 	t.Run("logout on A closes the session's sockets on B", func(t *testing.T) {
 		other := a.session(t, "alice")
-		phone := testkit.Connect(t, b.WSURL, testkit.SecretAuth(other, -1), nil).Collect(t)
+		phone := b.connect(t, other).Collect(t)
 		if code := a.api(t, "DELETE", "/api/sessions/current", other, nil, nil); code != http.StatusNoContent {
 			t.Fatalf("logout: status %d", code)
 		}
@@ -176,7 +176,7 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 
 	t.Run("log out everywhere on A closes every session's sockets on B", func(t *testing.T) {
 		s1, s2 := a.session(t, "alice"), a.session(t, "alice")
-		phones := []*testkit.Collector{testkit.Connect(t, b.WSURL, testkit.SecretAuth(s1, -1), nil).Collect(t), testkit.Connect(t, b.WSURL, testkit.SecretAuth(s2, -1), nil).Collect(t)}
+		phones := []*testkit.Collector{b.connect(t, s1).Collect(t), b.connect(t, s2).Collect(t)}
 		if code := a.api(t, "DELETE", "/api/sessions", s1, nil, nil); code != http.StatusNoContent {
 			t.Fatalf("log out everywhere: status %d", code)
 		}
@@ -186,4 +186,53 @@ func clTwoInstances(t *testing.T, env map[string]string) {
 			}
 		}
 	})
+}
+
+// TestClusterListenerOutage kills the LISTEN connections of two instances
+// while both publish, then keeps one instance's listener away from the
+// database (through a proxy) for longer than cluster.max_listener_lag:
+// every notification still reaches every socket exactly once, and that
+// instance's /readyz is 503 while its listener is away, 200 once back.
+func TestClusterListenerOutage(t *testing.T) {
+	env := clusterEnv(t)
+	env["NOTIFYD_CLUSTER_MAX_LISTENER_LAG"] = "300ms"
+	proxy, viaProxy := storetest.ProxyURL(t, env["NOTIFYD_DATABASE_URL"])
+	envB := clClone(env)
+	envB["NOTIFYD_CLUSTER_LISTEN_URL"] = viaProxy
+
+	a := start(t, env)
+	b := start(t, envB)
+	// Clients that resume like the web inbox: an outage that leaves more
+	// missed notifications than a socket's queue holds closes it with 4008.
+	sockets := clThreeTabs(t, a, b)
+	testkit.Eventually(t, "two listeners", func() bool { return testkit.CountListeners(t, env["NOTIFYD_DATABASE_URL"]) == 2 })
+
+	traffic := clStartTraffic(a.publisher(t), b.publisher(t))
+
+	for round := range 3 {
+		traffic.progress(t, "publishing")
+		if n := testkit.TerminateListeners(t, env["NOTIFYD_DATABASE_URL"]); n != 2 {
+			t.Fatalf("round %d: terminated %d listener connections, want 2", round, n)
+		}
+		traffic.progress(t, "publishing while the listeners reconnect")
+		testkit.Eventually(t, "listeners back", func() bool { return testkit.CountListeners(t, env["NOTIFYD_DATABASE_URL"]) == 2 })
+	}
+
+	// B's listener cannot reach the database for longer than the lag.
+	proxy.Stop()
+	testkit.Eventually(t, "B not ready", func() bool { return clReadyz(b) == http.StatusServiceUnavailable })
+	if got := clReadyz(a); got != http.StatusOK {
+		t.Fatalf("A's readyz = %d while only B's listener is away", got)
+	}
+	traffic.progress(t, "publishing while B's listener is away")
+	proxy.Start(t)
+	testkit.Eventually(t, "B ready again", func() bool { return clReadyz(b) == http.StatusOK })
+	traffic.progress(t, "publishing after B is back")
+	traffic.halt(t)
+
+	clCheckTabs(t, env, sockets)
+	// After catching up, B told its sockets the fresh unread count.
+	if _, counts := sockets[1].c.stats(); counts == 0 {
+		t.Fatal("no unread_count message on B after its listener came back")
+	}
 }

@@ -97,7 +97,7 @@ func TestGarbageConnections(t *testing.T) {
 	if res := api.Call(context.Background(), testkit.Request{Method: "GET", Path: "/readyz"}); res.Status != http.StatusOK {
 		t.Fatalf("/readyz after the garbage: %v", res)
 	}
-	c := testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil)
+	c := in.connect(t, secret)
 	sent, err := pub.Notify(context.Background(), "garbage", client.NewNotification{Title: "still here"})
 	if err != nil {
 		t.Fatalf("publish after the garbage: %v", err)

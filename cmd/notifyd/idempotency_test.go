@@ -22,10 +22,7 @@ import (
 func TestIdempotentRetryAfterLostResponse(t *testing.T) {
 	in := start(t, testEnv(t))
 	_, secret := in.external(t, "alice")
-	tabs := []*testkit.Socket{
-		testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil),
-		testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil),
-	}
+	tabs := []*testkit.Socket{in.connect(t, secret), in.connect(t, secret)}
 
 	const body = `{"title":"Video ready","url":"/videos/7"}`
 	path := "/api/publisher/users/alice/notifications"

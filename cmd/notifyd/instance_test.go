@@ -206,3 +206,10 @@ func (in *instance) external(tb testing.TB, ext string) (int64, string) {
 	u, secret := testkit.NewExternalUser(tb, in.publisher(tb), ext)
 	return u.ID, secret
 }
+
+// connect opens a socket to the instance with a session secret (or a
+// token: the server tells them apart), starting at the user's newest id.
+func (in *instance) connect(tb testing.TB, secret string) *testkit.Socket {
+	tb.Helper()
+	return testkit.Connect(tb, in.WSURL, testkit.SecretAuth(secret, -1), nil)
+}

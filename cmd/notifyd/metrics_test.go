@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/notifyd/notifyd/internal/testkit"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -148,7 +147,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 
 	_, secret := in.external(t, "alice")
 	_, bobSecret := in.external(t, "bob")
-	tab := testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil)
+	tab := in.connect(t, secret)
 	s = in.waitMetric(t, "one open socket with its hello", func(s scrape) bool {
 		return s.value("notifyd_ws_open_sockets") == 1 &&
 			s.value("notifyd_ws_frames_delivered_total", "type", "hello") == 1
@@ -201,7 +200,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 	})
 
 	t.Run("slow reader is cut off", func(t *testing.T) {
-		stalled := testkit.Connect(t, in.WSURL, testkit.SecretAuth(bobSecret, -1), nil) // never read again
+		stalled := in.connect(t, bobSecret) // never read again
 		data := fmt.Sprintf(`{"type":"flood","data":"%s"}`, strings.Repeat("x", 16000))
 		deadline := time.Now().Add(30 * time.Second)
 		for i := 0; ; i++ {

@@ -40,10 +40,7 @@ func TestDatabaseOutage(t *testing.T) {
 	ctx := context.Background()
 
 	_, secret := testkit.NewExternalUser(t, in.publisher(t), "outage")
-	tabs := []*testkit.Socket{
-		testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil),
-		testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil),
-	}
+	tabs := []*testkit.Socket{in.connect(t, secret), in.connect(t, secret)}
 	before := api.Publish(ctx, testAPIKey, "outage", "before the outage")
 	if before.Status != http.StatusCreated {
 		t.Fatalf("publish before the outage: %v", before)

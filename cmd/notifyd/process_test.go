@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,24 +28,30 @@ func buildNotifyd(tb testing.TB) string {
 	return bin
 }
 
-// process is notifyd running as a child process.
+// process is notifyd running as a child process: the tests of signals,
+// of a kill -9 and of the process's own memory.
 type process struct {
-	HTTPURL, WSURL string
-	cmd            *exec.Cmd
-	out            *testkit.LogBuffer // stdout and stderr
-	exited         chan struct{}      // closed once the process has been waited for
+	*instance // HTTPURL and WSURL, for the API helpers
+	cmd       *exec.Cmd
+	out       *testkit.LogBuffer // stdout and stderr
+	exited    chan struct{}      // closed once the process has been waited for
 }
 
-// startProcess starts bin with env (and PATH, HOME) and waits for its
-// "listening" log line. It is killed in tb.Cleanup if still running.
+// startProcess starts bin with env (and the caller's environment but its
+// NOTIFYD_* variables) and waits for its "listening" log line. It is
+// stopped with terminate in tb.Cleanup if still running.
 func startProcess(tb testing.TB, bin string, env map[string]string) *process {
 	tb.Helper()
 	cmd := exec.Command(bin, "-config", "/dev/null")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "NOTIFYD_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &process{cmd: cmd, out: &testkit.LogBuffer{}, exited: make(chan struct{})}
+	p := &process{instance: &instance{}, cmd: cmd, out: &testkit.LogBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = p.out
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -57,27 +64,47 @@ func startProcess(tb testing.TB, bin string, env map[string]string) *process {
 	go func() {
 		_ = copyLog(stdout, p.out, ready)
 		// Wait only once stdout is drained (exec.Cmd's rule).
-		cmd.Wait()
+		_ = cmd.Wait()
 		close(p.exited)
 	}()
-	tb.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			cmd.Process.Kill()
-			<-p.exited
-		}
-	})
+	tb.Cleanup(func() { p.terminate(tb) })
 	select {
 	case l, ok := <-ready:
 		if !ok {
 			tb.Fatalf("notifyd exited before listening:\n%s", p.out.String())
 		}
 		p.HTTPURL, p.WSURL = l.HTTPURL, l.WSURL
-	case <-time.After(30 * time.Second):
-		tb.Fatalf("notifyd did not report listening in 30 s:\n%s", p.out.String())
+	case <-time.After(testkit.Timeout):
+		tb.Fatalf("notifyd did not report listening in %s:\n%s", testkit.Timeout, p.out.String())
 	}
 	return p
+}
+
+// kill ends the process with SIGKILL: no shutdown, no close frames.
+func (p *process) kill(tb testing.TB) {
+	tb.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		tb.Fatal(err)
+	}
+	<-p.exited
+}
+
+// terminate stops the process with SIGTERM, or SIGKILL if it hangs.
+func (p *process) terminate(tb testing.TB) {
+	tb.Helper()
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(testkit.Timeout):
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		<-p.exited
+		tb.Errorf("notifyd ignored SIGTERM:\n%s", p.out.String())
+	}
 }
 
 // wait waits for the process to exit and returns its exit code. The 30 s

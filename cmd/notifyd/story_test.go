@@ -20,8 +20,8 @@ func TestSeedStory(t *testing.T) {
 	in := start(t, testEnv(t))
 	_, secret := in.signup(t, "alice")
 
-	tab1 := testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil)
-	tab2 := testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil)
+	tab1 := in.connect(t, secret)
+	tab2 := in.connect(t, secret)
 
 	var task struct {
 		Task struct {
@@ -83,7 +83,7 @@ func TestSeedStory(t *testing.T) {
 func TestShutdownClosesSocketsGoingAway(t *testing.T) {
 	in := start(t, testEnv(t))
 	_, secret := in.signup(t, "bob")
-	c := testkit.Connect(t, in.WSURL, testkit.SecretAuth(secret, -1), nil)
+	c := in.connect(t, secret)
 	stopped := make(chan error, 1)
 	go func() { stopped <- in.stop(t) }()
 	_, err := c.Read(t)

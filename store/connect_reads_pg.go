@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/notifyd/notifyd/notify"
 )
@@ -135,17 +134,8 @@ func (s *Store) pgxQuery(ctx context.Context, texts []string, args []any, row fu
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	conn, err := s.sqlDB.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(driverConn any) error {
-		c, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("unexpected driver connection %T", driverConn)
-		}
-		rows, err := c.Conn().Query(ctx, sql, args...)
+	return s.withPgx(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, sql, args...)
 		if err != nil {
 			return err
 		}

@@ -94,7 +94,7 @@ func newNode(tb testing.TB, db config.Database, opt nodeOptions) *node {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	svc := notify.NewService(st, hub, l, notify.BatchConfig{}, slog.New(slog.DiscardHandler))
+	svc := notify.NewService(st, hub, l, notify.BatchConfig{}, slog.New(slog.DiscardHandler), nil)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -38,11 +38,11 @@ func benchServer(b *testing.B, level slog.Level) *Server {
 	hubCfg.Observer = m
 	hub := notify.NewHub(hubCfg)
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: level}))
-	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{MaxRows: 256, MaxWait: time.Millisecond}, logger)
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{MaxRows: 256, MaxWait: time.Millisecond}, logger, nil)
 	b.Cleanup(func() { _ = svc.Close(context.Background()) })
 	accCfg := notifytest.AccountsConfig()
 	accCfg.Password = notify.PasswordParams{MemoryKiB: 1024, Time: 1, Threads: 1}
-	acc, err := notify.NewAccounts(st, accCfg, nil)
+	acc, err := notify.NewAccounts(st, accCfg, nil, nil)
 	if err != nil {
 		b.Fatalf("new accounts: %v", err)
 	}

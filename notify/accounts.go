@@ -65,14 +65,19 @@ type Accounts struct {
 	// name that does not exist costs the same as a wrong password.
 	dummyHash string
 	hashes    *hashGate
+	// external learns the external users read or created here, for the
+	// Service it is shared with (ExternalIDs).
+	external *ExternalIDs
 }
 
 // NewAccounts returns an Accounts over store. tokens verifies the tokens
 // of the app's backend (auth.jwt); nil refuses every token with
 // "tokens are not configured". cfg comes from the validated [auth]
 // section (config.Default holds the defaults); a value config.Validate
-// would refuse is an error here too, not replaced by a default.
-func NewAccounts(store AccountStore, cfg AccountsConfig, tokens TokenVerifier) (*Accounts, error) {
+// would refuse is an error here too, not replaced by a default. external
+// is the cache of external ids it shares with Service; nil: one of its
+// own.
+func NewAccounts(store AccountStore, cfg AccountsConfig, tokens TokenVerifier, external *ExternalIDs) (*Accounts, error) {
 	switch {
 	case cfg.SessionTTL <= 0:
 		return nil, fmt.Errorf("notify: new accounts: session ttl must be positive, got %s", cfg.SessionTTL)
@@ -89,7 +94,7 @@ func NewAccounts(store AccountStore, cfg AccountsConfig, tokens TokenVerifier) (
 		return nil, err
 	}
 	return &Accounts{store: store, cfg: cfg, tokens: tokens, now: time.Now, dummyHash: dummy,
-		hashes: newHashGate(cfg.HashConcurrency, cfg.HashQueue)}, nil
+		hashes: newHashGate(cfg.HashConcurrency, cfg.HashQueue), external: externalOr(external)}, nil
 }
 
 // SessionTTL is how long a new session lives.
@@ -233,6 +238,7 @@ func (a *Accounts) EnsureExternalUser(ctx context.Context, externalID string, na
 	if err != nil {
 		return User{}, false, fmt.Errorf("notify: ensure external user: %w", err)
 	}
+	a.external.learnUser(u)
 	return u, created, nil
 }
 

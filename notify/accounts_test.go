@@ -33,7 +33,7 @@ func (l *lookupCounter) UserByName(ctx context.Context, name string) (notify.Use
 func newAccounts(tb testing.TB, st notify.AccountStore, cfg notify.AccountsConfig) *notify.Accounts {
 	tb.Helper()
 	cfg.Password = cheapPasswords()
-	acc, err := notify.NewAccounts(st, cfg, nil)
+	acc, err := notify.NewAccounts(st, cfg, nil, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

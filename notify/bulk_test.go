@@ -17,7 +17,7 @@ import (
 func TestBulkUserIDs(t *testing.T) {
 	st := storetest.Open(t)
 	hub := notify.NewHub(notifytest.HubConfig())
-	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{}, nil)
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{}, nil, nil)
 	t.Cleanup(func() { _ = svc.Close(context.Background()) })
 	ctx := context.Background()
 	nn := notify.NewNotification{Title: "t"}

@@ -86,7 +86,7 @@ func TestIdempotencyKeyRules(t *testing.T) {
 	noLeaks(t)
 	st := storetest.Open(t)
 	hub := notify.NewHub(notify.HubConfig{SendQueue: 100, MaxPerUser: 16})
-	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil, nil)
 	defer closeService(t, svc)
 	ctx := context.Background()
 	n := notify.NewNotification{Title: "Video ready"}

@@ -60,9 +60,21 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// HelloFrame is the first message after a successful auth.
+// HelloFrame is the first message after a successful auth, once per
+// connect. It is built in one buffer by User.appendJSON, the bytes
+// json.Marshal writes (TestHelloFrame holds it to them): json.Marshal of
+// the message and of the user inside it cost 8 allocations; a user
+// created_at json.Marshal refuses (a year past 9999) is left to it.
 func HelloFrame(u User, unread int64) []byte {
-	return mustJSON(helloMsg{Type: "hello", User: u, UnreadCount: unread})
+	if !jsonTime(u.CreatedAt) {
+		return mustJSON(helloMsg{Type: "hello", User: u, UnreadCount: unread})
+	}
+	b := make([]byte, 0, 160+len(u.Username)+len(u.ExternalID)+len(u.Name))
+	b = append(b, `{"type":"hello","user":`...)
+	b = u.appendJSON(b)
+	b = append(b, `,"unread_count":`...)
+	b = strconv.AppendInt(b, unread, 10)
+	return append(b, '}')
 }
 
 // NotificationFrame announces a new notification.

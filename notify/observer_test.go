@@ -69,7 +69,7 @@ func TestServiceMetrics(t *testing.T) {
 	st := storetest.Open(t)
 	reg := prometheus.NewRegistry()
 	hub := notify.NewHub(notify.HubConfig{SendQueue: 256, MaxPerUser: 16, Observer: metrics.New(reg)})
-	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil, nil)
 	ctx := context.Background()
 	alice := storetest.User(t, st, "alice")
 	bob := storetest.User(t, st, "bob")

@@ -105,8 +105,9 @@ type Service struct {
 	// the broker of the first and the last (watch.go).
 	watches watches
 
-	// external caches the user ids of external ids (service_external.go).
-	external knownExternal
+	// external caches the user ids of external ids, shared with Accounts
+	// (service_external.go).
+	external *ExternalIDs
 
 	// flights are the idempotency keys being carried out (idempotency.go).
 	flights flights
@@ -116,12 +117,13 @@ type Service struct {
 // broker to the sockets of hub (and of other instances, with a cluster
 // broker), grouping concurrent inserts within batch (database.batch_max_rows
 // and database.batch_max_wait). Close it to drain the notifications still
-// being committed.
-func NewService(store NotificationStore, hub *Hub, broker Broker, batch BatchConfig, logger *slog.Logger) *Service {
+// being committed. external is the cache of external ids it shares with
+// Accounts; nil: one of its own.
+func NewService(store NotificationStore, hub *Hub, broker Broker, batch BatchConfig, logger *slog.Logger, external *ExternalIDs) *Service {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{store: store, hub: hub, broker: broker, logger: logger, now: time.Now}
+	s := &Service{store: store, hub: hub, broker: broker, logger: logger, now: time.Now, external: externalOr(external)}
 	s.batch = newBatcher(batch, s.commit)
 	s.settle = newSettler(catchUp{store: store, hub: hub}, logger)
 	s.watches = watches{broker: broker}

@@ -23,7 +23,7 @@ func BenchmarkServiceNotify(b *testing.B) {
 		b.Run(fmt.Sprintf("rows=%d/wait=%s", cfg.MaxRows, cfg.MaxWait), func(b *testing.B) {
 			st := storetest.Open(b)
 			hub := notify.NewHub(notify.HubConfig{SendQueue: 1 << 16, MaxPerUser: 16})
-			svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), cfg, nil)
+			svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), cfg, nil, nil)
 			const users = 64
 			ids := make([]int64, users)
 			for i := range ids {

@@ -46,7 +46,7 @@ func newGatedService(tb testing.TB, cfg notify.BatchConfig) (*store.Store, *gate
 	st := storetest.Open(tb)
 	gs := newGatedStore(st)
 	hub := notify.NewHub(notifytest.HubConfig())
-	return st, gs, hub, notify.NewService(gs, hub, notify.NewLocalBroker(hub), cfg, nil)
+	return st, gs, hub, notify.NewService(gs, hub, notify.NewLocalBroker(hub), cfg, nil, nil)
 }
 
 func (g *gatedStore) InsertBatch(ctx context.Context, items []notify.NewItem, claims []notify.Claim, now time.Time) ([]notify.Inserted, []notify.ClaimOutcome, error) {

@@ -25,7 +25,7 @@ func TestNotifyConcurrent(t *testing.T) {
 	noLeaks(t)
 	st := storetest.Open(t)
 	hub := notify.NewHub(notify.HubConfig{SendQueue: 1000, MaxPerUser: 16})
-	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil, nil)
 	const users, perUser = 3, 60
 	var ids []int64
 	subs := map[int64]*notify.Subscriber{}

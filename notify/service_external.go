@@ -89,18 +89,23 @@ func (s *Service) create(ctx context.Context, items []NewItem, idem *Idempotency
 // entry): past it, entries are dropped at random.
 const maxKnownExternal = 1 << 16
 
-// knownExternal caches the user id of external ids already stored. Users
+// ExternalIDs caches the user id of external ids already stored. Users
 // are never deleted and an external id never changes, so an entry never
 // goes stale. The committer uses it to lock the per-user stripes of a
-// batch before its transaction, as for any other user (see commit).
-type knownExternal struct {
+// batch before its transaction, as for any other user (see commit); an id
+// it does not know costs a read first (resolveUsers). One value is shared
+// by Service and Accounts, which records the external users it reads or
+// creates (a publisher's user sync, a token's user), so that the first
+// notification to such a user needs no read. Its zero value is empty and
+// ready.
+type ExternalIDs struct {
 	mu  sync.Mutex
 	ids map[string]int64
 }
 
 // resolve fills in the UserID of items named by a cached external id and
 // returns the external ids it does not know.
-func (k *knownExternal) resolve(items []NewItem) []string {
+func (k *ExternalIDs) resolve(items []NewItem) []string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	var missing []string
@@ -119,7 +124,7 @@ func (k *knownExternal) resolve(items []NewItem) []string {
 }
 
 // add records user ids read from the store.
-func (k *knownExternal) add(ids map[string]int64) {
+func (k *ExternalIDs) add(ids map[string]int64) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.ids == nil {
@@ -132,7 +137,7 @@ func (k *knownExternal) add(ids map[string]int64) {
 
 // put records one entry, dropping a random one when full. Call with mu
 // held.
-func (k *knownExternal) put(ext string, id int64) {
+func (k *ExternalIDs) put(ext string, id int64) {
 	if len(k.ids) >= maxKnownExternal {
 		for drop := range k.ids { // map order: a random entry
 			delete(k.ids, drop)
@@ -160,8 +165,29 @@ func (s *Service) resolveUsers(items []NewItem) bool {
 	return len(s.external.resolve(items)) == 0
 }
 
+// learnUser records u's id when u is an external user.
+func (k *ExternalIDs) learnUser(u User) {
+	if u.ExternalID == "" {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ids == nil {
+		k.ids = make(map[string]int64)
+	}
+	k.put(u.ExternalID, u.ID)
+}
+
+// externalOr returns k, or an ExternalIDs of its own when k is nil.
+func externalOr(k *ExternalIDs) *ExternalIDs {
+	if k == nil {
+		return &ExternalIDs{}
+	}
+	return k
+}
+
 // learn records the user ids the store gave to the external ids of items.
-func (k *knownExternal) learn(items []NewItem, rows []Inserted) {
+func (k *ExternalIDs) learn(items []NewItem, rows []Inserted) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.ids == nil {

@@ -37,7 +37,7 @@ func newLostAnswerService(tb testing.TB) (*lostAnswerStore, *notify.Hub, *notify
 	noLeaks(tb)
 	st := &lostAnswerStore{Store: storetest.Open(tb)}
 	hub := notify.NewHub(notify.HubConfig{SendQueue: 100, MaxPerUser: 16})
-	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil)
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil, nil)
 	tb.Cleanup(func() { closeService(tb, svc) })
 	return st, hub, svc
 }

@@ -71,5 +71,6 @@ func (a *Accounts) AuthenticateToken(ctx context.Context, token string) (User, t
 	if err != nil {
 		return User{}, time.Time{}, fmt.Errorf("notify: token user: %w", err)
 	}
+	a.external.learnUser(u)
 	return u, claims.ExpiresAt, nil
 }

@@ -3,6 +3,7 @@ package notify
 import (
 	"encoding/json"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -38,6 +39,27 @@ func (u User) MarshalJSON() ([]byte, error) {
 		ID: u.ID, Username: nullable(u.Username), ExternalID: nullable(u.ExternalID),
 		Name: nullable(u.Name), CreatedAt: u.CreatedAt,
 	})
+}
+
+// appendJSON appends what MarshalJSON writes, for a CreatedAt that
+// jsonTime accepts (HelloFrame).
+func (u User) appendJSON(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, u.ID, 10)
+	// The three strings that are null when empty (see nullable).
+	for _, f := range [...]struct{ key, value string }{
+		{`,"username":`, u.Username}, {`,"external_id":`, u.ExternalID}, {`,"name":`, u.Name},
+	} {
+		b = append(b, f.key...)
+		if f.value == "" {
+			b = append(b, "null"...)
+		} else {
+			b = appendJSONString(b, f.value)
+		}
+	}
+	b = append(b, `,"created_at":"`...)
+	b = u.CreatedAt.AppendFormat(b, time.RFC3339Nano)
+	return append(b, `"}`...)
 }
 
 // UnmarshalJSON reads the form MarshalJSON writes (clients and tests).

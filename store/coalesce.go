@@ -57,6 +57,9 @@ func newCoalescer[K comparable, V any](fetch func(context.Context, []K) (map[K]V
 // false when the key has no row. A caller whose ctx ends while its batch
 // runs returns ctx's error; the batch goes on for the others.
 func (c *coalescer[K, V]) get(ctx context.Context, key K) (v V, found bool, err error) {
+	if c.takeIdleSlot() {
+		return c.alone(ctx, key)
+	}
 	b, lead := c.join(key)
 	if lead {
 		c.run(ctx, b)
@@ -71,6 +74,37 @@ func (c *coalescer[K, V]) get(ctx context.Context, key K) (v V, found bool, err 
 		return v, false, b.err
 	}
 	v, found = b.vals[key]
+	return v, found, nil
+}
+
+// takeIdleSlot takes a slot when one is free and no batch is gathering:
+// the caller then reads its key alone, at once, without a batch (see
+// alone). With a batch gathering, the caller joins it instead, so that
+// it does not overtake the callers already waiting.
+func (c *coalescer[K, V]) takeIdleSlot() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open != nil {
+		return false
+	}
+	select {
+	case c.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// alone reads key by a query of its own, in the slot takeIdleSlot took:
+// what a batch of one does, without the batch's key set, result channel
+// and shared state (an idle server's every connect comes here).
+func (c *coalescer[K, V]) alone(ctx context.Context, key K) (v V, found bool, err error) {
+	defer func() { <-c.slots }()
+	vals, err := c.fetch(context.WithoutCancel(ctx), []K{key})
+	if err != nil {
+		return v, false, err
+	}
+	v, found = vals[key]
 	return v, found, nil
 }
 

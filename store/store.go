@@ -94,8 +94,14 @@ func Open(ctx context.Context, cfg config.Database, logger *slog.Logger, m *metr
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
 	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, timeout: timeout, metrics: m}
-	s.sessions = newCoalescer(s.sessionsBySecretHash)
-	s.positions = newCoalescer(s.positionsOf)
+	// The dialect's reads are chosen once, here (connect_reads_pg.go).
+	if dialect == migrations.Postgres {
+		s.sessions = newCoalescer(s.sessionsBySecretHashPG)
+		s.positions = newCoalescer(s.positionsOfPG)
+	} else {
+		s.sessions = newCoalescer(s.sessionsBySecretHash)
+		s.positions = newCoalescer(s.positionsOf)
+	}
 	return s, nil
 }
 

@@ -92,9 +92,12 @@ func (d *daemon) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The external users Accounts reads or creates are known to Service's
+	// publishes: one cache for both.
+	external := &notify.ExternalIDs{}
 	accounts, err := notify.NewAccounts(d.st, notify.AccountsConfig{SessionTTL: cfg.Auth.SessionTTL.D(),
 		HashConcurrency: cfg.Auth.HashConcurrency, HashQueue: cfg.Auth.HashQueue,
-		MaxSessionsPerUser: cfg.Auth.MaxSessionsPerUser}, tokens)
+		MaxSessionsPerUser: cfg.Auth.MaxSessionsPerUser}, tokens, external)
 	if err != nil {
 		return err
 	}
@@ -104,7 +107,7 @@ func (d *daemon) start(ctx context.Context) error {
 		return err
 	}
 	d.svc = notify.NewService(d.st, d.hub, d.broker,
-		notify.BatchConfig{MaxRows: cfg.Database.BatchMaxRows, MaxWait: cfg.Database.BatchMaxWait.D()}, logger)
+		notify.BatchConfig{MaxRows: cfg.Database.BatchMaxRows, MaxWait: cfg.Database.BatchMaxWait.D()}, logger, external)
 	d.tasks = notify.NewTasks(d.svc, logger)
 
 	api := httpserver.New(httpserver.Config{

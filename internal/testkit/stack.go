@@ -109,12 +109,14 @@ func NewStack(tb testing.TB, cfg Config) *Stack {
 	if cfg.JWT != nil {
 		jwt = *cfg.JWT
 	}
-	acc, err := notify.NewAccounts(st, cfg.Accounts, jwtauthtest.Verifier(tb, jwt))
+	// One cache of external ids for both, as in run.
+	external := &notify.ExternalIDs{}
+	acc, err := notify.NewAccounts(st, cfg.Accounts, jwtauthtest.Verifier(tb, jwt), external)
 	if err != nil {
 		tb.Fatalf("new accounts: %v", err)
 	}
 	hub := notify.NewHub(cfg.Hub)
-	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{}, logger)
+	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notify.BatchConfig{}, logger, external)
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 		defer cancel()

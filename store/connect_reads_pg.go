@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/bits"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/notifyd/notifyd/notify"
+)
+
+// The two reads of every connect on Postgres, through pgx directly as the
+// insert is (notifications_insert_pg.go): gorm's callbacks, its reflection
+// over the row struct and database/sql's row conversion cost a lone read
+// of the session 118 allocations and one of the position 76
+// (BenchmarkConnectReads); through pgx, 39 and 25 (issue 11, "Connect and
+// authenticate").
+//
+// The keys go as a list of parameters, `IN ($1, …, $n)`, n a power of two
+// (the coalescer pads the keys, padKeys): each read is one of 9 statement
+// texts, each prepared once per pooled connection, on which Postgres keeps
+// a generic plan after its first five calls. An array parameter,
+// `= ANY($1)`, would be one text, but a generic plan cannot know its
+// length: Postgres planned the statement again on every call (0.6 ms of
+// planning for the position read; BenchmarkConnectReads twice as slow).
+// SQLite keeps the gorm reads (sessions.go, seq.go): a statement there
+// costs no round trip.
+
+// sessionsByHashSQL reads sessions by secret hash with their users; the
+// list of hashes is appended (inLists).
+const sessionsByHashSQL = `SELECT s.id, s.user_id, s.secret_hash, s.created_at, s.expires_at,
+	u.id, u.username, u.external_id, u.name, u.password_hash, u.created_at
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.secret_hash IN `
+
+// positionsSQL reads users' positions (see positionsOf); the list of ids
+// is appended (inLists).
+const positionsSQL = `SELECT u.id, u.seq, u.unread_count,
+	COALESCE((SELECT MAX(n.id) FROM notifications n WHERE n.user_id = u.id), 0)
+FROM users u WHERE u.id IN `
+
+// The statement texts of each read, by batch size: index i holds the
+// text for 2^i keys. Built once and never changed.
+var (
+	sessionsByHashSQLs = inLists(sessionsByHashSQL)
+	positionsSQLs      = inLists(positionsSQL)
+)
+
+// inLists returns prefix followed by ($1), ($1, $2), ($1, …, $4) … up to
+// readBatchKeys parameters.
+func inLists(prefix string) []string {
+	var texts []string
+	for n := 1; n <= readBatchKeys; n *= 2 {
+		var b strings.Builder
+		b.WriteString(prefix)
+		b.WriteByte('(')
+		for i := 1; i <= n; i++ {
+			if i > 1 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(i))
+		}
+		b.WriteByte(')')
+		texts = append(texts, b.String())
+	}
+	return texts
+}
+
+// inListSQL returns the text of texts (inLists) for n keys, a power of
+// two (padKeys) no more than readBatchKeys.
+func inListSQL(texts []string, n int) (string, error) {
+	i := bits.Len(uint(n)) - 1
+	if n <= 0 || n&(n-1) != 0 || i >= len(texts) {
+		return "", fmt.Errorf("store: %d keys: not a padded batch", n)
+	}
+	return texts[i], nil
+}
+
+// sessionsBySecretHashPG is sessionsBySecretHash on Postgres.
+func (s *Store) sessionsBySecretHashPG(ctx context.Context, hashes []string) (map[string]sessionUserRow, error) {
+	args := make([]any, len(hashes))
+	for i, h := range hashes {
+		args[i] = []byte(h)
+	}
+	out := make(map[string]sessionUserRow, len(hashes))
+	err := s.pgxQuery(ctx, sessionsByHashSQLs, args, func(rows pgx.Rows) error {
+		var r sessionUserRow
+		if err := rows.Scan(&r.SessionID, &r.SessionUserID, &r.SessionHash, &r.SessionCreatedAt, &r.SessionExpiresAt,
+			&r.UserID, &r.UserName, &r.UserExternalID, &r.UserDisplayName, &r.UserPasswordHash, &r.UserCreatedAt); err != nil {
+			return err
+		}
+		out[string(r.SessionHash)] = r
+		return nil
+	})
+	if err != nil {
+		return nil, s.translate(ctx, "session by secret", err)
+	}
+	return out, nil
+}
+
+// positionsOfPG is positionsOf on Postgres: one statement, one snapshot.
+func (s *Store) positionsOfPG(ctx context.Context, userIDs []int64) (map[int64]notify.Position, error) {
+	args := make([]any, len(userIDs))
+	for i, id := range userIDs {
+		args[i] = id
+	}
+	out := make(map[int64]notify.Position, len(userIDs))
+	err := s.pgxQuery(ctx, positionsSQLs, args, func(rows pgx.Rows) error {
+		var id int64
+		var p notify.Position
+		if err := rows.Scan(&id, &p.Seq, &p.Unread, &p.Newest); err != nil {
+			return err
+		}
+		out[id] = p
+		return nil
+	})
+	if err != nil {
+		return nil, s.translate(ctx, "position", err)
+	}
+	return out, nil
+}
+
+// pgxQuery runs the text of texts (inLists) for len(args) keys on a
+// pooled connection through pgx, within the store's query timeout, and
+// calls row for each row.
+func (s *Store) pgxQuery(ctx context.Context, texts []string, args []any, row func(pgx.Rows) error) error {
+	sql, err := inListSQL(texts, len(args))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	return s.withPgx(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := row(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}

@@ -89,7 +89,7 @@ func newNode(tb testing.TB, db config.Database, opt nodeOptions) *node {
 		URL: opt.listenURL, Secret: opt.secret, MaxLag: opt.maxLag,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		IdleCheck: time.Second,
-		Receiver:  notify.ReceiverConfig{GapWait: notifytest.ReceiverConfig().GapWait, Audit: opt.audit},
+		Receiver:  notify.ReceiverConfig{GapWait: notifytest.ReceiverConfig().GapWait, Audit: opt.audit, SessionAudit: opt.audit},
 	}, ls, hub, testLogger(tb), m)
 	if err != nil {
 		tb.Fatal(err)

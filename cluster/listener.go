@@ -72,8 +72,8 @@ type Config struct {
 	// listener pings it, to notice a connection that died without a word
 	// (cluster.idle_check).
 	IdleCheck time.Duration
-	// Receiver tunes the gap repair and the audit (cluster.gap_wait,
-	// cluster.audit_interval).
+	// Receiver tunes the gap repair and the audits (cluster.gap_wait,
+	// cluster.audit_interval, cluster.session_audit_interval).
 	Receiver notify.ReceiverConfig
 }
 
@@ -83,6 +83,9 @@ type Store interface {
 	// NotificationsByIDs returns the notifications with those ids,
 	// ascending; missing ids are left out.
 	NotificationsByIDs(ctx context.Context, ids []int64) ([]notify.Notification, error)
+	// ExistingSessions returns which of ids still exist: a revocation's
+	// doorbell closes sockets only for a session that is gone.
+	ExistingSessions(ctx context.Context, ids []int64) (map[int64]bool, error)
 	// ClusterEvent returns a stored event and its user (ENOTFOUND once
 	// swept).
 	ClusterEvent(ctx context.Context, id int64) (int64, notify.Event, error)

@@ -143,9 +143,13 @@ type Cluster struct {
 	// GapWait is how long a change received above a gap in its user's
 	// sequence waits for the missing ones before the user's sockets are
 	// caught up from the database; AuditInterval is how often the seqs
-	// of the users with sockets here are compared with the database.
-	GapWait       Duration `toml:"gap_wait"`       // "100ms"
-	AuditInterval Duration `toml:"audit_interval"` // "1s"
+	// of the users with sockets here are compared with the database;
+	// SessionAuditInterval how often their sessions are (a socket of a
+	// session deleted without a word reaching this instance is closed
+	// within it: revocations normally arrive on the bus at once).
+	GapWait              Duration `toml:"gap_wait"`               // "100ms"
+	AuditInterval        Duration `toml:"audit_interval"`         // "1s"
+	SessionAuditInterval Duration `toml:"session_audit_interval"` // "10s"
 	// MinBackoff and MaxBackoff bound the delay between reconnects of the
 	// postgres broker's listener (doubling from min to max); IdleCheck is
 	// how long its connection may stay silent before it is pinged.
@@ -236,13 +240,14 @@ func Default() Config {
 		},
 		Log: Log{Level: "info", Format: "text"},
 		Cluster: Cluster{
-			Broker:         BrokerLocal,
-			MaxListenerLag: Duration(5 * time.Second),
-			GapWait:        Duration(100 * time.Millisecond),
-			AuditInterval:  Duration(time.Second),
-			MinBackoff:     Duration(100 * time.Millisecond),
-			MaxBackoff:     Duration(5 * time.Second),
-			IdleCheck:      Duration(5 * time.Second),
+			Broker:               BrokerLocal,
+			MaxListenerLag:       Duration(5 * time.Second),
+			GapWait:              Duration(100 * time.Millisecond),
+			AuditInterval:        Duration(time.Second),
+			SessionAuditInterval: Duration(10 * time.Second),
+			MinBackoff:           Duration(100 * time.Millisecond),
+			MaxBackoff:           Duration(5 * time.Second),
+			IdleCheck:            Duration(5 * time.Second),
 			NATS: NATS{URL: DefaultNATSURL, SubjectPrefix: "notifyd",
 				ReconnectWait: Duration(500 * time.Millisecond), MaxMessageBytes: 1 << 20, Queue: 1 << 16},
 		},

@@ -62,6 +62,7 @@ func envSamples() map[string]envSample {
 		"NOTIFYD_CLUSTER_LISTEN_URL":                 {"postgresql://u:p@db-direct/notifyd", "postgresql://u:p@db-direct/notifyd"},
 		"NOTIFYD_CLUSTER_GAP_WAIT":                   {"250ms", config.Duration(250 * time.Millisecond)},
 		"NOTIFYD_CLUSTER_AUDIT_INTERVAL":             {"3s", config.Duration(3 * time.Second)},
+		"NOTIFYD_CLUSTER_SESSION_AUDIT_INTERVAL":     {"30s", config.Duration(30 * time.Second)},
 		"NOTIFYD_CLUSTER_MIN_BACKOFF":                {"50ms", config.Duration(50 * time.Millisecond)},
 		"NOTIFYD_CLUSTER_MAX_BACKOFF":                {"10s", config.Duration(10 * time.Second)},
 		"NOTIFYD_CLUSTER_IDLE_CHECK":                 {"20s", config.Duration(20 * time.Second)},

@@ -134,6 +134,7 @@ func (c Config) Validate() error {
 	v.positive("cluster.max_listener_lag", c.Cluster.MaxListenerLag)
 	v.positive("cluster.gap_wait", c.Cluster.GapWait)
 	v.positive("cluster.audit_interval", c.Cluster.AuditInterval)
+	v.positive("cluster.session_audit_interval", c.Cluster.SessionAuditInterval)
 	v.positive("cluster.min_backoff", c.Cluster.MinBackoff)
 	v.positive("cluster.max_backoff", c.Cluster.MaxBackoff)
 	if c.Cluster.MinBackoff > 0 && c.Cluster.MaxBackoff < c.Cluster.MinBackoff {

@@ -137,6 +137,7 @@ func TestValidate(t *testing.T) {
 		{"cluster.max_listener_lag 0", func(c *config.Config) { c.Cluster.MaxListenerLag = 0 }, "cluster.max_listener_lag"},
 		{"cluster.gap_wait 0", func(c *config.Config) { c.Cluster.GapWait = 0 }, "cluster.gap_wait"},
 		{"cluster.audit_interval 0", func(c *config.Config) { c.Cluster.AuditInterval = 0 }, "cluster.audit_interval"},
+		{"cluster.session_audit_interval 0", func(c *config.Config) { c.Cluster.SessionAuditInterval = 0 }, "cluster.session_audit_interval"},
 		{"cluster.min_backoff 0", func(c *config.Config) { c.Cluster.MinBackoff = 0 }, "cluster.min_backoff"},
 		{"cluster.max_backoff below min", func(c *config.Config) { c.Cluster.MaxBackoff = sec("50ms") }, "cluster.max_backoff"},
 		{"cluster.max_backoff equal to min", func(c *config.Config) { c.Cluster.MaxBackoff = c.Cluster.MinBackoff }, ""},

@@ -142,11 +142,14 @@ type CatchUpStore interface {
 	NotificationsAfter(ctx context.Context, after map[int64]int64, limit int) ([]Notification, error)
 	// UnreadCounts returns the unread count of each of userIDs.
 	UnreadCounts(ctx context.Context, userIDs []int64) (map[int64]int64, error)
-	// ExistingSessions returns which of ids still exist.
-	ExistingSessions(ctx context.Context, ids []int64) (map[int64]bool, error)
+	// MissingSessions returns those of ids that are no longer sessions.
+	MissingSessions(ctx context.Context, ids []int64) ([]int64, error)
 	// UserSeqs returns the change sequence (users.seq) of each of userIDs
 	// that exists.
 	UserSeqs(ctx context.Context, userIDs []int64) (map[int64]int64, error)
+	// SeqsAhead returns, of the users in last, those whose seq is above
+	// last[user], with that seq.
+	SeqsAhead(ctx context.Context, last map[int64]int64) (map[int64]int64, error)
 }
 
 // catchUp is the one catch-up routine: the settling of inserts with an
@@ -222,14 +225,12 @@ func (c catchUp) closeRevoked(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	existing, err := c.store.ExistingSessions(ctx, ids)
+	missing, err := c.store.MissingSessions(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("catch-up sessions: %w", err)
 	}
-	for _, id := range ids {
-		if !existing[id] {
-			c.hub.CloseSession(id, CloseUnauthorized, "session revoked")
-		}
+	for _, id := range missing {
+		c.hub.CloseSession(id, CloseUnauthorized, "session revoked")
 	}
 	return nil
 }

@@ -48,3 +48,7 @@ func (h *Hub) CatchUpFloors() map[int64]int64 { return h.catchUpFloorsOf(h.UserI
 
 // AuditNow runs one audit of r, as its Run does every ReceiverConfig.Audit.
 func (r *Receiver) AuditNow(ctx context.Context) error { return r.audit(ctx) }
+
+// AuditSessionsNow runs one audit of the sessions of r's sockets, as its
+// Run does every ReceiverConfig.SessionAudit.
+func (r *Receiver) AuditSessionsNow(ctx context.Context) error { return r.auditSessions(ctx) }

@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// ReceiverConfig tunes a Receiver (cluster.gap_wait and
-// cluster.audit_interval; the defaults are config.Default's). Both must
-// be positive.
+// ReceiverConfig tunes a Receiver (cluster.gap_wait,
+// cluster.audit_interval and cluster.session_audit_interval; the defaults
+// are config.Default's). All must be positive.
 type ReceiverConfig struct {
 	// GapWait is how long a change received above a gap in its user's
 	// sequence waits for the missing ones (another instance's NOTIFY may
@@ -21,6 +21,12 @@ type ReceiverConfig struct {
 	// from the database: a user whose last change never arrived (tail
 	// loss) is caught up at the second audit that finds it behind.
 	Audit time.Duration
+	// SessionAudit is how often the sessions with sockets here are
+	// checked against the database: a socket whose session was deleted
+	// without this instance hearing of it (a lost revocation) is closed
+	// within it. Revocations normally arrive on the bus at once; this is
+	// the safety net, so it may be slower than Audit.
+	SessionAudit time.Duration
 }
 
 // Receiver is the receiving side of the cluster brokers (postgres, nats):

@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"log/slog"
-	"maps"
 	"slices"
 	"time"
 )
@@ -76,13 +75,13 @@ func (r *Receiver) repair(ctx context.Context, users []int64, cause string) erro
 	return nil
 }
 
-// Run repairs the gaps that last GapWait and audits every Audit until ctx
-// ends. The broker reports the lag (ReportLag), since it alone knows what
-// waits before the receiver.
+// Run repairs the gaps that last GapWait, audits the seqs every Audit and
+// the sessions every SessionAudit, until ctx ends. The broker reports the
+// lag (ReportLag), since it alone knows what waits before the receiver.
 func (r *Receiver) Run(ctx context.Context) {
 	tick := time.NewTicker(r.cfg.GapWait / 2)
 	defer tick.Stop()
-	lastAudit := r.now()
+	lastAudit, lastSessions := r.now(), r.now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -92,12 +91,17 @@ func (r *Receiver) Run(ctx context.Context) {
 		if users := r.gaps(); len(users) > 0 {
 			_ = r.repair(ctx, users, RepairGap) // logged; retried next round
 		}
-		if r.now().Sub(lastAudit) < r.cfg.Audit {
-			continue
+		if r.now().Sub(lastAudit) >= r.cfg.Audit {
+			lastAudit = r.now()
+			if err := r.audit(ctx); err != nil && ctx.Err() == nil {
+				r.logger.Warn("cluster: audit failed", "error", err)
+			}
 		}
-		lastAudit = r.now()
-		if err := r.audit(ctx); err != nil && ctx.Err() == nil {
-			r.logger.Warn("cluster: audit failed", "error", err)
+		if r.now().Sub(lastSessions) >= r.cfg.SessionAudit {
+			lastSessions = r.now()
+			if err := r.auditSessions(ctx); err != nil && ctx.Err() == nil {
+				r.logger.Warn("cluster: session audit failed", "error", err)
+			}
 		}
 	}
 }
@@ -138,29 +142,17 @@ func (r *Receiver) gaps() []int64 {
 	return users
 }
 
-// audit reads the seqs of the users followed here, in one batched query,
-// and catches up those the database has been ahead of since the previous
-// audit (a change in flight arrives well within one interval; one that
-// has not was lost, and no later change will reveal the gap). It also
-// closes the sockets of sessions deleted without this instance hearing of
-// it (a lost revocation).
+// audit asks the database which of the users followed here have a seq
+// above the last one delivered, in one statement that returns only those
+// (store.SeqsAhead: every user is asked each second, almost none is
+// behind), and catches up those the database has been ahead of since the
+// previous audit (a change in flight arrives well within one interval;
+// one that has not was lost, and no later change will reveal the gap).
 func (r *Receiver) audit(ctx context.Context) error {
 	r.mu.Lock()
-	users := slices.Collect(maps.Keys(r.users))
-	r.mu.Unlock()
-	if len(users) == 0 {
-		return nil
-	}
-	seqs, err := r.catchUp.store.UserSeqs(ctx, users)
-	if err != nil {
-		return err
-	}
-	var behind []int64
-	r.mu.Lock()
-	now := r.now()
-	for _, uid := range users {
-		st := r.users[uid]
-		if st == nil || st.repairing || !st.started {
+	last := make(map[int64]int64, len(r.users))
+	for uid, st := range r.users {
+		if st.repairing || !st.started {
 			continue
 		}
 		if r.hub.UserCount(uid) == 0 {
@@ -168,9 +160,27 @@ func (r *Receiver) audit(ctx context.Context) error {
 			delete(r.waiting, uid)
 			continue
 		}
-		seq := seqs[uid]
+		last[uid] = st.last
+	}
+	r.mu.Unlock()
+	if len(last) == 0 {
+		return nil
+	}
+	ahead, err := r.catchUp.store.SeqsAhead(ctx, last)
+	if err != nil {
+		return err
+	}
+	var behind []int64
+	r.mu.Lock()
+	now := r.now()
+	for uid := range last {
+		st := r.users[uid]
+		if st == nil || st.repairing || !st.started {
+			continue
+		}
+		seq, found := ahead[uid]
 		switch {
-		case seq <= st.last:
+		case !found || seq <= st.last:
 			st.behind = 0
 		case st.behind != 0 && st.last < st.behind:
 			behind = append(behind, uid)
@@ -179,10 +189,14 @@ func (r *Receiver) audit(ctx context.Context) error {
 		}
 	}
 	r.mu.Unlock()
-	if err := r.catchUp.closeRevoked(ctx, r.hub.SessionIDs()); err != nil {
-		return err
-	}
 	return r.repair(ctx, behind, RepairAudit)
+}
+
+// auditSessions closes the sockets of the sessions deleted without this
+// instance hearing of it (a lost revocation), in one statement that
+// returns only those (store.MissingSessions).
+func (r *Receiver) auditSessions(ctx context.Context) error {
+	return r.catchUp.closeRevoked(ctx, r.hub.SessionIDs())
 }
 
 // Lag is now minus the commit time of the oldest change received and not

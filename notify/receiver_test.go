@@ -26,17 +26,8 @@ func newReceiverEnv(t *testing.T) *receiverEnv {
 	noLeaks(t)
 	st := storetest.Open(t)
 	hub := notify.NewHub(notifytest.HubConfig())
-	rec := notify.NewReceiver(st, hub, notify.ReceiverConfig{GapWait: 20 * time.Millisecond, Audit: 50 * time.Millisecond}, nil, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		rec.Run(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	rec := notify.NewReceiver(st, hub, notify.ReceiverConfig{GapWait: 20 * time.Millisecond, Audit: 50 * time.Millisecond, SessionAudit: 50 * time.Millisecond}, nil, nil)
+	runReceiver(t, rec)
 	alice := storetest.User(t, st, "alice").ID
 	return &receiverEnv{st: st, rec: rec, sub: connectAt(t, st, hub, rec, alice), alice: alice}
 }
@@ -174,17 +165,9 @@ func TestReceiverAuditRepairsTail(t *testing.T) {
 func TestReceiverChangeBeforeSeen(t *testing.T) {
 	e := newReceiverEnv(t)
 	hub := notify.NewHub(notifytest.HubConfig())
-	rec := notify.NewReceiver(e.st, hub, notify.ReceiverConfig{GapWait: 20 * time.Millisecond, Audit: 50 * time.Millisecond}, nil, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		rec.Run(ctx)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	rec := notify.NewReceiver(e.st, hub, notify.ReceiverConfig{GapWait: 20 * time.Millisecond, Audit: 50 * time.Millisecond, SessionAudit: 50 * time.Millisecond}, nil, nil)
+	runReceiver(t, rec)
+	ctx := context.Background()
 	sub, err := hub.Register(e.alice, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +204,7 @@ func TestReceiverLagClearsOnDelivery(t *testing.T) {
 	noLeaks(t)
 	st := storetest.Open(t)
 	hub := notify.NewHub(notifytest.HubConfig())
-	rec := notify.NewReceiver(st, hub, notify.ReceiverConfig{GapWait: notifytest.ReceiverConfig().GapWait, Audit: time.Hour}, nil, nil)
+	rec := notify.NewReceiver(st, hub, notify.ReceiverConfig{GapWait: notifytest.ReceiverConfig().GapWait, Audit: time.Hour, SessionAudit: time.Hour}, nil, nil)
 	alice := storetest.User(t, st, "alice").ID
 	sub := connectAt(t, st, hub, rec, alice)
 	ctx := context.Background()

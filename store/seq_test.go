@@ -2,7 +2,10 @@ package store_test
 
 import (
 	"context"
+	"maps"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/store/storetest"
@@ -67,5 +70,81 @@ func TestSeqOfChanges(t *testing.T) {
 	}
 	if pos, err := st.Position(ctx, 999999); err != nil || pos != (notify.Position{}) {
 		t.Fatalf("Position(unknown) = %+v, %v; want zeros", pos, err)
+	}
+}
+
+// TestSeqsAhead: only the users whose seq moved past the one given come
+// back, with the seq the database holds; users at or above it, and
+// unknown users, do not.
+func TestSeqsAhead(t *testing.T) {
+	t.Parallel()
+	st, a, b := aliceAndBob(t)
+	carol := storetest.User(t, st, "carol")
+	ctx := context.Background()
+	insertN(t, st, a.ID, 2)
+	insert(t, st, b.ID, "b1")
+	insert(t, st, carol.ID, "c1")
+	seqs, err := st.UserSeqs(ctx, []int64{a.ID, b.ID, carol.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// alice behind by one, bob up to date, carol reported ahead of the
+	// database (a stale read elsewhere must not come back), 999999 unknown.
+	last := map[int64]int64{a.ID: seqs[a.ID] - 1, b.ID: seqs[b.ID], carol.ID: seqs[carol.ID] + 5, 999999: 0}
+	got, err := st.SeqsAhead(ctx, last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[int64]int64{a.ID: seqs[a.ID]}; !maps.Equal(got, want) {
+		t.Fatalf("SeqsAhead = %v, want %v", got, want)
+	}
+	if got, err := st.SeqsAhead(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("SeqsAhead(nil) = %v, %v; want none", got, err)
+	}
+}
+
+// The receiver's audit of 1,000 followed users and 1,000 sessions, all up
+// to date: the reads it made before (every row back, a placeholder per
+// id) against the statements that return only the exceptions. On
+// Postgres (NOTIFYD_TEST_DATABASE_URL) the figure includes the server's
+// time.
+//
+//	go test -run '^$' -bench BenchmarkAudit -benchmem ./store/
+func BenchmarkAudit(b *testing.B) {
+	ctx := context.Background()
+	st := storetest.Open(b)
+	const n = 1000
+	users := make([]int64, n)
+	sessions := make([]int64, n)
+	for i := range n {
+		u := storetest.User(b, st, "audit"+strconv.Itoa(i))
+		users[i] = u.ID
+		sessions[i] = newSession(b, st, u.ID, "secret-"+strconv.Itoa(i), time.Now().Add(time.Hour)).ID
+	}
+	last, err := st.UserSeqs(ctx, users)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Each read returns how many ids it found (all users, no user ahead,
+	// all sessions, no session missing) and the count it must find.
+	reads := []struct {
+		name string
+		read func() (int, error)
+		want int
+	}{
+		{"UserSeqs", func() (int, error) { m, err := st.UserSeqs(ctx, users); return len(m), err }, n},
+		{"SeqsAhead", func() (int, error) { m, err := st.SeqsAhead(ctx, last); return len(m), err }, 0},
+		{"ExistingSessions", func() (int, error) { m, err := st.ExistingSessions(ctx, sessions); return len(m), err }, n},
+		{"MissingSessions", func() (int, error) { m, err := st.MissingSessions(ctx, sessions); return len(m), err }, 0},
+	}
+	for _, r := range reads {
+		b.Run(r.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if got, err := r.read(); err != nil || got != r.want {
+					b.Fatalf("%d, %v; want %d", got, err, r.want)
+				}
+			}
+		})
 	}
 }

@@ -291,3 +291,26 @@ func checkConnectReads(ctx context.Context, st connectReader, u notify.User, sec
 	}
 	return nil
 }
+
+// TestMissingSessions: the deleted session and the unknown id come back,
+// ascending and once each; the live session does not.
+func TestMissingSessions(t *testing.T) {
+	t.Parallel()
+	st, a, b := aliceAndBob(t)
+	var ids []int64
+	for _, u := range []notify.User{a, b} {
+		ids = append(ids, newSession(t, st, u.ID, "secret-of-"+u.Username, t0.Add(time.Hour)).ID)
+	}
+	live, gone, unknown := ids[0], ids[1], ids[1]+1000
+	ctx := context.Background()
+	if err := st.DeleteSession(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.MissingSessions(ctx, []int64{unknown, live, gone, gone})
+	if want := []int64{gone, unknown}; err != nil || !slices.Equal(got, want) {
+		t.Fatalf("MissingSessions = %v, %v; want %v", got, err, want)
+	}
+	if got, err := st.MissingSessions(ctx, []int64{live}); err != nil || len(got) != 0 {
+		t.Fatalf("MissingSessions(live) = %v, %v; want none", got, err)
+	}
+}

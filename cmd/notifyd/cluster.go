@@ -53,5 +53,5 @@ func newBroker(cfg config.Config, st *store.Store, hub *notify.Hub, logger *slog
 
 // receiverConfig is the gap repair and audit of both cluster brokers.
 func receiverConfig(c config.Cluster) notify.ReceiverConfig {
-	return notify.ReceiverConfig{GapWait: c.GapWait.D(), Audit: c.AuditInterval.D()}
+	return notify.ReceiverConfig{GapWait: c.GapWait.D(), Audit: c.AuditInterval.D(), SessionAudit: c.SessionAuditInterval.D()}
 }

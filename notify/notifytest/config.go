@@ -22,12 +22,12 @@ func BatchConfig() notify.BatchConfig {
 	return notify.BatchConfig{MaxRows: db.BatchMaxRows, MaxWait: db.BatchMaxWait.D()}
 }
 
-// ReceiverConfig returns the gap wait and audit interval of config.Default
-// (cluster.gap_wait and cluster.audit_interval): NewReceiver has no
-// defaults of its own.
+// ReceiverConfig returns the gap wait and audit intervals of
+// config.Default (cluster.gap_wait, cluster.audit_interval and
+// cluster.session_audit_interval): NewReceiver has no defaults of its own.
 func ReceiverConfig() notify.ReceiverConfig {
 	c := config.Default().Cluster
-	return notify.ReceiverConfig{GapWait: c.GapWait.D(), Audit: c.AuditInterval.D()}
+	return notify.ReceiverConfig{GapWait: c.GapWait.D(), Audit: c.AuditInterval.D(), SessionAudit: c.SessionAuditInterval.D()}
 }
 
 // SweeperConfig returns the [retention] section of config.Default and its

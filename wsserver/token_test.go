@@ -92,7 +92,7 @@ func TestTokenRefused(t *testing.T) {
 // is closed with 4401 "token expired".
 func TestTokenExpiryCloses(t *testing.T) {
 	e := newEnv(t)
-	c := e.connect(t, testkit.TokenAuth(jwtauthtest.Token(t, "u1", time.Second), -1))
+	c := e.connect(t, testkit.TokenAuth(shortToken(t, "u1"), -1))
 	c.ExpectCloseReason(t, CloseUnauthorized, "token expired")
 }
 
@@ -102,9 +102,9 @@ func TestTokenExpiryCloses(t *testing.T) {
 func TestTokenRefresh(t *testing.T) {
 	t.Run("same user", func(t *testing.T) {
 		e := newEnv(t)
-		c := e.connect(t, testkit.TokenAuth(jwtauthtest.Token(t, "u1", time.Second), -1))
+		c := e.connect(t, testkit.TokenAuth(shortToken(t, "u1"), -1))
 		c.Send(t, testkit.Refresh(jwtauthtest.Token(t, "u1", time.Hour)))
-		// Past the first token's exp (rounded down to the second).
+		// Past the first token's exp.
 		time.Sleep(2500 * time.Millisecond)
 		u, err := e.Accounts.ExternalUser(context.Background(), "u1")
 		if err != nil {
@@ -183,4 +183,13 @@ func TestTokenSlowJWKS(t *testing.T) {
 	c := e.open(t, nil)
 	c.Send(t, testkit.TokenAuth(jwtauthtest.ES256(t, jwtauthtest.ECKey(t), "unknown", "u1"), -1))
 	c.ExpectCloseReason(t, CloseUnauthorized, "invalid token")
+}
+
+// shortToken is a token for sub that expires within 1 to 2 seconds. A
+// JWT's exp is whole seconds (rounded down), so a TTL of 1 s left between
+// 0 and 1 s: near the end of a second the token expired before the hello
+// was read, and the connect failed (CI, 2026-12-06).
+func shortToken(tb testing.TB, sub string) string {
+	tb.Helper()
+	return jwtauthtest.Token(tb, sub, 2*time.Second)
 }

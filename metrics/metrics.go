@@ -23,6 +23,7 @@ type Metrics struct {
 	created       *prometheus.CounterVec // path
 	delivered     *prometheus.CounterVec // type
 	latency       prometheus.Histogram
+	batchStored   prometheus.Histogram
 	dbErrors      *prometheus.CounterVec // op, code
 	retention     *prometheus.CounterVec // kind
 	httpRequests  *prometheus.CounterVec // route, method, status
@@ -63,6 +64,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			// From 0.5 ms (a local socket with an idle writer) to 5 s
 			// (past ws.write_timeout a frame closes its socket).
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}),
+		batchStored: f.NewHistogram(prometheus.HistogramOpts{
+			Name: "notifyd_batch_store_seconds",
+			Help: "Time the transaction of one group-commit batch of notifications took, committed or not.",
+			// From 0.25 ms (one row on a local Postgres) to 5 s (past
+			// database.query_timeout's default a batch has failed).
+			Buckets: []float64{.00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}),
 		dbErrors: counterVec(f, "notifyd_db_errors_total",
 			`Database calls that failed, by store operation and code ("unavailable", "internal"); not-found and conflict answers are not errors here.`,

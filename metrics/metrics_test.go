@@ -25,6 +25,7 @@ func TestNilIsSafe(t *testing.T) {
 	m.HTTPRequest("/healthz", "GET", 200)
 	m.JWKSRefreshError()
 	m.DeliveryLag(time.Second)
+	m.BatchStored(time.Millisecond)
 	m.DuplicateDropped()
 	m.Repaired(notify.RepairGap, 1)
 	m.DoorbellRejected(metrics.RejectMAC)

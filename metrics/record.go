@@ -1,6 +1,9 @@
 package metrics
 
-import "strconv"
+import (
+	"strconv"
+	"time"
+)
 
 // NotificationsCreated counts n committed notifications created through
 // path (notify.PathSingle or notify.PathBulk).
@@ -9,6 +12,15 @@ func (m *Metrics) NotificationsCreated(path string, n int) {
 		return
 	}
 	m.created.WithLabelValues(path).Add(float64(n))
+}
+
+// BatchStored records how long the transaction of one group-commit batch
+// took.
+func (m *Metrics) BatchStored(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.batchStored.Observe(d.Seconds())
 }
 
 // DBError counts a failed store operation op; code is notify.EUNAVAILABLE

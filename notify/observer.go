@@ -25,6 +25,10 @@ type Observer interface {
 	Repaired(cause string, n int)
 	// DeliveryLag: the cluster broker's delivery lag (ReportLag).
 	DeliveryLag(d time.Duration)
+	// BatchStored: the transaction of one group-commit batch (the store's
+	// InsertBatch) returned after d, committed or not. Beside the delivery
+	// latency it tells a slow database from a slow fan-out.
+	BatchStored(d time.Duration)
 }
 
 // Values of the Observer's labels, fixed so that no client input can grow
@@ -76,6 +80,9 @@ func (NopObserver) Repaired(string, int) {}
 
 // DeliveryLag does nothing.
 func (NopObserver) DeliveryLag(time.Duration) {}
+
+// BatchStored does nothing.
+func (NopObserver) BatchStored(time.Duration) {}
 
 // observerOr returns o, or NopObserver when o is nil.
 func observerOr(o Observer) Observer {

@@ -93,6 +93,11 @@ func TestServiceMetrics(t *testing.T) {
 	if got := metricstest.Value(t, reg, "notifyd_notifications_created_total", "path", notify.PathBulk); got != 2 {
 		t.Errorf("created bulk = %v, want 2", got)
 	}
+	// One call at a time: each is a batch of its own, the one that
+	// found nobody included.
+	if got := metricstest.Value(t, reg, "notifyd_batch_store_seconds"); got != 3 {
+		t.Errorf("batches timed = %v, want 3", got)
+	}
 
 	for range 2 {
 		f, ok := sub.Next()

@@ -90,7 +90,9 @@ func (s *Service) commit(batch []*insertRequest) {
 	} else {
 		unlock = s.lockAllUsers()
 	}
+	start := time.Now()
 	rows, outcomes, err := s.store.InsertBatch(context.Background(), items, claims, s.now())
+	s.hub.cfg.Observer.BatchStored(time.Since(start))
 	if err == nil && (len(rows) != len(items) || len(outcomes) != len(claims)) {
 		err = fmt.Errorf("store returned %d rows for %d notifications, %d outcomes for %d keys", len(rows), len(items), len(outcomes), len(claims))
 	}

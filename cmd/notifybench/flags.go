@@ -40,8 +40,11 @@ type options struct {
 	drain       time.Duration // longest wait for the frames owed after publishing stops
 	keys        bool          // an Idempotency-Key on every create (the Go client's default)
 
-	floor bool   // run the persisted floor too
-	dbURL string // Postgres of the floor's scratch schema and of the started instances
+	floor bool // run the persisted floor too
+	// baselinesFirst runs -floor and -raw before notifyd: the later
+	// targets connect with the client's heap already grown.
+	baselinesFirst bool
+	dbURL          string // Postgres of the floor's scratch schema and of the started instances
 
 	start      int      // notifyd processes to start on a fresh database; 0: use -http/-ws
 	notifydBin string   // the notifyd binary to start
@@ -109,6 +112,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.BoolVar(&o.check, "check", false, "exit non-zero on lost, duplicate or out-of-order frames, failed sockets or failed publishes (never on timings): for CI smoke runs")
 	fs.DurationVar(&o.drain, "drain", 15*time.Second, "after publishing, wait at most this long for the frames owed (also stops after 2s without a frame)")
 	fs.BoolVar(&o.keys, "idempotency-keys", false, "send an Idempotency-Key on every create, as the Go client does by default")
+	fs.BoolVar(&o.baselinesFirst, "baselines-first", false, "run -floor and -raw before notifyd, not after: the targets share this client process, whose heap has grown by the time the later ones connect")
 	fs.BoolVar(&o.floor, "floor", false, "also run the persisted floor: the bare fan-out's handler inserting one row with pgx and committing before the push, in a process of its own")
 	fs.StringVar(&o.dbURL, "db", defaultDB, "Postgres `URL` for -floor (a scratch schema, dropped after) and -start (a fresh database, dropped after)")
 	fs.IntVar(&o.start, "start", 0, "start `N` notifyd processes (-notifyd-bin) on a fresh database of -db, instead of using -http/-ws; 2 or more run in cluster mode")

@@ -31,6 +31,7 @@ func TestParseFlags(t *testing.T) {
 		{"no users", []string{"-key", "k", "-users", "0"}, "", "-users"},
 		{"stray argument", []string{"-key", "k", "extra"}, "", "unexpected"},
 		{"floor and raw need no key", []string{"-notifyd=false", "-floor", "-raw"}, "", ""},
+		{"baselines first without a baseline", []string{"-key", "k", "-baselines-first"}, "", "-baselines-first"},
 		{"two instances given", []string{"-key", "k", "-http", "http://a:1,http://b:1", "-ws", "ws://a:2/ws,ws://b:2/ws"}, "", ""},
 		{"instance lists differ", []string{"-key", "k", "-http", "http://a:1,http://b:1"}, "", "-ws"},
 		{"floor with batch", []string{"-key", "k", "-floor", "-batch", "2"}, "", "-floor"},

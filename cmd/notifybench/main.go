@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -72,34 +73,45 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	b := &bench{opts: opts, stderr: stderr, fileLimit: fileLimit}
 	sum := summary{Config: opts.summary(), Command: commandLine(opts.args), Load: loadSummary{Start: loadAverage()}}
 	var errs []error
-	if opts.notifyd {
-		ts, err := b.runNotifyd(ctx, "")
-		sum.Notifyd = ts
-		if err != nil {
-			errs = append(errs, fmt.Errorf("notifyd: %w", err))
+	runNotifyd := func() {
+		if opts.notifyd {
+			ts, err := timed(func() (*targetSummary, error) { return b.runNotifyd(ctx, "") })
+			sum.Notifyd = ts
+			if err != nil {
+				errs = append(errs, fmt.Errorf("notifyd: %w", err))
+			}
+		}
+		if opts.fault != "" && ctx.Err() == nil {
+			// The same load again on fresh instances, with the fault.
+			ts, err := timed(func() (*targetSummary, error) { return b.runNotifyd(ctx, opts.fault) })
+			sum.Fault = ts
+			if err != nil {
+				errs = append(errs, fmt.Errorf("notifyd %s: %w", opts.fault, err))
+			}
 		}
 	}
-	if opts.fault != "" && ctx.Err() == nil {
-		// The same load again on fresh instances, with the fault.
-		ts, err := b.runNotifyd(ctx, opts.fault)
-		sum.Fault = ts
-		if err != nil {
-			errs = append(errs, fmt.Errorf("notifyd %s: %w", opts.fault, err))
+	runBaselines := func() {
+		if opts.floor && ctx.Err() == nil {
+			ts, err := timed(func() (*targetSummary, error) { return b.runFloor(ctx) })
+			sum.Floor = ts
+			if err != nil {
+				errs = append(errs, fmt.Errorf("floor: %w", err))
+			}
+		}
+		if opts.raw && ctx.Err() == nil {
+			ts, err := timed(func() (*targetSummary, error) { return b.runRaw(ctx) })
+			sum.Raw = ts
+			if err != nil {
+				errs = append(errs, fmt.Errorf("raw: %w", err))
+			}
 		}
 	}
-	if opts.floor && ctx.Err() == nil {
-		ts, err := b.runFloor(ctx)
-		sum.Floor = ts
-		if err != nil {
-			errs = append(errs, fmt.Errorf("floor: %w", err))
-		}
-	}
-	if opts.raw && ctx.Err() == nil {
-		ts, err := b.runRaw(ctx)
-		sum.Raw = ts
-		if err != nil {
-			errs = append(errs, fmt.Errorf("raw: %w", err))
-		}
+	if opts.baselinesFirst {
+		runBaselines()
+		runNotifyd()
+	} else {
+		runNotifyd()
+		runBaselines()
 	}
 	sum.Load.End = loadAverage()
 	sum.finish()
@@ -141,4 +153,14 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// timed runs one target and stamps its summary with when the run began.
+func timed(run func() (*targetSummary, error)) (*targetSummary, error) {
+	began := time.Now()
+	ts, err := run()
+	if ts != nil {
+		ts.Started = began
+	}
+	return ts, err
 }

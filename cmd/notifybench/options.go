@@ -17,6 +17,7 @@ type flagCheck struct {
 func (o options) validate() error {
 	checks := []flagCheck{
 		{!o.notifyd && !o.raw && !o.floor, "nothing to run: -notifyd=false needs -raw or -floor"},
+		{o.baselinesFirst && !o.raw && !o.floor, "-baselines-first needs -raw or -floor"},
 		{o.notifyd && o.key == "", "-key (or NOTIFYBENCH_KEY) is required to use the publisher API"},
 		{o.users < 1, "-users must be at least 1"},
 		{o.sockets < 0, "-sockets must not be negative"},
@@ -147,7 +148,8 @@ type configSummary struct {
 	Prefix          string  `json:"prefix,omitempty"`
 	ConnectRate     float64 `json:"connect_rate"`
 	IdempotencyKeys bool    `json:"idempotency_keys"`
-	Started         int     `json:"started,omitempty"` // notifyd processes started by the tool
+	BaselinesFirst  bool    `json:"baselines_first,omitempty"` // -floor and -raw ran before notifyd
+	Started         int     `json:"started,omitempty"`         // notifyd processes started by the tool
 	Cluster         bool    `json:"cluster,omitempty"`
 	Broker          string  `json:"broker,omitempty"`
 	PublishTo       string  `json:"publish_to,omitempty"` // with several instances
@@ -160,7 +162,7 @@ func (o options) summary() configSummary {
 	c := configSummary{
 		Users: o.users, Sockets: o.sockets, Rate: o.rate, Publishers: o.publishers,
 		Duration: o.duration.Seconds(), Batch: o.batch, Fanout: o.fanout, ConnectRate: o.connectRate,
-		IdempotencyKeys: o.keys,
+		IdempotencyKeys: o.keys, BaselinesFirst: o.baselinesFirst,
 	}
 	if !o.notifyd {
 		return c

@@ -272,6 +272,17 @@ func TestStartedSmoke(t *testing.T) {
 		if c := sum.Notifyd.CPU; c == nil || c.Error != "" || c.Requests != sum.Notifyd.Publish.Requests {
 			t.Errorf("notifyd cpu %+v: want it measured over the %d requests", c, sum.Notifyd.Publish.Requests)
 		}
+		checkOrder(t, sum.Notifyd, sum.Floor, sum.Raw)
+	})
+	t.Run("the floor and raw first", func(t *testing.T) {
+		sum := runSummary(t, append([]string{"-start", "1", "-floor", "-raw", "-baselines-first"}, common...)...)
+		for _, ts := range []*targetSummary{sum.Notifyd, sum.Floor, sum.Raw} {
+			checkCounts(t, ts, 6, 2)
+		}
+		if !sum.Config.BaselinesFirst {
+			t.Errorf("config %+v: want baselines_first", sum.Config)
+		}
+		checkOrder(t, sum.Floor, sum.Raw, sum.Notifyd)
 	})
 	t.Run("two instances, cluster mode", func(t *testing.T) {
 		// Publishing to both, a user's changes commit on both instances, so
@@ -304,5 +315,16 @@ func TestStartedSmoke(t *testing.T) {
 	})
 	if after := countRows(t, db, databases); after != before {
 		t.Errorf("%d notifybench databases after the runs, %d before: not dropped", after, before)
+	}
+}
+
+// checkOrder fails unless the targets' runs began in the order given.
+func checkOrder(tb testing.TB, targets ...*targetSummary) {
+	tb.Helper()
+	for i := 1; i < len(targets); i++ {
+		a, b := targets[i-1], targets[i]
+		if !a.Started.Before(b.Started) {
+			tb.Errorf("%s began at %v, not before %s at %v", a.Target, a.Started, b.Target, b.Started)
+		}
 	}
 }

@@ -42,6 +42,7 @@ type loadSummary struct {
 // targetSummary is what one target (notifyd or raw) measured.
 type targetSummary struct {
 	Target    string          `json:"target"`
+	Started   time.Time       `json:"started"`             // when its run began, in the order of -baselines-first
 	Instances int             `json:"instances,omitempty"` // notifyd instances, when more than one
 	Sockets   socketsSummary  `json:"sockets"`
 	RSS       *rssSummary     `json:"rss,omitempty"`

@@ -5,8 +5,6 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/notifyd/notifyd/migrations"
 )
 
@@ -57,20 +55,11 @@ func (s *Store) SeqsAhead(ctx context.Context, last map[int64]int64) (map[int64]
 	for i, uid := range users {
 		seen[i] = last[uid]
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
 	out := make(map[int64]int64)
-	err := s.withPgx(ctx, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, seqsAheadSQL, users, seen)
-		if err != nil {
-			return err
-		}
-		var uid, seq int64
-		_, err = pgx.ForEachRow(rows, []any{&uid, &seq}, func() error {
-			out[uid] = seq
-			return nil
-		})
-		return err
+	var uid, seq int64
+	err := s.queryEach(ctx, seqsAheadSQL, []any{users, seen}, []any{&uid, &seq}, func() error {
+		out[uid] = seq
+		return nil
 	})
 	if err != nil {
 		return nil, s.translate(ctx, "seqs ahead", err)
@@ -92,16 +81,11 @@ func (s *Store) MissingSessions(ctx context.Context, ids []int64) ([]int64, erro
 		}
 		return slices.DeleteFunc(ids, func(id int64) bool { return existing[id] }), nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
 	var missing []int64
-	err := s.withPgx(ctx, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, missingSessionsSQL, ids)
-		if err != nil {
-			return err
-		}
-		missing, err = pgx.CollectRows(rows, pgx.RowTo[int64])
-		return err
+	var id int64
+	err := s.queryEach(ctx, missingSessionsSQL, []any{ids}, []any{&id}, func() error {
+		missing = append(missing, id)
+		return nil
 	})
 	if err != nil {
 		return nil, s.translate(ctx, "missing sessions", err)

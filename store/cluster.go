@@ -54,20 +54,12 @@ FROM notifications WHERE id = ANY($1) ORDER BY id`
 
 // notificationsByIDsPG is NotificationsByIDs on Postgres, through pgx.
 func (s *Store) notificationsByIDsPG(ctx context.Context, ids []int64) ([]notify.Notification, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
 	var out []notify.Notification
-	err := s.withPgx(ctx, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, notificationsByIDsSQL, pgx.QueryExecModeExec, ids)
-		if err != nil {
-			return err
-		}
-		var r notificationRow
-		_, err = pgx.ForEachRow(rows, []any{&r.ID, &r.UserID, &r.Title, &r.Content, &r.Style, &r.URL, &r.Data, &r.Read, &r.CreatedAt, &r.ReadAt}, func() error {
-			out = append(out, r.notification())
-			return nil
-		})
-		return err
+	var r notificationRow
+	dest := []any{&r.ID, &r.UserID, &r.Title, &r.Content, &r.Style, &r.URL, &r.Data, &r.Read, &r.CreatedAt, &r.ReadAt}
+	err := s.queryEach(ctx, notificationsByIDsSQL, []any{pgx.QueryExecModeExec, ids}, dest, func() error {
+		out = append(out, r.notification())
+		return nil
 	})
 	if err != nil {
 		return nil, translate(ctx, "notifications by ids", err)

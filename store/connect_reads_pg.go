@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/notifyd/notifyd/notify"
 )
 
@@ -87,12 +85,10 @@ func (s *Store) sessionsBySecretHashPG(ctx context.Context, hashes []string) (ma
 		args[i] = []byte(h)
 	}
 	out := make(map[string]sessionUserRow, len(hashes))
-	err := s.pgxQuery(ctx, sessionsByHashSQLs, args, func(rows pgx.Rows) error {
-		var r sessionUserRow
-		if err := rows.Scan(&r.SessionID, &r.SessionUserID, &r.SessionHash, &r.SessionCreatedAt, &r.SessionExpiresAt,
-			&r.UserID, &r.UserName, &r.UserExternalID, &r.UserDisplayName, &r.UserPasswordHash, &r.UserCreatedAt); err != nil {
-			return err
-		}
+	var r sessionUserRow
+	dest := []any{&r.SessionID, &r.SessionUserID, &r.SessionHash, &r.SessionCreatedAt, &r.SessionExpiresAt,
+		&r.UserID, &r.UserName, &r.UserExternalID, &r.UserDisplayName, &r.UserPasswordHash, &r.UserCreatedAt}
+	err := s.queryIn(ctx, sessionsByHashSQLs, args, dest, func() error {
 		out[string(r.SessionHash)] = r
 		return nil
 	})
@@ -109,12 +105,9 @@ func (s *Store) positionsOfPG(ctx context.Context, userIDs []int64) (map[int64]n
 		args[i] = id
 	}
 	out := make(map[int64]notify.Position, len(userIDs))
-	err := s.pgxQuery(ctx, positionsSQLs, args, func(rows pgx.Rows) error {
-		var id int64
-		var p notify.Position
-		if err := rows.Scan(&id, &p.Seq, &p.Unread, &p.Newest); err != nil {
-			return err
-		}
+	var id int64
+	var p notify.Position
+	err := s.queryIn(ctx, positionsSQLs, args, []any{&id, &p.Seq, &p.Unread, &p.Newest}, func() error {
 		out[id] = p
 		return nil
 	})
@@ -124,27 +117,12 @@ func (s *Store) positionsOfPG(ctx context.Context, userIDs []int64) (map[int64]n
 	return out, nil
 }
 
-// pgxQuery runs the text of texts (inLists) for len(args) keys on a
-// pooled connection through pgx, within the store's query timeout, and
-// calls row for each row.
-func (s *Store) pgxQuery(ctx context.Context, texts []string, args []any, row func(pgx.Rows) error) error {
+// queryIn runs the text of texts (inLists) for len(args) keys through
+// queryEach.
+func (s *Store) queryIn(ctx context.Context, texts []string, args, dest []any, each func() error) error {
 	sql, err := inListSQL(texts, len(args))
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	return s.withPgx(ctx, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, sql, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := row(rows); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
-	})
+	return s.queryEach(ctx, sql, args, dest, each)
 }

@@ -121,6 +121,22 @@ func (s *Store) withPgx(ctx context.Context, f func(*pgx.Conn) error) error {
 	})
 }
 
+// queryEach runs sql with args on a pooled connection through pgx, within
+// the store's query timeout, scans each row into dest and calls each after
+// every row (pgx.ForEachRow). The caller translates the error.
+func (s *Store) queryEach(ctx context.Context, sql string, args, dest []any, each func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	return s.withPgx(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		_, err = pgx.ForEachRow(rows, dest, each)
+		return err
+	})
+}
+
 // insertArgs are the items of a batch as the arrays insertNotificationsSQL
 // takes.
 type insertArgs struct {

@@ -33,7 +33,7 @@ func (s *Store) NotificationsByIDs(ctx context.Context, ids []int64) ([]notify.N
 	for _, batch := range chunks(sortedDistinct(ids), maxIDsPerQuery) {
 		var rows []notificationRow
 		if err := db.Where("id IN ?", batch).Order("id").Find(&rows).Error; err != nil {
-			return nil, translate(ctx, "notifications by ids", err)
+			return nil, s.translate(ctx, "notifications by ids", err)
 		}
 		for _, r := range rows {
 			out = append(out, r.notification())
@@ -62,7 +62,7 @@ func (s *Store) notificationsByIDsPG(ctx context.Context, ids []int64) ([]notify
 		return nil
 	})
 	if err != nil {
-		return nil, translate(ctx, "notifications by ids", err)
+		return nil, s.translate(ctx, "notifications by ids", err)
 	}
 	return out, nil
 }
@@ -93,7 +93,7 @@ func (s *Store) NotificationsAfter(ctx context.Context, after map[int64]int64, l
 			) t WHERE rn <= ? ORDER BY id`
 		var rows []notificationRow
 		if err := db.Raw(sql, args...).Scan(&rows).Error; err != nil {
-			return nil, translate(ctx, "notifications after", err)
+			return nil, s.translate(ctx, "notifications after", err)
 		}
 		for _, r := range rows {
 			out = append(out, r.notification())
@@ -109,7 +109,7 @@ func (s *Store) UnreadCounts(ctx context.Context, userIDs []int64) (map[int64]in
 	defer cancel()
 	counts, err := unreadCounts(db, sortedDistinct(userIDs))
 	if err != nil {
-		return nil, translate(ctx, "unread counts", err)
+		return nil, s.translate(ctx, "unread counts", err)
 	}
 	return counts, nil
 }
@@ -123,7 +123,7 @@ func (s *Store) ExistingSessions(ctx context.Context, ids []int64) (map[int64]bo
 	for _, batch := range chunks(sortedDistinct(ids), maxIDsPerQuery) {
 		var rows []int64
 		if err := db.Model(&sessionRow{}).Where("id IN ?", batch).Pluck("id", &rows).Error; err != nil {
-			return nil, translate(ctx, "existing sessions", err)
+			return nil, s.translate(ctx, "existing sessions", err)
 		}
 		for _, id := range rows {
 			found[id] = true
@@ -150,7 +150,7 @@ func (s *Store) ClusterEvent(ctx context.Context, id int64) (int64, notify.Event
 	defer cancel()
 	var rows []clusterEventRow
 	if err := db.Where("id = ?", id).Limit(1).Find(&rows).Error; err != nil {
-		return 0, notify.Event{}, translate(ctx, "cluster event", err)
+		return 0, notify.Event{}, s.translate(ctx, "cluster event", err)
 	}
 	if len(rows) == 0 {
 		return 0, notify.Event{}, errNotFound("cluster event", "event")
@@ -169,7 +169,7 @@ func (s *Store) SweepClusterEvents(ctx context.Context, before time.Time) (int64
 	defer cancel()
 	res := db.Where("created_at < ?", utc(before)).Delete(&clusterEventRow{})
 	if res.Error != nil {
-		return 0, translate(ctx, "sweep cluster events", res.Error)
+		return 0, s.translate(ctx, "sweep cluster events", res.Error)
 	}
 	return res.RowsAffected, nil
 }

@@ -129,7 +129,32 @@ func TestDBErrorsCounted(t *testing.T) {
 	wantCode(t, err, notify.EUNAVAILABLE)
 	_, err = st.DeleteReadBefore(ctx, t0, 10)
 	wantCode(t, err, notify.EUNAVAILABLE)
-	for _, op := range []string{"unread count", "delete read before"} {
+	// The cluster's reads too: a receiver repairing from a database that
+	// is down must show in the same counter.
+	_, err = st.NotificationsByIDs(ctx, []int64{1})
+	wantCode(t, err, notify.EUNAVAILABLE)
+	_, err = st.NotificationsAfter(ctx, map[int64]int64{u.ID: 0}, 10)
+	wantCode(t, err, notify.EUNAVAILABLE)
+	_, err = st.UnreadCounts(ctx, []int64{u.ID})
+	wantCode(t, err, notify.EUNAVAILABLE)
+	_, err = st.ExistingSessions(ctx, []int64{1})
+	wantCode(t, err, notify.EUNAVAILABLE)
+	// And the reads of a connecting socket.
+	_, err = st.Position(ctx, u.ID)
+	wantCode(t, err, notify.EUNAVAILABLE)
+	_, _, err = st.SessionBySecretHash(ctx, []byte("0123456789abcdef0123456789abcdef"))
+	wantCode(t, err, notify.EUNAVAILABLE)
+	// And the postgres broker's writes.
+	_, err = st.StoreEvent(ctx, u.ID, notify.Event{Type: "task_progress", Data: []byte(`{}`)})
+	wantCode(t, err, notify.EUNAVAILABLE)
+	ops := []string{"unread count", "delete read before",
+		"notifications by ids", "notifications after", "unread counts", "existing sessions",
+		"position", "session by secret", "store event"}
+	if storetest.Postgres(t) {
+		wantCode(t, st.Notify(ctx, "notifyd", []string{"x"}), notify.EUNAVAILABLE)
+		ops = append(ops, "notify")
+	}
+	for _, op := range ops {
 		if v := metricstest.Value(t, reg, "notifyd_db_errors_total", "op", op, "code", notify.EUNAVAILABLE); v != 1 {
 			t.Errorf("db errors for %q = %v, want 1", op, v)
 		}

@@ -88,7 +88,7 @@ func (s *Store) Notify(ctx context.Context, channel string, payloads []string) e
 			args = append(args, channel, p)
 		}
 		if err := db.Exec("SELECT "+valuesList("pg_notify(?, ?)", len(batch)), args...).Error; err != nil {
-			return translate(ctx, "notify", err)
+			return s.translate(ctx, "notify", err)
 		}
 	}
 	return nil
@@ -105,7 +105,7 @@ func (s *Store) StoreEvent(ctx context.Context, userID int64, e notify.Event) (i
 	err := db.Raw("INSERT INTO cluster_events (user_id, type, data, created_at) VALUES (?, ?, ?, ?) RETURNING id",
 		userID, e.Type, string(e.Data), utc(time.Now())).Scan(&id).Error
 	if err != nil {
-		return 0, translate(ctx, "store event", err)
+		return 0, s.translate(ctx, "store event", err)
 	}
 	return id, nil
 }

@@ -76,8 +76,16 @@ func TestUnreadCountNoDrift(t *testing.T) {
 		return ids[user][r.IntN(len(ids[user]))]
 	}
 	// Deleted rows and ids of other users are ENOTFOUND, which is fine.
+	// So is EUNAVAILABLE: on a loaded box SQLite's one writer can keep a
+	// call waiting past database.query_timeout, and whether such a call
+	// wrote or not, the counts checked below must still agree.
+	var unavailable sync.Map
 	check := func(op string, err error) {
-		if code := notify.ErrorCode(err); code != "" && code != notify.ENOTFOUND {
+		switch code := notify.ErrorCode(err); code {
+		case "", notify.ENOTFOUND:
+		case notify.EUNAVAILABLE:
+			unavailable.Store(op, err)
+		default:
 			t.Errorf("%s: %v", op, err)
 		}
 	}
@@ -136,6 +144,10 @@ func TestUnreadCountNoDrift(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	unavailable.Range(func(op, err any) bool {
+		t.Logf("%s timed out at least once (load): %v", op, err)
+		return true
+	})
 	if swept == 0 {
 		t.Fatal("the retention sweeps deleted nothing: the test does not exercise them")
 	}

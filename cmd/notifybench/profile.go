@@ -68,11 +68,14 @@ func startProfiling(ctx context.Context, dir, prefix, base string, window time.D
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("profile: %w", err)
 	}
-	var err error
-	if p.before, err = p.fetch(ctx, "/metrics", "metrics-before.txt", 0); err != nil {
+	if err := p.snapshot(ctx, "before"); err != nil {
 		return nil, err
 	}
-	if err := p.snapshot(ctx, "before"); err != nil {
+	// /metrics last before the window and first after it: what writing
+	// the cumulative profiles allocates is not counted per request (the
+	// CPU profile, the goroutine profile and the trace are, a little).
+	var err error
+	if p.before, err = p.fetch(ctx, "/metrics", "metrics-before.txt", 0); err != nil {
 		return nil, err
 	}
 	p.async(func() error {

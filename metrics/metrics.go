@@ -24,6 +24,7 @@ type Metrics struct {
 	delivered     *prometheus.CounterVec // type
 	latency       prometheus.Histogram
 	batchStored   prometheus.Histogram
+	batchWaited   prometheus.Histogram
 	dbErrors      *prometheus.CounterVec // op, code
 	retention     *prometheus.CounterVec // kind
 	httpRequests  *prometheus.CounterVec // route, method, status
@@ -71,6 +72,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			// From 0.25 ms (one row on a local Postgres) to 5 s (past
 			// database.query_timeout's default a batch has failed).
 			Buckets: []float64{.00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}),
+		batchWaited: f.NewHistogram(prometheus.HistogramOpts{
+			Name: "notifyd_batch_wait_seconds",
+			Help: "Time a call to create notifications waited from being queued until its group-commit batch's transaction started.",
+			// From 0.1 ms (an idle committer) to 5 s: database.batch_max_wait
+			// (1 ms by default) plus the previous batch's transaction.
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}),
 		dbErrors: counterVec(f, "notifyd_db_errors_total",
 			`Database calls that failed, by store operation and code ("unavailable", "internal"); not-found and conflict answers are not errors here.`,

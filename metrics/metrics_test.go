@@ -26,6 +26,7 @@ func TestNilIsSafe(t *testing.T) {
 	m.JWKSRefreshError()
 	m.DeliveryLag(time.Second)
 	m.BatchStored(time.Millisecond)
+	m.BatchWaited(time.Millisecond)
 	m.DuplicateDropped()
 	m.Repaired(notify.RepairGap, 1)
 	m.DoorbellRejected(metrics.RejectMAC)

@@ -23,6 +23,15 @@ func (m *Metrics) BatchStored(d time.Duration) {
 	m.batchStored.Observe(d.Seconds())
 }
 
+// BatchWaited records how long one call to create notifications waited
+// for its group-commit batch's transaction to start.
+func (m *Metrics) BatchWaited(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.batchWaited.Observe(d.Seconds())
+}
+
 // DBError counts a failed store operation op; code is notify.EUNAVAILABLE
 // or notify.EINTERNAL (the store does not count ENOTFOUND or ECONFLICT).
 func (m *Metrics) DBError(op, code string) {

@@ -29,6 +29,11 @@ type Observer interface {
 	// InsertBatch) returned after d, committed or not. Beside the delivery
 	// latency it tells a slow database from a slow fan-out.
 	BatchStored(d time.Duration)
+	// BatchWaited: one call waited d from being queued until its batch's
+	// transaction started (group commit's wait, the users' locks
+	// included). Beside BatchStored and the delivery latency it splits a
+	// publish's latency by stage.
+	BatchWaited(d time.Duration)
 }
 
 // Values of the Observer's labels, fixed so that no client input can grow
@@ -83,6 +88,9 @@ func (NopObserver) DeliveryLag(time.Duration) {}
 
 // BatchStored does nothing.
 func (NopObserver) BatchStored(time.Duration) {}
+
+// BatchWaited does nothing.
+func (NopObserver) BatchWaited(time.Duration) {}
 
 // observerOr returns o, or NopObserver when o is nil.
 func observerOr(o Observer) Observer {

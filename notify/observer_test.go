@@ -98,6 +98,10 @@ func TestServiceMetrics(t *testing.T) {
 	if got := metricstest.Value(t, reg, "notifyd_batch_store_seconds"); got != 3 {
 		t.Errorf("batches timed = %v, want 3", got)
 	}
+	// And each call's wait for its batch: one call per batch here.
+	if got := metricstest.Value(t, reg, "notifyd_batch_wait_seconds"); got != 3 {
+		t.Errorf("calls timed waiting = %v, want 3", got)
+	}
 
 	for range 2 {
 		f, ok := sub.Next()

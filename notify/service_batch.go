@@ -91,6 +91,9 @@ func (s *Service) commit(batch []*insertRequest) {
 		unlock = s.lockAllUsers()
 	}
 	start := time.Now()
+	for _, req := range batch {
+		s.hub.cfg.Observer.BatchWaited(start.Sub(req.at))
+	}
 	rows, outcomes, err := s.store.InsertBatch(context.Background(), items, claims, s.now())
 	s.hub.cfg.Observer.BatchStored(time.Since(start))
 	if err == nil && (len(rows) != len(items) || len(outcomes) != len(claims)) {

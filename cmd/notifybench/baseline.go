@@ -53,5 +53,5 @@ func (b *bench) runBaseline(ctx context.Context, in serveInput) (*targetSummary,
 	if in.Target == "floor" {
 		probe.dbURL, probe.pgApp = o.dbURL, in.Schema
 	}
-	return b.runTarget(ctx, in.Target, newAPITarget([]*client.Client{c}, o.keys, ext), []string{srv.ready.WS}, users, procs, srv.pid(), probe, nil)
+	return b.runTarget(ctx, in.Target, newAPITarget([]*client.Client{c}, o.keys, ext), []string{srv.ready.WS}, users, procs, srv.pid(), probe, nil, "")
 }

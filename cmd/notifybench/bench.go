@@ -50,6 +50,7 @@ func (b *bench) runNotifyd(ctx context.Context, fault string) (*targetSummary, e
 		o.notifydEnv = append(slices.Clip(o.notifydEnv), "NOTIFYD_CLUSTER_NATS_URL="+nats.url())
 	}
 	var fr *faultRun
+	var profileAt string // the started instance's metrics listener, with -profile
 	if o.start > 0 {
 		is, err := startInstances(ctx, o, b.stderr)
 		if err != nil {
@@ -62,7 +63,7 @@ func (b *bench) runNotifyd(ctx context.Context, fault string) (*targetSummary, e
 			probe.server = append(probe.server, in.cmd.Process.Pid)
 		}
 		if len(is.procs) == 1 {
-			pid = is.procs[0].cmd.Process.Pid
+			pid, profileAt = is.procs[0].cmd.Process.Pid, is.procs[0].metrics
 		}
 		if o.fault != "" {
 			dbURL, err := withDatabase(o.dbURL, is.dbName)
@@ -111,7 +112,7 @@ func (b *bench) runNotifyd(ctx context.Context, fault string) (*targetSummary, e
 	if fault != "" {
 		name += " " + fault
 	}
-	t, err := b.runTarget(ctx, name, newAPITarget(clients, o.keys, ext), wsURLs, users, procs, pid, probe, fr)
+	t, err := b.runTarget(ctx, name, newAPITarget(clients, o.keys, ext), wsURLs, users, procs, pid, probe, fr, profileAt)
 	if t != nil {
 		t.Instances = len(eps)
 	}
@@ -124,7 +125,9 @@ func (b *bench) runNotifyd(ctx context.Context, fault string) (*targetSummary, e
 // probe says whose CPU time to count while publishing. fr is a pass of a
 // -fault run (nil otherwise): its sockets resume after a drop, its fault
 // hits mid-publishing, and its sockets are checked against the database.
-func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []string, users []benchUser, procs, pid int, probe *cpuProbe, fr *faultRun) (*targetSummary, error) {
+// profileAt is the metrics listener of the notifyd to profile (-profile),
+// "" for none.
+func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []string, users []benchUser, procs, pid int, probe *cpuProbe, fr *faultRun, profileAt string) (*targetSummary, error) {
 	o := b.opts
 	specs := socketSpecs(users, o.sockets, wsURLs)
 	var rss *rssSummary
@@ -180,8 +183,14 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 	var cpu *cpuSummary
 	var rows map[int64][]int64
 	var rowsErr error
+	var prof *profiler
+	var profErr error
+	var metricsBefore, metricsAfter []byte
 	if ctx.Err() == nil {
 		cpuStart := probe.sample(ctx, f.pids())
+		if profileAt != "" {
+			prof, profErr = startProfiling(ctx, o.profile, profilePrefix(name, o), profileAt, o.duration)
+		}
 		injected := make(chan struct{})
 		go func() {
 			defer close(injected)
@@ -205,6 +214,9 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 			// A killed instance's CPU time is lost with it.
 			cpu = summarizeCPU(cpuStart, probe.sample(ctx, f.pids()), p.requests.Load())
 		}
+		if prof != nil {
+			metricsBefore, metricsAfter, profErr = prof.stop(ctx)
+		}
 	}
 	stop()
 	if rss != nil {
@@ -216,6 +228,9 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 	}
 	ts := newTargetSummary(name, len(specs), procs, final, p, o, publishStart, elapsed, publishEnd, rss)
 	ts.CPU = cpu
+	if profileAt != "" {
+		ts.Profile = writeBreakdown(o.profile, profilePrefix(name, o), metricsBefore, metricsAfter, ts, cpuProfileSeconds(o.duration), profErr)
+	}
 	if fr != nil {
 		if rowsErr != nil {
 			return ts, rowsErr

@@ -48,6 +48,9 @@ func TestParseFlags(t *testing.T) {
 		{"fault with children", []string{"-start", "2", "-notifyd-bin", "x", "-fault", "kill", "-procs", "2"}, "", "-procs"},
 		{"fault after publishing", []string{"-start", "2", "-notifyd-bin", "x", "-fault", "kill", "-duration", "5s"}, "", "-fault-at"},
 		{"pgterm on nats", []string{"-start", "2", "-notifyd-bin", "x", "-fault", "pgterm", "-broker", "nats"}, "", "postgres broker"},
+		{"profile without start", []string{"-key", "k", "-profile", "/tmp/x"}, "", "-start 1"},
+		{"profile of two instances", []string{"-start", "2", "-notifyd-bin", "x", "-profile", "/tmp/x"}, "", "-start 1"},
+		{"profile with a fault", []string{"-start", "1", "-notifyd-bin", "x", "-profile", "/tmp/x", "-fault", "kill"}, "", "-fault"},
 		{"natsrestart on postgres", []string{"-start", "2", "-notifyd-bin", "x", "-fault", "natsrestart"}, "", "-broker nats"},
 	}
 	for _, tt := range tests {

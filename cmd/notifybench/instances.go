@@ -40,9 +40,10 @@ type instances struct {
 
 // instance is one started notifyd.
 type instance struct {
-	ep     endpoint
-	cmd    *exec.Cmd
-	exited chan struct{} // closed once the process has been waited for
+	ep      endpoint
+	metrics string // with -profile: the metrics listener, http://127.0.0.1:port
+	cmd     *exec.Cmd
+	exited  chan struct{} // closed once the process has been waited for
 }
 
 // startInstances creates the database and starts o.start processes one
@@ -59,10 +60,10 @@ func startInstances(ctx context.Context, o options, stderr io.Writer) (*instance
 	}
 	is.env = instanceEnv(os.Environ(), o, dbURL)
 	for i := range o.start {
-		in, err := startInstance(ctx, o.notifydBin, is.env, stderr)
+		in, err := startInstance(ctx, o.notifydBin, is.env, o.profile != "", stderr)
 		for attempt := 2; err != nil && attempt <= startAttempts && ctx.Err() == nil; attempt++ {
 			fmt.Fprintf(stderr, "warning: start notifyd %d: %v; trying again\n", i+1, err)
-			in, err = startInstance(ctx, o.notifydBin, is.env, stderr)
+			in, err = startInstance(ctx, o.notifydBin, is.env, o.profile != "", stderr)
 		}
 		if err != nil {
 			is.stop(stderr)
@@ -107,8 +108,9 @@ func instanceEnv(environ []string, o options, dbURL string) []string {
 }
 
 // startInstance starts one process on free loopback ports and waits until
-// its /readyz answers 200.
-func startInstance(ctx context.Context, bin string, env []string, stderr io.Writer) (*instance, error) {
+// its /readyz answers 200. With profile its metrics listener serves the
+// profiler too (metrics.pprof), on a port of its own.
+func startInstance(ctx context.Context, bin string, env []string, profile bool, stderr io.Writer) (*instance, error) {
 	httpPort, err := freePort()
 	if err != nil {
 		return nil, err
@@ -118,7 +120,21 @@ func startInstance(ctx context.Context, bin string, env []string, stderr io.Writ
 		return nil, err
 	}
 	httpAddr, wsAddr := "127.0.0.1:"+strconv.Itoa(httpPort), "127.0.0.1:"+strconv.Itoa(wsPort)
-	return launchInstance(ctx, bin, env, endpoint{HTTP: "http://" + httpAddr, WS: "ws://" + wsAddr + "/ws"}, stderr)
+	var metricsAddr string
+	if profile {
+		metricsPort, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		metricsAddr = "127.0.0.1:" + strconv.Itoa(metricsPort)
+		// After NOTIFYD_METRICS_ADDR=off: the last value of a key wins.
+		env = append(slices.Clip(env), "NOTIFYD_METRICS_ADDR="+metricsAddr, "NOTIFYD_METRICS_PPROF=true")
+	}
+	in, err := launchInstance(ctx, bin, env, endpoint{HTTP: "http://" + httpAddr, WS: "ws://" + wsAddr + "/ws"}, stderr)
+	if err == nil && profile {
+		in.metrics = "http://" + metricsAddr
+	}
+	return in, err
 }
 
 // launchInstance starts one process listening at ep and waits until its

@@ -42,6 +42,8 @@ func (o options) validate() error {
 		{o.start > 0 && o.serverPID > 0, "-server-pid is for a running notifyd; -start measures the RSS of a single started instance itself"},
 		{o.start == 0 && (o.cluster || o.broker != "" || len(o.notifydEnv) > 0), "-cluster, -broker and -notifyd-env apply to started instances: use -start"},
 		{o.broker != "" && !o.clusterOn(), "-broker needs cluster mode (-cluster, or -start 2 or more)"},
+		{o.profile != "" && o.start != 1, "-profile needs -start 1: it profiles the one notifyd the tool started"},
+		{o.profile != "" && o.fault != "", "-profile and -fault exclude each other"},
 		{o.publishTo != "all" && o.publishTo != "first", `-publish-to must be "all" or "first"`},
 	}
 	checks = append(checks, o.faultChecks()...)

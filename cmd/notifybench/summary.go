@@ -48,9 +48,10 @@ type targetSummary struct {
 	RSS       *rssSummary     `json:"rss,omitempty"`
 	Publish   publishSummary  `json:"publish"`
 	Delivery  deliverySummary `json:"delivery"`
-	CPU       *cpuSummary     `json:"cpu,omitempty"`   // while publishing
-	Fault     *faultSummary   `json:"fault,omitempty"` // a pass of -fault
-	Error     string          `json:"error,omitempty"` // a child process failed
+	CPU       *cpuSummary     `json:"cpu,omitempty"`     // while publishing
+	Profile   *breakdown      `json:"profile,omitempty"` // -profile
+	Fault     *faultSummary   `json:"fault,omitempty"`   // a pass of -fault
+	Error     string          `json:"error,omitempty"`   // a child process failed
 }
 
 type socketsSummary struct {
@@ -289,6 +290,13 @@ func (t *targetSummary) writeText(w io.Writer) {
 			c.Seconds, c.Server, c.Postgres, c.PostgresOther, c.Client, c.Total, c.Cores)
 		if c.Error != "" {
 			fmt.Fprintf(w, "              cpu: %s\n", c.Error)
+		}
+	}
+	if pr := t.Profile; pr != nil {
+		fmt.Fprintf(w, "  profile     %.1f allocations and %.0f bytes per request; waiting for the batch p50 %s p99 %s, transaction p50 %s p99 %s, commit → socket p50 %s p99 %s (the files and -breakdown.txt in -profile)\n",
+			pr.AllocsPerReq, pr.BytesPerReq, ms(pr.Wait.P50Ms), ms(pr.Wait.P99Ms), ms(pr.Store.P50Ms), ms(pr.Store.P99Ms), ms(pr.Delivery.P50Ms), ms(pr.Delivery.P99Ms))
+		if pr.Error != "" {
+			fmt.Fprintf(w, "              profile: %s\n", pr.Error)
 		}
 	}
 	if t.Error != "" {

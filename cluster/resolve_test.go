@@ -23,10 +23,8 @@ type firstReadHeld struct {
 func (s *firstReadHeld) NotificationsByIDs(ctx context.Context, ids []int64) ([]notify.Notification, error) {
 	defer s.finished.Add(1)
 	if s.started.Add(1) == 1 {
-		select {
-		case <-s.release:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		if err := await(ctx, s.release); err != nil {
+			return nil, err
 		}
 	}
 	return s.Store.NotificationsByIDs(ctx, ids)

@@ -3,67 +3,15 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"sync"
-	"time"
 
 	"github.com/notifyd/notifyd/metrics"
 	"github.com/notifyd/notifyd/notify"
 )
 
 // Receiving. The LISTEN loop (run.go) verifies each doorbell and queues
-// its changes in the inbox, never waiting for the database; one resolver
-// goroutine takes everything queued at once, reads back what the changes
-// name (one query for all the notifications, one for the sessions), and
-// hands them to the receiver in arrival order. So a burst of doorbells
-// costs a few queries, not one per doorbell, and a slow read holds up
-// delivery (the lag shows it) but not the receiving of the next doorbell.
-
-// inbox is the queue of received changes waiting for their read-back.
-type inbox struct {
-	mu      sync.Mutex
-	changes []notify.Change
-	ready   chan struct{} // a value when changes is not empty
-}
-
-func (in *inbox) init() { in.ready = make(chan struct{}, 1) }
-
-func (in *inbox) put(changes []notify.Change) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.changes = append(in.changes, changes...)
-	select {
-	case in.ready <- struct{}{}:
-	default:
-	}
-}
-
-// peek returns every queued change without taking them, so that they
-// count in the lag until they are delivered.
-func (in *inbox) peek() []notify.Change {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.changes
-}
-
-// done removes the n oldest changes, once delivered.
-func (in *inbox) done(n int) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.changes = in.changes[n:]
-	if len(in.changes) == 0 {
-		in.changes = nil
-	}
-}
-
-// lag is now minus the commit time of the oldest queued change.
-func (in *inbox) lag(now time.Time) time.Duration {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if len(in.changes) == 0 {
-		return 0
-	}
-	return max(0, now.Sub(in.changes[0].At))
-}
+// its changes in the inbox (resolve.go), never waiting for the database;
+// the resolver reads back what they name, in batches, and hands them to
+// the receiver in arrival order.
 
 // staleAfter is the age past which a doorbell's change is dropped: the
 // events it may name are swept after eventTTL anyway, and a
@@ -104,41 +52,6 @@ func (l *Listener) receive(payload string) {
 	}
 	if len(changes) > 0 {
 		l.inbox.put(changes)
-	}
-}
-
-// resolve reads back and delivers the queued changes until ctx ends. A
-// read that fails is retried with backoff, the changes staying queued (the
-// lag grows, and /readyz fails past cluster.max_listener_lag).
-func (l *Listener) resolve(ctx context.Context) {
-	backoff := l.cfg.MinBackoff
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-l.inbox.ready:
-		}
-		for {
-			batch := l.inbox.peek()
-			if len(batch) == 0 {
-				break
-			}
-			resolved, err := l.readBack(ctx, batch)
-			if err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				l.logger.Warn("cluster: read-back failed", "changes", len(batch), "error", err, "retry_in", backoff)
-				if !sleep(ctx, backoff) {
-					return
-				}
-				backoff = min(2*backoff, l.cfg.MaxBackoff)
-				continue
-			}
-			backoff = l.cfg.MinBackoff
-			l.receiver.Deliver(resolved)
-			l.inbox.done(len(batch))
-		}
 	}
 }
 

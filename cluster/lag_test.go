@@ -38,13 +38,21 @@ func (s *stallStore) NotificationsByIDs(ctx context.Context, ids []int64) ([]not
 	ch := s.stalled
 	s.mu.Unlock()
 	if ch != nil {
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		if err := await(ctx, ch); err != nil {
+			return nil, err
 		}
 	}
 	return s.Store.NotificationsByIDs(ctx, ids)
+}
+
+// await waits until ch is closed (nil) or ctx is done (its error).
+func await(ctx context.Context, ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // TestDeliveryLagFailsReady: while the read-back of the changes received

@@ -42,11 +42,11 @@ func TestStaleDoorbellDropped(t *testing.T) {
 		return p[0]
 	}
 	l.receive(ring(time.Now().Add(-2 * staleAfter)))
-	if n := len(l.inbox.peek()); n != 0 || metricstest.Value(t, reg, "notifyd_cluster_doorbells_rejected_total", "reason", metrics.RejectStale) != 1 {
+	if n := len(l.inbox.take()); n != 0 || metricstest.Value(t, reg, "notifyd_cluster_doorbells_rejected_total", "reason", metrics.RejectStale) != 1 {
 		t.Fatalf("stale doorbell: %d queued, rejected %v; want 0 and 1", n, metricstest.Value(t, reg, "notifyd_cluster_doorbells_rejected_total", "reason", metrics.RejectStale))
 	}
 	l.receive(ring(time.Now()))
-	if n := len(l.inbox.peek()); n != 1 {
+	if n := len(l.inbox.take()); n != 1 {
 		t.Fatalf("fresh doorbell: %d queued, want 1", n)
 	}
 }

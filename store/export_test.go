@@ -25,3 +25,10 @@ func (s *Store) InsertBatchPipeline(ctx context.Context, items []notify.NewItem,
 	}
 	return out, outcomes, nil
 }
+
+// Setting returns a run-time parameter as a connection of the pool has it.
+func (s *Store) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.db.WithContext(ctx).Raw("SELECT current_setting(?)", name).Scan(&v).Error
+	return v, err
+}

@@ -71,6 +71,16 @@ const notifyBatch = 200
 // Notify sends payloads on the Postgres NOTIFY channel, in order, in one
 // statement of its own (after the changes they announce have committed).
 // Postgres only.
+//
+// A NOTIFY gives its transaction an id, so its commit writes a record to
+// the WAL and, under synchronous_commit, waits for the WAL to be flushed:
+// behind the group commits' flushes of every instance. The doorbells'
+// transaction commits without that wait (synchronous_commit off for it
+// alone: set_config's is_local, so the pooled connection keeps the
+// server's setting for the writes that follow). Nothing is lost by it: the
+// changes a doorbell announces are durable before it is sent, and a
+// doorbell lost in a crash of Postgres is one every listener repairs when
+// it reconnects and catches up.
 func (s *Store) Notify(ctx context.Context, channel string, payloads []string) error {
 	if s.dialect != migrations.Postgres {
 		return errors.New("store: notify: the postgres broker needs Postgres")
@@ -87,7 +97,8 @@ func (s *Store) Notify(ctx context.Context, channel string, payloads []string) e
 		for _, p := range batch {
 			args = append(args, channel, p)
 		}
-		if err := db.Exec("SELECT "+valuesList("pg_notify(?, ?)", len(batch)), args...).Error; err != nil {
+		sql := "SELECT set_config('synchronous_commit', 'off', true), " + valuesList("pg_notify(?, ?)", len(batch))
+		if err := db.Exec(sql, args...).Error; err != nil {
 			return s.translate(ctx, "notify", err)
 		}
 	}

@@ -49,6 +49,9 @@ func (l *Listener) Unwatch(userID int64) { l.receiver.Forget(userID) }
 // Seen starts the user's sequence at the hello's read.
 func (l *Listener) Seen(userID, seq int64) { l.receiver.Seen(userID, seq) }
 
+// Local is false: other instances' changes come through the doorbells.
+func (l *Listener) Local() bool { return false }
+
 // outbox is the queue of rings waiting for the sender, bounded: past
 // limit, Publish drops rather than grows without end while the database
 // is down.

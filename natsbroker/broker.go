@@ -149,6 +149,9 @@ func (b *Broker) Unwatch(userID int64) {
 // Seen starts the user's sequence at what a socket's hello read.
 func (b *Broker) Seen(userID, seq int64) { b.rcv.Seen(userID, seq) }
 
+// Local is false: other instances' changes come on the users' subjects.
+func (b *Broker) Local() bool { return false }
+
 // Close closes the NATS connection; Run returns.
 func (b *Broker) Close() { b.bus.Close() }
 

@@ -31,6 +31,9 @@ type AccountStore interface {
 	// SessionBySecretHash returns the session with that hash and its user
 	// (ENOTFOUND), whether or not it has expired.
 	SessionBySecretHash(ctx context.Context, hash []byte) (Session, User, error)
+	// SessionAndPosition is SessionBySecretHash with the user's Position,
+	// read in the same statement.
+	SessionAndPosition(ctx context.Context, hash []byte) (Session, User, Position, error)
 	// DeleteSession deletes a session; deleting a missing one is no error.
 	DeleteSession(ctx context.Context, id int64) error
 	// DeleteUserSessions deletes every session of userID and returns their
@@ -195,22 +198,53 @@ func HashSecret(secret string) []byte {
 // Authenticate resolves a session secret to its user and session. Unknown,
 // revoked and expired secrets all fail with EUNAUTHORIZED.
 func (a *Accounts) Authenticate(ctx context.Context, secret string) (User, Session, error) {
-	// A secret is 43 base64url characters; refuse anything far off without
-	// touching the database.
-	if secret == "" || len(secret) > 256 {
-		return User{}, Session{}, Errorf(EUNAUTHORIZED, "missing or invalid session")
+	if err := checkSecret(secret); err != nil {
+		return User{}, Session{}, err
 	}
 	s, u, err := a.store.SessionBySecretHash(ctx, HashSecret(secret))
-	switch {
-	case ErrorCode(err) == ENOTFOUND:
-		return User{}, Session{}, Errorf(EUNAUTHORIZED, "missing or invalid session")
-	case err != nil:
-		return User{}, Session{}, fmt.Errorf("notify: authenticate: %w", err)
-	}
-	if !a.now().Before(s.ExpiresAt) {
-		return User{}, Session{}, Errorf(EUNAUTHORIZED, "session expired")
+	if err := a.checkSession(s, err); err != nil {
+		return User{}, Session{}, err
 	}
 	return u, s, nil
+}
+
+// AuthenticateWithPosition is Authenticate, and also returns the user's
+// Position, read in the same statement: a socket's auth and hello in one
+// round trip. The position is read before the socket registers; the
+// caller proves it current with Hub.ChangedSince, or reads it again.
+func (a *Accounts) AuthenticateWithPosition(ctx context.Context, secret string) (User, Session, Position, error) {
+	if err := checkSecret(secret); err != nil {
+		return User{}, Session{}, Position{}, err
+	}
+	s, u, pos, err := a.store.SessionAndPosition(ctx, HashSecret(secret))
+	if err := a.checkSession(s, err); err != nil {
+		return User{}, Session{}, Position{}, err
+	}
+	return u, s, pos, nil
+}
+
+// checkSecret refuses, without touching the database, a secret far off
+// the 43 base64url characters of a real one.
+func checkSecret(secret string) error {
+	if secret == "" || len(secret) > 256 {
+		return Errorf(EUNAUTHORIZED, "missing or invalid session")
+	}
+	return nil
+}
+
+// checkSession turns the lookup of a session (s, err) into the error of
+// Authenticate: none, EUNAUTHORIZED for a missing or expired session, or
+// the store's.
+func (a *Accounts) checkSession(s Session, err error) error {
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		return Errorf(EUNAUTHORIZED, "missing or invalid session")
+	case err != nil:
+		return fmt.Errorf("notify: authenticate: %w", err)
+	case !a.now().Before(s.ExpiresAt):
+		return Errorf(EUNAUTHORIZED, "session expired")
+	}
+	return nil
 }
 
 // Logout deletes the session; its secret stops working at once. The caller

@@ -62,6 +62,16 @@ type Broker interface {
 	// every change up to seq is in what that socket was sent. The receiver
 	// starts the user's sequence there if it does not track it yet.
 	Seen(userID, seq int64)
+
+	// Local reports whether every change of a user reaches this
+	// instance's hub from this process, through Hub.Publish, with nothing
+	// to Watch. A socket may then read its position before it registers,
+	// in the statement that reads its session, and prove it current with
+	// the hub's marks (Hub.ChangedSince). The cluster brokers answer
+	// false: a change that arrives before Watch, or for a user without a
+	// socket here, never reaches the hub, so their sockets read after
+	// Watch.
+	Local() bool
 }
 
 // Position is where a user stands at one moment, read in one statement:

@@ -38,3 +38,6 @@ func (b *LocalBroker) Unwatch(int64) {}
 
 // Seen needs no sequence: one process publishes in commit order.
 func (b *LocalBroker) Seen(int64, int64) {}
+
+// Local is true: every change is published here, through the hub.
+func (b *LocalBroker) Local() bool { return true }

@@ -92,6 +92,7 @@ func (h *Hub) SessionIDs() []int64 {
 // CloseUser closes every socket of userID for why and returns how many
 // there were.
 func (h *Hub) CloseUser(userID int64, why CloseReason, text string) int {
+	h.marks.touch(userID) // a socket registering now must not miss it
 	subs := h.snapshot(h.users, userID)
 	for _, s := range subs {
 		s.Close(why, text)

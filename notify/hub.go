@@ -31,6 +31,7 @@ type HubConfig struct {
 type Hub struct {
 	cfg    HubConfig
 	nextID atomic.Uint64
+	marks  changeMarks // what was published for whom, for Mark and ChangedSince
 
 	mu sync.RWMutex
 	// users and sessions hold each key's subscribers in a slice that is
@@ -151,6 +152,7 @@ func (h *Hub) snapshot(m map[int64][]*Subscriber, k int64) []*Subscriber {
 // Publish hands f to every socket of userID and returns how many sockets it
 // was offered to. It never blocks.
 func (h *Hub) Publish(userID int64, f Frame) int {
+	h.marks.touch(userID) // before the snapshot: see changeMarks
 	subs := h.snapshot(h.users, userID)
 	for _, s := range subs {
 		s.deliver(f)

@@ -87,3 +87,7 @@ func (s *Service) Watch(ctx context.Context, userID int64) (release func(), err 
 // Seen tells the broker what a socket's hello read: userID's seq, read
 // with its newest notification id (Broker.Seen).
 func (s *Service) Seen(userID, seq int64) { s.broker.Seen(userID, seq) }
+
+// Local reports whether a socket may read its position before it
+// registers (Broker.Local).
+func (s *Service) Local() bool { return s.broker.Local() }

@@ -27,10 +27,22 @@ import (
 // SQLite keeps the gorm reads (sessions.go, seq.go): a statement there
 // costs no round trip.
 
+// sessionColumnsSQL are the columns of a session and its user, in the
+// order of sessionUserRow.dest.
+const sessionColumnsSQL = `s.id, s.user_id, s.secret_hash, s.created_at, s.expires_at,
+	u.id, u.username, u.external_id, u.name, u.password_hash, u.created_at`
+
 // sessionsByHashSQL reads sessions by secret hash with their users; the
 // list of hashes is appended (inLists).
-const sessionsByHashSQL = `SELECT s.id, s.user_id, s.secret_hash, s.created_at, s.expires_at,
-	u.id, u.username, u.external_id, u.name, u.password_hash, u.created_at
+const sessionsByHashSQL = `SELECT ` + sessionColumnsSQL + `
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.secret_hash IN `
+
+// connectsByHashSQL reads sessions by secret hash with their users and
+// the users' positions (see positionsSQL), in one statement: one snapshot
+// (connect_read.go).
+const connectsByHashSQL = `SELECT ` + sessionColumnsSQL + `, u.seq, u.unread_count,
+	COALESCE((SELECT MAX(n.id) FROM notifications n WHERE n.user_id = u.id), 0)
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.secret_hash IN `
 
@@ -44,6 +56,7 @@ FROM users u WHERE u.id IN `
 // text for 2^i keys. Built once and never changed.
 var (
 	sessionsByHashSQLs = inLists(sessionsByHashSQL)
+	connectsByHashSQLs = inLists(connectsByHashSQL)
 	positionsSQLs      = inLists(positionsSQL)
 )
 
@@ -80,15 +93,9 @@ func inListSQL(texts []string, n int) (string, error) {
 
 // sessionsBySecretHashPG is sessionsBySecretHash on Postgres.
 func (s *Store) sessionsBySecretHashPG(ctx context.Context, hashes []string) (map[string]sessionUserRow, error) {
-	args := make([]any, len(hashes))
-	for i, h := range hashes {
-		args[i] = []byte(h)
-	}
 	out := make(map[string]sessionUserRow, len(hashes))
 	var r sessionUserRow
-	dest := []any{&r.SessionID, &r.SessionUserID, &r.SessionHash, &r.SessionCreatedAt, &r.SessionExpiresAt,
-		&r.UserID, &r.UserName, &r.UserExternalID, &r.UserDisplayName, &r.UserPasswordHash, &r.UserCreatedAt}
-	err := s.queryIn(ctx, sessionsByHashSQLs, args, dest, func() error {
+	err := s.queryIn(ctx, sessionsByHashSQLs, hashArgs(hashes), r.dest(), func() error {
 		out[string(r.SessionHash)] = r
 		return nil
 	})
@@ -96,6 +103,37 @@ func (s *Store) sessionsBySecretHashPG(ctx context.Context, hashes []string) (ma
 		return nil, s.translate(ctx, "session by secret", err)
 	}
 	return out, nil
+}
+
+// connectsBySecretHashPG is connectsBySecretHash on Postgres.
+func (s *Store) connectsBySecretHashPG(ctx context.Context, hashes []string) (map[string]connectRow, error) {
+	out := make(map[string]connectRow, len(hashes))
+	var r connectRow
+	dest := append(r.Session.dest(), &r.Seq, &r.Unread, &r.Newest)
+	err := s.queryIn(ctx, connectsByHashSQLs, hashArgs(hashes), dest, func() error {
+		out[string(r.Session.SessionHash)] = r
+		return nil
+	})
+	if err != nil {
+		return nil, s.translate(ctx, "session and position", err)
+	}
+	return out, nil
+}
+
+// hashArgs are the parameters of a read by secret hashes (strings of the
+// hash bytes).
+func hashArgs(hashes []string) []any {
+	args := make([]any, len(hashes))
+	for i, h := range hashes {
+		args[i] = []byte(h)
+	}
+	return args
+}
+
+// dest are the scan targets of sessionColumnsSQL.
+func (r *sessionUserRow) dest() []any {
+	return []any{&r.SessionID, &r.SessionUserID, &r.SessionHash, &r.SessionCreatedAt, &r.SessionExpiresAt,
+		&r.UserID, &r.UserName, &r.UserExternalID, &r.UserDisplayName, &r.UserPasswordHash, &r.UserCreatedAt}
 }
 
 // positionsOfPG is positionsOf on Postgres: one statement, one snapshot.

@@ -76,6 +76,12 @@ func (s *Store) SessionBySecretHash(ctx context.Context, hash []byte) (notify.Se
 	if !found {
 		return notify.Session{}, notify.User{}, errNotFound("session by secret", "session")
 	}
+	sess, u := r.parts()
+	return sess, u, nil
+}
+
+// parts returns the session and the user of r.
+func (r sessionUserRow) parts() (notify.Session, notify.User) {
 	sess := sessionRow{
 		ID:         r.SessionID,
 		UserID:     r.SessionUserID,
@@ -87,8 +93,16 @@ func (s *Store) SessionBySecretHash(ctx context.Context, hash []byte) (notify.Se
 		ID: r.UserID, Username: r.UserName, ExternalID: r.UserExternalID, Name: r.UserDisplayName,
 		PasswordHash: r.UserPasswordHash, CreatedAt: r.UserCreatedAt,
 	}.user()
-	return sess, u, nil
+	return sess, u
 }
+
+// sessionColumnsAsSQL are the columns of a session and its user named as
+// the fields of sessionUserRow, for gorm's Find.
+const sessionColumnsAsSQL = `s.id AS session_id, s.user_id AS session_user_id, s.secret_hash AS session_hash,
+			s.created_at AS session_created_at, s.expires_at AS session_expires_at,
+			u.id AS user_id, u.username AS user_name, u.external_id AS user_external_id,
+			u.name AS user_display_name, u.password_hash AS user_password_hash,
+			u.created_at AS user_created_at`
 
 // sessionsBySecretHash reads the sessions with those hashes (strings of
 // the hash bytes) and their users in one query, keyed by hash.
@@ -103,11 +117,7 @@ func (s *Store) sessionsBySecretHash(ctx context.Context, hashes []string) (map[
 	// for a trace recorder (a regexp over the SQL) even when nothing is
 	// logged, on every authenticated request and connect.
 	var rows []sessionUserRow
-	err := db.Raw(`SELECT s.id AS session_id, s.user_id AS session_user_id, s.secret_hash AS session_hash,
-			s.created_at AS session_created_at, s.expires_at AS session_expires_at,
-			u.id AS user_id, u.username AS user_name, u.external_id AS user_external_id,
-			u.name AS user_display_name, u.password_hash AS user_password_hash,
-			u.created_at AS user_created_at
+	err := db.Raw(`SELECT `+sessionColumnsAsSQL+`
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.secret_hash IN ?`, args).Find(&rows).Error
 	if err != nil {

@@ -49,6 +49,7 @@ type Store struct {
 	// The reads every connect makes, coalesced under bursts (coalesce.go).
 	sessions  *coalescer[string, sessionUserRow]
 	positions *coalescer[int64, notify.Position]
+	connects  *coalescer[string, connectRow] // a session and its user's position
 }
 
 // Open connects to the database cfg selects — Postgres when cfg.URL is set,
@@ -98,9 +99,11 @@ func Open(ctx context.Context, cfg config.Database, logger *slog.Logger, m *metr
 	if dialect == migrations.Postgres {
 		s.sessions = newCoalescer(s.sessionsBySecretHashPG)
 		s.positions = newCoalescer(s.positionsOfPG)
+		s.connects = newCoalescer(s.connectsBySecretHashPG)
 	} else {
 		s.sessions = newCoalescer(s.sessionsBySecretHash)
 		s.positions = newCoalescer(s.positionsOf)
+		s.connects = newCoalescer(s.connectsBySecretHash)
 	}
 	return s, nil
 }

@@ -40,11 +40,19 @@ func (c *conn) authenticate(ctx context.Context, m message) (authRequest, identi
 		return authRequest{}, identity{}, serverClose(CloseBadMessage, "invalid auth message"), false
 	}
 	var id identity
-	if notify.IsToken(req.secret) {
+	var sess notify.Session
+	switch {
+	case notify.IsToken(req.secret):
 		c.user, id.expiresAt, err = c.srv.deps.Accounts.AuthenticateToken(ctx, req.secret)
-	} else {
-		var sess notify.Session
+	case !req.resume && c.srv.deps.Watcher.Local():
+		// The hello's position in the same round trip (earlyPosition).
+		c.early.mark = c.srv.deps.Hub.Mark()
+		c.user, sess, c.early.pos, err = c.srv.deps.Accounts.AuthenticateWithPosition(ctx, req.secret)
+		c.early.read = err == nil
+	default:
 		c.user, sess, err = c.srv.deps.Accounts.Authenticate(ctx, req.secret)
+	}
+	if sess.ID != 0 {
 		id.sessionID, id.expiresAt = sess.ID, sess.ExpiresAt
 	}
 	if err != nil {

@@ -42,6 +42,7 @@ type conn struct {
 	pongs     atomic.Int64    // client pings not answered yet
 
 	user    notify.User
+	early   earlyPosition // read with the session, before Register (hello.go)
 	sub     *notify.Subscriber
 	release func() // ends the Watcher's count of this socket; nil until watched
 

@@ -75,8 +75,14 @@ func (c *conn) greet(ctx context.Context, req authRequest) (closing, bool) {
 func (c *conn) backlog(ctx context.Context, req authRequest) (backlog, error) {
 	st, uid := c.srv.deps.Store, c.user.ID
 	if !req.resume {
-		pos, err := c.position(ctx)
-		return backlog{cursor: pos.Newest, unread: pos.Unread, counted: true}, err
+		pos, ok := c.earlyCurrent()
+		if !ok {
+			var err error
+			if pos, err = c.position(ctx); err != nil {
+				return backlog{}, err
+			}
+		}
+		return backlog{cursor: pos.Newest, unread: pos.Unread, counted: true}, nil
 	}
 	// Read before the rows: see the cursor below.
 	pos, err := c.position(ctx)
@@ -103,6 +109,32 @@ func (c *conn) backlog(ctx context.Context, req authRequest) (backlog, error) {
 	// read is above newest, so going live at newest loses nothing and
 	// repeats nothing the client has.
 	return backlog{cursor: min(req.afterID, newest)}, nil
+}
+
+// earlyPosition is the user's position read with the session, in one
+// statement, before the socket registered (auth.go): one round trip per
+// connect instead of two (issue 11). mark is the hub's change clock taken
+// before that read (notify.Hub.Mark).
+type earlyPosition struct {
+	pos  notify.Position
+	mark uint64
+	read bool
+}
+
+// earlyCurrent returns the early position when it is current: nothing was
+// published for the user since its mark, so every change it does not
+// hold reaches the socket, registered since, live (notify.Hub.ChangedSince).
+// It records the floor and the seq as position does. Else the hello reads
+// the position again, after Register, as a resuming socket does. Only a
+// broker that delivers every change through this hub (notify.Broker.Local)
+// lets auth read early.
+func (c *conn) earlyCurrent() (notify.Position, bool) {
+	e := c.early
+	if !e.read || c.srv.deps.Hub.ChangedSince(c.user.ID, e.mark) || !c.sub.SetFloor(e.pos.Newest) {
+		return notify.Position{}, false
+	}
+	c.srv.deps.Watcher.Seen(c.user.ID, e.pos.Seq)
+	return e.pos, true
 }
 
 // position reads the user's position and records its newest id as the

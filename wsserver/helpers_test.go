@@ -42,6 +42,10 @@ type envConfig struct {
 	jwt config.JWT
 	// logs, when set, receives the server's logs (JSON) too.
 	logs io.Writer
+	// wrap, when set, gives the server its Watcher, the store of its
+	// Accounts and its Store, from the stack's: a test steps in between
+	// the reads of a connect.
+	wrap func(s *testkit.Stack) (Watcher, notify.AccountStore, Store)
 }
 
 // newEnv starts a server; everything is closed when the test ends.
@@ -57,7 +61,15 @@ func newEnv(tb testing.TB, tune ...func(*envConfig)) *env {
 	e.Stack = testkit.NewStack(tb, testkit.Config{
 		Hub: ec.hub, Metrics: ec.metrics, JWT: &ec.jwt, Logs: ec.logs, ServerTimeout: ec.httpTimeout,
 		WS: func(s *testkit.Stack) testkit.Server {
-			e.srv = New(ec.ws, s.Hub, s.Service, s.Accounts, s.Store, s.Logger, ec.metrics)
+			var w Watcher = s.Service
+			var st Store = s.Store
+			accounts := s.Accounts
+			if ec.wrap != nil {
+				var as notify.AccountStore
+				w, as, st = ec.wrap(s)
+				accounts = testAccounts(tb, as)
+			}
+			e.srv = New(ec.ws, s.Hub, w, accounts, st, s.Logger, ec.metrics)
 			return testkit.Server{Handler: e.srv.Handler(), Close: e.srv.Close}
 		},
 	})

@@ -59,6 +59,9 @@ type Watcher interface {
 	Watch(ctx context.Context, userID int64) (release func(), err error)
 	// Seen records the user's seq read by the socket's hello.
 	Seen(userID, seq int64)
+	// Local reports whether a socket may read its position with its
+	// session, before Register and Watch (notify.Broker.Local).
+	Local() bool
 }
 
 // deps are the collaborators of the Server, the parameters of New held

@@ -166,6 +166,7 @@ func (h *Hub) CloseSession(sessionID int64, why CloseReason, text string) int {
 	if sessionID == 0 {
 		return 0
 	}
+	h.marks.touchSession(sessionID) // before the snapshot: see SessionChangedSince
 	subs := h.snapshot(h.sessions, sessionID)
 	for _, s := range subs {
 		s.Close(why, text)

@@ -31,18 +31,32 @@ type changeMarks struct {
 // changeSlots is the number of slots (32 KiB of counters): a connect
 // falls back to a second read when its slot moved, and with a few
 // thousand users publishing at once a slot of 4096 moves rarely.
-const changeSlots = 1 << 12
+const (
+	changeSlotBits = 12
+	changeSlots    = 1 << changeSlotBits
+)
 
 func (m *changeMarks) slot(userID int64) *atomic.Uint64 {
 	return &m.slots[uint64(userID)&(changeSlots-1)]
 }
 
+// sessionSlot is the slot of a session's revocations. Sessions share the
+// users' slots (a collision only costs a read again), spread by a
+// multiplicative hash so that session n and user n do not always meet.
+func (m *changeMarks) sessionSlot(sessionID int64) *atomic.Uint64 {
+	return &m.slots[(uint64(sessionID)*0x9E3779B97F4A7C15)>>(64-changeSlotBits)]
+}
+
 // touch records a change of userID: a new tick, and the slot raised to
 // it. The slot only grows: a publisher that finds a higher tick there
 // leaves it, and any later read of the slot sees at least that.
-func (m *changeMarks) touch(userID int64) {
+func (m *changeMarks) touch(userID int64) { m.raise(m.slot(userID)) }
+
+// touchSession records a revocation of sessionID, as touch does a change.
+func (m *changeMarks) touchSession(sessionID int64) { m.raise(m.sessionSlot(sessionID)) }
+
+func (m *changeMarks) raise(s *atomic.Uint64) {
 	t := m.clock.Add(1)
-	s := m.slot(userID)
 	for {
 		old := s.Load()
 		if old >= t || s.CompareAndSwap(old, t) {
@@ -62,4 +76,15 @@ func (h *Hub) Mark() uint64 { return h.marks.clock.Load() }
 // the socket (see changeMarks). Call it after Register.
 func (h *Hub) ChangedSince(userID int64, mark uint64) bool {
 	return h.marks.slot(userID).Load() > mark
+}
+
+// SessionChangedSince reports whether sessionID may have been revoked
+// (CloseSession) since mark was taken (Mark), with the same proof as
+// ChangedSince: a socket that read its session after mark and registered
+// since is either closed by the revocation or sees true here, after
+// Register, and reads its session again. Without it, a logout between
+// the session read and Register would find no socket to close and leave
+// this one open on a revoked session until it expires.
+func (h *Hub) SessionChangedSince(sessionID int64, mark uint64) bool {
+	return h.marks.sessionSlot(sessionID).Load() > mark
 }

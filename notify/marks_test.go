@@ -42,6 +42,33 @@ func TestChangedSince(t *testing.T) {
 	}
 }
 
+// TestSessionChangedSince: a session's revocation moves its slot, another
+// session's (a different slot) or a publish to its user does not.
+func TestSessionChangedSince(t *testing.T) {
+	const user, sess, other = 1, 7, 8
+	tests := []struct {
+		name string
+		act  func(h *Hub)
+		want bool
+	}{
+		{"nothing", func(*Hub) {}, false},
+		{"another session revoked", func(h *Hub) { h.CloseSession(other, CloseUnauthorized, "x") }, false},
+		{"a publish to its user", func(h *Hub) { h.Publish(user, Frame{ID: 1}) }, false},
+		{"revoked", func(h *Hub) { h.CloseSession(sess, CloseUnauthorized, "x") }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := NewHub(HubConfig{SendQueue: 8, MaxPerUser: 8})
+			h.CloseSession(sess, CloseUnauthorized, "x") // before the mark: not a change since
+			mark := h.Mark()
+			tt.act(h)
+			if got := h.SessionChangedSince(sess, mark); got != tt.want {
+				t.Errorf("SessionChangedSince = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestMarksProveEarlyReads runs the connect of a socket without after_id
 // against a publisher, with a counter as the database: mark, read the
 // newest id, Register, and read again only when ChangedSince says so.

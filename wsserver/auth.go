@@ -30,6 +30,9 @@ func (c *conn) awaitFirst(ctx context.Context) (message, closing, bool) {
 type identity struct {
 	sessionID int64     // 0 for a token
 	expiresAt time.Time // when the session or token expires
+	// mark is the hub's change clock taken before the session was read
+	// (notify.Hub.Mark), for revoked (after Register).
+	mark uint64
 }
 
 // authenticate parses the first message and resolves its token, secret
@@ -39,14 +42,14 @@ func (c *conn) authenticate(ctx context.Context, m message) (authRequest, identi
 	if err != nil {
 		return authRequest{}, identity{}, serverClose(CloseBadMessage, "invalid auth message"), false
 	}
-	var id identity
+	id := identity{mark: c.srv.deps.Hub.Mark()}
 	var sess notify.Session
 	switch {
 	case notify.IsToken(req.secret):
 		c.user, id.expiresAt, err = c.srv.deps.Accounts.AuthenticateToken(ctx, req.secret)
 	case !req.resume && c.srv.deps.Watcher.Local():
 		// The hello's position in the same round trip (earlyPosition).
-		c.early.mark = c.srv.deps.Hub.Mark()
+		c.early.mark = id.mark
 		c.user, sess, c.early.pos, err = c.srv.deps.Accounts.AuthenticateWithPosition(ctx, req.secret)
 		c.early.read = err == nil
 	default:
@@ -61,6 +64,24 @@ func (c *conn) authenticate(ctx context.Context, m message) (authRequest, identi
 	c.srv.logger.Debug("ws: authenticated", "conn_id", c.id, "user_id", c.user.ID,
 		"session_id", id.sessionID, "resume", req.resume) // session 0: a token
 	return req, id, closing{}, true
+}
+
+// revoked closes a socket whose session may have been revoked between
+// its read and Register: that logout found no socket of the session to
+// close. The hub's marks tell (notify.Hub.SessionChangedSince); when they
+// moved, the session is read again. Call it after Register.
+func (c *conn) revoked(ctx context.Context, req authRequest, id identity) (closing, bool) {
+	if id.sessionID == 0 || !c.srv.deps.Hub.SessionChangedSince(id.sessionID, id.mark) {
+		return closing{}, false
+	}
+	_, sess, err := c.srv.deps.Accounts.Authenticate(ctx, req.secret)
+	switch {
+	case notify.ErrorCode(err) == notify.EUNAUTHORIZED || err == nil && sess.ID != id.sessionID:
+		return serverClose(CloseUnauthorized, "session revoked"), true
+	case err != nil:
+		return c.failure(ctx, "authenticate", err), true
+	}
+	return closing{}, false
 }
 
 // register adds the socket to the hub. The per-user limit is checked

@@ -174,6 +174,9 @@ func (c *conn) run(ctx context.Context) (cl closing, live bool) {
 	if cl, ok := c.register(id.sessionID); !ok {
 		return cl, false
 	}
+	if cl, revoked := c.revoked(ctx, req, id); revoked {
+		return cl, false
+	}
 	if cl, ok := c.watch(ctx); !ok {
 		return cl, false
 	}

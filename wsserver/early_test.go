@@ -51,6 +51,14 @@ func (a stepAccounts) SessionAndPosition(ctx context.Context, hash []byte) (noti
 	return sess, u, pos, err
 }
 
+func (a stepAccounts) SessionBySecretHash(ctx context.Context, hash []byte) (notify.Session, notify.User, error) {
+	sess, u, err := a.AccountStore.SessionBySecretHash(ctx, hash)
+	if f := a.p.afterRead; f != nil {
+		f()
+	}
+	return sess, u, err
+}
+
 type stepWatcher struct {
 	*notify.Service
 	p *steps
@@ -170,5 +178,36 @@ func TestEarlyReadRefusals(t *testing.T) {
 				c.ExpectCloseReason(t, CloseUnauthorized, tt.reason)
 			})
 		}
+	}
+}
+
+// TestLogoutDuringConnect: a logout whose session is deleted, and whose
+// sockets are closed, after a connecting socket read that session and
+// before the socket registered finds no socket to close. The socket must
+// still be closed with 4401, on both read paths (with after_id the
+// session is read alone), not left open on a revoked session until it
+// expires.
+func TestLogoutDuringConnect(t *testing.T) {
+	for _, after := range []int64{-1, 0} {
+		t.Run(fmt.Sprintf("after_id %d", after), func(t *testing.T) {
+			p := &steps{}
+			e := newEnv(t, func(ec *envConfig) { ec.wrap = p.wrap })
+			_, sess, secret := e.Session(t, "alice")
+			var done atomic.Bool
+			p.afterRead = func() {
+				if done.Swap(true) {
+					return
+				}
+				if err := e.Accounts.Logout(context.Background(), sess); err != nil {
+					t.Error(err)
+				}
+				if n := e.Service.CloseSession(context.Background(), sess.ID); n != 0 {
+					t.Errorf("logout closed %d sockets, want 0: the socket is not registered yet", n)
+				}
+			}
+			c := e.open(t, nil)
+			c.Send(t, testkit.SecretAuth(secret, after))
+			c.ExpectCloseReason(t, CloseUnauthorized, "session revoked")
+		})
 	}
 }

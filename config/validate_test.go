@@ -96,6 +96,18 @@ func TestValidate(t *testing.T) {
 		{"database.batch_max_rows 10001", func(c *config.Config) { c.Database.BatchMaxRows = 10001 }, "database.batch_max_rows"},
 		{"database.batch_max_rows 1", func(c *config.Config) { c.Database.BatchMaxRows = 1 }, ""},
 		{"database.batch_max_wait 0", func(c *config.Config) { c.Database.BatchMaxWait = 0 }, ""},
+		{"database.committers negative", func(c *config.Config) { c.Database.Committers = -1 }, "database.committers"},
+		{"database.committers 1 with sqlite", func(c *config.Config) { c.Database.Committers = 1 }, ""},
+		{"database.committers 2 with sqlite", func(c *config.Config) { c.Database.Committers = 2 }, "database.committers"},
+		{"database.committers 4 with postgres", func(c *config.Config) {
+			c.Database.URL = "postgres://postgres@127.0.0.1:5432/notifyd?sslmode=disable"
+			c.Database.Committers = 4
+		}, ""},
+		{"database.committers max_open_conns with postgres", func(c *config.Config) {
+			c.Database.URL = "postgres://postgres@127.0.0.1:5432/notifyd?sslmode=disable"
+			c.Database.MaxOpenConns = 4
+			c.Database.Committers = 4
+		}, "database.committers"},
 		{"database.batch_max_wait negative", func(c *config.Config) { c.Database.BatchMaxWait = -1 }, "database.batch_max_wait"},
 		{"database.batch_max_wait 2s", func(c *config.Config) { c.Database.BatchMaxWait = config.Duration(2 * time.Second) }, "database.batch_max_wait"},
 

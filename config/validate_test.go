@@ -248,3 +248,30 @@ func TestValidateNeverPrintsSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitterCount: database.committers 0 is one committer on SQLite
+// and config.PostgresCommitters on Postgres, leaving a connection of the
+// pool for the reads; a value set is kept.
+func TestCommitterCount(t *testing.T) {
+	const pg = "postgres://postgres@127.0.0.1:5432/notifyd?sslmode=disable"
+	for _, tc := range []struct {
+		name                string
+		url                 string
+		committers, maxOpen int
+		want                int
+	}{
+		{"sqlite default", "", 0, 20, 1},
+		{"postgres default", pg, 0, 20, config.PostgresCommitters},
+		{"postgres default, small pool", pg, 0, 2, 1},
+		{"postgres default, one connection", pg, 0, 1, 1},
+		{"set", pg, 3, 20, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := config.Default().Database
+			d.URL, d.Committers, d.MaxOpenConns = tc.url, tc.committers, tc.maxOpen
+			if got := d.CommitterCount(); got != tc.want {
+				t.Fatalf("CommitterCount() = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

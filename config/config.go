@@ -80,7 +80,7 @@ type Database struct {
 // PostgresCommitters is the number of committers on Postgres when
 // database.committers is 0 (docs/decisions.md, "Concurrent group
 // commits").
-const PostgresCommitters = 2
+const PostgresCommitters = 1
 
 // CommitterCount is database.committers, or when it is 0 the dialect's
 // default: 1 on SQLite, which has one writer (a second transaction would

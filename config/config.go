@@ -72,6 +72,29 @@ type Database struct {
 	// most about BatchMaxRows rows, collected for at most BatchMaxWait.
 	BatchMaxRows int      `toml:"batch_max_rows"` // 256
 	BatchMaxWait Duration `toml:"batch_max_wait"` // "1ms"; "0s": commit what is queued at once
+	// Committers: how many batches may be in their transaction at once
+	// (0: the dialect's default, see Database.CommitterCount).
+	Committers int `toml:"committers"` // 0
+}
+
+// PostgresCommitters is the number of committers on Postgres when
+// database.committers is 0 (docs/decisions.md, "Concurrent group
+// commits").
+const PostgresCommitters = 1
+
+// CommitterCount is database.committers, or when it is 0 the dialect's
+// default: 1 on SQLite, which has one writer (a second transaction would
+// only wait for the first); on Postgres PostgresCommitters, at most
+// max_open_conns - 1 so that a connection is left for the reads.
+func (d Database) CommitterCount() int {
+	switch {
+	case d.Committers > 0:
+		return d.Committers
+	case d.URL == "":
+		return 1
+	default:
+		return max(1, min(PostgresCommitters, d.MaxOpenConns-1))
+	}
 }
 
 // Auth configures users, sessions and publisher keys.

@@ -45,6 +45,7 @@ func envSamples() map[string]envSample {
 		"NOTIFYD_DATABASE_QUERY_TIMEOUT":             {"250ms", config.Duration(250 * time.Millisecond)},
 		"NOTIFYD_DATABASE_BATCH_MAX_ROWS":            {"64", 64},
 		"NOTIFYD_DATABASE_BATCH_MAX_WAIT":            {"500us", config.Duration(500 * time.Microsecond)},
+		"NOTIFYD_DATABASE_COMMITTERS":                {"3", 3},
 		"NOTIFYD_AUTH_API_KEYS":                      {testKey1 + "," + testKey2, []string{testKey1, testKey2}},
 		"NOTIFYD_AUTH_ALLOW_SIGNUP":                  {"false", false},
 		"NOTIFYD_AUTH_COOKIE_SECURE":                 {"true", true},

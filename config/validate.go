@@ -85,6 +85,14 @@ func (c Config) Validate() error {
 		v.add("database.max_open_conns", "must be at least 1, got %d", c.Database.MaxOpenConns)
 	}
 	v.positive("database.query_timeout", c.Database.QueryTimeout)
+	switch n := c.Database.Committers; {
+	case n < 0:
+		v.add("database.committers", "must be 0 (the dialect's default) or more, got %d", n)
+	case n > 1 && c.Database.URL == "":
+		v.add("database.committers", "must be 0 or 1 with SQLite, which has one writer, got %d", n)
+	case n > 1 && n >= c.Database.MaxOpenConns:
+		v.add("database.committers", "must be less than database.max_open_conns (%d), to leave a connection for the reads, got %d", c.Database.MaxOpenConns, n)
+	}
 	v.between("database.batch_max_rows", int64(c.Database.BatchMaxRows), 1, 10000)
 	if c.Database.BatchMaxWait < 0 || c.Database.BatchMaxWait.D() > time.Second {
 		v.add("database.batch_max_wait", "must be from \"0s\" to \"1s\", got %q", c.Database.BatchMaxWait.D().String())

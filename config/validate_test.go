@@ -96,6 +96,18 @@ func TestValidate(t *testing.T) {
 		{"database.batch_max_rows 10001", func(c *config.Config) { c.Database.BatchMaxRows = 10001 }, "database.batch_max_rows"},
 		{"database.batch_max_rows 1", func(c *config.Config) { c.Database.BatchMaxRows = 1 }, ""},
 		{"database.batch_max_wait 0", func(c *config.Config) { c.Database.BatchMaxWait = 0 }, ""},
+		{"database.committers negative", func(c *config.Config) { c.Database.Committers = -1 }, "database.committers"},
+		{"database.committers 1 with sqlite", func(c *config.Config) { c.Database.Committers = 1 }, ""},
+		{"database.committers 2 with sqlite", func(c *config.Config) { c.Database.Committers = 2 }, "database.committers"},
+		{"database.committers 4 with postgres", func(c *config.Config) {
+			c.Database.URL = "postgres://postgres@127.0.0.1:5432/notifyd?sslmode=disable"
+			c.Database.Committers = 4
+		}, ""},
+		{"database.committers max_open_conns with postgres", func(c *config.Config) {
+			c.Database.URL = "postgres://postgres@127.0.0.1:5432/notifyd?sslmode=disable"
+			c.Database.MaxOpenConns = 4
+			c.Database.Committers = 4
+		}, "database.committers"},
 		{"database.batch_max_wait negative", func(c *config.Config) { c.Database.BatchMaxWait = -1 }, "database.batch_max_wait"},
 		{"database.batch_max_wait 2s", func(c *config.Config) { c.Database.BatchMaxWait = config.Duration(2 * time.Second) }, "database.batch_max_wait"},
 
@@ -234,5 +246,32 @@ func TestValidateNeverPrintsSecrets(t *testing.T) {
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("error leaks %q:\n%v", secret, err)
 		}
+	}
+}
+
+// TestCommitterCount: database.committers 0 is one committer on SQLite
+// and config.PostgresCommitters on Postgres, leaving a connection of the
+// pool for the reads; a value set is kept.
+func TestCommitterCount(t *testing.T) {
+	const pg = "postgres://postgres@127.0.0.1:5432/notifyd?sslmode=disable"
+	for _, tc := range []struct {
+		name                string
+		url                 string
+		committers, maxOpen int
+		want                int
+	}{
+		{"sqlite default", "", 0, 20, 1},
+		{"postgres default", pg, 0, 20, config.PostgresCommitters},
+		{"postgres default, small pool", pg, 0, 2, 1},
+		{"postgres default, one connection", pg, 0, 1, 1},
+		{"set", pg, 3, 20, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := config.Default().Database
+			d.URL, d.Committers, d.MaxOpenConns = tc.url, tc.committers, tc.maxOpen
+			if got := d.CommitterCount(); got != tc.want {
+				t.Fatalf("CommitterCount() = %d, want %d", got, tc.want)
+			}
+		})
 	}
 }

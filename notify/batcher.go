@@ -10,10 +10,16 @@ import (
 // Group commit. A database commits a few thousand single-row transactions
 // per second but tens of thousands of rows per second in multi-row
 // INSERTs, so concurrent Notify and NotifyMany calls are queued and one
-// committer goroutine hands them together to the Service's commit: one
-// transaction, one INSERT per chunk. The committer runs only while there
-// is work: the first call that finds it stopped starts it, and it stops
-// when the queue is empty, so an idle Service holds no goroutine.
+// collector goroutine hands them together to the Service: one
+// transaction, one INSERT per chunk. Up to BatchConfig.Committers batches
+// are in their transaction at once: the collector takes a free committer
+// slot, collects a batch, has the Service lock what the batch needs (its
+// users' stripes, in collection order: a batch collected earlier always
+// locks first) and hands it to a goroutine of its own that stores and
+// pushes it; with one committer it stores the batch itself. The collector
+// runs only while there is work: the first call that finds it stopped
+// starts it, and it stops when the queue is empty; a batch's goroutine
+// ends with its batch, so an idle Service holds no goroutine.
 
 // The states of a queued request: the committer takes it into a batch, or
 // its caller gives up first. Whichever moves it out of queued decides.
@@ -39,29 +45,37 @@ type insertResult struct {
 	err     error
 }
 
-// batcher is the queue of the committer and its state.
+// batcher is the queue of the committers and its state.
 type batcher struct {
-	cfg    BatchConfig
-	commit func([]*insertRequest) // stores a batch and answers its requests
+	cfg BatchConfig
+	// begin takes what a batch needs before its transaction (the stripe
+	// locks), in collection order, and returns the function that stores
+	// the batch, answers every request of it and releases what begin took.
+	begin func([]*insertRequest) (commit func())
+	// slots holds one value per batch collected and not yet answered: at
+	// most Committers.
+	slots chan struct{}
 
 	mu      sync.Mutex
 	queue   []*insertRequest
 	rows    int           // rows in queue
 	last    int           // rows of the previous batch
-	running bool          // the committer goroutine is running
-	stopped chan struct{} // closed when that committer stops
+	running bool          // the collector goroutine is running
+	busy    int           // goroutines running: the collector and the batches it handed off
+	idle    chan struct{} // closed when busy falls to 0
 	closed  bool          // Close was called: take nothing new
 
-	// wake tells a waiting committer that the queue is full or that the
+	// wake tells a waiting collector that the queue is full or that the
 	// service is closing.
 	wake chan struct{}
 }
 
-// newBatcher returns an idle batcher that hands each batch to commit,
-// which must answer every request of it.
-func newBatcher(c BatchConfig, commit func([]*insertRequest)) *batcher {
+// newBatcher returns an idle batcher that hands each batch to begin (see
+// batcher.begin).
+func newBatcher(c BatchConfig, begin func([]*insertRequest) func()) *batcher {
 	c.MaxWait = max(c.MaxWait, 0)
-	return &batcher{cfg: c, commit: commit, wake: make(chan struct{}, 1)}
+	c.Committers = max(c.Committers, 1)
+	return &batcher{cfg: c, begin: begin, slots: make(chan struct{}, c.Committers), wake: make(chan struct{}, 1)}
 }
 
 // insert queues items for the committer and waits for the outcome. A
@@ -84,7 +98,7 @@ func (b *batcher) insert(ctx context.Context, items []NewItem, idem *Idempotency
 	start := !b.running
 	if start {
 		b.running = true
-		b.stopped = make(chan struct{})
+		b.enter()
 	}
 	full := b.rows >= b.target()
 	b.mu.Unlock()
@@ -113,18 +127,57 @@ func (b *batcher) signal() {
 	}
 }
 
-// loop is the committer: it commits batches until the queue is empty.
-func (b *batcher) loop() {
-	for {
-		batch := b.collect()
-		if batch == nil {
-			return
-		}
-		b.commit(batch)
+// enter counts a goroutine in busy. Call with mu held.
+func (b *batcher) enter() {
+	if b.busy == 0 {
+		b.idle = make(chan struct{})
+	}
+	b.busy++
+}
+
+// leave counts a goroutine out of busy. Call with mu held.
+func (b *batcher) leave() {
+	b.busy--
+	if b.busy == 0 {
+		close(b.idle)
 	}
 }
 
-// collect returns the next batch, or nil, marking the committer stopped,
+// loop is the collector: it collects batches until the queue is empty,
+// each once a committer slot is free, and hands them off. While every
+// slot is taken, calls queue up and the next batch takes them together.
+func (b *batcher) loop() {
+	for {
+		b.slots <- struct{}{}
+		batch := b.collect()
+		if batch == nil {
+			<-b.slots
+			b.mu.Lock()
+			b.leave()
+			b.mu.Unlock()
+			return
+		}
+		commit := b.begin(batch)
+		if cap(b.slots) == 1 {
+			// Nothing could run beside it: no goroutine to start.
+			commit()
+			<-b.slots
+			continue
+		}
+		b.mu.Lock()
+		b.enter()
+		b.mu.Unlock()
+		go func() {
+			commit()
+			<-b.slots
+			b.mu.Lock()
+			b.leave()
+			b.mu.Unlock()
+		}()
+	}
+}
+
+// collect returns the next batch, or nil, marking the collector stopped,
 // when the queue is empty. It waits for more calls until the queue holds
 // MaxRows rows or MaxWait has passed since the first queued one, and only
 // while the queue holds fewer rows than the previous batch had: that many
@@ -136,7 +189,6 @@ func (b *batcher) collect() []*insertRequest {
 	for {
 		if len(b.queue) == 0 {
 			b.running = false
-			close(b.stopped)
 			return nil
 		}
 		wait := b.cfg.MaxWait - time.Since(b.queue[0].at)

@@ -149,3 +149,52 @@ func TestIdempotencyKeyRules(t *testing.T) {
 		t.Fatalf("carol has %d rows, want 1", len(rows))
 	}
 }
+
+// TestIdempotencyKeyTwoInstances has two instances (two Services over one
+// database, each with several committers) carry out one key from many
+// concurrent calls: one row, and every call gets its id.
+func TestIdempotencyKeyTwoInstances(t *testing.T) {
+	noLeaks(t)
+	st := storetest.Open(t)
+	ctx := context.Background()
+	carol, _, err := st.EnsureExternalUser(ctx, "carol", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var svcs []*notify.Service
+	for range 2 {
+		hub := notify.NewHub(notify.HubConfig{SendQueue: 100, MaxPerUser: 16})
+		svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), committersConfig(4), nil, nil)
+		defer closeService(t, svc)
+		svcs = append(svcs, svc)
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		ids  = map[int64]int{}
+		errs []error
+	)
+	n := notify.NewNotification{Title: "Video ready"}
+	for i := range 16 {
+		wg.Go(func() {
+			got, replayed, err := svcs[i%2].NotifyExternal(ctx, "carol", n, idem("concurrent", "req"))
+			if err == nil && replayed != nil {
+				err = json.Unmarshal(replayed.Body, &got)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			ids[got.ID]++
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 || len(ids) != 1 {
+		t.Fatalf("concurrent calls: ids %v, errors %v", ids, errs)
+	}
+	if rows := storedNotifications(t, st, carol.ID); len(rows) != 1 {
+		t.Fatalf("carol has %d rows, want 1", len(rows))
+	}
+}

@@ -124,7 +124,7 @@ func NewService(store NotificationStore, hub *Hub, broker Broker, batch BatchCon
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{store: store, hub: hub, broker: broker, logger: logger, now: time.Now, external: externalOr(external)}
-	s.batch = newBatcher(batch, s.commit)
+	s.batch = newBatcher(batch, s.begin)
 	s.settle = newSettler(catchUp{store: store, hub: hub}, logger)
 	s.watches = watches{broker: broker}
 	return s

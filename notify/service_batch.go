@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// BatchConfig bounds group commit (database.batch_max_rows and
-// database.batch_max_wait; their defaults are in config.Default). The zero
-// BatchConfig commits each call in a transaction of its own.
+// BatchConfig bounds group commit (database.batch_max_rows,
+// database.batch_max_wait and database.committers; their defaults are in
+// config.Default). The zero BatchConfig commits each call in a
+// transaction of its own, one transaction at a time.
 type BatchConfig struct {
 	// MaxRows: the committer stops collecting once a batch holds this many
 	// rows; 0 or less: one call per batch. A NotifyMany call is never
@@ -20,6 +21,11 @@ type BatchConfig struct {
 	// It waits only while fewer rows are queued than the previous batch
 	// had (see batcher.collect).
 	MaxWait time.Duration
+	// Committers: how many batches may be in their transaction at once;
+	// 1 or less: one. A batch that shares a user's stripe with one in
+	// flight waits for it (Service.begin), so per-user order is commit
+	// order whatever the number.
+	Committers int
 }
 
 // insert queues items for group commit and waits for the outcome
@@ -40,39 +46,34 @@ func (s *Service) Close(ctx context.Context) error {
 	return err
 }
 
-// drain stops the batcher taking calls and waits for its committer.
+// drain stops the batcher taking calls and waits for its collector and
+// every batch in flight.
 func (b *batcher) drain(ctx context.Context) error {
 	b.mu.Lock()
 	b.closed = true
-	running, stopped := b.running, b.stopped
+	busy, idle := b.busy, b.idle
 	b.mu.Unlock()
-	if !running {
+	if busy == 0 {
 		return nil
 	}
-	b.signal() // a committer waiting for more commits at once
+	b.signal() // a collector waiting for more hands off at once
 	select {
-	case <-stopped:
+	case <-idle:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("notify: close: %w", ctx.Err())
 	}
 }
 
-// commit stores a batch in one transaction, pushes the committed rows in
-// id order and answers every call of the batch. The transaction does not
-// use the callers' contexts: once a batch has started, its outcome is
-// everyone's. The store bounds it with database.query_timeout. A failure
-// fails every call of the batch and pushes nothing; its users are marked
-// unsettled, since the rows may commit all the same (settle.go).
-func (s *Service) commit(batch []*insertRequest) {
-	var (
-		items  []NewItem
-		claims []Claim
-	)
+// begin locks the stripes of a batch's users and returns the function
+// that commits it (Service.commit) and unlocks them. The collector calls
+// it in collection order, so of two batches of one user the earlier one
+// commits and pushes first, and no two batches of one user are ever in
+// their transactions at once: per user, id order is commit order is push
+// order, with any number of committers.
+func (s *Service) begin(batch []*insertRequest) func() {
+	var items []NewItem
 	for _, req := range batch {
-		if req.idem != nil {
-			claims = append(claims, Claim{Idempotency: *req.idem, First: len(items), Count: len(req.items)})
-		}
 		items = append(items, req.items...)
 	}
 	// Taken before the transaction, as SetRead, MarkAllRead and Delete
@@ -90,6 +91,26 @@ func (s *Service) commit(batch []*insertRequest) {
 	} else {
 		unlock = s.lockAllUsers()
 	}
+	return func() { s.commit(batch, items, unlock) }
+}
+
+// commit stores a batch (its items, in order) in one transaction, pushes
+// the committed rows in id order, unlocks the stripes begin locked and
+// answers every call of the batch. The transaction does not use the callers' contexts:
+// once a batch has started, its outcome is everyone's. The store bounds
+// it with database.query_timeout. A failure fails every call of the batch
+// and pushes nothing; its users are marked unsettled, since the rows may
+// commit all the same (settle.go).
+func (s *Service) commit(batch []*insertRequest, items []NewItem, unlock func()) {
+	var claims []Claim
+	off := 0
+	for _, req := range batch {
+		if req.idem != nil {
+			claims = append(claims, Claim{Idempotency: *req.idem, First: off, Count: len(req.items)})
+		}
+		off += len(req.items)
+	}
+
 	start := time.Now()
 	for _, req := range batch {
 		s.hub.cfg.Observer.BatchWaited(start.Sub(req.at))

@@ -3,7 +3,10 @@ package notify_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -164,4 +167,71 @@ func decodeNotification(tb testing.TB, f notify.Frame) received {
 		tb.Fatalf("frame ID %d %s, want a notification frame", f.ID, f.Data)
 	}
 	return received{ID: f.ID, Title: msg.Notification.Title, Unread: msg.UnreadCount}
+}
+
+// committersConfig returns the group-commit limits of config.Default with
+// n committers.
+func committersConfig(n int) notify.BatchConfig {
+	c := notifytest.BatchConfig()
+	c.Committers = n
+	return c
+}
+
+// closeWhileHeld closes svc while batches are held in gs: Close cannot
+// return before gs releases them and a call made meanwhile fails with
+// EUNAVAILABLE; then the held calls succeed and Close returns nil.
+func closeWhileHeld(tb testing.TB, svc *notify.Service, gs *gatedStore, held ...<-chan result) {
+	tb.Helper()
+	ctx := context.Background()
+	closed := make(chan error, 1)
+	go func() { closed <- svc.Close(ctx) }()
+	expired, cancel := context.WithTimeout(ctx, time.Millisecond)
+	defer cancel()
+	if err := svc.Close(expired); !errors.Is(err, context.DeadlineExceeded) {
+		tb.Fatalf("Close with a batch held = %v, want DeadlineExceeded", err)
+	}
+	if _, err := svc.Notify(ctx, 1, notify.NewNotification{Title: "late"}); notify.ErrorCode(err) != notify.EUNAVAILABLE {
+		tb.Fatalf("Notify while closing: %v, want %s", err, notify.EUNAVAILABLE)
+	}
+	close(gs.release)
+	for _, ch := range held {
+		if r := receive(tb, ch); r.err != nil {
+			tb.Fatalf("call held before Close: %v", r.err)
+		}
+	}
+	if err := <-closed; err != nil {
+		tb.Fatalf("Close = %v", err)
+	}
+}
+
+// overlapStore is the real store counting, per user, the InsertBatch
+// calls in flight: two at once for one user would let the later one
+// commit, and be pushed, first.
+type overlapStore struct {
+	notify.NotificationStore
+	mu       sync.Mutex
+	inflight map[int64]int
+	overlaps []string
+}
+
+func (o *overlapStore) InsertBatch(ctx context.Context, items []notify.NewItem, claims []notify.Claim, now time.Time) ([]notify.Inserted, []notify.ClaimOutcome, error) {
+	users := map[int64]bool{}
+	for _, it := range items {
+		users[it.UserID] = true
+	}
+	o.mu.Lock()
+	for u := range users {
+		if o.inflight[u]++; o.inflight[u] > 1 {
+			o.overlaps = append(o.overlaps, fmt.Sprintf("user %d: %d transactions at once", u, o.inflight[u]))
+		}
+	}
+	o.mu.Unlock()
+	defer func() {
+		o.mu.Lock()
+		for u := range users {
+			o.inflight[u]--
+		}
+		o.mu.Unlock()
+	}()
+	return o.NotificationStore.InsertBatch(ctx, items, claims, now)
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/notifyd/notifyd/notify"
 	"github.com/notifyd/notifyd/notify/notifytest"
@@ -17,16 +16,24 @@ import (
 // Group commit (service_batch.go), on the real store: SQLite, or Postgres
 // with NOTIFYD_TEST_DATABASE_URL.
 
-// TestNotifyConcurrent has many callers notify a few users at once: each
-// caller gets its own row, and each user's socket gets exactly the user's
-// rows in the database, in increasing id order, each with the unread count
-// just after it.
+// TestNotifyConcurrent has many callers notify a few users at once, with
+// one committer and with several: each caller gets its own row, no two
+// transactions of one user are in flight at once, and each user's socket
+// gets exactly the user's rows in the database, in increasing id order,
+// each with the unread count just after it (so id order is commit order).
 func TestNotifyConcurrent(t *testing.T) {
+	for _, n := range []int{1, 4} {
+		t.Run(fmt.Sprintf("%d committers", n), func(t *testing.T) { testNotifyConcurrent(t, n) })
+	}
+}
+
+func testNotifyConcurrent(t *testing.T, committers int) {
 	noLeaks(t)
 	st := storetest.Open(t)
+	ov := &overlapStore{NotificationStore: st, inflight: map[int64]int{}}
 	hub := notify.NewHub(notify.HubConfig{SendQueue: 1000, MaxPerUser: 16})
-	svc := notify.NewService(st, hub, notify.NewLocalBroker(hub), notifytest.BatchConfig(), nil, nil)
-	const users, perUser = 3, 60
+	svc := notify.NewService(ov, hub, notify.NewLocalBroker(hub), committersConfig(committers), nil, nil)
+	const users, perUser = 6, 40
 	var ids []int64
 	subs := map[int64]*notify.Subscriber{}
 	for i := range users {
@@ -55,6 +62,9 @@ func TestNotifyConcurrent(t *testing.T) {
 	wg.Wait()
 	if err := svc.Close(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	if len(ov.overlaps) > 0 {
+		t.Fatalf("%d overlaps, first: %s", len(ov.overlaps), ov.overlaps[0])
 	}
 
 	seen := map[int64]bool{}
@@ -274,27 +284,7 @@ func TestServiceCloseDrains(t *testing.T) {
 	gs.nextCall(t)
 	queued := notifyAsync(ctx, svc, alice.ID, "queued")
 	waitQueued(t, svc, 1)
-	closed := make(chan error, 1)
-	go func() { closed <- svc.Close(ctx) }()
-
-	// Close cannot return while a batch is held.
-	expired, cancel := context.WithTimeout(ctx, time.Millisecond)
-	defer cancel()
-	if err := svc.Close(expired); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Close with a batch held = %v, want DeadlineExceeded", err)
-	}
-	if _, err := svc.Notify(ctx, alice.ID, notify.NewNotification{Title: "late"}); notify.ErrorCode(err) != notify.EUNAVAILABLE {
-		t.Fatalf("Notify after Close: %v, want %s", err, notify.EUNAVAILABLE)
-	}
-	close(gs.release)
-	for _, ch := range []<-chan result{held, queued} {
-		if r := receive(t, ch); r.err != nil {
-			t.Fatalf("call queued before Close: %v", r.err)
-		}
-	}
-	if err := <-closed; err != nil {
-		t.Fatalf("Close = %v", err)
-	}
+	closeWhileHeld(t, svc, gs, held, queued)
 	if n := len(storedNotifications(t, st, alice.ID)); n != 2 {
 		t.Fatalf("%d rows stored, want 2", n)
 	}

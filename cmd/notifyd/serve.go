@@ -107,7 +107,7 @@ func (d *daemon) start(ctx context.Context) error {
 		return err
 	}
 	d.svc = notify.NewService(d.st, d.hub, d.broker,
-		notify.BatchConfig{MaxRows: cfg.Database.BatchMaxRows, MaxWait: cfg.Database.BatchMaxWait.D()}, logger, external)
+		notify.BatchConfig{MaxRows: cfg.Database.BatchMaxRows, MaxWait: cfg.Database.BatchMaxWait.D(), Committers: cfg.Database.CommitterCount()}, logger, external)
 	d.tasks = notify.NewTasks(d.svc, logger)
 
 	api := httpserver.New(httpserver.Config{

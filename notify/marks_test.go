@@ -11,59 +11,46 @@ import (
 // moves the user's mark; another user's publish does not (its slot is
 // another), and nothing moves it back.
 func TestChangedSince(t *testing.T) {
-	const alice, bob = 1, 2
+	const alice, bob, sess, other = 1, 2, 7, 8
 	tests := []struct {
 		name string
 		act  func(h *Hub)
 		want bool
+		// session: ask SessionChangedSince(sess) instead of ChangedSince(alice)
+		session bool
 	}{
-		{"nothing", func(*Hub) {}, false},
-		{"another user's publish", func(h *Hub) { h.Publish(bob, Frame{ID: 1}) }, false},
-		{"publish", func(h *Hub) { h.Publish(alice, Frame{ID: 1}) }, true},
+		{"nothing", func(*Hub) {}, false, false},
+		{"another user's publish", func(h *Hub) { h.Publish(bob, Frame{ID: 1}) }, false, false},
+		{"publish", func(h *Hub) { h.Publish(alice, Frame{ID: 1}) }, true, false},
 		{"catch-up", func(h *Hub) {
 			h.PublishCatchUp([]Notification{{ID: 1, UserID: alice}}, map[int64]int64{alice: 1}, 10)
-		}, true},
-		{"close the user's sockets", func(h *Hub) { h.CloseUser(alice, CloseQueueFull, "x") }, true},
+		}, true, false},
+		{"close the user's sockets", func(h *Hub) { h.CloseUser(alice, CloseQueueFull, "x") }, true, false},
 		{"publish, then another user's", func(h *Hub) {
 			h.Publish(alice, Frame{ID: 1})
 			h.Publish(bob, Frame{ID: 2})
-		}, true},
+		}, true, false},
+		// A session's revocation moves its slot; another session's (a
+		// different slot) or a publish to its user does not.
+		{"session: nothing", func(*Hub) {}, false, true},
+		{"session: another session revoked", func(h *Hub) { h.CloseSession(other, CloseUnauthorized, "x") }, false, true},
+		{"session: a publish to its user", func(h *Hub) { h.Publish(alice, Frame{ID: 1}) }, false, true},
+		{"session: revoked", func(h *Hub) { h.CloseSession(sess, CloseUnauthorized, "x") }, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := NewHub(HubConfig{SendQueue: 8, MaxPerUser: 8})
-			h.Publish(alice, Frame{ID: 1}) // before the mark: not a change since
+			// Before the mark: not a change since.
+			h.Publish(alice, Frame{ID: 1})
+			h.CloseSession(sess, CloseUnauthorized, "x")
 			mark := h.Mark()
 			tt.act(h)
-			if got := h.ChangedSince(alice, mark); got != tt.want {
-				t.Errorf("ChangedSince = %v, want %v", got, tt.want)
+			got := h.ChangedSince(alice, mark)
+			if tt.session {
+				got = h.SessionChangedSince(sess, mark)
 			}
-		})
-	}
-}
-
-// TestSessionChangedSince: a session's revocation moves its slot, another
-// session's (a different slot) or a publish to its user does not.
-func TestSessionChangedSince(t *testing.T) {
-	const user, sess, other = 1, 7, 8
-	tests := []struct {
-		name string
-		act  func(h *Hub)
-		want bool
-	}{
-		{"nothing", func(*Hub) {}, false},
-		{"another session revoked", func(h *Hub) { h.CloseSession(other, CloseUnauthorized, "x") }, false},
-		{"a publish to its user", func(h *Hub) { h.Publish(user, Frame{ID: 1}) }, false},
-		{"revoked", func(h *Hub) { h.CloseSession(sess, CloseUnauthorized, "x") }, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := NewHub(HubConfig{SendQueue: 8, MaxPerUser: 8})
-			h.CloseSession(sess, CloseUnauthorized, "x") // before the mark: not a change since
-			mark := h.Mark()
-			tt.act(h)
-			if got := h.SessionChangedSince(sess, mark); got != tt.want {
-				t.Errorf("SessionChangedSince = %v, want %v", got, tt.want)
+			if got != tt.want {
+				t.Errorf("changed since the mark = %v, want %v", got, tt.want)
 			}
 		})
 	}

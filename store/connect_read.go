@@ -39,16 +39,12 @@ func (s *Store) SessionAndPosition(ctx context.Context, hash []byte) (notify.Ses
 func (s *Store) connectsBySecretHash(ctx context.Context, hashes []string) (map[string]connectRow, error) {
 	db, ctx, cancel := s.query(ctx)
 	defer cancel()
-	args := make([][]byte, len(hashes))
-	for i, h := range hashes {
-		args[i] = []byte(h)
-	}
 	// Find, not Scan: see sessionsBySecretHash.
 	var rows []connectRow
 	err := db.Raw(`SELECT `+sessionColumnsAsSQL+`, u.seq AS seq, u.unread_count AS unread,
 			COALESCE((SELECT MAX(n.id) FROM notifications n WHERE n.user_id = u.id), 0) AS newest
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.secret_hash IN ?`, args).Find(&rows).Error
+		WHERE s.secret_hash IN ?`, hashBytes(hashes)).Find(&rows).Error
 	if err != nil {
 		return nil, s.translate(ctx, "session and position", err)
 	}

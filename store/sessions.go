@@ -109,17 +109,13 @@ const sessionColumnsAsSQL = `s.id AS session_id, s.user_id AS session_user_id, s
 func (s *Store) sessionsBySecretHash(ctx context.Context, hashes []string) (map[string]sessionUserRow, error) {
 	db, ctx, cancel := s.query(ctx)
 	defer cancel()
-	args := make([][]byte, len(hashes))
-	for i, h := range hashes {
-		args[i] = []byte(h)
-	}
 	// Find, not Scan: gorm's Scan renders every query with its arguments
 	// for a trace recorder (a regexp over the SQL) even when nothing is
 	// logged, on every authenticated request and connect.
 	var rows []sessionUserRow
 	err := db.Raw(`SELECT `+sessionColumnsAsSQL+`
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.secret_hash IN ?`, args).Find(&rows).Error
+		WHERE s.secret_hash IN ?`, hashBytes(hashes)).Find(&rows).Error
 	if err != nil {
 		return nil, s.translate(ctx, "session by secret", err)
 	}
@@ -185,4 +181,14 @@ func (s *Store) deleteSessionsBeyond(ctx context.Context, op string, userID int6
 		return nil, s.translate(ctx, op, err)
 	}
 	return ended, nil
+}
+
+// hashBytes turns hashes kept as strings (map keys) back into the byte
+// strings the secret_hash column holds, for gorm's IN.
+func hashBytes(hashes []string) [][]byte {
+	out := make([][]byte, len(hashes))
+	for i, h := range hashes {
+		out[i] = []byte(h)
+	}
+	return out
 }

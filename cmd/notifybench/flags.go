@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -44,7 +45,12 @@ type options struct {
 	// baselinesFirst runs -floor and -raw before notifyd: the later
 	// targets connect with the client's heap already grown.
 	baselinesFirst bool
-	dbURL          string // Postgres of the floor's scratch schema and of the started instances
+	// isolate runs each target's client in a process of its own
+	// (targets.go); only is that process's one target.
+	isolate bool
+	only    string
+
+	dbURL string // Postgres of the floor's scratch schema and of the started instances
 
 	start      int      // notifyd processes to start on a fresh database; 0: use -http/-ws
 	notifydBin string   // the notifyd binary to start
@@ -115,6 +121,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.DurationVar(&o.drain, "drain", 15*time.Second, "after publishing, wait at most this long for the frames owed (also stops after 2s without a frame)")
 	fs.BoolVar(&o.keys, "idempotency-keys", false, "send an Idempotency-Key on every create, as the Go client does by default")
 	fs.BoolVar(&o.baselinesFirst, "baselines-first", false, "run -floor and -raw before notifyd, not after: the targets share this client process, whose heap has grown by the time the later ones connect")
+	fs.BoolVar(&o.isolate, "isolate", true, "with more than one target (notifyd, -floor, -raw): run each target's client (its sockets and publishers) in a process of its own, one after the other, so no target inherits the client's heap and runtime from the one before")
+	fs.StringVar(&o.only, "only", "", "internal: run this one target, for a parent running each in a process of its own")
 	fs.BoolVar(&o.floor, "floor", false, "also run the persisted floor: the bare fan-out's handler inserting one row with pgx and committing before the push, in a process of its own")
 	fs.StringVar(&o.dbURL, "db", defaultDB, "Postgres `URL` for -floor (a scratch schema, dropped after) and -start (a fresh database, dropped after)")
 	fs.IntVar(&o.start, "start", 0, "start `N` notifyd processes (-notifyd-bin) on a fresh database of -db, instead of using -http/-ws; 2 or more run in cluster mode")
@@ -138,7 +146,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, usageText)
 		fs.VisitAll(func(f *flag.Flag) {
-			if f.Name == "child" || f.Name == "serve" {
+			if f.Name == "child" || f.Name == "serve" || f.Name == "only" {
 				return
 			}
 			name, help := flag.UnquoteUsage(f)
@@ -172,7 +180,16 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 		// Idempotency-Key makes that retry safe (the Go client's default).
 		o.keys = true
 	}
-	return o, o.validate()
+	if err := o.validate(); err != nil {
+		return o, err
+	}
+	if o.only != "" {
+		if !slices.Contains([]string{targetNotifyd, targetFloor, targetRaw}, o.only) {
+			return o, fmt.Errorf("-only must be %s, %s or %s", targetNotifyd, targetFloor, targetRaw)
+		}
+		o = o.onlyTarget()
+	}
+	return o, nil
 }
 
 // randomSuffix returns 6 random lower-case letters and digits, so two runs

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -51,6 +52,7 @@ func TestParseFlags(t *testing.T) {
 		{"profile without start", []string{"-key", "k", "-profile", "/tmp/x"}, "", "-start 1"},
 		{"profile of two instances", []string{"-start", "2", "-notifyd-bin", "x", "-profile", "/tmp/x"}, "", "-start 1"},
 		{"profile with a fault", []string{"-start", "1", "-notifyd-bin", "x", "-profile", "/tmp/x", "-fault", "kill"}, "", "-fault"},
+		{"only an unknown target", []string{"-key", "k", "-only", "centrifugo"}, "", "-only"},
 		{"natsrestart on postgres", []string{"-start", "2", "-notifyd-bin", "x", "-fault", "natsrestart"}, "", "-broker nats"},
 	}
 	for _, tt := range tests {
@@ -106,5 +108,35 @@ func TestRunUsageErrorExitCode(t *testing.T) {
 	var ue usageError
 	if !errors.As(err, &ue) {
 		t.Fatalf("run with a bad flag = %v, want a usageError (exit 2)", err)
+	}
+}
+
+// TestTargets checks the order of the targets and which run in a process
+// of their own: a target's process (-only) runs its one target, whatever
+// else the shared command line asks for.
+func TestTargets(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		want     []string
+		isolated bool
+	}{
+		{"notifyd alone", []string{"-key", "k"}, []string{"notifyd"}, false},
+		{"notifyd, then the baselines", []string{"-key", "k", "-floor", "-raw"}, []string{"notifyd", "floor", "raw"}, true},
+		{"the baselines first", []string{"-key", "k", "-floor", "-raw", "-baselines-first"}, []string{"floor", "raw", "notifyd"}, true},
+		{"one client process", []string{"-key", "k", "-raw", "-isolate=false"}, []string{"notifyd", "raw"}, false},
+		{"the floor's process", []string{"-only", "floor", "-key", "k", "-floor", "-raw", "-baselines-first"}, []string{"floor"}, false},
+		{"notifyd's process", []string{"-only", "notifyd", "-key", "k", "-raw"}, []string{"notifyd"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parseFlags(tt.args, func(string) string { return "" }, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := o.targets(); !slices.Equal(got, tt.want) || o.isolated() != tt.isolated {
+				t.Errorf("targets %q, isolated %v; want %q, %v", got, o.isolated(), tt.want, tt.isolated)
+			}
+		})
 	}
 }

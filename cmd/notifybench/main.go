@@ -73,45 +73,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	b := &bench{opts: opts, stderr: stderr, fileLimit: fileLimit}
 	sum := summary{Config: opts.summary(), Command: commandLine(opts.args), Load: loadSummary{Start: loadAverage()}}
 	var errs []error
-	runNotifyd := func() {
-		if opts.notifyd {
-			ts, err := timed(func() (*targetSummary, error) { return b.runNotifyd(ctx, "") })
-			sum.Notifyd = ts
-			if err != nil {
-				errs = append(errs, fmt.Errorf("notifyd: %w", err))
-			}
+	for _, target := range opts.targets() {
+		if ctx.Err() != nil {
+			break
 		}
-		if opts.fault != "" && ctx.Err() == nil {
-			// The same load again on fresh instances, with the fault.
-			ts, err := timed(func() (*targetSummary, error) { return b.runNotifyd(ctx, opts.fault) })
-			sum.Fault = ts
+		if opts.isolated() {
+			child, err := b.runIsolated(ctx, target)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("notifyd %s: %w", opts.fault, err))
+				errs = append(errs, fmt.Errorf("%s: %w", target, err))
+				continue
 			}
+			errs = append(errs, sum.merge(child)...)
+			continue
 		}
-	}
-	runBaselines := func() {
-		if opts.floor && ctx.Err() == nil {
-			ts, err := timed(func() (*targetSummary, error) { return b.runFloor(ctx) })
-			sum.Floor = ts
-			if err != nil {
-				errs = append(errs, fmt.Errorf("floor: %w", err))
-			}
-		}
-		if opts.raw && ctx.Err() == nil {
-			ts, err := timed(func() (*targetSummary, error) { return b.runRaw(ctx) })
-			sum.Raw = ts
-			if err != nil {
-				errs = append(errs, fmt.Errorf("raw: %w", err))
-			}
-		}
-	}
-	if opts.baselinesFirst {
-		runBaselines()
-		runNotifyd()
-	} else {
-		runNotifyd()
-		runBaselines()
+		errs = append(errs, b.runHere(ctx, target, &sum)...)
 	}
 	sum.Load.End = loadAverage()
 	sum.finish()
@@ -123,8 +98,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		sum.Interrupted = "signal"
 		errs = append(errs, errors.New("interrupted"))
 	}
-	if opts.check || opts.fault != "" {
-		// A -fault run is a check: what it measures is that nothing is lost.
+	if (opts.check || opts.fault != "") && opts.only == "" {
+		// A -fault run is a check: what it measures is that nothing is
+		// lost. A target's process (-only) leaves it to its parent.
 		errs = append(errs, sum.correctness()...)
 	}
 	for _, err := range errs {

@@ -151,6 +151,7 @@ type configSummary struct {
 	ConnectRate     float64 `json:"connect_rate"`
 	IdempotencyKeys bool    `json:"idempotency_keys"`
 	BaselinesFirst  bool    `json:"baselines_first,omitempty"` // -floor and -raw ran before notifyd
+	Isolated        bool    `json:"isolated,omitempty"`        // each target's client ran in a process of its own
 	Started         int     `json:"started,omitempty"`         // notifyd processes started by the tool
 	Cluster         bool    `json:"cluster,omitempty"`
 	Broker          string  `json:"broker,omitempty"`
@@ -164,7 +165,7 @@ func (o options) summary() configSummary {
 	c := configSummary{
 		Users: o.users, Sockets: o.sockets, Rate: o.rate, Publishers: o.publishers,
 		Duration: o.duration.Seconds(), Batch: o.batch, Fanout: o.fanout, ConnectRate: o.connectRate,
-		IdempotencyKeys: o.keys, BaselinesFirst: o.baselinesFirst,
+		IdempotencyKeys: o.keys, BaselinesFirst: o.baselinesFirst, Isolated: o.isolated(),
 	}
 	if !o.notifyd {
 		return c

@@ -18,10 +18,10 @@ import (
 )
 
 // TestMain lets the test binary stand in for notifybench when the tool
-// starts a baseline in a process of its own (-serve re-runs the program
-// it is in, here the test binary).
+// starts a baseline or a target's client in a process of its own (-serve
+// and -only re-run the program it is in, here the test binary).
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "-serve" {
+	if len(os.Args) > 1 && (os.Args[1] == "-serve" || os.Args[1] == "-only") {
 		main()
 		return
 	}
@@ -273,14 +273,28 @@ func TestStartedSmoke(t *testing.T) {
 			t.Errorf("notifyd cpu %+v: want it measured over the %d requests", c, sum.Notifyd.Publish.Requests)
 		}
 		checkOrder(t, sum.Notifyd, sum.Floor, sum.Raw)
+		// Each target's client in a process of its own (-isolate).
+		pids := map[int]bool{os.Getpid(): true}
+		for _, ts := range []*targetSummary{sum.Notifyd, sum.Floor, sum.Raw} {
+			if pids[ts.ClientPID] {
+				t.Errorf("%s: client pid %d, shared with another target or this test", ts.Target, ts.ClientPID)
+			}
+			pids[ts.ClientPID] = true
+		}
+		if !sum.Config.Isolated {
+			t.Errorf("config %+v: want isolated", sum.Config)
+		}
 	})
-	t.Run("the floor and raw first", func(t *testing.T) {
-		sum := runSummary(t, append([]string{"-start", "1", "-floor", "-raw", "-baselines-first"}, common...)...)
+	t.Run("the floor and raw first, in one client process", func(t *testing.T) {
+		sum := runSummary(t, append([]string{"-start", "1", "-floor", "-raw", "-baselines-first", "-isolate=false"}, common...)...)
 		for _, ts := range []*targetSummary{sum.Notifyd, sum.Floor, sum.Raw} {
 			checkCounts(t, ts, 6, 2)
+			if ts.ClientPID != os.Getpid() {
+				t.Errorf("%s: client pid %d, want this process's %d", ts.Target, ts.ClientPID, os.Getpid())
+			}
 		}
-		if !sum.Config.BaselinesFirst {
-			t.Errorf("config %+v: want baselines_first", sum.Config)
+		if !sum.Config.BaselinesFirst || sum.Config.Isolated {
+			t.Errorf("config %+v: want baselines_first, not isolated", sum.Config)
 		}
 		checkOrder(t, sum.Floor, sum.Raw, sum.Notifyd)
 	})

@@ -43,6 +43,7 @@ type loadSummary struct {
 type targetSummary struct {
 	Target    string          `json:"target"`
 	Started   time.Time       `json:"started"`             // when its run began, in the order of -baselines-first
+	ClientPID int             `json:"client_pid"`          // the process that drove it: one per target with -isolate
 	Instances int             `json:"instances,omitempty"` // notifyd instances, when more than one
 	Sockets   socketsSummary  `json:"sockets"`
 	RSS       *rssSummary     `json:"rss,omitempty"`
@@ -206,6 +207,9 @@ func (s summary) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "notifybench: %d users, %d sockets, %s for %gs, %d publishers, %s, %s\n",
 		c.Users, c.Sockets, rate, c.Duration, c.Publishers, mode, keys)
+	if c.Isolated {
+		fmt.Fprintln(w, "each target's client ran in a process of its own")
+	}
 	if c.Started > 0 {
 		fmt.Fprintf(w, "notifyd: %d started instance(s), cluster %v, broker %q, publishing to %s\n",
 			c.Started, c.Cluster, c.Broker, cmp.Or(c.PublishTo, "it"))

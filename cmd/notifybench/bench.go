@@ -51,13 +51,14 @@ func (b *bench) runNotifyd(ctx context.Context, fault string) (*targetSummary, e
 	}
 	var fr *faultRun
 	var profileAt string // the started instance's metrics listener, with -profile
+	var database string  // the started instances' database
 	if o.start > 0 {
 		is, err := startInstances(ctx, o, b.stderr)
 		if err != nil {
 			return nil, err
 		}
 		defer is.stop(b.stderr)
-		eps = is.endpoints()
+		eps, database = is.endpoints(), is.dbName
 		probe = &cpuProbe{dbURL: o.dbURL, pgDB: is.dbName}
 		for _, in := range is.procs {
 			probe.server = append(probe.server, in.cmd.Process.Pid)
@@ -114,7 +115,7 @@ func (b *bench) runNotifyd(ctx context.Context, fault string) (*targetSummary, e
 	}
 	t, err := b.runTarget(ctx, name, newAPITarget(clients, o.keys, ext), wsURLs, users, procs, pid, probe, fr, profileAt)
 	if t != nil {
-		t.Instances = len(eps)
+		t.Instances, t.Database = len(eps), database
 	}
 	return t, err
 }

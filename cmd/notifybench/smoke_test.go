@@ -256,13 +256,24 @@ func TestFloorSmoke(t *testing.T) {
 func TestStartedSmoke(t *testing.T) {
 	db := benchDB(t)
 	bin := buildNotifyd(t)
-	const databases = "SELECT count(*) FROM pg_database WHERE datname LIKE 'notifybench\\_%'"
-	before := countRows(t, db, databases)
+	// Every run's own database, checked once all ran: by name, as another
+	// notifybench on the box may hold databases of its own meanwhile.
+	var started []string
+	runStarted := func(tb testing.TB, args ...string) summary {
+		tb.Helper()
+		sum := runSummary(tb, args...)
+		for _, ts := range []*targetSummary{sum.Notifyd, sum.Fault} {
+			if ts != nil && ts.Database != "" {
+				started = append(started, ts.Database)
+			}
+		}
+		return sum
+	}
 	common := []string{"-notifyd-bin", bin, "-db", db, "-users", "3", "-sockets", "6", "-rate", "50",
 		"-duration", "1s", "-timeout", "2m", "-idle", "0s", "-check"}
 
 	t.Run("one instance, the floor and raw in turn", func(t *testing.T) {
-		sum := runSummary(t, append([]string{"-start", "1", "-floor", "-raw"}, common...)...)
+		sum := runStarted(t, append([]string{"-start", "1", "-floor", "-raw"}, common...)...)
 		for _, ts := range []*targetSummary{sum.Notifyd, sum.Floor, sum.Raw} {
 			checkCounts(t, ts, 6, 2)
 		}
@@ -286,7 +297,7 @@ func TestStartedSmoke(t *testing.T) {
 		}
 	})
 	t.Run("the floor and raw first, in one client process", func(t *testing.T) {
-		sum := runSummary(t, append([]string{"-start", "1", "-floor", "-raw", "-baselines-first", "-isolate=false"}, common...)...)
+		sum := runStarted(t, append([]string{"-start", "1", "-floor", "-raw", "-baselines-first", "-isolate=false"}, common...)...)
 		for _, ts := range []*targetSummary{sum.Notifyd, sum.Floor, sum.Raw} {
 			checkCounts(t, ts, 6, 2)
 			if ts.ClientPID != os.Getpid() {
@@ -306,7 +317,7 @@ func TestStartedSmoke(t *testing.T) {
 		// loaded CI box a doorbell can take longer than the default 100 ms;
 		// the long wait keeps this run on the path without a repair, so
 		// any frame other than a notification is still a failure.
-		sum := runSummary(t, append([]string{"-start", "2", "-notifyd-env", "NOTIFYD_CLUSTER_GAP_WAIT=10s"}, common...)...)
+		sum := runStarted(t, append([]string{"-start", "2", "-notifyd-env", "NOTIFYD_CLUSTER_GAP_WAIT=10s"}, common...)...)
 		checkCounts(t, sum.Notifyd, 6, 2)
 		if sum.Notifyd.Instances != 2 || !sum.Config.Cluster || sum.Config.PublishTo != "all" {
 			t.Errorf("instances %d, config %+v: want 2 in cluster mode, publishing to all", sum.Notifyd.Instances, sum.Config)
@@ -319,6 +330,7 @@ func TestStartedSmoke(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer is.stop(io.Discard)
+		started = append(started, is.dbName)
 		eps := is.endpoints()
 		sum := runSummary(t, "-key", o.key, "-http", eps[0].HTTP+","+eps[1].HTTP, "-ws", eps[0].WS+","+eps[1].WS,
 			"-publish-to", "first", "-users", "3", "-sockets", "6", "-rate", "50", "-duration", "1s", "-timeout", "1m", "-check")
@@ -327,8 +339,13 @@ func TestStartedSmoke(t *testing.T) {
 			t.Errorf("instances %d, publish to %q: want 2 and first", sum.Notifyd.Instances, sum.Config.PublishTo)
 		}
 	})
-	if after := countRows(t, db, databases); after != before {
-		t.Errorf("%d notifybench databases after the runs, %d before: not dropped", after, before)
+	if len(started) != 4 {
+		t.Errorf("databases of the started runs: %q, want 4", started)
+	}
+	for _, name := range started {
+		if n := countRows(t, db, "SELECT count(*) FROM pg_database WHERE datname = $1", name); n != 0 {
+			t.Errorf("database %s still there after its run: not dropped", name)
+		}
 	}
 }
 

@@ -45,6 +45,7 @@ type targetSummary struct {
 	Started   time.Time       `json:"started"`             // when its run began, in the order of -baselines-first
 	ClientPID int             `json:"client_pid"`          // the process that drove it: one per target with -isolate
 	Instances int             `json:"instances,omitempty"` // notifyd instances, when more than one
+	Database  string          `json:"database,omitempty"`  // the started instances' database, dropped after the run
 	Sockets   socketsSummary  `json:"sockets"`
 	RSS       *rssSummary     `json:"rss,omitempty"`
 	Publish   publishSummary  `json:"publish"`

@@ -48,19 +48,42 @@ func (s *Store) NotificationsByIDs(ctx context.Context, ids []int64) ([]notify.N
 // QueryExecModeExec, so Postgres plans each call for its array: as a
 // cached statement it went to a generic plan after five calls, which took
 // 2-3 times as long as the gorm IN list at 1,000 ids (BenchmarkNotificationsByIDs,
-// docs/decisions.md).
+// docs/decisions.md). It reads batches of more than readBatchKeys ids.
 const notificationsByIDsSQL = `SELECT id, user_id, title, content, style, url, data, read, created_at, read_at
 FROM notifications WHERE id = ANY($1) ORDER BY id`
+
+// notificationsByIDsSQLs read up to readBatchKeys rows by id, the ids
+// padded to a power of two (inLists, padKeys), as the connect reads do:
+// each text is prepared once per pooled connection and Postgres keeps its
+// generic plan, a primary-key probe per id, so the read-back of the few
+// ids a doorbell names at a steady rate is neither parsed nor planned on
+// each call (docs/decisions.md, "postgres broker: small read-backs as
+// padded IN lists").
+var notificationsByIDsSQLs = inLists(`SELECT id, user_id, title, content, style, url, data, read, created_at, read_at
+FROM notifications WHERE id IN `)
 
 // notificationsByIDsPG is NotificationsByIDs on Postgres, through pgx.
 func (s *Store) notificationsByIDsPG(ctx context.Context, ids []int64) ([]notify.Notification, error) {
 	var out []notify.Notification
 	var r notificationRow
 	dest := []any{&r.ID, &r.UserID, &r.Title, &r.Content, &r.Style, &r.URL, &r.Data, &r.Read, &r.CreatedAt, &r.ReadAt}
-	err := s.queryEach(ctx, notificationsByIDsSQL, []any{pgx.QueryExecModeExec, ids}, dest, func() error {
+	each := func() error {
 		out = append(out, r.notification())
 		return nil
-	})
+	}
+	var err error
+	if len(ids) <= readBatchKeys {
+		padded := padKeys(ids)
+		args := make([]any, len(padded))
+		for i, id := range padded {
+			args[i] = id
+		}
+		err = s.queryIn(ctx, notificationsByIDsSQLs, args, dest, each)
+		// An IN list has no order: ascending as the array read's ORDER BY.
+		slices.SortFunc(out, func(a, b notify.Notification) int { return cmp.Compare(a.ID, b.ID) })
+	} else {
+		err = s.queryEach(ctx, notificationsByIDsSQL, []any{pgx.QueryExecModeExec, ids}, dest, each)
+	}
 	if err != nil {
 		return nil, s.translate(ctx, "notifications by ids", err)
 	}

@@ -138,6 +138,32 @@ func TestNotificationsByIDs(t *testing.T) {
 	}
 }
 
+// More ids than one padded IN list holds (256 on Postgres) go as one
+// array: the same rows, ascending, distinct, missing left out.
+func TestNotificationsByIDsLarge(t *testing.T) {
+	t.Parallel()
+	st, a, _ := aliceAndBob(t)
+	items := slices.Repeat([]notify.NewItem{{UserID: a.ID, NewNotification: notify.NewNotification{Title: "t", Content: "c", Style: notify.StyleInfo}}}, 300)
+	rows, _, err := st.InsertBatch(context.Background(), items, nil, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, ask []int64
+	for i := len(rows) - 1; i >= 0; i-- {
+		want = append(want, rows[i].ID)
+		ask = append(ask, rows[i].ID, rows[i].ID) // descending, each twice
+	}
+	ask = append(ask, want[0]+1000)
+	slices.Sort(want)
+	got, err := st.NotificationsByIDs(context.Background(), ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != 300 || !slices.Equal(ids(got), want) {
+		t.Fatalf("%d ids, want the %d inserted (ascending, distinct, missing left out)", len(got), len(want))
+	}
+}
+
 func TestNotificationsAfter(t *testing.T) {
 	t.Parallel()
 	st, a, b := aliceAndBob(t)

@@ -83,7 +83,7 @@ func BenchmarkNotificationsByIDs(b *testing.B) {
 			all = append(all, n.ID)
 		}
 	}
-	for _, size := range []int{10, 100, 1000} {
+	for _, size := range []int{2, 10, 100, 1000} {
 		// Every other row of the newest ones: ids that are not a range.
 		var ids []int64
 		for i := len(all) - 1; i >= 0 && len(ids) < size; i -= 2 {

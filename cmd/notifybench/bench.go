@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -146,8 +147,19 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 		cfg.exe = exe
 		fmt.Fprintf(b.stderr, "[%s] %d sockets over %d child processes\n", name, len(specs), procs)
 	}
+	var cprof *connectProfiler
+	if profileAt != "" {
+		var err error
+		if cprof, err = startConnectProfiling(ctx, o.profile, profilePrefix(name, o), profileAt); err != nil {
+			return nil, err
+		}
+	}
+	cpuBefore, cpuErr := probe.serverCPU()
 	f, err := startFleet(ctx, cfg, specs)
 	if err != nil {
+		if cprof != nil {
+			err = errors.Join(err, cprof.finish(ctx))
+		}
 		return nil, err
 	}
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
@@ -163,6 +175,16 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 	stop()
 	conn := f.stats()
 	fmt.Fprintf(b.stderr, "[%s] %d/%d sockets connected in %.2fs\n", name, conn.Connected, len(specs), conn.ConnectElapsed.Seconds())
+	if cpuAfter, err := probe.serverCPU(); len(probe.server) > 0 && conn.Connected > 0 && errors.Join(cpuErr, err) == nil {
+		// Counted until the last socket is in, plus the 50 ms poll above.
+		fmt.Fprintf(b.stderr, "[%s] server CPU while connecting: %s, %.0f µs per socket\n",
+			name, cpuAfter-cpuBefore, float64((cpuAfter-cpuBefore).Microseconds())/float64(conn.Connected))
+	}
+	if cprof != nil {
+		if err := cprof.finish(ctx); err != nil {
+			fmt.Fprintf(b.stderr, "[%s] warning: connect profile: %v\n", name, err)
+		}
+	}
 	if rss != nil && ctx.Err() == nil {
 		sleep(ctx, o.idle)
 		rss.IdleKiB, rss.Error = rssOrError(pid, rss.Error)

@@ -154,7 +154,7 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 			return nil, err
 		}
 	}
-	cpuBefore, cpuErr := probe.serverCPU()
+	connectStart := probe.sample(ctx, nil) // the children start with the fleet
 	f, err := startFleet(ctx, cfg, specs)
 	if err != nil {
 		if cprof != nil {
@@ -175,11 +175,10 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 	stop()
 	conn := f.stats()
 	fmt.Fprintf(b.stderr, "[%s] %d/%d sockets connected in %.2fs\n", name, conn.Connected, len(specs), conn.ConnectElapsed.Seconds())
-	if cpuAfter, err := probe.serverCPU(); len(probe.server) > 0 && conn.Connected > 0 && errors.Join(cpuErr, err) == nil {
-		// Counted until the last socket is in, plus the 50 ms poll above.
-		fmt.Fprintf(b.stderr, "[%s] server CPU while connecting: %s, %.0f µs per socket\n",
-			name, cpuAfter-cpuBefore, float64((cpuAfter-cpuBefore).Microseconds())/float64(conn.Connected))
-	}
+	// Until the last socket is in, give or take the 50 ms poll above.
+	connectCPU := summarizeCPU(connectStart, probe.sample(ctx, f.pids()), conn.Connected)
+	fmt.Fprintf(b.stderr, "[%s] CPU per socket connected: server %.0f µs, postgres %.0f µs, client %.0f µs\n",
+		name, connectCPU.Server, connectCPU.Postgres, connectCPU.Client)
 	if cprof != nil {
 		if err := cprof.finish(ctx); err != nil {
 			fmt.Fprintf(b.stderr, "[%s] warning: connect profile: %v\n", name, err)
@@ -249,7 +248,7 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 		fmt.Fprintf(b.stderr, "[%s] warning: %s\n", name, final.Error)
 	}
 	ts := newTargetSummary(name, len(specs), procs, final, p, o, publishStart, elapsed, publishEnd, rss)
-	ts.CPU = cpu
+	ts.CPU, ts.ConnectCPU = cpu, connectCPU
 	if profileAt != "" {
 		ts.Profile = writeBreakdown(o.profile, profilePrefix(name, o), metricsBefore, metricsAfter, ts, cpuProfileSeconds(o.duration), profErr)
 	}

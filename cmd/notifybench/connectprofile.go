@@ -66,16 +66,3 @@ func (cp *connectProfiler) finish(ctx context.Context) error {
 	_, err := cp.p.fetch(ctx, "/debug/pprof/allocs", "allocs-after.pb.gz", 0)
 	return errors.Join(cp.err, err)
 }
-
-// serverCPU is the CPU time of the server's processes so far (0 without
-// any: the tool started none).
-func (p *cpuProbe) serverCPU() (time.Duration, error) {
-	var total time.Duration
-	var errs []error
-	for _, pid := range p.server {
-		d, err := processCPU(pid)
-		total += d
-		errs = append(errs, err)
-	}
-	return total, errors.Join(errs...)
-}

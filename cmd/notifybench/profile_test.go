@@ -55,6 +55,9 @@ func TestProfileSmoke(t *testing.T) {
 		}
 		checkGzipProfile(t, file, b)
 	}
+	if c := sum.Notifyd.ConnectCPU; c == nil || c.Requests != 6 {
+		t.Errorf("connect_cpu %+v: want the CPU of 6 sockets' connect", c)
+	}
 	bd, p := sum.Notifyd.Profile, sum.Notifyd.Publish
 	if bd == nil || bd.Error != "" {
 		t.Fatalf("profile %+v: want a breakdown without error", bd)

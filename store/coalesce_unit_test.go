@@ -9,24 +9,31 @@ import (
 	"time"
 )
 
-// TestCoalescerBatchesWhileBusy: while readFetches queries run, callers
-// gather in one batch, read by one query once a slot frees; a key missing
-// from the result is not found; a caller that comes after a batch's query
-// has started is read by a later query, never answered by the earlier one.
-func TestCoalescerBatchesWhileBusy(t *testing.T) {
-	gate := make(chan struct{})
-	started := make(chan []int64, 100)
-	c := newCoalescer(func(_ context.Context, keys []int64) (map[int64]int64, error) {
+// gatedCoalescer returns a coalescer whose queries report their keys on
+// started, then wait until gate is closed; key k has the value 10k, but 99
+// has no row.
+func gatedCoalescer() (c *coalescer[int64, int64], gate chan struct{}, started chan []int64) {
+	gate, started = make(chan struct{}), make(chan []int64, 100)
+	c = newCoalescer(func(_ context.Context, keys []int64) (map[int64]int64, error) {
 		started <- append([]int64(nil), keys...)
 		<-gate
 		out := map[int64]int64{}
 		for _, k := range keys {
-			if k != 99 { // 99 has no row
+			if k != 99 {
 				out[k] = 10 * k
 			}
 		}
 		return out, nil
 	})
+	return c, gate, started
+}
+
+// TestCoalescerBatchesWhileBusy: while readFetches queries run, callers
+// gather in one batch, read by one query once a slot frees; a key missing
+// from the result is not found; a caller that comes after a batch's query
+// has started is read by a later query, never answered by the earlier one.
+func TestCoalescerBatchesWhileBusy(t *testing.T) {
+	c, gate, started := gatedCoalescer()
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	results := make(chan error, 100)
@@ -74,6 +81,40 @@ func TestCoalescerBatchesWhileBusy(t *testing.T) {
 	case got := <-started:
 		t.Fatalf("an extra query read %v", got)
 	default:
+	}
+}
+
+// TestCoalescerTwoQueriesAtOnce: with two queries of a kind in flight, a
+// third caller waits in a batch instead of starting a third query
+// (readFetches): under a burst of connects the reads then share
+// statements, which costs Postgres and the server less than one statement
+// per socket.
+func TestCoalescerTwoQueriesAtOnce(t *testing.T) {
+	c, gate, started := gatedCoalescer()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(gate)
+	for k := range int64(3) {
+		wg.Go(func() { _, _, _ = c.get(context.Background(), k+1) })
+		if k < 2 {
+			<-started
+		}
+	}
+	// The third caller either starts a query (the test fails) or joins
+	// an open batch; poll until one of them has happened.
+	for {
+		select {
+		case got := <-started:
+			t.Fatalf("a third query read %v while two were in flight", got)
+		default:
+		}
+		c.mu.Lock()
+		waiting := c.open != nil && len(c.open.keys) == 1
+		c.mu.Unlock()
+		if waiting {
+			return
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -10,8 +10,9 @@
 # Each run starts a fresh notifyd on a fresh database of -db (notifybench's
 # default: the local Postgres) and writes DIR/<workload>-*: cpu.pb.gz,
 # allocs/block/mutex-{before,after}.pb.gz, goroutine.pb.gz, trace.out,
-# metrics-{before,after}.txt, breakdown.txt (the latency by stage) and
-# summary.json. "table" prints each breakdown and the CPU milliseconds
+# metrics-{before,after}.txt, breakdown.txt (the latency by stage),
+# connect-cpu-N.pb.gz and connect-allocs-{before,after}.pb.gz (the connect
+# phase) and summary.json. "table" prints each breakdown and the CPU milliseconds
 # per 1,000 requests by component, from the CPU profile (go tool pprof
 # -top with a focus per component: cumulative, so the rows overlap).
 # DURATION (20s) sets each run's publishing time; NOTIFYBENCH_ARGS adds

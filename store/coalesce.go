@@ -16,9 +16,14 @@ import (
 // query at once, alone.
 const (
 	// readFetches is how many queries of one kind run at once; more
-	// batches form while they are busy. Two per core of a small box
-	// keeps the pool free for the publishers.
-	readFetches = 4
+	// batches form while they are busy. One: a batch forms only while
+	// every slot is taken, and with four a burst of 5,000 connects still
+	// read mostly one socket per statement, each costing Postgres about
+	// as much as a batch of several (issue 11, "connect": Postgres CPU per
+	// connect 45 → 30 µs). A slow statement holds up the connects that
+	// come meanwhile for its length (at most database.query_timeout), as
+	// four slow ones did before.
+	readFetches = 1
 	// readBatchKeys caps one batch: a longer IN list takes longer than
 	// the next round trip. A power of two: see padKeys.
 	readBatchKeys = 256

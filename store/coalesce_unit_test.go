@@ -9,24 +9,31 @@ import (
 	"time"
 )
 
-// TestCoalescerBatchesWhileBusy: while readFetches queries run, callers
-// gather in one batch, read by one query once a slot frees; a key missing
-// from the result is not found; a caller that comes after a batch's query
-// has started is read by a later query, never answered by the earlier one.
-func TestCoalescerBatchesWhileBusy(t *testing.T) {
-	gate := make(chan struct{})
-	started := make(chan []int64, 100)
-	c := newCoalescer(func(_ context.Context, keys []int64) (map[int64]int64, error) {
+// gatedCoalescer returns a coalescer whose queries report their keys on
+// started, then wait until gate is closed; key k has the value 10k, but 99
+// has no row.
+func gatedCoalescer() (c *coalescer[int64, int64], gate chan struct{}, started chan []int64) {
+	gate, started = make(chan struct{}), make(chan []int64, 100)
+	c = newCoalescer(func(_ context.Context, keys []int64) (map[int64]int64, error) {
 		started <- append([]int64(nil), keys...)
 		<-gate
 		out := map[int64]int64{}
 		for _, k := range keys {
-			if k != 99 { // 99 has no row
+			if k != 99 {
 				out[k] = 10 * k
 			}
 		}
 		return out, nil
 	})
+	return c, gate, started
+}
+
+// TestCoalescerBatchesWhileBusy: while readFetches queries run, callers
+// gather in one batch, read by one query once a slot frees; a key missing
+// from the result is not found; a caller that comes after a batch's query
+// has started is read by a later query, never answered by the earlier one.
+func TestCoalescerBatchesWhileBusy(t *testing.T) {
+	c, gate, started := gatedCoalescer()
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	results := make(chan error, 100)
@@ -74,6 +81,36 @@ func TestCoalescerBatchesWhileBusy(t *testing.T) {
 	case got := <-started:
 		t.Fatalf("an extra query read %v", got)
 	default:
+	}
+}
+
+// TestCoalescerOneQueryAtOnce: with a query of a kind in flight, the next
+// caller waits in a batch instead of starting a second query (readFetches):
+// under a burst of connects the reads then share statements, which costs
+// Postgres and the server less than one statement per socket.
+func TestCoalescerOneQueryAtOnce(t *testing.T) {
+	c, gate, started := gatedCoalescer()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(gate)
+	wg.Go(func() { _, _, _ = c.get(context.Background(), 1) })
+	<-started
+	wg.Go(func() { _, _, _ = c.get(context.Background(), 2) })
+	// The second caller either starts a query (the test fails) or joins
+	// an open batch; poll until one of them has happened.
+	for {
+		select {
+		case got := <-started:
+			t.Fatalf("a second query read %v while one was in flight", got)
+		default:
+		}
+		c.mu.Lock()
+		waiting := c.open != nil && len(c.open.keys) == 1
+		c.mu.Unlock()
+		if waiting {
+			return
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -18,16 +18,26 @@ import (
 
 // goLive hands the greeted connection to kick-started writers; the
 // handler's goroutine returns after it.
+//
+// The first writer is the handler's goroutine itself, which ends here
+// anyway: it looks at what came before SetWake (frames queued by GoLive,
+// pongs owed, a reader that ended, a Close during the greeting) and
+// returns when nothing is left, as any writer. A kick would start a
+// goroutine per connect that nearly always finds nothing to do (issue 11,
+// the connect path).
 func (c *conn) goLive() {
 	c.pinger = time.AfterFunc(c.cfg.PingInterval.D(), c.pingDue)
 	c.stopWake = context.AfterFunc(c.ctx, c.kick)
 	c.sub.SetWake(c.kick)
 	c.wmu.Lock()
 	c.live = true
+	c.kicked = true
+	first := !c.writing // always: no kick starts a writer before live
+	c.writing = true
 	c.wmu.Unlock()
-	// What came before SetWake: frames queued by GoLive, pongs owed, a
-	// reader that ended, a Close during the greeting.
-	c.kick()
+	if first {
+		c.writer()
+	}
 }
 
 // kick records that the writer has work and starts it if it is not

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -147,8 +148,19 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 		cfg.exe = exe
 		fmt.Fprintf(b.stderr, "[%s] %d sockets over %d child processes\n", name, len(specs), procs)
 	}
+	var cprof *connectProfiler
+	if profileAt != "" {
+		var err error
+		if cprof, err = startConnectProfiling(ctx, o.profile, profilePrefix(name, o), profileAt); err != nil {
+			return nil, err
+		}
+	}
+	connectStart := probe.sample(ctx, nil) // the children start with the fleet
 	f, err := startFleet(ctx, cfg, specs)
 	if err != nil {
+		if cprof != nil {
+			err = errors.Join(err, cprof.finish(ctx))
+		}
 		return nil, err
 	}
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
@@ -164,6 +176,15 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 	stop()
 	conn := f.stats()
 	fmt.Fprintf(b.stderr, "[%s] %d/%d sockets connected in %.2fs\n", name, conn.Connected, len(specs), conn.ConnectElapsed.Seconds())
+	// Until the last socket is in, give or take the 50 ms poll above.
+	connectCPU := summarizeCPU(connectStart, probe.sample(ctx, f.pids()), conn.Connected)
+	fmt.Fprintf(b.stderr, "[%s] CPU per socket connected: server %.0f µs, postgres %.0f µs, client %.0f µs\n",
+		name, connectCPU.Server, connectCPU.Postgres, connectCPU.Client)
+	if cprof != nil {
+		if err := cprof.finish(ctx); err != nil {
+			fmt.Fprintf(b.stderr, "[%s] warning: connect profile: %v\n", name, err)
+		}
+	}
 	if rss != nil && ctx.Err() == nil {
 		sleep(ctx, o.idle)
 		rss.IdleKiB, rss.Error = rssOrError(pid, rss.Error)
@@ -228,7 +249,7 @@ func (b *bench) runTarget(ctx context.Context, name string, t target, wsURLs []s
 		fmt.Fprintf(b.stderr, "[%s] warning: %s\n", name, final.Error)
 	}
 	ts := newTargetSummary(name, len(specs), procs, final, p, o, publishStart, elapsed, publishEnd, rss)
-	ts.CPU = cpu
+	ts.CPU, ts.ConnectCPU = cpu, connectCPU
 	if profileAt != "" {
 		ts.Profile = writeBreakdown(o.profile, profilePrefix(name, o), metricsBefore, metricsAfter, ts, cpuProfileSeconds(o.duration), profErr)
 	}

@@ -164,7 +164,10 @@ func postgresProcesses() map[int]time.Duration {
 }
 
 // postgresBackends lists the client backends connected to database db or
-// named app (application_name), asking pg_stat_activity on dbURL.
+// named app (application_name), asking pg_stat_activity on dbURL. An empty
+// db or app matches nothing: notifyd's backends have no application_name,
+// nor have those of whatever else uses this Postgres (a test suite, another
+// run), which were counted as notifyd's.
 // Autovacuum workers are left out (they count as other postgres): the
 // floor's table lives in a shared database, where they cannot be told
 // apart, so notifyd's are not counted either.
@@ -176,7 +179,7 @@ func postgresBackends(ctx context.Context, dbURL, db, app string) (map[int]bool,
 		return nil, fmt.Errorf("cpu: connect to -db: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	rows, err := conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' AND (datname = $1 OR application_name = $2)", db, app)
+	rows, err := conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' AND ($1 <> '' AND datname = $1 OR $2 <> '' AND application_name = $2)", db, app)
 	if err != nil {
 		return nil, fmt.Errorf("cpu: pg_stat_activity: %w", err)
 	}

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func TestParseStatCPU(t *testing.T) {
@@ -32,5 +35,33 @@ func TestProcessCPUSelf(t *testing.T) {
 	// This process has run the tests so far: its own stat line parses.
 	if _, err := processCPU(os.Getpid()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPostgresBackendsOnlyTheServers: a backend of another database with no
+// application_name (another program on the same Postgres, a test suite) is
+// not counted as the server's, whose app name is "" when only its database
+// names it.
+func TestPostgresBackendsOnlyTheServers(t *testing.T) {
+	dbURL := benchDB(t)
+	ctx := t.Context()
+	other, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(context.Background())
+	if _, err := other.Exec(ctx, "SET application_name = ''"); err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if err := other.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	got, err := postgresBackends(ctx, dbURL, "notifybench_no_such_database", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[pid] {
+		t.Errorf("backend %d of another database without an application_name counted as the server's", pid)
 	}
 }

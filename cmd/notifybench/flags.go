@@ -137,7 +137,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 		return nil
 	})
 	fs.StringVar(&o.publishTo, "publish-to", "all", "with several instances: publish to \"all\" in turn, or to the \"first\" only")
-	fs.StringVar(&o.profile, "profile", "", "with -start 1: profile notifyd while it publishes and write the profiles, a 1 s trace, /metrics before and after and the latency split by stage into `DIR` (the baselines are not profiled; scripts/profiles.sh runs issue 11's workloads with it)")
+	fs.StringVar(&o.profile, "profile", "", "with -start 1: profile notifyd while the sockets connect (DIR/*-connect-*) and while it publishes, and write the profiles, a 1 s trace, /metrics before and after and the latency split by stage into `DIR` (the baselines are not profiled; scripts/profiles.sh runs issue 11's workloads with it)")
 	fs.StringVar(&o.fault, "fault", "", "with -start 2 or more: run once without a fault, then once with `F` mid-publishing, and check every socket against the database: "+
 		"kill (SIGKILL the last instance, restart it on its ports), pgterm (pg_terminate_backend of the listeners; postgres broker), "+
 		"natsrestart (kill and restart a nats-server the tool starts for the run; nats broker)")

@@ -30,14 +30,7 @@ func TestProfileSmoke(t *testing.T) {
 		}
 		switch {
 		case strings.HasSuffix(file, ".pb.gz"):
-			z, err := gzip.NewReader(bytes.NewReader(b))
-			if err != nil {
-				t.Errorf("%s: not gzip: %v", file, err)
-				continue
-			}
-			if raw, err := io.ReadAll(z); err != nil || len(raw) == 0 {
-				t.Errorf("%s: %d bytes unzipped, %v: want a profile", file, len(raw), err)
-			}
+			checkGzipProfile(t, file, b)
 		case file == "trace.out":
 			if !bytes.HasPrefix(b, []byte("go 1.")) || len(b) < 1000 {
 				t.Errorf("trace.out: %d bytes starting %q: want a Go execution trace", len(b), b[:min(len(b), 16)])
@@ -51,6 +44,19 @@ func TestProfileSmoke(t *testing.T) {
 				t.Errorf("breakdown.txt has no stage table:\n%s", b)
 			}
 		}
+	}
+	// The connect phase's: allocations before and after, and at least one
+	// second of CPU.
+	for _, file := range []string{"connect-allocs-before.pb.gz", "connect-cpu-1.pb.gz", "connect-allocs-after.pb.gz"} {
+		b, err := os.ReadFile(filepath.Join(dir, prefix+"-"+file))
+		if err != nil {
+			t.Errorf("%s: %v", file, err)
+			continue
+		}
+		checkGzipProfile(t, file, b)
+	}
+	if c := sum.Notifyd.ConnectCPU; c == nil || c.Requests != 6 {
+		t.Errorf("connect_cpu %+v: want the CPU of 6 sockets' connect", c)
 	}
 	bd, p := sum.Notifyd.Profile, sum.Notifyd.Publish
 	if bd == nil || bd.Error != "" {
@@ -69,6 +75,20 @@ func TestProfileSmoke(t *testing.T) {
 	}
 	if files, _ := filepath.Glob(filepath.Join(dir, "floor-*")); len(files) > 0 {
 		t.Errorf("files of the floor in -profile: %q", files)
+	}
+}
+
+// checkGzipProfile checks that b, the contents of file, is gzipped and not
+// empty.
+func checkGzipProfile(t *testing.T, file string, b []byte) {
+	t.Helper()
+	z, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Errorf("%s: not gzip: %v", file, err)
+		return
+	}
+	if raw, err := io.ReadAll(z); err != nil || len(raw) == 0 {
+		t.Errorf("%s: %d bytes unzipped, %v: want a profile", file, len(raw), err)
 	}
 }
 

@@ -50,10 +50,14 @@ type targetSummary struct {
 	RSS       *rssSummary     `json:"rss,omitempty"`
 	Publish   publishSummary  `json:"publish"`
 	Delivery  deliverySummary `json:"delivery"`
-	CPU       *cpuSummary     `json:"cpu,omitempty"`     // while publishing
-	Profile   *breakdown      `json:"profile,omitempty"` // -profile
-	Fault     *faultSummary   `json:"fault,omitempty"`   // a pass of -fault
-	Error     string          `json:"error,omitempty"`   // a child process failed
+	CPU       *cpuSummary     `json:"cpu,omitempty"` // while publishing
+	// ConnectCPU is the CPU time from the first dial until the last socket
+	// was in; its "per 1k" figures are per 1,000 sockets connected, i.e.
+	// µs per socket.
+	ConnectCPU *cpuSummary   `json:"connect_cpu,omitempty"`
+	Profile    *breakdown    `json:"profile,omitempty"` // -profile
+	Fault      *faultSummary `json:"fault,omitempty"`   // a pass of -fault
+	Error      string        `json:"error,omitempty"`   // a child process failed
 }
 
 type socketsSummary struct {

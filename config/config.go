@@ -18,6 +18,7 @@ type Config struct {
 	Publisher Publisher `toml:"publisher"`
 	Demo      Demo      `toml:"demo"`
 	Metrics   Metrics   `toml:"metrics"`
+	Runtime   Runtime   `toml:"runtime"`
 }
 
 // HTTP configures the API listener.
@@ -150,6 +151,20 @@ type Metrics struct {
 	Pprof bool `toml:"pprof"` // false
 }
 
+// Runtime tunes Go's garbage collector, which trades memory for latency:
+// it collects each time the heap has grown by GCPercent since the last
+// collection, and while it marks, the requests in flight pay for it
+// (BENCHMARKS.md, "The p99 at 1,000/s is the garbage collector's").
+type Runtime struct {
+	// GCPercent is Go's GOGC. 0 leaves the runtime's own setting (100
+	// unless GOGC says otherwise). GOGC in the environment wins.
+	GCPercent int `toml:"gc_percent"` // 100
+	// MemoryLimitMiB is Go's soft memory limit (GOMEMLIMIT): near it the
+	// collector runs more often, whatever gc_percent says. 0: no limit.
+	// GOMEMLIMIT in the environment wins.
+	MemoryLimitMiB int64 `toml:"memory_limit_mib"` // 0
+}
+
 // Log configures the slog logger.
 type Log struct {
 	Level  string `toml:"level"`  // "info": debug|info|warn|error
@@ -279,8 +294,13 @@ func Default() Config {
 		Publisher: Publisher{IdempotencyTTL: Duration(24 * time.Hour)},
 		Demo:      Demo{Tasks: true, TasksPerMinute: 10},
 		Metrics:   Metrics{Addr: "127.0.0.1:9464"},
+		Runtime:   Runtime{GCPercent: DefaultGCPercent},
 	}
 }
+
+// DefaultGCPercent is runtime.gc_percent's default (docs/decisions.md,
+// "The garbage collector's setting").
+const DefaultGCPercent = 100
 
 // Duration is a time.Duration written as a Go duration string ("10s").
 type Duration time.Duration

@@ -96,6 +96,8 @@ func envSamples() map[string]envSample {
 		"NOTIFYD_PUBLISHER_IDEMPOTENCY_TTL":          {"2h", config.Duration(2 * time.Hour)},
 		"NOTIFYD_METRICS_ADDR":                       {"127.0.0.1:9999", "127.0.0.1:9999"},
 		"NOTIFYD_METRICS_PPROF":                      {"true", true},
+		"NOTIFYD_RUNTIME_GC_PERCENT":                 {"400", 400},
+		"NOTIFYD_RUNTIME_MEMORY_LIMIT_MIB":           {"2048", int64(2048)},
 	}
 }
 

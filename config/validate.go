@@ -168,6 +168,15 @@ func (c Config) Validate() error {
 	}
 
 	v.between("demo.tasks_per_minute", int64(c.Demo.TasksPerMinute), 1, 10000)
+	// Below 25 the collector runs nearly all the time; 0 keeps Go's own.
+	if c.Runtime.GCPercent != 0 {
+		v.between("runtime.gc_percent", int64(c.Runtime.GCPercent), 25, 10000)
+	}
+	// Below 64 MiB the heap of a few thousand sockets alone is over it,
+	// and the collector would run without end.
+	if c.Runtime.MemoryLimitMiB != 0 {
+		v.between("runtime.memory_limit_mib", c.Runtime.MemoryLimitMiB, 64, 1<<30)
+	}
 
 	return errors.Join(v.errs...)
 }

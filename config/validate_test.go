@@ -132,6 +132,11 @@ func TestValidate(t *testing.T) {
 		{"auth.hash_concurrency -1", func(c *config.Config) { c.Auth.HashConcurrency = -1 }, "auth.hash_concurrency"},
 		{"auth.hash_queue 0", func(c *config.Config) { c.Auth.HashQueue = 0 }, "auth.hash_queue"},
 		{"demo.tasks_per_minute 0", func(c *config.Config) { c.Demo.TasksPerMinute = 0 }, "demo.tasks_per_minute"},
+		{"runtime.gc_percent 0 keeps Go's", func(c *config.Config) { c.Runtime.GCPercent = 0 }, ""},
+		{"runtime.gc_percent 10", func(c *config.Config) { c.Runtime.GCPercent = 10 }, "runtime.gc_percent"},
+		{"runtime.gc_percent -1", func(c *config.Config) { c.Runtime.GCPercent = -1 }, "runtime.gc_percent"},
+		{"runtime.memory_limit_mib 32", func(c *config.Config) { c.Runtime.MemoryLimitMiB = 32 }, "runtime.memory_limit_mib"},
+		{"runtime.memory_limit_mib 2048", func(c *config.Config) { c.Runtime.MemoryLimitMiB = 2048 }, ""},
 
 		{"log.level trace", func(c *config.Config) { c.Log.Level = "trace" }, "log.level"},
 		{"log.level warn", func(c *config.Config) { c.Log.Level = "warn" }, ""},

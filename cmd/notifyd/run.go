@@ -80,6 +80,7 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 			logger.Warn("publisher API disabled: no auth.api_keys configured; every /api/publisher call answers 401. " +
 				"Set one with NOTIFYD_AUTH_API_KEYS=$(openssl rand -hex 32)")
 		}
+		defer tuneGC(cfg.Runtime, environ, logger)()
 		return serve(ctx, cfg, logger)
 	case "migrate":
 		if err := store.Migrate(ctx, cfg.Database, logger); err != nil {

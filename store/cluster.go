@@ -45,22 +45,17 @@ func (s *Store) NotificationsByIDs(ctx context.Context, ids []int64) ([]notify.N
 // notificationsByIDsSQL reads rows by id with the ids as one array
 // parameter: one statement for any number of ids, and no list of bind
 // parameters for gorm to build and Postgres to parse. It is sent with
-// QueryExecModeExec, so Postgres plans each call for its array: as a
-// cached statement it went to a generic plan after five calls, which took
-// 2-3 times as long as the gorm IN list at 1,000 ids (BenchmarkNotificationsByIDs,
-// docs/decisions.md). It reads batches of more than readBatchKeys ids.
+// QueryExecModeExec, so Postgres plans each call for its array and for the
+// table as it is now. A cached statement goes to a generic plan after five
+// calls and keeps it until the table's statistics change: made for a
+// notifications table of a few rows, that plan is a sequential scan, which
+// it stays while the table grows, until autovacuum analyzes it again a
+// minute or more later (TestReadBackAfterTheTableGrew; docs/decisions.md,
+// "postgres broker: read-backs planned per call"). At 1,000 ids the generic
+// plan was also 2-3 times slower than the gorm IN list
+// (BenchmarkNotificationsByIDs).
 const notificationsByIDsSQL = `SELECT id, user_id, title, content, style, url, data, read, created_at, read_at
 FROM notifications WHERE id = ANY($1) ORDER BY id`
-
-// notificationsByIDsSQLs read up to readBatchKeys rows by id, the ids
-// padded to a power of two (inLists, padKeys), as the connect reads do:
-// each text is prepared once per pooled connection and Postgres keeps its
-// generic plan, a primary-key probe per id, so the read-back of the few
-// ids a doorbell names at a steady rate is neither parsed nor planned on
-// each call (docs/decisions.md, "postgres broker: small read-backs as
-// padded IN lists").
-var notificationsByIDsSQLs = inLists(`SELECT id, user_id, title, content, style, url, data, read, created_at, read_at
-FROM notifications WHERE id IN `)
 
 // notificationsByIDsPG is NotificationsByIDs on Postgres, through pgx.
 func (s *Store) notificationsByIDsPG(ctx context.Context, ids []int64) ([]notify.Notification, error) {
@@ -71,19 +66,7 @@ func (s *Store) notificationsByIDsPG(ctx context.Context, ids []int64) ([]notify
 		out = append(out, r.notification())
 		return nil
 	}
-	var err error
-	if len(ids) <= readBatchKeys {
-		padded := padKeys(ids)
-		args := make([]any, len(padded))
-		for i, id := range padded {
-			args[i] = id
-		}
-		err = s.queryIn(ctx, notificationsByIDsSQLs, args, dest, each)
-		// An IN list has no order: ascending as the array read's ORDER BY.
-		slices.SortFunc(out, func(a, b notify.Notification) int { return cmp.Compare(a.ID, b.ID) })
-	} else {
-		err = s.queryEach(ctx, notificationsByIDsSQL, []any{pgx.QueryExecModeExec, ids}, dest, each)
-	}
+	err := s.queryEach(ctx, notificationsByIDsSQL, []any{pgx.QueryExecModeExec, ids}, dest, each)
 	if err != nil {
 		return nil, s.translate(ctx, "notifications by ids", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -52,9 +53,6 @@ func (o options) isolated() bool {
 
 // onlyTarget keeps the one target of -only, for a target's process.
 func (o options) onlyTarget() options {
-	if o.only == "" {
-		return o
-	}
 	o.notifyd, o.floor, o.raw = o.only == targetNotifyd, o.only == targetFloor, o.only == targetRaw
 	o.baselinesFirst = false
 	return o
@@ -62,7 +60,10 @@ func (o options) onlyTarget() options {
 
 // runIsolated runs target in a client process of its own: this program
 // again, with the same command line, -only target and -json, and returns
-// the summary it printed. The child's progress goes to stderr.
+// the summary it printed, which holds its errors. The child's progress goes
+// to stderr. When ctx ends, the child gets an interrupt and the time to
+// close its sockets and print what it measured, as the -child processes
+// do (startChild).
 func (b *bench) runIsolated(ctx context.Context, target string) (summary, error) {
 	var sum summary
 	exe, err := os.Executable()
@@ -77,42 +78,19 @@ func (b *bench) runIsolated(ctx context.Context, target string) (summary, error)
 	if dl, ok := ctx.Deadline(); ok {
 		args = append(args, "-timeout", time.Until(dl).Round(time.Millisecond).String())
 	}
-	cmd := exec.Command(exe, args...)
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = isolateExtraTime
 	cmd.Stderr = b.stderr
 	var out bytes.Buffer
 	cmd.Stdout = &out
-	if err := cmd.Start(); err != nil {
-		return sum, fmt.Errorf("start the %s client process: %w", target, err)
+	// A child that measured something and then failed exits 1 with its
+	// errors in its summary: only a missing summary is an error here.
+	runErr := cmd.Run()
+	if err := json.NewDecoder(&out).Decode(&sum); err != nil {
+		return sum, fmt.Errorf("the %s client process printed no summary: %w", target, cmp.Or(runErr, err))
 	}
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	select {
-	case err = <-waited:
-	case <-ctx.Done():
-		// A signal reached the child too when it came from the terminal;
-		// a deadline did not. Either way it gets the time to close its
-		// sockets and print what it measured.
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case err = <-waited:
-		case <-time.After(isolateExtraTime):
-			_ = cmd.Process.Kill()
-			err = <-waited
-		}
-	}
-	if jerr := json.NewDecoder(&out).Decode(&sum); jerr != nil {
-		if err == nil {
-			err = jerr
-		}
-		return sum, fmt.Errorf("the %s client process printed no summary: %w", target, err)
-	}
-	// A child that measured something and then failed exits 1; its errors
-	// are in its summary, so the exit status adds nothing.
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		err = nil
-	}
-	return sum, err
+	return sum, nil
 }
 
 // runHere runs target in this process and records its summary in sum.
@@ -147,13 +125,8 @@ func (b *bench) runHere(ctx context.Context, target string, sum *summary) []erro
 // merge takes the targets that a target's process (-only) measured, and
 // its errors.
 func (s *summary) merge(child summary) []error {
-	for _, p := range []struct{ dst, src **targetSummary }{
-		{&s.Notifyd, &child.Notifyd}, {&s.Fault, &child.Fault}, {&s.Floor, &child.Floor}, {&s.Raw, &child.Raw},
-	} {
-		if *p.src != nil {
-			*p.dst = *p.src
-		}
-	}
+	s.Notifyd, s.Fault = cmp.Or(child.Notifyd, s.Notifyd), cmp.Or(child.Fault, s.Fault)
+	s.Floor, s.Raw = cmp.Or(child.Floor, s.Floor), cmp.Or(child.Raw, s.Raw)
 	errs := make([]error, 0, len(child.Errors))
 	for _, e := range child.Errors {
 		errs = append(errs, errors.New(e))

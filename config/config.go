@@ -159,6 +159,11 @@ type Runtime struct {
 	// GCPercent is Go's GOGC. 0 leaves the runtime's own setting (100
 	// unless GOGC says otherwise). GOGC in the environment wins.
 	GCPercent int `toml:"gc_percent"` // 100
+	// GCMinHeapMiB is a floor under the heap size at which the collector
+	// runs: while GCPercent's own goal is below it, the collector waits
+	// until the heap reaches it (cmd/notifyd/heapfloor.go). 0: no floor.
+	// Ignored when GOGC is in the environment.
+	GCMinHeapMiB int64 `toml:"gc_min_heap_mib"` // 256
 	// MemoryLimitMiB is Go's soft memory limit (GOMEMLIMIT): near it the
 	// collector runs more often, whatever gc_percent says. 0: no limit.
 	// GOMEMLIMIT in the environment wins.
@@ -294,13 +299,17 @@ func Default() Config {
 		Publisher: Publisher{IdempotencyTTL: Duration(24 * time.Hour)},
 		Demo:      Demo{Tasks: true, TasksPerMinute: 10},
 		Metrics:   Metrics{Addr: "127.0.0.1:9464"},
-		Runtime:   Runtime{GCPercent: DefaultGCPercent},
+		Runtime:   Runtime{GCPercent: DefaultGCPercent, GCMinHeapMiB: DefaultGCMinHeapMiB},
 	}
 }
 
 // DefaultGCPercent is runtime.gc_percent's default (docs/decisions.md,
 // "The garbage collector's setting").
 const DefaultGCPercent = 100
+
+// DefaultGCMinHeapMiB is runtime.gc_min_heap_mib's default (docs/decisions.md,
+// "The garbage collector's setting").
+const DefaultGCMinHeapMiB = 256
 
 // Duration is a time.Duration written as a Go duration string ("10s").
 type Duration time.Duration

@@ -97,6 +97,7 @@ func envSamples() map[string]envSample {
 		"NOTIFYD_METRICS_ADDR":                       {"127.0.0.1:9999", "127.0.0.1:9999"},
 		"NOTIFYD_METRICS_PPROF":                      {"true", true},
 		"NOTIFYD_RUNTIME_GC_PERCENT":                 {"400", 400},
+		"NOTIFYD_RUNTIME_GC_MIN_HEAP_MIB":            {"512", int64(512)},
 		"NOTIFYD_RUNTIME_MEMORY_LIMIT_MIB":           {"2048", int64(2048)},
 	}
 }

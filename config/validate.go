@@ -172,6 +172,10 @@ func (c Config) Validate() error {
 	if c.Runtime.GCPercent != 0 {
 		v.between("runtime.gc_percent", int64(c.Runtime.GCPercent), 25, 10000)
 	}
+	// A floor below 16 MiB is under the heap of an idle notifyd: no effect.
+	if c.Runtime.GCMinHeapMiB != 0 {
+		v.between("runtime.gc_min_heap_mib", c.Runtime.GCMinHeapMiB, 16, 1<<20)
+	}
 	// Below 64 MiB the heap of a few thousand sockets alone is over it,
 	// and the collector would run without end.
 	if c.Runtime.MemoryLimitMiB != 0 {

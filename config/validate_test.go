@@ -135,6 +135,9 @@ func TestValidate(t *testing.T) {
 		{"runtime.gc_percent 0 keeps Go's", func(c *config.Config) { c.Runtime.GCPercent = 0 }, ""},
 		{"runtime.gc_percent 10", func(c *config.Config) { c.Runtime.GCPercent = 10 }, "runtime.gc_percent"},
 		{"runtime.gc_percent -1", func(c *config.Config) { c.Runtime.GCPercent = -1 }, "runtime.gc_percent"},
+		{"runtime.gc_min_heap_mib 0 is no floor", func(c *config.Config) { c.Runtime.GCMinHeapMiB = 0 }, ""},
+		{"runtime.gc_min_heap_mib 8", func(c *config.Config) { c.Runtime.GCMinHeapMiB = 8 }, "runtime.gc_min_heap_mib"},
+		{"runtime.gc_min_heap_mib -1", func(c *config.Config) { c.Runtime.GCMinHeapMiB = -1 }, "runtime.gc_min_heap_mib"},
 		{"runtime.memory_limit_mib 32", func(c *config.Config) { c.Runtime.MemoryLimitMiB = 32 }, "runtime.memory_limit_mib"},
 		{"runtime.memory_limit_mib 2048", func(c *config.Config) { c.Runtime.MemoryLimitMiB = 2048 }, ""},
 

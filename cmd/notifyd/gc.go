@@ -15,12 +15,21 @@ import (
 // (the tests run many servers in one).
 func tuneGC(cfg config.Runtime, environ []string, logger *slog.Logger) (restore func()) {
 	var undo []func()
-	if cfg.GCPercent != 0 {
-		if v, ok := lookupEnv(environ, "GOGC"); ok {
-			logger.Info("runtime.gc_percent not applied: GOGC is set", "GOGC", v)
-		} else {
-			old := debug.SetGCPercent(cfg.GCPercent)
-			undo = append(undo, func() { debug.SetGCPercent(old) })
+	gogc, envGOGC := lookupEnv(environ, "GOGC")
+	if envGOGC && (cfg.GCPercent != 0 || cfg.GCMinHeapMiB != 0) {
+		logger.Info("runtime.gc_percent and runtime.gc_min_heap_mib not applied: GOGC is set", "GOGC", gogc)
+	}
+	if cfg.GCPercent != 0 && !envGOGC {
+		old := debug.SetGCPercent(cfg.GCPercent)
+		undo = append(undo, func() { debug.SetGCPercent(old) })
+	}
+	if cfg.GCMinHeapMiB != 0 && !envGOGC {
+		// The floor sets GOGC after every collection: what was there before
+		// is put back once it has stopped.
+		percent := debug.SetGCPercent(100)
+		debug.SetGCPercent(percent)
+		if percent > 0 {
+			undo = append(undo, func() { debug.SetGCPercent(percent) }, startHeapFloor(uint64(cfg.GCMinHeapMiB)<<20, percent))
 		}
 	}
 	if cfg.MemoryLimitMiB != 0 {
@@ -32,8 +41,8 @@ func tuneGC(cfg config.Runtime, environ []string, logger *slog.Logger) (restore 
 		}
 	}
 	return func() {
-		for _, f := range undo {
-			f()
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
 		}
 	}
 }

@@ -20,7 +20,8 @@ import (
 // The keys go as a list of parameters, `IN ($1, …, $n)`, n a power of two
 // (the coalescer pads the keys, padKeys): each read is one of 9 statement
 // texts, each prepared once per pooled connection, on which Postgres keeps
-// a generic plan after its first five calls. An array parameter,
+// a generic plan after its first five calls (made again as the tables
+// grow: analyze_pg.go). An array parameter,
 // `= ANY($1)`, would be one text, but a generic plan cannot know its
 // length: Postgres planned the statement again on every call (0.6 ms of
 // planning for the position read; BenchmarkConnectReads twice as slow).
@@ -156,11 +157,13 @@ func (s *Store) positionsOfPG(ctx context.Context, userIDs []int64) (map[int64]n
 }
 
 // queryIn runs the text of texts (inLists) for len(args) keys through
-// queryEach.
+// queryEach, and has the tables' growth checked (watchGrowth): their
+// prepared statements' plans are made from the tables' statistics.
 func (s *Store) queryIn(ctx context.Context, texts []string, args, dest []any, each func() error) error {
 	sql, err := inListSQL(texts, len(args))
 	if err != nil {
 		return err
 	}
+	s.watchGrowth()
 	return s.queryEach(ctx, sql, args, dest, each)
 }

@@ -32,3 +32,14 @@ func (s *Store) Setting(ctx context.Context, name string) (string, error) {
 	err := s.db.WithContext(ctx).Raw("SELECT current_setting(?)", name).Scan(&v).Error
 	return v, err
 }
+
+// MarkStats scans table on a connection of the pool and has Postgres
+// flush that connection's statistics as soon as it is idle, all at once:
+// once pg_stat_user_tables counts the scan, it counts everything the
+// connection did before it.
+func (s *Store) MarkStats(ctx context.Context, table string) error {
+	return s.withPgx(ctx, func(c *pgx.Conn) error {
+		_, err := c.Exec(ctx, "SELECT pg_stat_force_next_flush(); SELECT FROM "+pgx.Identifier{table}.Sanitize())
+		return err
+	})
+}

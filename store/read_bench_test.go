@@ -59,6 +59,14 @@ func BenchmarkConnectReads(b *testing.B) {
 			}
 		}
 	})
+	b.Run("SessionAndPosition", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if s, _, p, err := st.SessionAndPosition(ctx, hash); err != nil || s.UserID != u.ID || p.Newest == 0 {
+				b.Fatalf("session %+v, position %+v, %v", s, p, err)
+			}
+		}
+	})
 }
 
 // The postgres broker's read-back of the rows other instances' doorbells

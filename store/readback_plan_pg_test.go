@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/store"
 	"github.com/notifyd/notifyd/store/storetest"
 )
 
@@ -20,20 +21,7 @@ import (
 // benchmark, 25 million rows read in 12 s and a third of the pair's
 // throughput. Each read-back must find its rows by the primary key.
 func TestReadBackAfterTheTableGrew(t *testing.T) {
-	if !storetest.Postgres(t) {
-		t.Skip("Postgres plans: set " + storetest.EnvDatabaseURL)
-	}
-	t.Parallel()
-	cfg := storetest.Config(t)
-	cfg.MaxOpenConns = 1 // every read-back on the connection that cached its plan
-	st := storetest.OpenConfig(t, cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, cfg.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
+	ctx, st, admin := planStore(t, 30*time.Second)
 	a := storetest.User(t, st, "alice")
 	first := insertN(t, st, a.ID, 2)
 	// Statistics of the two-row table, as autovacuum takes them early in a
@@ -88,4 +76,28 @@ func scansSettled(tb testing.TB, ctx context.Context, conn *pgx.Conn, atLeast in
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// planStore opens a store on a fresh Postgres database with one pooled
+// connection, so that every read runs on the connection that cached its
+// plans, and an admin connection to the same database, for a test of
+// plans (run in parallel) that lasts at most timeout. It skips the test
+// without Postgres.
+func planStore(t *testing.T, timeout time.Duration) (context.Context, *store.Store, *pgx.Conn) {
+	t.Helper()
+	if !storetest.Postgres(t) {
+		t.Skip("Postgres plans: set " + storetest.EnvDatabaseURL)
+	}
+	t.Parallel()
+	cfg := storetest.Config(t)
+	cfg.MaxOpenConns = 1
+	st := storetest.OpenConfig(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	admin, err := pgx.Connect(ctx, cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	return ctx, st, admin
 }

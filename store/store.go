@@ -50,6 +50,10 @@ type Store struct {
 	sessions  *coalescer[string, sessionUserRow]
 	positions *coalescer[int64, notify.Position]
 	connects  *coalescer[string, connectRow] // a session and its user's position
+
+	// growth analyzes the connect reads' tables as they outgrow their
+	// statistics (analyze_pg.go). Postgres only; nil on SQLite.
+	growth *growthWatch
 }
 
 // Open connects to the database cfg selects — Postgres when cfg.URL is set,
@@ -100,6 +104,7 @@ func Open(ctx context.Context, cfg config.Database, logger *slog.Logger, m *metr
 		s.sessions = newCoalescer(s.sessionsBySecretHashPG)
 		s.positions = newCoalescer(s.positionsOfPG)
 		s.connects = newCoalescer(s.connectsBySecretHashPG)
+		s.growth = newGrowthWatch()
 	} else {
 		s.sessions = newCoalescer(s.sessionsBySecretHash)
 		s.positions = newCoalescer(s.positionsOf)
@@ -226,6 +231,9 @@ func migrate(ctx context.Context, sqlDB *sql.DB, dialect string, timeout time.Du
 // Close closes the connection pool. Calls after Close fail with
 // EUNAVAILABLE.
 func (s *Store) Close() error {
+	if s.growth != nil {
+		s.growth.close()
+	}
 	if err := s.sqlDB.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}

@@ -157,7 +157,7 @@ func newInsertArgs(items []notify.NewItem, claims []notify.Claim) insertArgs {
 	}
 	for i, it := range items {
 		a.titles[i], a.contents[i], a.styles[i] = it.Title, it.Content, string(styleOf(it.NewNotification))
-		a.urls[i], a.data[i] = urlOf(it.NewNotification), dataOf(it.NewNotification)
+		a.urls[i], a.data[i] = urlOf(it.URL), dataOf(it.Data)
 		if unresolved(it) {
 			a.exts[i] = &items[i].ExternalID
 		} else {

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -109,6 +110,36 @@ func TestNoPanicOnOddBodies(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestDecodeAfterOtherBodies holds the decoders decodeJSON reuses to what
+// a fresh one does: bodies decoded one after the other by one responder,
+// accepted or refused, each give the value or the error (its byte
+// position included) that a responder of their own gives.
+func TestDecodeAfterOtherBodies(t *testing.T) {
+	bodies := []string{
+		`{"title":"first","content":"c","data":{"a":[1,2]}}`,
+		`{"title":"t",}`, `{"title":"t" "content":"c"}`, `{"title":"t"`, `{"title":"t"}}`,
+		`{"title":"t"} {"title":"u"}`, `{"title":"t","user_id":2}`, `{"title":3}`,
+		`{"title":"after errors"}`, `{}`, "{\"title\":\"\xff\"}",
+		`{"title":"` + strings.Repeat("x", maxPooledBody) + `"}`,
+		`{"title":"after a large body","url":"/x"}`, `{"data":{"a":}}`,
+	}
+	shared := &responder{logger: slog.New(slog.DiscardHandler), maxBody: fuzzMaxBody}
+	for round := range 2 { // the second round reuses decoders from the first
+		for i, body := range bodies {
+			var got, want notify.NewNotification
+			gotErr := decode(shared, []byte(body), &got, bodyRequired)
+			fresh := &responder{logger: slog.New(slog.DiscardHandler), maxBody: fuzzMaxBody}
+			wantErr := decode(fresh, []byte(body), &want, bodyRequired)
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Errorf("round %d, body %d: error %v, a fresh decoder's %v", round, i, gotErr, wantErr)
+			}
+			if g, w := fmt.Sprintf("%+v", got), fmt.Sprintf("%+v", want); g != w {
+				t.Errorf("round %d, body %d: decoded %s, a fresh decoder %s", round, i, g, w)
+			}
 		}
 	}
 }

@@ -62,7 +62,7 @@ type batcher struct {
 	last    int           // rows of the previous batch
 	running bool          // the collector goroutine is running
 	busy    int           // goroutines running: the collector and the batches it handed off
-	idle    chan struct{} // closed when busy falls to 0
+	idle    chan struct{} // made by drain, closed when busy falls to 0
 	closed  bool          // Close was called: take nothing new
 
 	// wake tells a waiting collector that the queue is full or that the
@@ -129,17 +129,16 @@ func (b *batcher) signal() {
 
 // enter counts a goroutine in busy. Call with mu held.
 func (b *batcher) enter() {
-	if b.busy == 0 {
-		b.idle = make(chan struct{})
-	}
 	b.busy++
 }
 
-// leave counts a goroutine out of busy. Call with mu held.
+// leave counts a goroutine out of busy, and tells drain when it was the
+// last. Call with mu held.
 func (b *batcher) leave() {
 	b.busy--
-	if b.busy == 0 {
+	if b.busy == 0 && b.idle != nil {
 		close(b.idle)
+		b.idle = nil
 	}
 }
 

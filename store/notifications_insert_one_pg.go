@@ -76,12 +76,12 @@ func insertOneUser(ctx context.Context, c *pgx.Conn, user int64, items []notify.
 	}
 	got := make([]insertedRow, 0, n)
 	for rows.Next() {
-		var r insertedRow
+		got = append(got, insertedRow{})
+		r := &got[len(got)-1] // scanned in place: a row of its own would escape
 		if err := rows.Scan(&r.ID, &r.UserID, &r.Unread, &r.Seq); err != nil {
 			rows.Close()
 			return err
 		}
-		got = append(got, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

@@ -63,11 +63,14 @@ func (s *responder) decodeJSONBody(c *gin.Context, dst any, mode bodyMode) ([]by
 	return body, s.decodeBytes(body, dst, mode)
 }
 
-// readBody reads the whole request body, at most http.max_body_bytes,
-// through an http.MaxBytesReader, which fails past the limit. A declared
-// length (limitBody has refused one over the limit) sizes the buffer, so
-// that the usual body is read with one allocation of its size rather than
-// io.ReadAll's 512 bytes and more.
+// readBody reads the whole request body, failing with an
+// *http.MaxBytesError past http.max_body_bytes. On a server, limitBody has
+// already put an http.MaxBytesReader in place, which also has the
+// connection closed after the 413; readAll checks the limit itself rather
+// than allocating a second one per request. A declared length (limitBody
+// has refused one over the limit) sizes the buffer, so that the usual body
+// is read with one allocation of its size rather than io.ReadAll's 512
+// bytes and more.
 func (s *responder) readBody(c *gin.Context) ([]byte, error) {
 	r := c.Request
 	if r.Body == nil || r.Body == http.NoBody {
@@ -77,14 +80,18 @@ func (s *responder) readBody(c *gin.Context) ([]byte, error) {
 	if n := r.ContentLength; n > 0 && n <= s.maxBody {
 		size = int(n) + 1 // one more, so that reading to io.EOF does not grow it
 	}
-	return readAll(http.MaxBytesReader(c.Writer, r.Body, s.maxBody), make([]byte, 0, size))
+	return readAll(r.Body, make([]byte, 0, size), s.maxBody)
 }
 
-// readAll is io.ReadAll into buf.
-func readAll(r io.Reader, buf []byte) ([]byte, error) {
+// readAll is io.ReadAll into buf, failing with an *http.MaxBytesError once
+// more than limit bytes are read.
+func readAll(r io.Reader, buf []byte, limit int64) ([]byte, error) {
 	for {
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, &http.MaxBytesError{Limit: limit}
+		}
 		if err == io.EOF {
 			return buf, nil
 		}

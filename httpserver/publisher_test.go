@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -421,6 +422,17 @@ func TestNotificationAnswerWritten(t *testing.T) {
 		}
 		if stored := mustJSON(notificationAnswer(n)); string(stored) != string(want) {
 			t.Errorf("answer %d stored as %s, want %s", i, stored, want)
+		}
+	}
+}
+
+// TestKeyDigest: the digest of a key hashed from a stack copy is its
+// SHA-256, for keys shorter and longer than that copy.
+func TestKeyDigest(t *testing.T) {
+	for _, n := range []int{0, 1, 32, 64, 127, 128, 129, 300} {
+		key := strings.Repeat("k", n)
+		if keyDigest(key) != sha256.Sum256([]byte(key)) {
+			t.Errorf("the digest of a key of %d bytes is not its SHA-256", n)
 		}
 	}
 }

@@ -151,18 +151,21 @@ func (s *Service) commit(batch []*insertRequest, items []NewItem, unlock func())
 	}
 	unlock()
 
+	// Each answer is the last use of its request: its caller may reuse it
+	// for its next call as soon as it is received (batcher.release).
 	off, claim := 0, 0
 	for _, req := range batch {
 		if err != nil {
 			req.done <- insertResult{err: err}
 			continue
 		}
-		res := insertResult{rows: rows[off : off+len(req.items) : off+len(req.items)]}
+		n := len(req.items)
+		res := insertResult{rows: rows[off : off+n : off+n]}
 		if req.idem != nil {
 			res.outcome = outcomes[claim]
 			claim++
 		}
+		off += n
 		req.done <- res
-		off += len(req.items)
 	}
 }

@@ -2,9 +2,14 @@ package httpserver
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+	"testing/iotest"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/notifyd/notifyd/notify"
 )
@@ -109,6 +114,69 @@ func TestNoPanicOnOddBodies(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestDecodeAfterOtherBodies holds the decoders decodeJSON reuses to what
+// a fresh one does: bodies decoded one after the other by one responder,
+// accepted or refused, each give the value or the error (its byte
+// position included) that a responder of their own gives.
+func TestDecodeAfterOtherBodies(t *testing.T) {
+	bodies := []string{
+		`{"title":"first","content":"c","data":{"a":[1,2]}}`,
+		`{"title":"t",}`, `{"title":"t" "content":"c"}`, `{"title":"t"`, `{"title":"t"}}`,
+		`{"title":"t"} {"title":"u"}`, `{"title":"t","user_id":2}`, `{"title":3}`,
+		`{"title":"after errors"}`, `{}`, "{\"title\":\"\xff\"}",
+		`{"title":"` + strings.Repeat("x", maxPooledBody) + `"}`,
+		`{"title":"after a large body","url":"/x"}`, `{"data":{"a":}}`,
+	}
+	shared := &responder{logger: slog.New(slog.DiscardHandler), maxBody: fuzzMaxBody}
+	for round := range 2 { // the second round reuses decoders from the first
+		for i, body := range bodies {
+			var got, want notify.NewNotification
+			gotErr := decode(shared, []byte(body), &got, bodyRequired)
+			fresh := &responder{logger: slog.New(slog.DiscardHandler), maxBody: fuzzMaxBody}
+			wantErr := decode(fresh, []byte(body), &want, bodyRequired)
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Errorf("round %d, body %d: error %v, a fresh decoder's %v", round, i, gotErr, wantErr)
+			}
+			if g, w := fmt.Sprintf("%+v", got), fmt.Sprintf("%+v", want); g != w {
+				t.Errorf("round %d, body %d: decoded %s, a fresh decoder %s", round, i, g, w)
+			}
+		}
+	}
+}
+
+// TestDecodeLimitWithoutMiddleware: decodeJSON refuses a body over
+// http.max_body_bytes by itself, whether its length was declared or not,
+// read at once or byte by byte (limitBody refuses it first on a server).
+func TestDecodeLimitWithoutMiddleware(t *testing.T) {
+	r := &responder{logger: slog.New(slog.DiscardHandler), maxBody: 20}
+	for _, tc := range []struct {
+		body    string
+		tooBig  bool
+		declare bool
+	}{
+		{`{"title":"12345678"}`, false, false}, {`{"title":"12345678"}`, false, true},
+		{`{"title":"123456789"}`, true, false}, {`{"title":"123456789"}`, true, true},
+		{`{"title":"` + strings.Repeat("x", 2000) + `"}`, true, false},
+	} {
+		for _, oneByte := range []bool{false, true} {
+			var body io.Reader = strings.NewReader(tc.body)
+			if oneByte {
+				body = iotest.OneByteReader(body)
+			}
+			c := &gin.Context{Request: &http.Request{Method: "POST", Body: io.NopCloser(body),
+				Header: http.Header{"Content-Type": {"application/json"}}}}
+			if tc.declare {
+				c.Request.ContentLength = int64(len(tc.body))
+			}
+			var n notify.NewNotification
+			err := r.decodeJSON(c, &n, bodyRequired)
+			if got := notify.ErrorCode(err) == notify.ETOOLARGE; got != tc.tooBig || (!tc.tooBig && err != nil) {
+				t.Errorf("%d bytes (declared %v, one byte at a time %v): %v", len(tc.body), tc.declare, oneByte, err)
+			}
 		}
 	}
 }

@@ -59,8 +59,9 @@ const internalMessage = "internal error"
 // responder renders errors and decodes bodies; the server and every
 // handler struct share one.
 type responder struct {
-	logger  *slog.Logger
-	maxBody int64 // http.max_body_bytes
+	logger   *slog.Logger
+	maxBody  int64        // http.max_body_bytes
+	decoders jsonDecoders // reused by decodeJSON
 }
 
 // renderError writes err as the JSON error body with the status of its

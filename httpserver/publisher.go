@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -34,6 +35,7 @@ type publisherAPI struct {
 	accounts   publisherAccounts
 	service    publisherService
 	sessionCap sessionCap
+	answers    sync.Pool // *[]byte: the buffers of writeNotificationAnswer
 }
 
 // externalIDParam is the path parameter naming a user by the app's id.
@@ -104,21 +106,55 @@ func (h *publisherAPI) createNotification(c *gin.Context) {
 		return
 	}
 	n, replayed, err := h.service.NotifyExternal(c.Request.Context(), c.Param(externalIDParam), req, idem)
-	h.created(c, err, replayed, notificationAnswer(n))
+	if h.notCreated(c, err, replayed) {
+		return
+	}
+	h.writeNotificationAnswer(c, n)
 }
 
 // notificationAnswer is the 201 body of a create, {"notification":...},
 // encoded by Notification.AppendJSON into one buffer (the same bytes as
-// json.Marshal of a notificationResponse, without reflection); the
-// idempotency answer stored with a key is made by the same function.
+// json.Marshal of a notificationResponse, without reflection): the
+// idempotency answer stored with a key. writeNotificationAnswer writes
+// the same bytes.
 func notificationAnswer(n notify.Notification) any {
-	b := make([]byte, 0, 320+len(n.Title)+len(n.Content)+len(n.Data))
-	b = append(b, `{"notification":`...)
-	b, err := n.AppendJSON(b)
+	b, err := appendNotificationAnswer(make([]byte, 0, 320+len(n.Title)+len(n.Content)+len(n.Data)), n)
 	if err != nil {
 		return notificationResponse{Notification: n} // writeJSON renders the failure
 	}
-	return encodedJSON(append(b, '}'))
+	return encodedJSON(b)
+}
+
+func appendNotificationAnswer(b []byte, n notify.Notification) ([]byte, error) {
+	b = append(b, `{"notification":`...)
+	b, err := n.AppendJSON(b)
+	return append(b, '}'), err
+}
+
+// maxPooledAnswer bounds the buffers writeNotificationAnswer keeps: an
+// answer is a few hundred bytes, unless the notification carries a lot.
+const maxPooledAnswer = 4 << 10
+
+// writeNotificationAnswer writes the 201 answer of a create of n, the
+// bytes of notificationAnswer, from a buffer reused from one create to the
+// next: an io.Writer does not retain what it is given, so the buffer is
+// free again once the answer is written. Every create without a key saves
+// the allocation of its answer.
+func (h *publisherAPI) writeNotificationAnswer(c *gin.Context, n notify.Notification) {
+	buf, _ := h.answers.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	b, err := appendNotificationAnswer((*buf)[:0], n)
+	if err != nil {
+		writeJSON(c, http.StatusCreated, notificationResponse{Notification: n}) // renders the failure
+	} else {
+		c.Data(http.StatusCreated, "application/json; charset=utf-8", b)
+	}
+	if cap(b) <= maxPooledAnswer {
+		*buf = b
+		h.answers.Put(buf)
+	}
 }
 
 // decodeCreate starts a create: the body is read into req and the
@@ -139,17 +175,19 @@ func (h *publisherAPI) decodeCreate(c *gin.Context, req any, answer func([]notif
 	return idem, true
 }
 
-// created answers a create: the error, the answer replayed for an
-// Idempotency-Key already used, or 201 with v.
-func (h *publisherAPI) created(c *gin.Context, err error, replayed *notify.Replayed, v any) {
+// notCreated answers a create that created nothing: the error, or the
+// answer replayed for an Idempotency-Key already used. When it reports
+// false, the caller answers 201.
+func (h *publisherAPI) notCreated(c *gin.Context, err error, replayed *notify.Replayed) bool {
 	switch {
 	case err != nil:
 		h.renderError(c, err)
 	case replayed != nil:
 		writeReplayed(c, replayed)
 	default:
-		writeJSON(c, http.StatusCreated, v)
+		return false
 	}
+	return true
 }
 
 // notifyManyRequest spells out the notification fields rather than
@@ -181,7 +219,10 @@ func (h *publisherAPI) notifyMany(c *gin.Context) {
 	}
 	nn := notify.NewNotification{Title: req.Title, Content: req.Content, Style: req.Style, URL: req.URL, Data: req.Data}
 	n, replayed, err := h.service.NotifyManyExternal(c.Request.Context(), req.UserIDs, nn, idem)
-	h.created(c, err, replayed, notifyManyResponse{Created: n})
+	if h.notCreated(c, err, replayed) {
+		return
+	}
+	writeJSON(c, http.StatusCreated, notifyManyResponse{Created: n})
 }
 
 type eventRequest struct {

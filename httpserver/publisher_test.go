@@ -1,14 +1,19 @@
 package httpserver
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/notifyd/notifyd/notify"
+	"github.com/notifyd/notifyd/notify/notifytest"
 )
 
 func TestPublisherAuth(t *testing.T) {
@@ -388,5 +393,46 @@ func TestPublisherNotifyMany(t *testing.T) {
 			e.do(t, req{method: "POST", path: "/api/publisher/notifications", apiKey: testAPIKey, body: tc.body}).
 				WantError(t, http.StatusBadRequest, notify.EINVALID, tc.field)
 		})
+	}
+}
+
+// TestNotificationAnswerWritten holds the 201 body of a create, written
+// from a buffer reused from one create to the next, to json.Marshal of
+// the response and to the answer stored with an Idempotency-Key, for
+// answers longer and shorter than the one before.
+func TestNotificationAnswerWritten(t *testing.T) {
+	long := notifytest.Notification()
+	long.Content = strings.Repeat("é<&\u2028 ", 200)
+	read := notifytest.Notification()
+	at := read.CreatedAt.Add(time.Hour)
+	read.Read, read.ReadAt, read.URL, read.Data = true, &at, nil, nil
+	huge := notifytest.Notification()
+	huge.Content = strings.Repeat("x", maxPooledAnswer)
+	h := &publisherAPI{}
+	for i, n := range []notify.Notification{notifytest.Notification(), long, read, huge, notifytest.Notification(), {ID: 1}} {
+		w := httptest.NewRecorder()
+		c, _ := gin.CreateTestContext(w)
+		h.writeNotificationAnswer(c, n)
+		want, err := json.Marshal(notificationResponse{Notification: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.Code != http.StatusCreated || w.Body.String() != string(want) {
+			t.Errorf("answer %d: %d %s, want 201 %s", i, w.Code, w.Body, want)
+		}
+		if stored := mustJSON(notificationAnswer(n)); string(stored) != string(want) {
+			t.Errorf("answer %d stored as %s, want %s", i, stored, want)
+		}
+	}
+}
+
+// TestKeyDigest: the digest of a key hashed from a stack copy is its
+// SHA-256, for keys shorter and longer than that copy.
+func TestKeyDigest(t *testing.T) {
+	for _, n := range []int{0, 1, 32, 64, 127, 128, 129, 300} {
+		key := strings.Repeat("k", n)
+		if keyDigest(key) != sha256.Sum256([]byte(key)) {
+			t.Errorf("the digest of a key of %d bytes is not its SHA-256", n)
+		}
 	}
 }

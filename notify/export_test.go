@@ -52,3 +52,7 @@ func (r *Receiver) AuditNow(ctx context.Context) error { return r.audit(ctx) }
 // AuditSessionsNow runs one audit of the sessions of r's sockets, as its
 // Run does every ReceiverConfig.SessionAudit.
 func (r *Receiver) AuditSessionsNow(ctx context.Context) error { return r.auditSessions(ctx) }
+
+// JSONSize is Notification.jsonSize: at least what AppendJSON appends
+// when nothing needs escaping.
+func (n Notification) JSONSize() int { return n.jsonSize() }

@@ -90,12 +90,10 @@ func UpdatedFrame(n Notification, unread int64) Frame {
 // notificationMsgJSON is the message {"type","notification",
 // "unread_count"}, built in one buffer by Notification.AppendJSON (the
 // bytes json.Marshal would write for such a struct): one allocation per
-// notification instead of three, however many sockets get it.
+// notification instead of three, however many sockets get it, of the
+// size the message needs (jsonSize).
 func notificationMsgJSON(typ string, n Notification, unread int64) []byte {
-	size := 320 + len(n.Title) + len(n.Content) + len(n.Data) // the fields' names and values, unescaped
-	if n.URL != nil {
-		size += len(*n.URL)
-	}
+	size := len(`{"type":"","notification":,"unread_count":}`) + len(typ) + n.jsonSize() + maxIntJSON
 	b := make([]byte, 0, size)
 	b = append(b, `{"type":"`...)
 	b = append(b, typ...) // one of ours: nothing to escape

@@ -57,6 +57,36 @@ func (n Notification) AppendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// Longest forms of what AppendJSON writes without escaping (jsonSize).
+const (
+	// maxIntJSON is the longest int64.
+	maxIntJSON = len("-9223372036854775808")
+	// notificationJSONFixed is the text AppendJSON writes whatever n holds,
+	// with empty strings and without the values of id, url, data and the
+	// times.
+	notificationJSONFixed = len(`{"id":,"title":"","content":"","style":"","url":,"data":,"read":false,"created_at":"","read_at":}`)
+)
+
+// jsonSize is at least the length of what AppendJSON appends for n when
+// none of its strings needs escaping, the usual case, so that a buffer of
+// that size is never grown (a character escaped still is, by append).
+// Numbers and times are counted at their longest.
+func (n Notification) jsonSize() int {
+	size := notificationJSONFixed + maxIntJSON + len(n.Title) + len(n.Content) + len(n.Style) +
+		len(time.RFC3339Nano) + max(len(n.Data), len("null"))
+	if n.URL != nil {
+		size += len(`""`) + len(*n.URL)
+	} else {
+		size += len("null")
+	}
+	if n.ReadAt != nil {
+		size += len(`""`) + len(time.RFC3339Nano)
+	} else {
+		size += len("null")
+	}
+	return size
+}
+
 // appendMarshalled appends what json.Marshal makes of n. It takes its own
 // copy of n, which escapes to the heap: in AppendJSON it would, on every
 // call.

@@ -3,6 +3,7 @@ package notify_test
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,12 @@ func TestNotificationAppendJSON(t *testing.T) {
 		"whole seconds":      func(n *notify.Notification) { n.CreatedAt = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) },
 		"year 10000":         func(n *notify.Notification) { n.ReadAt = at(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)) },
 		"negative id":        func(n *notify.Notification) { n.ID = -7 },
-		"empty":              func(n *notify.Notification) { *n = notify.Notification{} },
+		"longest id and times": func(n *notify.Notification) {
+			n.ID = math.MinInt64
+			n.CreatedAt = time.Date(2026, 12, 6, 7, 0, 0, 123456789, time.FixedZone("", -(9*3600+30*60)))
+			n.Read, n.ReadAt = true, at(n.CreatedAt.Add(time.Hour))
+		},
+		"empty": func(n *notify.Notification) { *n = notify.Notification{} },
 	}
 	for name, change := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -69,6 +75,11 @@ func checkAppendJSON(t *testing.T, n notify.Notification) {
 	if !bytes.Equal(got, append([]byte("prefix"), want...)) {
 		t.Fatalf("AppendJSON\n got %s\nwant prefix%s", got, want)
 	}
+	// The buffers are sized by JSONSize: it must hold the whole encoding
+	// when nothing is escaped, or every frame would be allocated twice.
+	if unescaped(n) && len(want) > n.JSONSize() {
+		t.Fatalf("JSONSize %d, but %d bytes encoded: %s", n.JSONSize(), len(want), want)
+	}
 	frame := notify.NotificationFrame(n, 42).Data
 	wantFrame := `{"type":"notification","notification":` + string(want) + `,"unread_count":42}`
 	if string(frame) != wantFrame {
@@ -98,4 +109,20 @@ func FuzzNotificationAppendJSON(f *testing.F) {
 		}
 		checkAppendJSON(t, n)
 	})
+}
+
+// unescaped reports whether json.Marshal writes the strings and the data
+// of n as they are, only quoted.
+func unescaped(n notify.Notification) bool {
+	strs := []string{n.Title, n.Content, string(n.Style)}
+	if n.URL != nil {
+		strs = append(strs, *n.URL)
+	}
+	for _, s := range strs {
+		if enc, err := json.Marshal(s); err != nil || string(enc) != `"`+s+`"` {
+			return false
+		}
+	}
+	enc, err := json.Marshal(n.Data)
+	return err == nil && (len(n.Data) == 0 || bytes.Equal(enc, n.Data))
 }

@@ -242,12 +242,14 @@ func (s *Service) push(rows []Inserted) {
 	// measured from here, on the wall clock (not s.now, which tests fake).
 	at := time.Now()
 	changes := make([]Change, 0, len(rows))
-	for _, r := range rows {
+	for i := range rows {
+		r := &rows[i]
 		if r.ID == 0 {
 			continue
 		}
-		n := r.Notification
-		changes = append(changes, Change{Kind: ChangeNew, User: r.UserID, Seq: r.Seq, At: at, Notification: &n, Unread: r.Unread})
+		// Nothing changes a committed row: its change points at it rather
+		// than at a copy of its own (an allocation per notification).
+		changes = append(changes, Change{Kind: ChangeNew, User: r.UserID, Seq: r.Seq, At: at, Notification: &r.Notification, Unread: r.Unread})
 	}
 	s.publish(changes...)
 }

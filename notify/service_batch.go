@@ -51,11 +51,17 @@ func (s *Service) Close(ctx context.Context) error {
 func (b *batcher) drain(ctx context.Context) error {
 	b.mu.Lock()
 	b.closed = true
-	busy, idle := b.busy, b.idle
-	b.mu.Unlock()
-	if busy == 0 {
+	if b.busy == 0 {
+		b.mu.Unlock()
 		return nil
 	}
+	// Made here rather than each time the collector starts (at a steady
+	// rate, for nearly every call): only a drain waits for it.
+	if b.idle == nil {
+		b.idle = make(chan struct{})
+	}
+	idle := b.idle
+	b.mu.Unlock()
 	b.signal() // a collector waiting for more hands off at once
 	select {
 	case <-idle:
@@ -72,9 +78,14 @@ func (b *batcher) drain(ctx context.Context) error {
 // their transactions at once: per user, id order is commit order is push
 // order, with any number of committers.
 func (s *Service) begin(batch []*insertRequest) func() {
-	var items []NewItem
-	for _, req := range batch {
-		items = append(items, req.items...)
+	// The items of a batch of one call, the usual batch at a steady rate,
+	// are that call's: nothing else uses them once queued.
+	items := batch[0].items
+	if len(batch) > 1 {
+		items = nil
+		for _, req := range batch {
+			items = append(items, req.items...)
+		}
 	}
 	// Taken before the transaction, as SetRead, MarkAllRead and Delete
 	// do: a change committed meanwhile for one of these users cannot
@@ -140,18 +151,21 @@ func (s *Service) commit(batch []*insertRequest, items []NewItem, unlock func())
 	}
 	unlock()
 
+	// Each answer is the last use of its request: its caller may reuse it
+	// for its next call as soon as it is received (batcher.release).
 	off, claim := 0, 0
 	for _, req := range batch {
 		if err != nil {
 			req.done <- insertResult{err: err}
 			continue
 		}
-		res := insertResult{rows: rows[off : off+len(req.items) : off+len(req.items)]}
+		n := len(req.items)
+		res := insertResult{rows: rows[off : off+n : off+n]}
 		if req.idem != nil {
 			res.outcome = outcomes[claim]
 			claim++
 		}
+		off += n
 		req.done <- res
-		off += len(req.items)
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -137,7 +138,7 @@ func insertValues(tx *gorm.DB, items []notify.NewItem, chunk []int, created time
 	for _, i := range chunk {
 		it := items[i]
 		args = append(args, it.UserID, it.Title, it.Content, string(styleOf(it.NewNotification)),
-			urlOf(it.NewNotification), dataOf(it.NewNotification), created)
+			urlOf(it.URL), dataOf(it.Data), created)
 	}
 	sql := "INSERT INTO notifications (user_id, title, content, style, url, data, created_at) VALUES " +
 		valuesList("(?, ?, ?, ?, ?, ?, ?)", len(chunk)) + " RETURNING id, user_id"
@@ -203,7 +204,7 @@ func assign(items []notify.NewItem, chunk []int, rows []insertedRow, created tim
 		out[i] = notify.Inserted{
 			Notification: notify.Notification{
 				ID: rows[k].ID, UserID: it.UserID, Title: it.Title, Content: it.Content,
-				Style: styleOf(it.NewNotification), URL: urlOf(it.NewNotification), Data: it.Data,
+				Style: styleOf(it.NewNotification), URL: urlOf(it.URL), Data: it.Data,
 				CreatedAt: created,
 			},
 			Unread: rows[k].Unread + got[it.UserID],
@@ -216,20 +217,23 @@ func assign(items []notify.NewItem, chunk []int, rows []insertedRow, created tim
 	return done, nil
 }
 
-// urlOf is n's link as the nullable column holds it.
-func urlOf(n notify.NewNotification) *string {
-	if n.URL == "" {
+// urlOf is a link as the nullable column holds it. It takes the link,
+// not the notification: a pointer into a notification passed by value
+// moved all of it to the heap on every call, with a link or without.
+func urlOf(url string) *string {
+	if url == "" {
 		return nil
 	}
-	return &n.URL
+	p := url
+	return &p
 }
 
-// dataOf is n's data as the nullable column holds it.
-func dataOf(n notify.NewNotification) *string {
-	if len(n.Data) == 0 {
+// dataOf is a notification's data as the nullable column holds it.
+func dataOf(data json.RawMessage) *string {
+	if len(data) == 0 {
 		return nil
 	}
-	s := string(n.Data)
+	s := string(data)
 	return &s
 }
 

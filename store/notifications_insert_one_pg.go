@@ -68,7 +68,7 @@ func insertOneUser(ctx context.Context, c *pgx.Conn, user int64, items []notify.
 	urls, data := make([]*string, n), make([]*string, n)
 	for i, it := range items {
 		titles[i], contents[i], styles[i] = it.Title, it.Content, string(styleOf(it.NewNotification))
-		urls[i], data[i] = urlOf(it.NewNotification), dataOf(it.NewNotification)
+		urls[i], data[i] = urlOf(it.URL), dataOf(it.Data)
 	}
 	rows, err := c.Query(ctx, insertOneUserSQL, user, titles, contents, styles, created, urls, data)
 	if err != nil {
@@ -76,12 +76,12 @@ func insertOneUser(ctx context.Context, c *pgx.Conn, user int64, items []notify.
 	}
 	got := make([]insertedRow, 0, n)
 	for rows.Next() {
-		var r insertedRow
+		got = append(got, insertedRow{})
+		r := &got[len(got)-1] // scanned in place: a row of its own would escape
 		if err := rows.Scan(&r.ID, &r.UserID, &r.Unread, &r.Seq); err != nil {
 			rows.Close()
 			return err
 		}
-		got = append(got, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

@@ -157,7 +157,7 @@ func newInsertArgs(items []notify.NewItem, claims []notify.Claim) insertArgs {
 	}
 	for i, it := range items {
 		a.titles[i], a.contents[i], a.styles[i] = it.Title, it.Content, string(styleOf(it.NewNotification))
-		a.urls[i], a.data[i] = urlOf(it.NewNotification), dataOf(it.NewNotification)
+		a.urls[i], a.data[i] = urlOf(it.URL), dataOf(it.Data)
 		if unresolved(it) {
 			a.exts[i] = &items[i].ExternalID
 		} else {
@@ -209,7 +209,7 @@ func (s *Store) pipelineInsert(ctx context.Context, c *pgx.Conn, items []notify.
 	b.Queue(insertNotificationsSQL, args.userIDs, args.titles, args.contents, args.styles, created,
 		args.urls, args.data, args.exts, args.claimScopes, args.claimKeys)
 	br := c.SendBatch(ctx, &b)
-	res, err := readPipeline(br, twoPhase, claims, len(ext) > 0)
+	res, err := readPipeline(br, len(items), twoPhase, claims, len(ext) > 0)
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
@@ -244,11 +244,12 @@ type pipelineResult struct {
 	rows       []insertedRow
 }
 
-// readPipeline reads the results of the first pipeline, in the order
-// pipelineInsert queued them: BEGIN when begun, the claims when there are
-// any, the creation of external users when there are any, the lock (which
-// maps external ids to user ids), then the rows of the INSERT.
-func readPipeline(br pgx.BatchResults, begun bool, claims []notify.Claim, external bool) (pipelineResult, error) {
+// readPipeline reads the results of the first pipeline of a batch of
+// items items, in the order pipelineInsert queued them: BEGIN when begun,
+// the claims when there are any, the creation of external users when there
+// are any, the lock (which maps external ids to user ids when external),
+// then the rows of the INSERT.
+func readPipeline(br pgx.BatchResults, items int, begun bool, claims []notify.Claim, external bool) (pipelineResult, error) {
 	var res pipelineResult
 	if begun {
 		if _, err := br.Exec(); err != nil {
@@ -267,17 +268,25 @@ func readPipeline(br pgx.BatchResults, begun bool, claims []notify.Claim, extern
 			return res, err
 		}
 	}
-	res.byExternal = make(map[string]int64)
+	// The external ids of the locked users are read only when the batch
+	// names users by external id not known before (pipelineInsert resolves
+	// them); otherwise nil skips the column, so that no string and no map
+	// entry is allocated for every external user of the batch.
+	var (
+		id  int64
+		ext *string
+	)
+	dest := []any{&id, nil}
+	if external {
+		res.byExternal = make(map[string]int64)
+		dest[1] = &ext
+	}
 	locked, err := br.Query()
 	if err != nil {
 		return res, err
 	}
 	for locked.Next() {
-		var (
-			id  int64
-			ext *string
-		)
-		if err := locked.Scan(&id, &ext); err != nil {
+		if err := locked.Scan(dest...); err != nil {
 			locked.Close()
 			return res, err
 		}
@@ -294,12 +303,13 @@ func readPipeline(br pgx.BatchResults, begun bool, claims []notify.Claim, extern
 		return res, err
 	}
 	defer inserted.Close()
+	res.rows = make([]insertedRow, 0, items) // at most one row per item
 	for inserted.Next() {
-		var r insertedRow
+		res.rows = append(res.rows, insertedRow{})
+		r := &res.rows[len(res.rows)-1]
 		if err := inserted.Scan(&r.ID, &r.UserID, &r.Unread, &r.Seq); err != nil {
 			return res, err
 		}
-		res.rows = append(res.rows, r)
 	}
 	return res, inserted.Err()
 }

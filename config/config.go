@@ -163,7 +163,7 @@ type Runtime struct {
 	// runs: while GCPercent's own goal is below it, the collector waits
 	// until the heap reaches it (cmd/notifyd/heapfloor.go). 0: no floor.
 	// Ignored when GOGC is in the environment.
-	GCMinHeapMiB int64 `toml:"gc_min_heap_mib"` // 256
+	GCMinHeapMiB int64 `toml:"gc_min_heap_mib"` // 0
 	// MemoryLimitMiB is Go's soft memory limit (GOMEMLIMIT): near it the
 	// collector runs more often, whatever gc_percent says. 0: no limit.
 	// GOMEMLIMIT in the environment wins.
@@ -299,17 +299,13 @@ func Default() Config {
 		Publisher: Publisher{IdempotencyTTL: Duration(24 * time.Hour)},
 		Demo:      Demo{Tasks: true, TasksPerMinute: 10},
 		Metrics:   Metrics{Addr: "127.0.0.1:9464"},
-		Runtime:   Runtime{GCPercent: DefaultGCPercent, GCMinHeapMiB: DefaultGCMinHeapMiB},
+		Runtime:   Runtime{GCPercent: DefaultGCPercent},
 	}
 }
 
 // DefaultGCPercent is runtime.gc_percent's default (docs/decisions.md,
 // "The garbage collector's setting").
 const DefaultGCPercent = 100
-
-// DefaultGCMinHeapMiB is runtime.gc_min_heap_mib's default (docs/decisions.md,
-// "The garbage collector's setting").
-const DefaultGCMinHeapMiB = 256
 
 // Duration is a time.Duration written as a Go duration string ("10s").
 type Duration time.Duration

@@ -15,10 +15,10 @@ import (
 // (BENCHMARKS.md, "The p99 at 1,000/s is the garbage collector's"). A
 // heapFloor lets the heap grow to a fixed size before the next collection
 // while the live heap is small, and steps aside once GOGC's own goal is
-// above that size: collections become rarer where memory is cheap, and a
-// large heap (the idle sockets of issue 11's memory target) is collected
-// exactly as before. The memory limit, if any, still caps the heap: the
-// runtime takes the lower of the two goals.
+// above that size: collections become rarer while the heap is small, for
+// at most the floor's worth of memory, where a higher GOGC would cost
+// memory in proportion to the heap. The memory limit, if any, still caps
+// the heap: the runtime takes the lower of the two goals.
 //
 // It works as the GOGC tuners of large Go fleets do: after each
 // collection it reads the live heap and sets GOGC so that the goal is the
